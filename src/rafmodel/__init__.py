@@ -1,0 +1,16 @@
+"""rafmodel: the Rules-and-Facts model of simultaneous generalization and memorization.
+
+Farné, Boncoraglio, Zdeborová, arXiv:2603.25579.
+"""
+
+from ._validation import ParameterError
+from .learners import Kernel, Learner, Linear
+from .losses import Hinge, Logistic, Loss, Square
+from .setting import Setting, grid
+from .theory import ConvergenceError, TheoryResult, TheoryResults, solve, solve_many
+
+__version__ = "0.1.0"
+
+__all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "Learner",
+           "Square", "Hinge", "Logistic", "Loss", "TheoryResult", "TheoryResults",
+           "ConvergenceError", "ParameterError", "__version__"]

@@ -1,0 +1,205 @@
+"""Learners: their side of the fixed-point equations (THEORY.md section 3).
+
+A learner maps its own order parameters ``(m, q, V)`` to the *training-time*
+overlaps the channel sees, maps the channel's conjugates back to its own, and
+says which overlaps a fresh test point sees.  The solver only talks to this
+interface, so adding a learner does not touch it.
+
+Meaning of ``m, q, V`` reported for each learner:
+
+========  ==============================================================
+learner   m, q, V
+========  ==============================================================
+linear    ``m = w.w*/d``, ``q = |w|^2/d``, ``V`` the response (ridge: ``tr (X'X/d + lam)^-1 / d``)
+kernel    the same for the weight ``w`` of the linear part ``mu1 x/sqrt(d)`` of the
+          kernel's feature map (``ms, qs, Vs`` in THEORY.md); the memory part
+          ``mustar`` only enters through ``V_train = mu1^2 Vs + mustar^2 / lam``
+========  ==============================================================
+
+At ``lam = 0`` on the interpolating side, ``V``, ``mhat``, ``qhat``, ``Vhat`` are the
+rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite limits).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_positive_finite, check_nonnegative_finite
+from .theory.capacity import alpha_c
+
+__all__ = ["Learner", "Linear", "Kernel", "get_learner", "LEARNERS"]
+
+
+class Learner:
+    """Base class of a learner.
+
+    Subclasses set ``name`` and ``param_names`` and implement the methods below.
+    Every method is vectorized over a batch: parameters arrive as a dict ``P``
+    of arrays of shape ``(B,)``.
+    """
+
+    name = "learner"
+    param_names: tuple[str, ...] = ()
+
+    def params(self) -> dict:
+        """Learner parameters as a dict of floats or arrays."""
+        return {k: getattr(self, k) for k in self.param_names}
+
+    def sample_ratio(self, alpha, P):
+        """Sample ratio ``a`` seen by the channel."""
+        return alpha
+
+    def to_channel(self, m, q, V, lam, P):
+        """Training-time ``(m, q, V)`` seen by the channel."""
+        raise NotImplementedError
+
+    def update(self, mhat, qhat, Vhat, lam, P):
+        """New ``(m, q, V)`` and the learner's conjugates from the channel's hats.
+
+        Returns ``((m, q, V), (mhat_l, qhat_l, Vhat_l))``.
+        """
+        raise NotImplementedError
+
+    def test_overlaps(self, m, q, P):
+        """``(m, q)`` of the predictor at a fresh test point."""
+        raise NotImplementedError
+
+    def interpolation_threshold(self, loss, eps, P):
+        """The ``alpha`` below which the learner fits every label at ``lam = 0``."""
+        raise NotImplementedError
+
+    def square_response(self, a, lam, delta, P):
+        """Training-time response ``V`` of the square-loss fixed point (solver start).
+
+        The square-loss channel gives ``Vhat = a / (delta + V)`` with ``delta = 1``
+        (``delta = 0`` at the interpolating limit), independently of ``m, q``.  The
+        default solves ``V = to_channel(update(Vhat(V)))`` by iteration in ``log V``;
+        subclasses override it with a closed form.
+        """
+        one = np.ones_like(a)
+        logV = np.zeros_like(a)
+        for _ in range(200):
+            V = np.exp(logV)
+            (_, _, Vs), _ = self.update(one, one, a / (delta + V), lam, P)
+            _, _, Vn = self.to_channel(one, one, Vs, lam, P)
+            logV = 0.5 * logV + 0.5 * np.log(Vn)
+        return np.exp(logV)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __eq__(self, other):
+        return type(self) is type(other) and all(
+            np.array_equal(np.asarray(a), np.asarray(b))
+            for a, b in zip(self.params().values(), other.params().values()))
+
+    def __hash__(self):
+        return hash((type(self), tuple(np.asarray(v).tobytes() for v in self.params().values())))
+
+
+def _ridge_update(mhat, qhat, Vhat, lam):
+    """Gaussian-prior (ridge) side: ``m = mhat/(lam+Vhat)`` etc."""
+    d = lam + Vhat
+    return mhat / d, (mhat * mhat + qhat) / (d * d), 1.0 / d
+
+
+def _ridge_response(a, lam, delta, mu1, c):
+    """Positive root ``V`` of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``.
+
+    This is the square-loss response of a kernel learner (``c = mustar^2 / lam``);
+    the linear learner is ``mu1 = 1, c = 0``.
+    """
+    m2 = mu1 * mu1
+    A = lam
+    B = lam * delta + m2 * a - lam * c - m2
+    C = c * (lam * delta + m2 * a) + m2 * delta  # the root solves A V^2 + B V - C = 0
+    disc = np.sqrt(B * B + 4.0 * A * C)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pos = 2.0 * C / (B + disc)
+        neg = (disc - B) / (2.0 * A)
+    return np.where(B >= 0, pos, neg)
+
+
+def _linear_threshold(loss, eps):
+    if loss.interpolation == "exact":  # fit h_i = y_i: n < d
+        return np.ones_like(np.asarray(eps, dtype=float))
+    return np.asarray(alpha_c(eps), dtype=float)  # fit y_i h_i >= 1: separability
+
+
+class Linear(Learner):
+    """Linear learner ``f(x) = w.x / sqrt(d)`` with penalty ``(lam/2)|w|^2``."""
+
+    name = "linear"
+    param_names = ()
+
+    def to_channel(self, m, q, V, lam, P):
+        return m, q, V
+
+    def update(self, mhat, qhat, Vhat, lam, P):
+        return _ridge_update(mhat, qhat, Vhat, lam), (mhat, qhat, Vhat)
+
+    def test_overlaps(self, m, q, P):
+        return m, q
+
+    def interpolation_threshold(self, loss, eps, P):
+        return _linear_threshold(loss, eps)
+
+    def square_response(self, a, lam, delta, P):
+        return _ridge_response(a, lam, delta, 1.0, 0.0)
+
+
+class Kernel(Learner):
+    """Kernel learner with Gaussian-equivalent coefficients ``mu1`` and ``mustar``.
+
+    Acts like the kernel ``mu0^2 + mu1^2 x.x'/d + mustar^2 delta(x, x')``.
+
+    Parameters
+    ----------
+    mu1 : float or array_like
+        Linear coefficient, ``mu1 > 0``.
+    mustar : float or array_like
+        Memory coefficient, ``mustar >= 0``.
+    """
+
+    name = "kernel"
+    param_names = ("mu1", "mustar")
+
+    def __init__(self, *, mu1, mustar):
+        self.mu1 = check_positive_finite("mu1", mu1)
+        self.mustar = check_nonnegative_finite("mustar", mustar)
+
+    def to_channel(self, m, q, V, lam, P):
+        mu1, ms = P["mu1"], P["mustar"]
+        mem = np.divide(ms * ms, lam, out=np.zeros(np.broadcast_shapes(np.shape(ms), np.shape(lam))),
+                        where=ms > 0)
+        return mu1 * m, mu1 * mu1 * q, mu1 * mu1 * V + mem
+
+    def update(self, mhat, qhat, Vhat, lam, P):
+        mu1 = P["mu1"]
+        hats = (mu1 * mhat, mu1 * mu1 * qhat, mu1 * mu1 * Vhat)
+        return _ridge_update(*hats, lam), hats
+
+    def test_overlaps(self, m, q, P):
+        mu1 = P["mu1"]
+        return mu1 * m, mu1 * mu1 * q
+
+    def interpolation_threshold(self, loss, eps, P):
+        lin = _linear_threshold(loss, eps)
+        return np.where(np.asarray(P["mustar"]) > 0, np.inf, lin)
+
+    def square_response(self, a, lam, delta, P):
+        return _ridge_response(a, lam, delta, P["mu1"], self.to_channel(0.0, 0.0, 0.0, lam, P)[2])
+
+
+LEARNERS = {"linear": Linear, "kernel": Kernel}
+
+
+def get_learner(learner, **params) -> Learner:
+    """Return a :class:`Learner` from a name (with its parameters) or an instance."""
+    if isinstance(learner, Learner):
+        return learner
+    if isinstance(learner, str) and learner.lower() in LEARNERS:
+        return LEARNERS[learner.lower()](**params) if params else LEARNERS[learner.lower()]()
+    allowed = ", ".join(sorted(LEARNERS))
+    raise ValueError(f"model: unknown learner {learner!r}; allowed: {allowed}")

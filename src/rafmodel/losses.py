@@ -1,0 +1,256 @@
+"""Losses: value, proximal map and its derivative, one object per loss.
+
+Every loss here is a *margin* loss, ``l(y, h) = ell(y * h)`` with ``y = +-1``; the
+replica channel then needs the proximal map only for ``y = +1``:
+
+    P(y, omega, V) = y * prox(y * omega, V),
+    prox(u, V)     = argmin_h [ ell(h) + (h - u)^2 / (2 V) ].
+
+``prox_limit`` is the ``V -> infinity`` limit used at ``lam = 0`` when the learner
+interpolates (THEORY.md section 3, "lam = 0"): the projection of ``u`` on the set of
+minimizers of ``ell`` (``h = 1`` for the square loss, ``h >= 1`` for the hinge).
+
+To add a loss, subclass :class:`Loss`, implement ``value``, ``prox`` and ``dprox``
+(and ``prox_limit``/``dprox_limit`` if it can interpolate), and register it with
+:func:`register_loss`.  Nothing in the solver needs to change.  A closed-form
+channel (``channel_closed_form``) is an optional fast path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr as phi_cdf
+
+from .theory.gaussian import BIG, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments
+
+__all__ = ["Loss", "Square", "Hinge", "Logistic", "get_loss", "register_loss", "LOSSES"]
+
+
+class Loss:
+    """Base class of a margin loss ``ell(y h)``.
+
+    Attributes
+    ----------
+    name : str
+        Name used by the CLI and in outputs.
+    slope0 : float
+        ``-ell'(0)``: the trained output on a training point of label ``+1`` is
+        negative iff ``omega < -slope0 * V`` (used by ``mem_error`` and ``rule_error``).
+    interpolation : {"exact", "margin"}
+        What interpolating means at ``lam = 0``: ``"exact"`` fits ``h_i = y_i``
+        (min-norm interpolator, possible for a linear model iff ``alpha < 1``),
+        ``"margin"`` fits ``y_i h_i >= 1`` (max-margin, possible iff the data are
+        linearly separable, ``alpha < alpha_c(eps)``).
+    """
+
+    name = "loss"
+    slope0 = 1.0
+    interpolation = "exact"
+
+    def value(self, y, h):
+        """Loss ``l(y, h)`` (broadcasting)."""
+        raise NotImplementedError
+
+    def prox(self, u, V):
+        """``argmin_h ell(h) + (h - u)^2 / (2 V)`` for margin ``u`` and ``V > 0``."""
+        raise NotImplementedError
+
+    def dprox(self, u, V):
+        """Derivative of :meth:`prox` with respect to ``u``."""
+        raise NotImplementedError
+
+    def prox_limit(self, u):
+        """Limit of :meth:`prox` as ``V -> infinity`` (projection on ``argmin ell``)."""
+        raise NotImplementedError(f"loss {self.name!r} has no interpolating limit")
+
+    def dprox_limit(self, u):
+        """Derivative of :meth:`prox_limit` with respect to ``u``."""
+        raise NotImplementedError(f"loss {self.name!r} has no interpolating limit")
+
+    def kinks(self, V, limit):
+        """Margins ``u`` where :meth:`prox` (or :meth:`prox_limit`) is not smooth.
+
+        Returns ``None`` (smooth loss) or an array of shape ``(B, k)`` for ``V`` of
+        shape ``(B,)``; the quadrature route splits its panels there.
+        """
+        return None
+
+    def channel_closed_form(self, m, q, V, eps, limit):
+        """Closed-form channel ``(mhat, qhat, Vhat) / a``, or ``None`` if there is none."""
+        return None
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other):
+        return type(self) is type(other)
+
+    def __hash__(self):
+        return hash(type(self))
+
+
+class Square(Loss):
+    """Square loss ``(y - h)^2 / 2``."""
+
+    name = "square"
+    slope0 = 1.0
+
+    def value(self, y, h):
+        return 0.5 * (np.asarray(y) - np.asarray(h)) ** 2
+
+    def prox(self, u, V):
+        return (u + V) / (1.0 + V)
+
+    def dprox(self, u, V):
+        return np.broadcast_to(1.0 / (1.0 + V), np.broadcast_shapes(np.shape(u), np.shape(V)))
+
+    def prox_limit(self, u):
+        return np.ones_like(np.asarray(u, dtype=float))
+
+    def dprox_limit(self, u):
+        return np.zeros_like(np.asarray(u, dtype=float))
+
+    def channel_closed_form(self, m, q, V, eps, limit):
+        # Second-order loss: only E[y z] = (1-eps) sqrt(2/pi) and E[y^2] = 1 enter.
+        D = V if limit else 1.0 + V
+        mh = (1.0 - eps) * SQRT_2_OVER_PI / D
+        qh = (1.0 + q - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * m) / D**2
+        vh = 1.0 / D
+        return mh, qh, vh
+
+
+class Hinge(Loss):
+    """Hinge loss ``max(0, 1 - y h)``; at ``lam = 0`` the max-margin classifier."""
+
+    name = "hinge"
+    slope0 = 1.0
+    interpolation = "margin"
+
+    def value(self, y, h):
+        return np.maximum(0.0, 1.0 - np.asarray(y) * np.asarray(h))
+
+    def prox(self, u, V):
+        return np.where(u < 1.0 - V, u + V, np.where(u <= 1.0, 1.0, u))
+
+    def dprox(self, u, V):
+        return np.where((u >= 1.0 - V) & (u <= 1.0), 0.0, 1.0)
+
+    def prox_limit(self, u):
+        return np.maximum(u, 1.0)
+
+    def dprox_limit(self, u):
+        return np.where(u <= 1.0, 0.0, 1.0)
+
+    def kinks(self, V, limit):
+        V = np.asarray(V, dtype=float).reshape(-1, 1)
+        return np.ones_like(V) if limit else np.concatenate([1.0 - V, np.ones_like(V)], axis=1)
+
+    def channel_closed_form(self, m, q, V, eps, limit):
+        # For y = +1:  g = 1 on u < lo = 1 - V, g = (1 - u)/V on [lo, 1], 0 above;
+        # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.
+        sq = np.sqrt(q)
+        lo = np.full(np.shape(V), -BIG) if limit else 1.0 - V
+        # facts: omega = sqrt(q) xi, weight eps (both labels give the same by symmetry)
+        L, U = lo / sq, 1.0 / sq
+        M0, M1, M2 = gauss_interval_moments(L, U)
+        below = 0.0 if limit else phi_cdf(L)
+        mid2 = M0 - 2.0 * sq * M1 + q * M2  # E[(1 - sqrt(q) xi)^2 1{L<=xi<=U}]
+        facts_q = below + mid2 / V**2
+        facts_v = M0 / V
+        # rules: 2 E[1{z>0} G(omega)], corr(xi, z) = m / sqrt(q)
+        tm = TruncatedMoments(m / sq)
+        A0U, A1U, A2U = tm.all(U)
+        if limit:
+            A0L = A1L = A2L = 0.0
+        else:
+            A0L, A1L, A2L = tm.all(L)
+        d0, d1, d2 = A0U - A0L, A1U - A1L, A2U - A2L
+        rule_q = 2.0 * (A0L + (d0 - 2.0 * sq * d1 + q * d2) / V**2)
+        rule_v = 2.0 * d0 / V
+        # mhat: conditional on z = 0, omega ~ N(0, s^2) with s^2 = q - m^2
+        s = np.sqrt(np.maximum(q - m * m, 1e-300))
+        Ls, Us = lo / s, 1.0 / s
+        N0, N1, _ = gauss_interval_moments(Ls, Us)
+        Eg = (0.0 if limit else phi_cdf(Ls)) + (N0 - s * N1) / V
+        mh = (1.0 - eps) * 2.0 * Eg / SQRT_2PI
+        qh = eps * facts_q + (1.0 - eps) * rule_q
+        vh = eps * facts_v + (1.0 - eps) * rule_v
+        return mh, qh, vh
+
+
+class Logistic(Loss):
+    """Logistic loss ``log(1 + exp(-y h))``.
+
+    At ``lam = 0`` on separable data the minimizer does not exist (its norm
+    diverges) but its direction converges to the max-margin classifier; rafmodel
+    then reports the max-margin fixed point, whose ``gen_error``, ``mem_error``,
+    ``rule_error`` and ``m / sqrt(q)`` are those of logistic regression as
+    ``lam -> 0+``.
+    """
+
+    name = "logistic"
+    slope0 = 0.5
+    interpolation = "margin"
+    newton_iterations = 100
+
+    def value(self, y, h):
+        return np.logaddexp(0.0, -np.asarray(y) * np.asarray(h))
+
+    def prox(self, u, V):
+        # Root of f(x) = x - u - V sigmoid(-x), increasing, in (u, u + V):
+        # Newton steps safeguarded by bisection on a shrinking bracket.
+        u, V = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(V, dtype=float))
+        lo, hi = u.copy(), u + V
+        x = np.clip(u + V * _sigmoid(-u) / (1.0 + 0.25 * V), lo, hi)
+        last = hi - lo
+        for _ in range(self.newton_iterations):
+            s = _sigmoid(-x)
+            f = x - u - V * s
+            neg = f < 0
+            lo = np.where(neg, x, lo)
+            hi = np.where(neg, hi, x)
+            step = f / (1.0 + V * s * (1.0 - s))
+            x_new = x - step
+            # bisect when Newton leaves the bracket or does not halve the step (rtsafe)
+            bisect = ~((x_new > lo) & (x_new < hi)) | (np.abs(step) > 0.5 * last)
+            x_new = np.where(bisect, 0.5 * (lo + hi), x_new)
+            last = np.abs(x_new - x)
+            x = x_new
+            if np.all(last <= 1e-14 * (1.0 + np.abs(x))):
+                break
+        return x
+
+    def dprox(self, u, V):
+        x = self.prox(u, V)
+        s = _sigmoid(-x)
+        return 1.0 / (1.0 + V * s * (1.0 - s))
+
+    # lam -> 0 on separable data: direction of the max-margin classifier.
+    prox_limit = Hinge.prox_limit
+    dprox_limit = Hinge.dprox_limit
+
+    def kinks(self, V, limit):
+        return np.ones((np.size(V), 1)) if limit else None
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+LOSSES: dict[str, type[Loss]] = {"square": Square, "hinge": Hinge, "logistic": Logistic}
+
+
+def register_loss(cls: type[Loss]) -> type[Loss]:
+    """Register a :class:`Loss` subclass under ``cls.name`` (usable as a decorator)."""
+    LOSSES[cls.name] = cls
+    return cls
+
+
+def get_loss(loss) -> Loss:
+    """Return a :class:`Loss` instance from a name or an instance."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, str) and loss.lower() in LOSSES:
+        return LOSSES[loss.lower()]()
+    allowed = ", ".join(sorted(LOSSES))
+    raise ValueError(f"loss: unknown loss {loss!r}; allowed: {allowed}")

@@ -1,0 +1,98 @@
+"""Settings: one point of the RAF model with a learner and a loss.
+
+The same :class:`Setting` drives the theory (:func:`rafmodel.theory.solve`) and
+the finite-size simulations, so that comparing them is one call.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_nonnegative_finite, check_positive_finite, check_unit_interval
+from .learners import Learner, get_learner
+from .losses import Loss, get_loss
+
+__all__ = ["Setting", "grid"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One point of the RAF model: data ``(alpha, eps)``, a learner, a loss and ``lam``.
+
+    Parameters
+    ----------
+    alpha : float
+        Samples per dimension, ``n = alpha d``; ``alpha > 0``.
+    eps : float
+        Fraction of facts (random labels), in ``[0, 1]``.
+    lam : float
+        Ridge penalty, ``lam >= 0``.  ``lam = 0`` is the ``lam -> 0+`` limit:
+        the min-norm interpolator / max-margin classifier where the learner
+        interpolates, the unregularized minimizer otherwise.
+    learner : Learner or str
+        ``Linear()``, ``Kernel(mu1=..., mustar=...)``, or ``"linear"``.
+    loss : Loss or str
+        ``"square"``, ``"hinge"``, ``"logistic"`` or a :class:`Loss`.
+    """
+
+    alpha: float
+    eps: float
+    lam: float
+    learner: Learner = field(default="linear")
+    loss: Loss = field(default="square")
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        set_(self, "alpha", check_positive_finite("alpha", self.alpha))
+        set_(self, "eps", check_unit_interval("eps", self.eps))
+        set_(self, "lam", check_nonnegative_finite("lam", self.lam))
+        for name in ("alpha", "eps", "lam"):
+            if np.ndim(getattr(self, name)) != 0:
+                raise ValueError(f"{name}: a Setting holds one point; use rafmodel.grid for many")
+            set_(self, name, float(getattr(self, name)))
+        set_(self, "learner", get_learner(self.learner))
+        set_(self, "loss", get_loss(self.loss))
+        for k, v in self.learner.params().items():
+            if np.ndim(v) != 0:
+                raise ValueError(f"{k}: a Setting holds one point; use rafmodel.grid for many")
+
+    def params(self) -> dict:
+        """All parameters as a flat dict (``alpha, eps, lam`` and the learner's)."""
+        return {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
+                **{k: float(v) for k, v in self.learner.params().items()}}
+
+    def replace(self, **changes) -> Setting:
+        """A copy with some of ``alpha, eps, lam, learner, loss`` changed."""
+        kw = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
+              "learner": self.learner, "loss": self.loss}
+        kw.update(changes)
+        return Setting(**kw)
+
+
+def grid(*, learner="linear", loss="square", alpha, eps, lam, **learner_params):
+    """All combinations of the given values, as a list of :class:`Setting`.
+
+    Each of ``alpha``, ``eps``, ``lam`` and the learner parameters (e.g. ``mu1``,
+    ``mustar`` for ``learner="kernel"``) may be a number or a sequence; the
+    order is that of :func:`itertools.product` with ``alpha`` varying slowest.
+
+    Examples
+    --------
+    >>> from rafmodel import grid
+    >>> len(grid(learner="kernel", loss="hinge", alpha=[1, 2], eps=0.2, lam=[0.1, 1],
+    ...          mu1=0.5, mustar=0.5))
+    4
+    """
+    names = ["alpha", "eps", "lam", *learner_params]
+    values = [np.atleast_1d(v).tolist() for v in (alpha, eps, lam, *learner_params.values())]
+    loss = get_loss(loss)
+    out = []
+    for combo in itertools.product(*values):
+        kw = dict(zip(names, combo))
+        lp = {k: kw.pop(k) for k in learner_params}
+        lrn = get_learner(learner, **lp) if isinstance(learner, str) else learner
+        out.append(Setting(learner=lrn, loss=loss, **kw))
+    return out

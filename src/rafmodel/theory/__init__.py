@@ -1,0 +1,106 @@
+"""Exact asymptotic theory: replica-symmetric fixed point of the RAF model.
+
+Entry points
+------------
+solve(setting)        one point -> :class:`TheoryResult` (raises if not converged)
+solve_many(settings)  a list of settings, solved as vectorized batches -> :class:`TheoryResults`
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .capacity import alpha_c
+from .channel import channel, channel_quadrature
+from .result import ConvergenceError, TheoryResult, TheoryResults
+from .solver import SolverOptions, solve_arrays
+
+__all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "SolverOptions",
+           "TheoryResult", "TheoryResults", "ConvergenceError"]
+
+
+def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResults:
+    """Solve many settings at once.
+
+    Settings sharing a learner type and a loss are solved as one vectorized
+    batch.  Non-converged points are kept, flagged ``converged = False`` and
+    carry ``nan`` values; a ``RuntimeWarning`` says how many (``warn=False``
+    silences it).
+
+    Parameters
+    ----------
+    settings : sequence of Setting
+    progress : bool, optional
+        Show a progress bar.
+    **options
+        Solver options, see :class:`rafmodel.theory.SolverOptions`
+        (``tol``, ``max_iter``, ``damping``, ``memory``, ``method``, ``n_nodes``).
+
+    Returns
+    -------
+    TheoryResults
+    """
+    from ..setting import Setting
+
+    if isinstance(settings, Setting):
+        raise TypeError("settings: must be a sequence of rafmodel.Setting; use solve() for one")
+    settings = list(settings)
+    if not all(isinstance(s, Setting) for s in settings):
+        raise TypeError("settings: must be a sequence of rafmodel.Setting")
+    opts = SolverOptions(**options)
+    N = len(settings)
+    groups: dict = {}
+    for i, s in enumerate(settings):
+        groups.setdefault((type(s.learner), s.loss), []).append(i)
+    cols: dict = {}
+    for (_, loss), idx in groups.items():
+        learner = settings[idx[0]].learner
+        alpha = np.array([settings[i].alpha for i in idx])
+        eps = np.array([settings[i].eps for i in idx])
+        lam = np.array([settings[i].lam for i in idx])
+        P = {k: np.array([float(getattr(settings[i].learner, k)) for i in idx])
+             for k in learner.param_names}
+        res = solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=progress)
+        for k, v in res.items():
+            if k not in cols:
+                cols[k] = np.zeros(N, dtype=v.dtype)
+            cols[k][idx] = v
+    out = TheoryResults(settings, cols)
+    n_bad = int(N - np.sum(cols.get("converged", np.ones(0, bool))))
+    if warn and n_bad:
+        warnings.warn(f"{n_bad} of {N} points did not converge (converged=False, values nan)",
+                      RuntimeWarning, stacklevel=2)
+    return out
+
+
+def solve(setting, **options) -> TheoryResult:
+    """Solve one setting.
+
+    Parameters
+    ----------
+    setting : Setting
+    **options
+        Solver options, see :class:`rafmodel.theory.SolverOptions`.
+
+    Returns
+    -------
+    TheoryResult
+
+    Raises
+    ------
+    ConvergenceError
+        If the fixed point was not reached within ``max_iter`` iterations; the
+        exception's ``result`` attribute carries the diagnostics.
+    """
+    from ..setting import Setting
+
+    if not isinstance(setting, Setting):
+        raise TypeError("setting: must be a rafmodel.Setting")
+    res = solve_many([setting], warn=False, **options)[0]
+    if not res.converged:
+        raise ConvergenceError(
+            f"fixed point not reached for {setting.params()} after {res.iterations} iterations "
+            f"(residual {res.residual:.3g})", res)
+    return res

@@ -1,0 +1,143 @@
+"""Channel side of the fixed-point equations (THEORY.md section 3).
+
+For a margin loss the channel needs the proximal map for the label ``+1`` only.
+With ``g1(u) = (prox(u, V) - u) / V`` and ``-dg1(u) = (1 - prox'(u, V)) / V``:
+
+    mhat / a = (1 - eps) / sqrt(2 pi) * E_eta[ g1(s eta) + g1(-s eta) ],   s^2 = q - m^2
+    qhat / a = eps E_xi[ g1(sqrt(q) xi)^2 ] + (1 - eps) 2 E[ 1{z > 0} g1(omega)^2 ]
+    Vhat / a = eps E_xi[ -dg1(sqrt(q) xi) ] + (1 - eps) 2 E[ 1{z > 0} (-dg1(omega)) ]
+
+where ``(z, omega)`` are jointly Gaussian with ``Var z = 1``, ``Var omega = q``,
+``Cov = m``.  The ``mhat`` line is the THEORY.md expression after integrating the
+derivative of the teacher channel: only the density of ``z`` at ``0`` survives.
+This is the same set of equations as THEORY.md, rewritten so that no integrand
+contains the step ``Phi(w0 / sqrt(V0))``; this keeps Gauss quadrature accurate
+even when ``m^2 / q -> 1``.
+
+The quadrature route writes the rule term as ``2 E_xi[Phi(c xi) G(sqrt(q) xi)]``
+with ``c = m / sqrt(q - m^2)`` and integrates all three lines with composite
+Gauss-Legendre panels on ``[-XMAX, XMAX]``, split at the kinks of the loss's
+proximal map (:meth:`Loss.kinks`) and around the steep part of ``Phi(c xi)``; so it
+is accurate for any piecewise-smooth margin loss, not only for smooth ones.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import ndtr, roots_legendre
+
+from .gaussian import SQRT_2PI
+
+__all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
+
+#: Default number of Gauss-Legendre nodes per panel of the quadrature route.
+DEFAULT_NODES = 12
+#: Integration range in units of the standard deviation.
+XMAX = 10.0
+#: Panel edges used for every integral (the Gaussian weight varies on these scales).
+_FIXED = np.array([-XMAX, -7.0, -5.0, -3.5, -2.0, -1.0, 0.0, 1.0, 2.0, 3.5, 5.0, 7.0, XMAX])
+
+
+@lru_cache(maxsize=16)
+def _legendre(n):
+    t, w = roots_legendre(n)
+    return 0.5 * (t + 1.0), 0.5 * w  # nodes and weights on [0, 1]
+
+
+def _panels(breaks, n):
+    """Nodes ``(B, K)`` and weights ``(B, K)`` of panels between sorted ``breaks`` ``(B, P)``."""
+    t, w = _legendre(n)
+    br = np.sort(np.clip(breaks, -XMAX, XMAX), axis=1)
+    lo, width = br[:, :-1], np.diff(br, axis=1)
+    x = lo[:, :, None] + width[:, :, None] * t
+    wt = width[:, :, None] * w
+    B = br.shape[0]
+    return x.reshape(B, -1), wt.reshape(B, -1)
+
+
+def _gauss_integral(f, breaks, n, extra_weight=None):
+    """``E_x[f(x)]`` for ``x ~ N(0,1)``, with panels split at ``breaks`` (B, k)."""
+    B = breaks.shape[0]
+    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
+    x, w = _panels(edges, n)
+    w = w * np.exp(-0.5 * x * x) / SQRT_2PI
+    if extra_weight is not None:
+        w = w * extra_weight(x)
+    return np.sum(w * f(x), axis=1)
+
+
+def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES):
+    """Channel ``(mhat, qhat, Vhat) / a`` by Gauss quadrature, for any margin loss.
+
+    Parameters
+    ----------
+    loss : Loss
+    m, q, V, eps : ndarray of shape (B,)
+        Training-time overlaps, response and fact fraction of ``B`` points.
+    limit : bool
+        Use the interpolating limit ``prox_limit`` (``V`` is then ``lam * V``).
+    n_nodes : int
+        Gauss-Legendre nodes per panel.
+
+    Returns
+    -------
+    mh, qh, vh : ndarray of shape (B,)
+    """
+    m, q, V, eps = (np.asarray(a, dtype=float).reshape(-1) for a in (m, q, V, eps))
+    Vc = V[:, None]
+    sq = np.sqrt(q)[:, None]
+    s = np.sqrt(np.maximum(q - m * m, 1e-300))[:, None]
+    kinks = np.atleast_2d(loss.kinks(V, limit)).reshape(len(m), -1) if loss.kinks(V, limit) is not None else np.zeros((len(m), 0))
+
+    if limit:
+        def g(u):
+            return (loss.prox_limit(u) - u) / Vc
+
+        def mdg(u):
+            return (1.0 - loss.dprox_limit(u)) / Vc
+    else:
+        def g(u):
+            return (loss.prox(u, Vc) - u) / Vc
+
+        def mdg(u):
+            return (1.0 - loss.dprox(u, Vc)) / Vc
+
+    # mhat: omega = s eta given z = 0; kinks at +-kink / s
+    kb = np.concatenate([kinks / s, -kinks / s, np.zeros((len(m), 1))], axis=1)
+    mh = (1.0 - eps) / SQRT_2PI * _gauss_integral(lambda x: g(s * x) + g(-s * x), kb, n_nodes)
+
+    # facts: omega = sqrt(q) xi
+    kf = kinks / sq
+    qf = _gauss_integral(lambda x: g(sq * x) ** 2, kf, n_nodes)
+    vf = _gauss_integral(lambda x: mdg(sq * x), kf, n_nodes)
+
+    # rules: 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
+    c = (m[:, None] / s)
+    ac = np.maximum(np.abs(c), 1e-300)
+    kr = np.concatenate([kf, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
+    step = lambda x: ndtr(c * x)  # noqa: E731
+    qr = 2.0 * _gauss_integral(lambda x: g(sq * x) ** 2, kr, n_nodes, step)
+    vr = 2.0 * _gauss_integral(lambda x: mdg(sq * x), kr, n_nodes, step)
+
+    qh = eps * qf + (1.0 - eps) * qr
+    vh = eps * vf + (1.0 - eps) * vr
+    return mh, qh, vh
+
+
+def channel(loss, m, q, V, eps, *, limit=False, method="auto", n_nodes=DEFAULT_NODES):
+    """Channel ``(mhat, qhat, Vhat) / a`` of ``loss`` at training-time ``(m, q, V)``.
+
+    ``method`` is ``"auto"`` (closed form when the loss has one, else quadrature),
+    ``"closed"`` or ``"quadrature"``.
+    """
+    if method not in ("auto", "closed", "quadrature"):
+        raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
+    if method != "quadrature":
+        out = loss.channel_closed_form(m, q, V, eps, limit)
+        if out is not None:
+            return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in out)
+        if method == "closed":
+            raise ValueError(f"method: loss {loss.name!r} has no closed-form channel")
+    return channel_quadrature(loss, m, q, V, eps, limit=limit, n_nodes=n_nodes)

@@ -1,0 +1,113 @@
+"""Result objects of the theory engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["TheoryResult", "TheoryResults", "ConvergenceError", "RESULT_FIELDS"]
+
+#: Order parameters, conjugates and errors carried by every result, in output order.
+RESULT_FIELDS = ("m", "q", "V", "mhat", "qhat", "Vhat", "gen_error", "mem_error", "rule_error")
+
+
+class ConvergenceError(RuntimeError):
+    """The fixed-point iteration did not converge; ``result`` holds the diagnostics."""
+
+    def __init__(self, message, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+@dataclass(frozen=True)
+class TheoryResult:
+    """Asymptotic solution of one setting.
+
+    Attributes
+    ----------
+    setting : Setting
+    m, q, V : float
+        Order parameters of the learner (see :mod:`rafmodel.learners` for their
+        meaning per learner); at ``lam = 0`` on the interpolating side ``V`` is
+        the rescaled ``lam V``.
+    mhat, qhat, Vhat : float
+        Conjugate parameters (rescaled by ``lam``, ``lam^2``, ``lam`` when interpolating).
+    gen_error, mem_error, rule_error : float
+        Generalization error on fresh rule data, training error on the facts, and
+        training error on the rule samples.
+    converged : bool
+    iterations : int
+    residual : float
+        Last change of ``(atanh(m/sqrt q), log q, log V)`` under the map.
+    interpolating : bool
+        ``True`` when ``lam = 0`` and the learner fits every training label
+        (min-norm interpolator / max-margin).
+
+    Non-converged results carry ``nan`` in every order parameter and error.
+    """
+
+    setting: object
+    m: float
+    q: float
+    V: float
+    mhat: float
+    qhat: float
+    Vhat: float
+    gen_error: float
+    mem_error: float
+    rule_error: float
+    converged: bool
+    iterations: int
+    residual: float
+    interpolating: bool
+
+    def to_dict(self) -> dict:
+        """Flat dict: learner, loss, parameters, results and diagnostics."""
+        out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
+        out.update(self.setting.params())
+        for k in RESULT_FIELDS:
+            out[k] = getattr(self, k)
+        out.update(converged=self.converged, iterations=self.iterations,
+                   residual=self.residual, interpolating=self.interpolating)
+        return out
+
+
+@dataclass
+class TheoryResults:
+    """Solutions of many settings (same order as the input).
+
+    Each column is an array of shape ``(N,)``: ``results.gen_error``,
+    ``results.converged`` ...; ``results[i]`` is a :class:`TheoryResult`.
+    """
+
+    settings: list
+    columns: dict = field(repr=False)
+
+    def __len__(self):
+        return len(self.settings)
+
+    def __getitem__(self, i) -> TheoryResult:
+        c = self.columns
+        return TheoryResult(
+            setting=self.settings[i],
+            **{k: float(c[k][i]) for k in RESULT_FIELDS},
+            converged=bool(c["converged"][i]), iterations=int(c["iterations"][i]),
+            residual=float(c["residual"][i]), interpolating=bool(c["interpolating"][i]))
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getattr__(self, name):
+        cols = self.__dict__.get("columns", {})
+        if name in cols:
+            return cols[name]
+        raise AttributeError(name)
+
+    @property
+    def all_converged(self) -> bool:
+        return bool(np.all(self.columns["converged"]))
+
+    def to_records(self) -> list[dict]:
+        """One flat dict per setting (see :meth:`TheoryResult.to_dict`)."""
+        return [r.to_dict() for r in self]

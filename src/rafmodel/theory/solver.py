@@ -1,0 +1,338 @@
+"""Batch fixed-point solver for the replica-symmetric equations.
+
+One solver serves every learner x loss: it only calls ``learner.to_channel``,
+:func:`rafmodel.theory.channel.channel` and ``learner.update``.  A batch of ``B``
+points is iterated at once, vectorized, with a per-point convergence status; a
+point leaves the active set as soon as it converges, so a grid costs about as
+much as its slowest points.
+
+Iteration: damped fixed-point steps accelerated by Anderson mixing (switching to
+Newton's method for points where that stalls), in the unconstrained coordinates ``(atanh(m / sqrt(q)), log q, log V)`` (so an
+extrapolated step can never leave the domain ``q > 0, V > 0, m^2 < q``).  A
+point is converged when one more application of the map moves each of these
+coordinates by less than ``tol``.  A point that does not converge within
+``max_iter`` iterations, or whose iterate stops being finite, is reported with
+``converged = False`` and ``nan`` in place of every order parameter and error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .channel import DEFAULT_NODES, channel
+from .gaussian import SQRT_2_OVER_PI, H, sign_error
+
+__all__ = ["solve_arrays", "SolverOptions"]
+
+RHO_MAX = 1.0 - 1e-16
+_MAX_BACKTRACKS = 40
+_MAX_STEP = 2.0
+_STALL = 12
+_GROW = 1.0
+_PLAIN_STEPS = 10
+_NEWTON_AFTER = 20
+_NEWTON_R = 1e-2
+_NEWTON_BACKTRACKS = 8
+_MAX_NEWTON_STEP = 1.0
+_FD_STEP = 1e-7
+
+
+class SolverOptions:
+    """Numerical options of the fixed-point solver.
+
+    Parameters
+    ----------
+    tol : float
+        Convergence tolerance on the change of ``atanh(m/sqrt q)``, ``log q``, ``log V``.
+    max_iter : int
+        Maximum number of iterations per point.
+    damping : float
+        Weight of the new iterate in a plain step, in (0, 1].
+    memory : int
+        Anderson memory (0 disables acceleration).
+    method : {"auto", "closed", "quadrature"}
+        Channel evaluation: closed form when available, or Gauss quadrature.
+    n_nodes : int
+        Gauss-Legendre nodes per panel of the quadrature route.
+    """
+
+    def __init__(self, *, tol=1e-11, max_iter=1000, damping=0.8, memory=4, method="auto",
+                 n_nodes=DEFAULT_NODES):
+        if not (tol > 0):
+            raise ValueError(f"tol: must be > 0, got {tol!r}")
+        if int(max_iter) < 1:
+            raise ValueError(f"max_iter: must be a positive integer, got {max_iter!r}")
+        if not (0 < damping <= 1):
+            raise ValueError(f"damping: must be in (0, 1], got {damping!r}")
+        if int(memory) < 0:
+            raise ValueError(f"memory: must be >= 0, got {memory!r}")
+        self.tol, self.max_iter, self.damping = float(tol), int(max_iter), float(damping)
+        self.memory, self.method, self.n_nodes = int(memory), method, int(n_nodes)
+
+
+def _encode(m, q, V):
+    rho = np.clip(m / np.sqrt(q), -RHO_MAX, RHO_MAX)
+    return np.stack([np.arctanh(rho), np.log(q), np.log(V)], axis=-1)
+
+
+def _decode(y):
+    q = np.exp(y[:, 1])
+    return np.tanh(y[:, 0]) * np.sqrt(q), q, np.exp(y[:, 2])
+
+
+def _take(P, idx):
+    return {k: v[idx] for k, v in P.items()}
+
+
+def _map(learner, loss, y, a, eps, lam, limit, P, opts):
+    """One application of the fixed-point map on a subset; returns new (m,q,V) and hats."""
+    m, q, V = _decode(y)
+    out = [np.empty_like(m) for _ in range(6)]
+    for mode in (False, True):
+        sel = limit == mode
+        if not np.any(sel):
+            continue
+        Ps = _take(P, sel)
+        mc, qc, Vc = learner.to_channel(m[sel], q[sel], V[sel], lam[sel], Ps)
+        mh, qh, vh = channel(loss, mc, qc, Vc, eps[sel], limit=mode, method=opts.method,
+                             n_nodes=opts.n_nodes)
+        (m2, q2, V2), hats = learner.update(a[sel] * mh, a[sel] * qh, a[sel] * vh, lam[sel], Ps)
+        for o, v in zip(out, (m2, q2, V2, *hats)):
+            o[sel] = v
+    return out
+
+
+def _initial(learner, a, eps, lam, limit, P):
+    """Start from the square-loss fixed point (exact response, overlaps from one solve).
+
+    The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
+    enters its own update linearly: both are solved directly.
+    """
+    from ..losses import Square
+
+    sq = Square()
+    delta = np.where(limit, 0.0, 1.0)
+    V = learner.square_response(a, lam, delta, P)
+    # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
+    _, _, V0 = learner.to_channel(0.0, 0.0, 0.0, lam, P)
+    _, _, V1 = learner.to_channel(0.0, 0.0, 1.0, lam, P)
+    Vs = (V - V0) / (V1 - V0)
+    ones = np.ones_like(a)
+    out = []
+    for qs in (0.0, 1.0):
+        mc, qc, Vc = learner.to_channel(ones, qs * ones, Vs, lam, P)
+        mh, qh, vh = sq.channel_closed_form(0.0 * mc, qc, Vc, eps, False)
+        mh = mh * (Vc + 1.0) / (Vc + delta)
+        qh = (1.0 + qc) / (Vc + delta) ** 2
+        vh = 1.0 / (Vc + delta)
+        (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)
+        out.append((m2, q2))
+    m = out[0][0]
+    # q2 = A + B qs  (the m-dependent term of qhat is added through m2 below)
+    mc, _, Vc = learner.to_channel(m, 0.0 * m, Vs, lam, P)
+    corr = -2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mc / (Vc + delta) ** 2
+    (_, qcorr, _), _ = learner.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
+    A, Bq = out[0][1] + qcorr, out[1][1] - out[0][1]
+    q = np.where(Bq < 1.0, A / np.maximum(1.0 - Bq, 1e-12), 1.0)
+    q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
+    m = np.where(np.isfinite(m), m, 0.0)
+    V = np.where(np.isfinite(Vs) & (Vs > 0), Vs, 1.0)
+    return _encode(m, q, V)
+
+
+def _stack_args(a, eps, lam, limit, P, idx, reps):
+    take = lambda v: np.concatenate([v[idx]] + [v[r] for r in reps])  # noqa: E731
+    return take(a), take(eps), take(lam), take(limit), {k: take(v) for k, v in P.items()}
+
+
+def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
+    """Solve ``B`` points; every argument is an array of shape ``(B,)``.
+
+    Returns a dict of arrays of shape ``(B,)`` with the order parameters, the
+    conjugates, the errors, ``converged``, ``iterations``, ``residual`` and
+    ``interpolating``.
+
+    Each point starts with damped Anderson-accelerated iteration; a point that
+    converges slowly near its fixed point finishes with Newton's method on
+    ``F(y) - y`` (finite-difference Jacobian, capped and backtracked steps).
+    Points that still fail are restarted with plain (undamped, then damped)
+    iteration, which is slow but the most robust.  ``iterations`` counts all
+    attempts.
+    """
+    B = alpha.shape[0]
+    thr = np.broadcast_to(learner.interpolation_threshold(loss, eps, P), (B,))
+    limit = (lam == 0) & (alpha < thr)
+    lam_eff = np.where(limit, 1.0, lam)
+    a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
+    with np.errstate(all="ignore"):
+        y0 = _initial(learner, a, eps, lam_eff, limit, P)
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
+    final, converged, iterations, residual = _iterate(
+        learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar)
+    for damping in (1.0, 0.5):  # fallbacks: plain iteration from the start
+        bad = np.flatnonzero(~converged)
+        if bad.size == 0 or opts.memory == 0 and damping == opts.damping:
+            continue
+        plain = SolverOptions(tol=opts.tol, max_iter=opts.max_iter, damping=damping, memory=0,
+                              method=opts.method, n_nodes=opts.n_nodes)
+        f2, c2, it2, r2 = _iterate(learner, loss, y0[bad], a[bad], eps[bad], lam_eff[bad],
+                                   limit[bad], _take(P, bad), plain, None)
+        final[bad], converged[bad], residual[bad] = f2, c2, r2
+        iterations[bad] += it2
+    if bar is not None:
+        bar.update(int(B - bar.n))
+        bar.close()
+    return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
+
+
+def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
+    """The iteration loop; returns ``final (B, 6), converged, iterations, residual``."""
+    y = y0.copy()
+    B = y.shape[0]
+    final = np.full((B, 6), np.nan)
+    converged = np.zeros(B, bool)
+    iterations = np.zeros(B, int)
+    residual = np.full(B, np.inf)
+    active = np.arange(B)
+    M, beta = opts.memory, opts.damping
+    dY = np.zeros((B, M, 3))
+    dG = np.zeros((B, M, 3))
+    nhist = np.zeros(B, int)  # valid Anderson history columns per point
+    prev_y = y.copy()  # last accepted iterate (where the map was finite)
+    prev_g = np.zeros((B, 3))
+    prev_r = np.full(B, np.inf)
+    best_r = np.full(B, np.inf)
+    best_it = np.zeros(B, int)
+    backtracks = np.zeros(B, int)
+    newton = np.zeros(B, bool)
+    plain_until = np.zeros(B, int)
+
+    with np.errstate(all="ignore"):
+        for it in range(1, opts.max_iter + 1):
+            idx = active
+            nw = idx[newton[idx]]
+            # one batched map evaluation: the iterates, plus 3 perturbations per Newton point
+            Ys = [y[idx]] + [y[nw] + _FD_STEP * np.eye(3)[k] for k in range(3)]
+            args = _stack_args(a, eps, lam_eff, limit, P, idx, [nw] * 3)
+            allout = _map(learner, loss, np.concatenate(Ys), *args[:4], args[4], opts)
+            n = idx.size
+            out = [o[:n] for o in allout]
+            fy = _encode(*out[:3])
+            g = fy - y[idx]
+            ok = np.all(np.isfinite(fy), axis=1) & np.all(np.isfinite(np.stack(out, 1)), axis=1)
+            r = np.where(ok, np.max(np.abs(g), axis=1), np.inf)
+            iterations[idx] = it
+            residual[idx] = r
+            done = ok & (r < opts.tol)
+            final[idx[done]] = np.stack(out, axis=1)[done]
+            converged[idx[done]] = True
+
+            # Backtrack halfway to the last accepted iterate where the map was not
+            # finite, or where a Newton step increased the residual.
+            worse = newton[idx] & ok & ~done & (r > prev_r[idx])
+            back = (~ok | worse)
+            bi = idx[back]
+            backtracks[bi] += 1
+            y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
+            nhist[bi] = 0
+            # Newton that keeps backtracking is in the wrong basin: back to Anderson.
+            lost = idx[worse & (backtracks[idx] > _NEWTON_BACKTRACKS)]
+            newton[lost] = False
+            best_it[lost] = it
+            plain_until[lost] = it + _PLAIN_STEPS
+            backtracks[lost] = 0
+            failed = back & (backtracks[idx] > _MAX_BACKTRACKS)
+            keep = ~done & ~failed
+            if bar is not None:
+                bar.update(int(np.sum(done)))
+            active = idx[keep]
+            if active.size == 0:
+                break
+
+            step_mask = ok & ~done & ~back
+            if not np.any(step_mask):
+                continue
+            jn = np.flatnonzero(step_mask & newton[idx])  # positions within idx
+            ja = np.flatnonzero(step_mask & ~newton[idx])
+
+            # ---- Newton points
+            if jn.size:
+                pos = np.searchsorted(nw, idx[jn])  # row of each Newton point within nw
+                J = np.stack([(_encode(*[o[n + k * nw.size:n + (k + 1) * nw.size] for o in allout[:3]])[pos]
+                               - fy[jn]) / _FD_STEP for k in range(3)], axis=-1)
+                A = J - np.eye(3)
+                delta = np.linalg.solve(A + 1e-14 * np.eye(3), -g[jn][..., None])[..., 0]
+                bad = ~np.all(np.isfinite(delta), axis=1)
+                delta[bad] = beta * g[jn][bad]
+                size = np.max(np.abs(delta), axis=1, keepdims=True)
+                delta *= np.minimum(1.0, _MAX_NEWTON_STEP / np.maximum(size, 1e-300))
+                ii = idx[jn]
+                prev_y[ii], prev_g[ii], prev_r[ii] = y[ii], g[jn], r[jn]
+                backtracks[ii] = 0
+                y[ii] = y[ii] + delta
+
+            # ---- Anderson points
+            if ja.size:
+                ii, ga, ra = idx[ja], g[ja], r[ja]
+                yk = y[ii]
+                improved = ra < best_r[ii]
+                best_it[ii[improved]] = it
+                best_r[ii] = np.minimum(best_r[ii], ra)
+                stalled = (it - best_it[ii]) > _STALL
+                grew = ra > _GROW * prev_r[ii]
+                nhist[ii[grew | stalled]] = 0
+                plain_until[ii[stalled]] = it + _PLAIN_STEPS
+                best_it[ii[stalled]] = it
+                # close to the fixed point but converging slowly: finish with Newton
+                slow = (ra < _NEWTON_R) & (ra > 0.3 * prev_r[ii]) & (it > _NEWTON_AFTER)
+                newton[ii[slow]] = True
+                backtracks[ii[slow]] = 0
+                if M > 0:
+                    upd_m = (prev_r[ii] < np.inf) & ~grew & ~stalled
+                    upd = ii[upd_m]
+                    dY[upd] = np.roll(dY[upd], 1, axis=1)
+                    dG[upd] = np.roll(dG[upd], 1, axis=1)
+                    dY[upd, 0] = yk[upd_m] - prev_y[upd]
+                    dG[upd, 0] = ga[upd_m] - prev_g[upd]
+                    nhist[upd] = np.minimum(nhist[upd] + 1, M)
+                prev_y[ii], prev_g[ii], prev_r[ii] = yk, ga, ra
+                step = beta * ga
+                use = (nhist[ii] > 0) & (plain_until[ii] <= it)
+                if M > 0 and np.any(use):
+                    iu = ii[use]
+                    cols = np.arange(M)[None, :] < nhist[iu][:, None]
+                    G = dG[iu] * cols[..., None]
+                    Yd = dY[iu] * cols[..., None]
+                    A = np.einsum("bmi,bni->bmn", G, G)
+                    reg = 1e-12 * np.trace(A, axis1=1, axis2=2)[:, None, None] + 1e-300
+                    A = A + reg * np.eye(M) + np.where(cols[:, :, None], 0.0, np.eye(M))
+                    rhs = np.einsum("bmi,bi->bm", G, ga[use])
+                    gamma = np.linalg.solve(A, rhs[..., None])[..., 0] * cols
+                    acc = step[use] - np.einsum("bm,bmi->bi", gamma, Yd + beta * G)
+                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < _MAX_STEP)
+                    step[use] = np.where(good[:, None], acc, step[use])
+                    nhist[iu[~good]] = 0
+                y[ii] = yk + np.clip(step, -_MAX_STEP, _MAX_STEP)
+    return final, converged, iterations, residual
+
+
+def _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P):
+    """Errors at the fixed points; ``nan`` wherever the solve failed."""
+    res = {k: final[:, i] for i, k in enumerate(("m", "q", "V", "mhat", "qhat", "Vhat"))}
+    m, q, V = res["m"], res["q"], res["V"]
+    mt, qt = learner.test_overlaps(m, q, P)
+    with np.errstate(all="ignore"):
+        res["gen_error"] = np.arccos(np.clip(mt / np.sqrt(qt), -1.0, 1.0)) / np.pi
+        mc, qc, Vc = learner.to_channel(m, q, V, lam_eff, P)
+        t = loss.slope0 * Vc / np.sqrt(qc)
+        res["mem_error"] = np.where(limit, 0.0, H(t))
+        res["rule_error"] = np.where(limit, 0.0, sign_error(t, mc / np.sqrt(qc)))
+    for k in ("gen_error", "mem_error", "rule_error"):
+        res[k] = np.where(converged, res[k], np.nan)
+    res.update(converged=converged, iterations=iterations, residual=residual, interpolating=limit)
+    return res

@@ -21,8 +21,8 @@ class ParameterError(ValueError):
 
 
 def _fmt(x):
-    x = np.asarray(x)
-    return repr(x.item()) if x.ndim == 0 else np.array2string(x.reshape(-1)[:6], separator=", ")
+    x = np.asarray(x).reshape(-1)
+    return repr(x[0].item()) if x.size == 1 else np.array2string(x[:6], separator=", ")
 
 
 def as_float_array(name, value):

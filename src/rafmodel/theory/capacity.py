@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 __all__ = ["alpha_c", "capacity_denominator"]
 
@@ -32,6 +31,8 @@ def _alpha_c_scalar(eps):
     lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
     if hi <= lo:
         return -vals[i]
+    from scipy.optimize import minimize_scalar
+
     res = minimize_scalar(neg, bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
     return float(-min(res.fun, vals[i]))
 

@@ -1,0 +1,200 @@
+"""The ``raf`` command line.
+
+``raf theory``  exact asymptotic errors of a learner trained on RAF data.
+
+Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
+range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the
+output has one row per combination.  Exit status: 0 on success, 1 if some
+point did not converge (its row is kept, flagged, with empty values), 2 on bad
+input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def parse_values(name, text):
+    """Parse ``"1,2,3"``, ``"0.5:10:20"`` or ``"1e-3:10:40:log"`` into a list of floats."""
+    text = text.strip()
+    if not text:
+        raise UsageError(f"{name}: empty value; give a number, a list a,b,c or a range start:stop:num[:log]")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+            raise UsageError(f"{name}: bad range {text!r}; use start:stop:num or start:stop:num:log")
+        start, stop = (_number(name, p) for p in parts[:2])
+        try:
+            num = int(parts[2])
+        except ValueError:
+            raise UsageError(f"{name}: range count must be a positive integer, got {parts[2]!r}") from None
+        if num < 1:
+            raise UsageError(f"{name}: range count must be a positive integer, got {num}")
+        if len(parts) == 4:
+            if start <= 0 or stop <= 0:
+                raise UsageError(f"{name}: a log range needs start > 0 and stop > 0, got {text!r}")
+            ls, le = math.log(start), math.log(stop)
+            return [math.exp(ls + (le - ls) * i / (num - 1)) if num > 1 else start for i in range(num)]
+        return [start + (stop - start) * i / (num - 1) if num > 1 else start for i in range(num)]
+    return [_number(name, p) for p in text.split(",")]
+
+
+def _number(name, s):
+    try:
+        x = float(s)
+    except ValueError:
+        raise UsageError(f"{name}: not a number: {s.strip()!r}") from None
+    if not math.isfinite(x):
+        raise UsageError(f"{name}: must be a finite number, got {s.strip()!r}")
+    return x
+
+
+def _add_solver_options(p):
+    g = p.add_argument_group("solver")
+    g.add_argument("--tol", type=float, default=1e-11, help="convergence tolerance (default 1e-11)")
+    g.add_argument("--max-iter", type=int, default=1000, help="iterations per point (default 1000)")
+    g.add_argument("--method", choices=("auto", "closed", "quadrature"), default="auto",
+                   help="channel: closed form when available (auto), or Gauss quadrature")
+
+
+def _add_output_options(p):
+    g = p.add_argument_group("output")
+    g.add_argument("--json", action="store_true", help="JSON: one object for one point, else an array")
+    g.add_argument("--csv", action="store_true", help="CSV with a header line")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar on stderr (default: for more than 200 points on a terminal)")
+
+
+def build_parser():
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="raf", description="The Rules-and-Facts model: exact asymptotics of generalization and memorization.")
+    parser.add_argument("--version", action="version", version=f"rafmodel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("theory", help="exact asymptotic errors (replica fixed point)",
+                       description="Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a "
+                                   "learner on RAF data. Lists and ranges give one row per combination.")
+    p.add_argument("--model", required=True, help="learner: linear or kernel")
+    p.add_argument("--loss", required=True, help="loss: square, hinge or logistic")
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    p.add_argument("--lam", required=True, help="ridge penalty (>= 0; 0 = interpolating / unregularized limit)")
+    p.add_argument("--mu1", help="kernel: linear coefficient mu1 (> 0)")
+    p.add_argument("--mustar", help="kernel: memory coefficient mu* (>= 0)")
+    _add_solver_options(p)
+    _add_output_options(p)
+    p.set_defaults(func=cmd_theory)
+    return parser
+
+
+def _fmt_value(v):
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return "" if math.isnan(v) else f"{v:.6g}"
+    return v
+
+
+def _jsonable(rec):
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()}
+
+
+def emit(records, columns, args, single):
+    """Print records as a table (default), JSON or CSV."""
+    if args.json:
+        recs = [_jsonable(r) for r in records]
+        print(json.dumps(recs[0] if single else recs, indent=None if not single else 2))
+    elif args.csv:
+        import csv
+
+        w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in records:
+            w.writerow({k: ("" if isinstance(r[k], float) and math.isnan(r[k]) else r[k]) for k in columns})
+    else:
+        from tabulate import tabulate
+
+        rows = [[_fmt_value(r[k]) for k in columns] for r in records]
+        print(tabulate(rows, headers=columns, disable_numparse=True))
+
+
+def _learner_from_args(args):
+    from .learners import LEARNERS
+
+    model = args.model.lower()
+    if model not in LEARNERS:
+        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(sorted(LEARNERS))}")
+    lp = {}
+    for name in ("mu1", "mustar"):
+        val = getattr(args, name)
+        if model == "kernel":
+            if val is None:
+                raise UsageError(f"{name}: required with --model kernel")
+            lp[name] = parse_values(name, val)
+        elif val is not None:
+            raise UsageError(f"{name}: only used with --model kernel")
+    return model, lp
+
+
+def cmd_theory(args):
+    from ._validation import ParameterError
+    from .losses import get_loss
+    from .setting import grid
+    from .theory import solve_many
+
+    model, lp = _learner_from_args(args)
+    try:
+        loss = get_loss(args.loss)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
+    try:
+        settings = grid(learner=model, loss=loss, **values, **lp)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+    progress = args.progress if args.progress is not None else (len(settings) > 200 and sys.stderr.isatty())
+    try:
+        res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
+                         method=args.method)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    records = res.to_records()
+    cols = ["model", "loss", "alpha", "eps", "lam", *lp, "m", "q", "V", "gen_error", "mem_error",
+            "rule_error", "converged", "iterations"]
+    if args.json:
+        cols = list(records[0])
+    emit(records, cols, args, single=len(records) == 1)
+    n_bad = sum(not r["converged"] for r in records)
+    if n_bad:
+        print(f"raf: warning: {n_bad} of {len(records)} points did not converge "
+              "(converged = false, values left empty)", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as e:
+        print(f"raf {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `raf theory ... | head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""Finite-size simulations of the Rules-and-Facts model (THEORY.md sections 1-2).
+
+Independent of the theory code: only the parameters of a :class:`rafmodel.Setting`
+are read.  Conventions (no intercept anywhere):
+
+* inputs ``x ~ N(0, I_d)``, teacher ``w*`` rescaled to ``|w*|^2 = d``;
+* ``n = round(alpha d)`` training samples, of which exactly ``round(eps n)``
+  (a random subset) are facts with labels uniform on ``{-1, +1}``; the others
+  have ``y = sign(w*.x / sqrt d)``; the test set holds fresh rule samples only;
+* with ``Z = X / sqrt(d)`` the linear learner is ``h = Z w`` and the
+  Gaussian-equivalent kernel learner is the linear model on ``theta = (w, u)``
+  with features ``Phi = [mu1 Z, mustar I_n]``: training output
+  ``h = mu1 Z w + mustar u``, test output ``mu1 x.w / sqrt d``.  Both minimize
+  ``sum_i l(y_i, h_i) + (lam/2) |theta|^2``;
+* ``lam = 0``: square -> min-norm least squares; hinge -> hard-margin SVM (must
+  be separable); logistic -> max-margin direction when separable, else the
+  unpenalized minimizer.
+
+Solvers: square in closed form; hinge with liblinear (``LinearSVC``, objective
+``(1/2)|theta|^2 + C sum hinge``, so ``C = 1/lam``); logistic with scikit-learn
+``LogisticRegression`` (same convention) for the linear learner and L-BFGS on
+``(w, u)`` for the kernel learner.  Every solution is checked (stationarity or
+margin) so that a silently unconverged solver cannot pass for a theory failure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+HARD_MARGIN_C = 1e5  # C of the soft-margin SVM standing in for the hard margin at lam = 0
+
+
+def sample_raf(d, alpha, eps, rng, n_test=10_000):
+    """Training set ``(X, y, is_fact)``, teacher ``w*`` and a test set of rule samples."""
+    n = int(round(alpha * d))
+    n_facts = int(round(eps * n))
+    w_star = rng.standard_normal(d)
+    w_star *= np.sqrt(d) / np.linalg.norm(w_star)
+    X = rng.standard_normal((n, d))
+    y = np.where(X @ w_star >= 0, 1.0, -1.0)
+    is_fact = np.zeros(n, dtype=bool)
+    is_fact[rng.choice(n, size=n_facts, replace=False)] = True
+    y[is_fact] = rng.choice([-1.0, 1.0], size=n_facts)
+    X_test = rng.standard_normal((n_test, d))
+    y_test = np.where(X_test @ w_star >= 0, 1.0, -1.0)
+    return X, y, is_fact, w_star, X_test, y_test
+
+
+# ----------------------------------------------------------------------------- solvers
+# Each returns theta minimizing sum_i l(y_i, (Phi theta)_i) + (lam/2)|theta|^2.
+
+def _fit_square(Phi, y, lam):
+    """Ridge; at lam = 0 the min-norm interpolator (n < p) or least squares (n > p)."""
+    n, p = Phi.shape
+    if n <= p:  # representer form theta = Phi^T (Phi Phi^T + lam I)^-1 y
+        return Phi.T @ np.linalg.solve(Phi @ Phi.T + lam * np.eye(n), y)
+    return np.linalg.solve(Phi.T @ Phi + lam * np.eye(p), Phi.T @ y)
+
+
+def _fit_square_kernel(Z, y, lam, mu1, mustar):
+    """Kernel ridge with K = mu1^2 Z Z^T + mustar^2 I, returned as theta = Phi^T c."""
+    n = len(y)
+    c = np.linalg.solve(mu1**2 * (Z @ Z.T) + (mustar**2 + lam) * np.eye(n), y)
+    return np.concatenate([mu1 * (Z.T @ c), mustar * c])
+
+
+def _fit_hinge(Phi, y, lam, tol=1e-6):
+    C = HARD_MARGIN_C if lam == 0 else 1.0 / lam
+    svm = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=tol,
+                    max_iter=1_000_000, random_state=0)
+    theta = svm.fit(Phi, y).coef_.ravel()
+    if lam == 0:
+        margin = np.min(y * (Phi @ theta))
+        if margin < 1 - 1e-3:  # soft margin with huge C = hard margin only if separable
+            raise ValueError(f"data not separable by the model (min margin {margin:.3g})")
+    return theta
+
+
+def _logistic_grad(Phi, y, lam, theta):
+    return -(Phi.T @ (y * expit(-y * (Phi @ theta)))) + lam * theta
+
+
+def _fit_logistic(Phi, y, lam, linear):
+    if lam == 0:
+        try:  # separable: the lam -> 0+ limit points in the max-margin direction
+            return _fit_hinge(Phi, y, 0.0)
+        except ValueError:
+            pass
+    if linear:
+        C = np.inf if lam == 0 else 1.0 / lam
+        lr = LogisticRegression(C=C, fit_intercept=False, solver="newton-cholesky",
+                                tol=1e-10, max_iter=1000)
+        theta = lr.fit(Phi, y).coef_.ravel()
+    else:
+        def fun(theta):
+            h = Phi @ theta
+            return (np.logaddexp(0.0, -y * h).sum() + 0.5 * lam * theta @ theta,
+                    _logistic_grad(Phi, y, lam, theta))
+        res = minimize(fun, np.zeros(Phi.shape[1]), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 20_000, "gtol": 1e-9, "ftol": 1e-15})
+        theta = res.x
+    g = np.linalg.norm(_logistic_grad(Phi, y, lam, theta))
+    if g > 1e-4 * np.sqrt(len(y)):
+        raise RuntimeError(f"logistic solver not converged: |grad| = {g:.3g}")
+    return theta
+
+
+# ----------------------------------------------------------------------------- driver
+
+def _errors(h, y):
+    """Fraction of sign errors; an output of exactly 0 counts as an error."""
+    return float(np.mean(~(y * h > 0))) if len(y) else np.nan
+
+
+def simulate(setting, d, seed, n_test=10_000):
+    """One finite-size sample of ``setting`` (a :class:`rafmodel.Setting`) at dimension ``d``.
+
+    Returns a dict with ``gen_error`` (on ``n_test`` fresh rule samples),
+    ``mem_error``, ``rule_error``, and ``m = w.w*/d``, ``q = |w|^2/d`` of the
+    weight ``w`` of the linear part (for the kernel learner: of the feature
+    ``mu1 x/sqrt d``, i.e. ``ms, qs`` of THEORY.md).
+    """
+    rng = np.random.default_rng(seed)
+    X, y, is_fact, w_star, X_test, y_test = sample_raf(d, setting.alpha, setting.eps, rng, n_test)
+    n = len(y)
+    lam, loss = setting.lam, setting.loss.name
+    Z = X / np.sqrt(d)
+    linear = setting.learner.name == "linear"
+    if linear:
+        mu1 = 1.0
+        Phi = Z
+    else:
+        mu1, mustar = float(setting.learner.mu1), float(setting.learner.mustar)
+        Phi = sp.hstack([sp.csr_matrix(mu1 * Z), mustar * sp.identity(n, format="csr")],
+                        format="csr")
+    if loss == "square":
+        theta = _fit_square(Phi, y, lam) if linear else _fit_square_kernel(Z, y, lam, mu1, mustar)
+    elif loss == "hinge":
+        theta = _fit_hinge(Phi, y, lam)
+    elif loss == "logistic":
+        theta = _fit_logistic(Phi, y, lam, linear)
+    else:
+        raise ValueError(f"unknown loss {loss!r}")
+    h_train = np.asarray(Phi @ theta).ravel()
+    w = theta[:d]
+    h_test = mu1 * (X_test @ w) / np.sqrt(d)
+    return {
+        "gen_error": _errors(h_test, y_test),
+        "mem_error": _errors(h_train[is_fact], y[is_fact]),
+        "rule_error": _errors(h_train[~is_fact], y[~is_fact]),
+        "m": float(w @ w_star / d),
+        "q": float(w @ w / d),
+    }
+
+
+def simulate_seeds(setting, d, seeds, n_test=10_000):
+    """Mean and standard error over seeds of every metric: ``{name: (mean, se)}``."""
+    runs = [simulate(setting, d, s, n_test) for s in seeds]
+    out = {}
+    for k in runs[0]:
+        v = np.array([r[k] for r in runs])
+        out[k] = (float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else np.nan)
+    return out

@@ -1,0 +1,90 @@
+"""Channel: closed forms against the generic quadrature route and the literal THEORY.md integrals."""
+
+import numpy as np
+import pytest
+from scipy import integrate
+from scipy.stats import norm
+
+from rafmodel.losses import Hinge, Logistic, Loss, Square, get_loss
+from rafmodel.theory.channel import channel, channel_quadrature
+
+POINTS = [  # (m, q, V, eps)
+    (0.3, 1.0, 0.5, 0.2), (0.9, 1.0, 2.0, 0.0), (0.0, 0.5, 1.0, 1.0),
+    (0.5, 2.0, 0.1, 0.5), (0.99, 1.0, 0.3, 0.1), (-0.2, 0.3, 5.0, 0.7), (3.0, 9.5, 0.05, 0.3),
+]
+
+
+def literal_channel(loss, m, q, V, eps, limit):
+    """THEORY.md section 3 verbatim: sums over y with Z0, dZ0, adaptive quadrature in xi."""
+    V0 = 1 - m * m / q
+
+    def P(y, om):
+        return y * (loss.prox_limit(y * om) if limit else loss.prox(y * om, V))
+
+    def dP(y, om):
+        return loss.dprox_limit(y * om) if limit else loss.dprox(y * om, V)
+
+    def f(xi, which):
+        om, w0 = np.sqrt(q) * xi, m / np.sqrt(q) * xi
+        tot = 0.0
+        for y in (1, -1):
+            Z0 = (1 - eps) * norm.cdf(y * w0 / np.sqrt(V0)) + eps / 2
+            dZ0 = (1 - eps) * y * norm.pdf(w0 / np.sqrt(V0)) / np.sqrt(V0)
+            g = (P(y, om) - om) / V
+            dg = (dP(y, om) - 1) / V
+            tot += {"m": dZ0 * g, "q": Z0 * g * g, "v": -Z0 * dg}[which]
+        return float(tot) * norm.pdf(xi)
+
+    pts = sorted({s / np.sqrt(q) * b for s in (1, -1) for b in (1.0, 1.0 - V)} | {0.0})
+    pts = [p for p in pts if -12 < p < 12]
+    return tuple(integrate.quad(f, -12, 12, args=(w,), points=pts, limit=500,
+                                epsabs=1e-12, epsrel=1e-11)[0] for w in "mqv")
+
+
+@pytest.mark.parametrize("loss", [Square(), Hinge()])
+@pytest.mark.parametrize("limit", [False, True])
+def test_closed_form_matches_quadrature(loss, limit):
+    m, q, V, eps = (np.array(c) for c in zip(*POINTS))
+    closed = np.array(channel(loss, m, q, V, eps, limit=limit, method="closed"))
+    quad = np.array(channel_quadrature(loss, m, q, V, eps, limit=limit))
+    np.testing.assert_allclose(closed, quad, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [Square(), Hinge(), Logistic()])
+@pytest.mark.parametrize("limit", [False, True])
+@pytest.mark.parametrize("point", POINTS[:5])
+def test_channel_matches_literal_theory(loss, limit, point):
+    m, q, V, eps = point
+    ours = np.array(channel(loss, *(np.array([x]) for x in point), limit=limit))[:, 0]
+    ref = np.array(literal_channel(loss, m, q, V, eps, limit))
+    np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-9)
+
+
+def test_quadrature_converges_with_nodes():
+    m, q, V, eps = (np.array(c) for c in zip(*POINTS))
+    lo = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=12))
+    hi = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=40))
+    np.testing.assert_allclose(lo, hi, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("loss", [Square(), Hinge(), Logistic()])
+def test_prox_is_the_minimizer(loss):
+    # the proximal map minimizes l(h) + (h-u)^2/(2V): compare with a fine grid search
+    rng = np.random.default_rng(0)
+    for u, V in zip(rng.normal(0, 2, 20), np.exp(rng.normal(0, 1, 20))):
+        hs = np.linspace(u - 3 * V - 5, u + 3 * V + 5, 400001)
+        obj = loss.value(1.0, hs) + (hs - u) ** 2 / (2 * V)
+        assert loss.prox(np.array(u), V) == pytest.approx(hs[np.argmin(obj)], abs=1e-4)
+        # derivative by finite differences
+        d = (loss.prox(np.array(u + 1e-6), V) - loss.prox(np.array(u - 1e-6), V)) / 2e-6
+        if not any(abs(u - k) < 1e-3 for k in (1.0, 1.0 - V)):
+            assert loss.dprox(np.array(u), V) == pytest.approx(d, abs=1e-5)
+
+
+def test_get_loss():
+    assert isinstance(get_loss("HINGE"), Hinge)
+    sq = Square()
+    assert get_loss(sq) is sq
+    with pytest.raises(ValueError, match="loss: unknown loss 'ramp'; allowed: hinge, logistic, square"):
+        get_loss("ramp")
+    assert isinstance(Square(), Loss)

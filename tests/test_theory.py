@@ -1,0 +1,257 @@
+"""Fixed points against closed forms, known limits, and each other."""
+
+import warnings
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal, norm
+
+import rafmodel as rm
+from rafmodel import Kernel, Linear, Setting, solve, solve_many
+from rafmodel.losses import Loss, Square, register_loss, LOSSES
+from rafmodel.theory import alpha_c
+
+C = np.sqrt(2 / np.pi)
+
+
+def ridge_closed_form(alpha, eps, lam):
+    """Linear ridge fixed point solved by hand (THEORY.md square-loss channel).
+
+    V solves V = 1/(lam + alpha/(1+V)); m = mhat V; q is linear in itself.
+    lam = 0: V = 1/(alpha - 1) (alpha > 1) or, interpolating, lam V = 1 - alpha.
+    """
+    a = alpha
+    if lam > 0:
+        V = (-(lam + a - 1) + np.sqrt((lam + a - 1) ** 2 + 4 * lam)) / (2 * lam)
+        D = 1 + V
+    elif a > 1:
+        V = 1 / (a - 1)
+        D = 1 + V
+    else:  # min-norm interpolator, rescaled V = lam V -> 1 - alpha, channel 1/(1+V) -> 1/V
+        V = 1 - a
+        D = V
+    mhat = a * (1 - eps) * C / D
+    m = mhat * V
+    q = (mhat**2 + a * (1 - 2 * C * (1 - eps) * m) / D**2) * V**2 / (1 - a * V**2 / D**2)
+    return m, q, V
+
+
+def rule_error_mc(m, q, t):
+    """P[sign(z) omega < -t] from scipy's bivariate normal CDF."""
+    rho = m / np.sqrt(q)
+    return 2 * multivariate_normal(mean=[0, 0], cov=[[1, -rho], [-rho, 1]]).cdf([0, -t / np.sqrt(q)])
+
+
+@pytest.mark.parametrize("alpha", [0.3, 0.8, 1.5, 4.0])
+@pytest.mark.parametrize("eps", [0.0, 0.3, 1.0])
+@pytest.mark.parametrize("lam", [0.0, 1e-3, 0.5, 5.0])
+def test_linear_square_matches_closed_form(alpha, eps, lam):
+    r = solve(Setting(alpha=alpha, eps=eps, lam=lam, loss="square"))
+    m, q, V = ridge_closed_form(alpha, eps, lam)
+    assert (r.m, r.q, r.V) == pytest.approx((m, q, V), rel=1e-8, abs=1e-12)
+    assert r.gen_error == pytest.approx(np.arccos(m / np.sqrt(q)) / np.pi, abs=1e-10)
+    assert r.interpolating == (lam == 0 and alpha < 1)
+    if r.interpolating:
+        assert r.mem_error == 0 and r.rule_error == 0
+    else:
+        assert r.mem_error == pytest.approx(norm.sf(V / np.sqrt(q)), abs=1e-10)
+        assert r.rule_error == pytest.approx(rule_error_mc(m, q, V), abs=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+@pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.6, mustar=0.4)])
+@pytest.mark.parametrize("alpha,eps,lam", [(0.5, 0.2, 0.0), (2.0, 0.2, 0.1), (3.0, 0.5, 1.0), (1.5, 0.0, 0.0)])
+def test_quadrature_route_gives_the_same_fixed_point(loss, learner, alpha, eps, lam):
+    s = Setting(alpha=alpha, eps=eps, lam=lam, learner=learner, loss=loss)
+    a = solve(s, method="closed")
+    b = solve(s, method="quadrature")
+    for k in ("m", "q", "V", "gen_error", "mem_error", "rule_error"):
+        assert getattr(a, k) == pytest.approx(getattr(b, k), rel=1e-7, abs=1e-10), k
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+@pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.5, mustar=0.5)])
+@pytest.mark.parametrize("alpha,lam", [(0.5, 0.0), (3.0, 0.1)])
+def test_eps_one_is_pure_memorization(loss, learner, alpha, lam):
+    r = solve(Setting(alpha=alpha, eps=1.0, lam=lam, learner=learner, loss=loss))
+    assert r.m == 0.0
+    assert r.gen_error == pytest.approx(0.5, abs=1e-12)
+    # with random labels, facts and rule samples are the same thing
+    assert r.rule_error == pytest.approx(r.mem_error, abs=1e-9)
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+def test_eps_zero_learns_better_than_eps_positive(loss):
+    res = solve_many([Setting(alpha=3.0, eps=e, lam=0.1, loss=loss) for e in (0.0, 0.1, 0.3, 0.6)])
+    assert np.all(np.diff(res.gen_error) > 0)
+
+
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6, 1.9])
+def test_max_margin_random_labels_matches_gardner(alpha):
+    # eps = 1, hinge, lam = 0: the max-margin classifier of random labels; its
+    # stability kappa = 1/sqrt(q) solves Gardner's alpha E[(kappa + t)_+^2] = 1.
+    r = solve(Setting(alpha=alpha, eps=1.0, lam=0.0, loss="hinge"))
+    assert r.interpolating
+    k = 1 / np.sqrt(r.q)
+    gardner = (1 + k * k) * norm.cdf(k) + k * norm.pdf(k)
+    assert alpha * gardner == pytest.approx(1.0, abs=1e-8)
+
+
+def test_capacity_known_values():
+    assert alpha_c(1.0) == pytest.approx(2.0, abs=1e-10)
+    assert alpha_c(0.0) == np.inf
+    vals = alpha_c([0.05, 0.1, 0.3, 0.6, 0.9, 1.0])
+    assert np.all(np.diff(vals) < 0)
+    # small eps: with R = cos(theta), the max is at theta^3 = 3 pi eps / 2, giving
+    # alpha_c ~ (3 pi eps / 2)^(2/3) / (3 eps / 2) -> infinity
+    for eps in (1e-5, 1e-7):
+        asym = (1.5 * np.pi * eps) ** (2 / 3) / (1.5 * eps)
+        assert alpha_c(eps) == pytest.approx(asym, rel=0.01)
+
+
+@pytest.mark.parametrize("eps", [0.2, 0.5, 1.0])
+def test_max_margin_norm_diverges_at_capacity(eps):
+    # below alpha_c the max-margin exists with q -> infinity as alpha -> alpha_c
+    ac = alpha_c(eps)
+    qs = solve_many([Setting(alpha=f * ac, eps=eps, lam=0.0, loss="hinge") for f in (0.5, 0.8, 0.95)]).q
+    assert np.all(np.diff(qs) > 0) and qs[-1] > 10 * qs[0]
+    above = solve(Setting(alpha=1.2 * ac, eps=eps, lam=0.0, loss="hinge"))
+    assert not above.interpolating and above.mem_error > 0
+
+
+@pytest.mark.parametrize("loss,alpha,eps", [
+    ("square", 0.5, 0.2), ("square", 2.5, 0.2),
+    ("hinge", 1.0, 0.3), ("hinge", 4.0, 0.3),
+    ("logistic", 4.0, 0.3),
+])
+def test_lam_to_zero_is_continuous(loss, alpha, eps):
+    r0 = solve(Setting(alpha=alpha, eps=eps, lam=0.0, loss=loss))
+    for lam in (1e-5, 1e-6):
+        r = solve(Setting(alpha=alpha, eps=eps, lam=lam, loss=loss))
+        assert r.gen_error == pytest.approx(r0.gen_error, abs=50 * lam)
+        assert r.m / np.sqrt(r.q) == pytest.approx(r0.m / np.sqrt(r0.q), abs=50 * lam)
+        assert r.mem_error == pytest.approx(r0.mem_error, abs=1e-3)
+        V = lam * r.V if r0.interpolating else r.V  # rescaled response when interpolating
+        assert V == pytest.approx(r0.V, rel=1e-3)
+
+
+def test_logistic_lam_to_zero_on_separable_data_is_max_margin():
+    # logistic's direction tends to the max-margin one: gen_error converges slowly (log lam)
+    mm = solve(Setting(alpha=1.0, eps=0.3, lam=0.0, loss="hinge"))
+    lz = solve(Setting(alpha=1.0, eps=0.3, lam=0.0, loss="logistic"))
+    assert lz.gen_error == mm.gen_error
+    gaps = [abs(solve(Setting(alpha=1.0, eps=0.3, lam=l, loss="logistic")).gen_error - mm.gen_error)
+            for l in (1e-2, 1e-4, 1e-6)]
+    assert gaps[0] > gaps[1] > gaps[2]
+
+
+def test_kernel_with_memory_interpolates_at_lam_zero():
+    for loss in ("square", "hinge", "logistic"):
+        r = solve(Setting(alpha=5.0, eps=0.3, lam=0.0, learner=Kernel(mu1=0.7, mustar=0.3), loss=loss))
+        assert r.interpolating and r.mem_error == 0 and r.rule_error == 0
+        r2 = solve(Setting(alpha=5.0, eps=0.3, lam=1e-6, learner=Kernel(mu1=0.7, mustar=0.3), loss=loss))
+        assert r2.mem_error < 1e-3
+        # logistic approaches the max-margin direction only like 1/log(1/lam)
+        assert r2.gen_error == pytest.approx(r.gen_error, abs=1e-4 if loss != "logistic" else 3e-3)
+
+
+@pytest.mark.parametrize("mu1,mustar", [(0.5, 0.5), (1.0, 0.2), (0.3, 0.0)])
+@pytest.mark.parametrize("alpha,eps,lam", [(0.5, 0.2, 0.1), (3.0, 0.4, 0.01), (2.0, 0.1, 1.0)])
+def test_kernel_ridge_is_linear_ridge_with_effective_lambda(mu1, mustar, alpha, eps, lam):
+    k = solve(Setting(alpha=alpha, eps=eps, lam=lam, learner=Kernel(mu1=mu1, mustar=mustar)))
+    lin = solve(Setting(alpha=alpha, eps=eps, lam=(lam + mustar**2) / mu1**2))
+    assert k.gen_error == pytest.approx(lin.gen_error, abs=1e-10)
+    # the linear weight is mu1 times the kernel's linear-part weight
+    assert mu1 * k.m == pytest.approx(lin.m, rel=1e-8)
+    assert mu1**2 * k.q == pytest.approx(lin.q, rel=1e-8)
+
+
+def test_kernel_without_memory_is_a_scaled_linear_learner():
+    for loss in ("hinge", "logistic"):
+        for lam in (0.0, 0.3):
+            k = solve(Setting(alpha=1.5, eps=0.2, lam=lam, learner=Kernel(mu1=0.5, mustar=0.0), loss=loss))
+            lin = solve(Setting(alpha=1.5, eps=0.2, lam=lam / 0.25, loss=loss))
+            assert k.gen_error == pytest.approx(lin.gen_error, abs=1e-9)
+            assert k.mem_error == pytest.approx(lin.mem_error, abs=1e-9)
+
+
+def test_batch_equals_single_solves():
+    settings = rm.grid(learner=Kernel(mu1=0.5, mustar=0.5), loss="hinge", alpha=[0.5, 2, 6],
+                       eps=[0, 0.2], lam=[0, 0.01, 1])
+    batch = solve_many(settings)
+    for s, rb in zip(settings, batch):
+        r = solve(s)
+        assert rb.gen_error == pytest.approx(r.gen_error, abs=1e-9)
+        assert rb.q == pytest.approx(r.q, rel=1e-9)
+
+
+def test_mixed_batch_keeps_order():
+    settings = [Setting(alpha=2, eps=0.2, lam=0.1, loss="hinge"),
+                Setting(alpha=2, eps=0.2, lam=0.1, loss="square"),
+                Setting(alpha=2, eps=0.2, lam=0.1, loss="hinge", learner=Kernel(mu1=1, mustar=0))]
+    res = solve_many(settings)
+    assert res[0].gen_error == pytest.approx(res[2].gen_error, abs=1e-10)
+    assert res[1].gen_error == pytest.approx(solve(settings[1]).gen_error, abs=1e-12)
+    assert [r.setting for r in res] == settings
+
+
+def test_a_new_loss_needs_no_solver_change():
+    class PlainSquare(Loss):
+        """The square loss given only by its proximal map (no closed-form channel)."""
+
+        name = "plain-square"
+
+        def value(self, y, h):
+            return 0.5 * (y - h) ** 2
+
+        def prox(self, u, V):
+            return (u + V) / (1 + V)
+
+        def dprox(self, u, V):
+            return np.broadcast_to(1 / (1 + V), np.broadcast_shapes(np.shape(u), np.shape(V)))
+
+        def prox_limit(self, u):
+            return np.ones_like(u)
+
+        def dprox_limit(self, u):
+            return np.zeros_like(u)
+
+    register_loss(PlainSquare)
+    try:
+        for lam in (0.0, 0.2):
+            a = solve(Setting(alpha=0.7, eps=0.3, lam=lam, loss="plain-square",
+                              learner=Kernel(mu1=0.8, mustar=0.3)))
+            b = solve(Setting(alpha=0.7, eps=0.3, lam=lam, loss="square", learner=Kernel(mu1=0.8, mustar=0.3)))
+            assert a.gen_error == pytest.approx(b.gen_error, abs=1e-9)
+            assert a.mem_error == pytest.approx(b.mem_error, abs=1e-9)
+    finally:
+        LOSSES.pop("plain-square")
+
+
+def test_non_convergence_is_never_a_result():
+    s = Setting(alpha=2.0, eps=0.2, lam=0.1, loss="hinge")
+    with pytest.raises(rm.ConvergenceError) as info:
+        solve(s, max_iter=2)
+    assert not info.value.result.converged
+    with pytest.warns(RuntimeWarning, match="1 of 1 points did not converge"):
+        res = solve_many([s], max_iter=2)
+    r = res[0]
+    assert not r.converged and r.iterations >= 2
+    for k in ("m", "q", "V", "gen_error", "mem_error", "rule_error"):
+        assert np.isnan(getattr(r, k))
+
+
+def test_singular_point_is_flagged():
+    # ridgeless regression exactly at alpha = 1 has no finite solution
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        r = solve_many([Setting(alpha=1.0, eps=0.2, lam=0.0, loss="square")], max_iter=200)[0]
+    assert not r.converged and np.isnan(r.gen_error)
+
+
+def test_result_to_dict_uses_the_shared_vocabulary():
+    d = solve(Setting(alpha=2, eps=0.2, lam=0.1, learner=Kernel(mu1=0.5, mustar=0.5), loss="hinge")).to_dict()
+    for k in ("model", "loss", "alpha", "eps", "lam", "mu1", "mustar", "m", "q", "V", "mhat", "qhat",
+              "Vhat", "gen_error", "mem_error", "rule_error", "converged", "iterations", "residual"):
+        assert k in d
+    assert d["model"] == "kernel" and d["loss"] == "hinge"

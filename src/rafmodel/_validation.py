@@ -27,7 +27,7 @@ def _fmt(x):
 
 def as_float_array(name, value):
     """Convert ``value`` to a float array, or raise naming ``name``."""
-    if isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes)):
         raise ParameterError(name, f"must be a number, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)

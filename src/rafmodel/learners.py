@@ -202,4 +202,4 @@ def get_learner(learner, **params) -> Learner:
     if isinstance(learner, str) and learner.lower() in LEARNERS:
         return LEARNERS[learner.lower()](**params) if params else LEARNERS[learner.lower()]()
     allowed = ", ".join(sorted(LEARNERS))
-    raise ValueError(f"model: unknown learner {learner!r}; allowed: {allowed}")
+    raise ValueError(f"learner: unknown learner {learner!r}; allowed: {allowed}")

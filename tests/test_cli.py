@@ -1,0 +1,122 @@
+"""The `raf` command line: contract, lists and ranges, bad input, non-convergence."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import rafmodel as rm
+from rafmodel.cli import main, parse_values, UsageError
+
+BASE = ["theory", "--model", "kernel", "--loss", "hinge", "--alpha", "2", "--eps", "0.2",
+        "--lam", "0.1", "--mu1", "0.5", "--mustar", "0.5"]
+
+
+def run(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_single_point_json_matches_python_api(capsys):
+    code, out, err = run(capsys, BASE + ["--json"])
+    assert code == 0
+    d = json.loads(out)
+    assert isinstance(d, dict)
+    for k in ("m", "q", "V", "gen_error", "mem_error", "rule_error", "converged", "iterations"):
+        assert k in d
+    r = rm.solve(rm.Setting(alpha=2, eps=0.2, lam=0.1, learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="hinge"))
+    assert d["gen_error"] == r.gen_error and d["converged"] is True
+    assert (d["alpha"], d["eps"], d["lam"], d["mu1"], d["mustar"]) == (2, 0.2, 0.1, 0.5, 0.5)
+
+
+def test_lists_give_one_row_per_combination(capsys):
+    argv = ["theory", "--model", "kernel", "--loss", "square", "--alpha", "0.5,1,2", "--eps", "0,0.3",
+            "--lam", "0.1", "--mu1", "0.5,1", "--mustar", "0.5", "--json"]
+    code, out, _ = run(capsys, argv)
+    rows = json.loads(out)
+    assert code == 0 and isinstance(rows, list) and len(rows) == 3 * 2 * 2
+    combos = {(r["alpha"], r["eps"], r["mu1"]) for r in rows}
+    assert len(combos) == 12
+    for r in rows:  # each row carries its parameters and equals the Python API
+        s = rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"],
+                       learner=rm.Kernel(mu1=r["mu1"], mustar=r["mustar"]), loss="square")
+        assert r["gen_error"] == pytest.approx(rm.solve(s).gen_error, abs=1e-12)
+
+
+def test_table_and_csv(capsys):
+    code, out, _ = run(capsys, ["theory", "--model", "linear", "--loss", "logistic", "--alpha", "1,3",
+                                "--eps", "0.1", "--lam", "0.5"])
+    assert code == 0 and "gen_error" in out and len(out.strip().splitlines()) == 4
+    code, out, _ = run(capsys, ["theory", "--model", "linear", "--loss", "logistic", "--alpha", "1,3",
+                                "--eps", "0.1", "--lam", "0.5", "--csv"])
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("model,loss,alpha,eps,lam,m,q,V,gen_error") and len(lines) == 3
+
+
+def test_ranges():
+    assert parse_values("alpha", "1:3:3") == [1.0, 2.0, 3.0]
+    assert parse_values("lam", "1e-2:1:3:log") == pytest.approx([0.01, 0.1, 1.0])
+    assert parse_values("eps", "0.2") == [0.2]
+    for bad in ("1:2", "1:2:x", "0:1:3:log", "1:2:3:lin", "", "1,,2"):
+        with pytest.raises(UsageError):
+            parse_values("alpha", bad)
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--eps", "1.5"], "eps: must be in [0, 1], got 1.5"),
+    (["--eps", "-0.1"], "eps: must be in [0, 1]"),
+    (["--alpha", "0"], "alpha: must be > 0"),
+    (["--alpha", "-2"], "alpha: must be > 0"),
+    (["--lam", "-1"], "lam: must be >= 0"),
+    (["--alpha", "nan"], "alpha: must be a finite number"),
+    (["--lam", "inf"], "lam: must be a finite number"),
+    (["--alpha", "two"], "alpha: not a number: 'two'"),
+    (["--loss", "ramp"], "loss: unknown loss 'ramp'"),
+    (["--model", "mlp"], "model: unknown learner 'mlp'"),
+    (["--mu1", "0"], "mu1: must be > 0"),
+    (["--mustar", "-1"], "mustar: must be >= 0"),
+])
+def test_bad_input_exits_2_with_one_line(capsys, args, needle):
+    argv = list(BASE)
+    for i in range(0, len(args), 2):
+        argv[argv.index(args[i]) + 1] = args[i + 1]
+    code, out, err = run(capsys, argv)
+    assert code == 2 and out == ""
+    assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_kernel_parameters_required_and_linear_rejects_them(capsys):
+    code, _, err = run(capsys, ["theory", "--model", "kernel", "--loss", "hinge", "--alpha", "1",
+                                "--eps", "0", "--lam", "1"])
+    assert code == 2 and "mu1: required with --model kernel" in err
+    code, _, err = run(capsys, ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "1",
+                                "--eps", "0", "--lam", "1", "--mu1", "1"])
+    assert code == 2 and "mu1: only used with --model kernel" in err
+
+
+def test_missing_option_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["theory", "--model", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0"])
+    assert e.value.code == 2
+
+
+def test_non_converged_rows_are_kept_and_flagged(capsys):
+    argv = ["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2",
+            "--lam", "0", "--max-iter", "50", "--json"]
+    code, out, err = run(capsys, argv)
+    rows = json.loads(out)
+    assert code == 1 and "1 of 2 points did not converge" in err
+    bad, good = rows
+    assert bad["converged"] is False and bad["gen_error"] is None and bad["m"] is None
+    assert good["converged"] is True and good["gen_error"] > 0
+
+
+def test_console_script_runs():
+    exe = [sys.executable, "-m", "rafmodel.cli"]
+    p = subprocess.run(exe + BASE + ["--json"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and json.loads(p.stdout)["converged"] is True
+    p = subprocess.run(exe + ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "1",
+                              "--eps", "2", "--lam", "1"], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and "Traceback" not in p.stderr

@@ -6,6 +6,8 @@ the parameter and what is allowed, e.g. ``eps: must be in [0, 1], got 1.5``.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["ParameterError", "as_float_array", "check_positive_finite",
@@ -48,8 +50,19 @@ def _out(value, arr):
     return float(arr) if arr.ndim == 0 and not isinstance(value, np.ndarray) else arr
 
 
+def _scalar(value):
+    """A plain Python number (the common case, checked without numpy), else None."""
+    t = type(value)
+    if t is float or t is int:
+        return float(value)
+    return None
+
+
 def check_positive_finite(name, value):
     """``value > 0`` and finite (scalar or array)."""
+    x = _scalar(value)
+    if x is not None and 0 < x < math.inf:
+        return x
     arr = as_float_array(name, value)
     _finite(name, arr, "> 0")
     if np.any(arr <= 0):
@@ -59,6 +72,9 @@ def check_positive_finite(name, value):
 
 def check_nonnegative_finite(name, value):
     """``value >= 0`` and finite (scalar or array)."""
+    x = _scalar(value)
+    if x is not None and 0 <= x < math.inf:
+        return x
     arr = as_float_array(name, value)
     _finite(name, arr, ">= 0")
     if np.any(arr < 0):
@@ -68,6 +84,9 @@ def check_nonnegative_finite(name, value):
 
 def check_unit_interval(name, value):
     """``0 <= value <= 1`` (scalar or array)."""
+    x = _scalar(value)
+    if x is not None and 0 <= x <= 1:
+        return x
     arr = as_float_array(name, value)
     _finite(name, arr, "in [0, 1]")
     bad = (arr < 0) | (arr > 1)

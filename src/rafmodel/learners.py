@@ -185,8 +185,10 @@ class Kernel(Learner):
         return mu1 * m, mu1 * mu1 * q
 
     def interpolation_threshold(self, loss, eps, P):
-        lin = _linear_threshold(loss, eps)
-        return np.where(np.asarray(P["mustar"]) > 0, np.inf, lin)
+        mem = np.asarray(P["mustar"]) > 0
+        if np.all(mem):  # the memory channel fits anything
+            return np.full(np.shape(eps), np.inf)
+        return np.where(mem, np.inf, _linear_threshold(loss, eps))
 
     def square_response(self, a, lam, delta, P):
         return _ridge_response(a, lam, delta, P["mu1"], self.to_channel(0.0, 0.0, 0.0, lam, P)[2])

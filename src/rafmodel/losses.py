@@ -59,6 +59,10 @@ class Loss:
         """Derivative of :meth:`prox` with respect to ``u``."""
         raise NotImplementedError
 
+    def prox_and_dprox(self, u, V):
+        """``(prox(u, V), dprox(u, V))``; override when both share work."""
+        return self.prox(u, V), self.dprox(u, V)
+
     def prox_limit(self, u):
         """Limit of :meth:`prox` as ``V -> infinity`` (projection on ``argmin ell``)."""
         raise NotImplementedError(f"loss {self.name!r} has no interpolating limit")
@@ -197,33 +201,46 @@ class Logistic(Loss):
         return np.logaddexp(0.0, -np.asarray(y) * np.asarray(h))
 
     def prox(self, u, V):
-        # Root of f(x) = x - u - V sigmoid(-x), increasing, in (u, u + V):
-        # Newton steps safeguarded by bisection on a shrinking bracket.
+        # Root of f(x) = x - u - V sigmoid(-x), increasing, by Newton steps safeguarded
+        # by bisection (rtsafe); iterations continue only on the unconverged entries.
         u, V = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(V, dtype=float))
-        lo, hi = u.copy(), u + V
-        x = np.clip(u + V * _sigmoid(-u) / (1.0 + 0.25 * V), lo, hi)
-        last = hi - lo
+        shape = u.shape
+        u, V = u.ravel(), V.ravel()
+        # bracket: sigmoid(-x) is decreasing and x is in (u, u + V)
+        lo, hi = u + V * _sigmoid(-u - V), u + V * _sigmoid(-u)
+        s = _sigmoid(-u)
+        x = np.clip(u + V * s / (1.0 + V * s * (1.0 - s)), lo, hi)  # one Newton step from u
+        out = x.copy()
+        act = np.arange(x.size)
+        last = np.full(x.size, np.inf)
         for _ in range(self.newton_iterations):
+            ua, Va = u[act], V[act]
             s = _sigmoid(-x)
-            f = x - u - V * s
+            f = x - ua - Va * s
             neg = f < 0
             lo = np.where(neg, x, lo)
             hi = np.where(neg, hi, x)
-            step = f / (1.0 + V * s * (1.0 - s))
+            step = f / (1.0 + Va * s * (1.0 - s))
             x_new = x - step
-            # bisect when Newton leaves the bracket or does not halve the step (rtsafe)
-            bisect = ~((x_new > lo) & (x_new < hi)) | (np.abs(step) > 0.5 * last)
-            x_new = np.where(bisect, 0.5 * (lo + hi), x_new)
-            last = np.abs(x_new - x)
-            x = x_new
-            if np.all(last <= 1e-14 * (1.0 + np.abs(x))):
+            newton = (x_new >= lo) & (x_new <= hi) & (np.abs(step) <= 0.5 * last)
+            x_new = np.where(newton, x_new, 0.5 * (lo + hi))
+            done = np.abs(step) <= 1e-15 * (1.0 + np.abs(x) + Va * s)  # root to rounding
+            out[act[done]] = x[done]
+            keep = ~done
+            last = np.abs(x_new - x)[keep]
+            act, x, lo, hi = act[keep], x_new[keep], lo[keep], hi[keep]
+            if act.size == 0:
                 break
-        return x
+        out[act] = x
+        return out.reshape(shape)
 
     def dprox(self, u, V):
+        return self.prox_and_dprox(u, V)[1]
+
+    def prox_and_dprox(self, u, V):
         x = self.prox(u, V)
         s = _sigmoid(-x)
-        return 1.0 / (1.0 + V * s * (1.0 - s))
+        return x, 1.0 / (1.0 + V * s * (1.0 - s))
 
     # lam -> 0 on separable data: direction of the max-margin classifier.
     prox_limit = Hinge.prox_limit

@@ -50,13 +50,15 @@ class Setting:
         set_(self, "eps", check_unit_interval("eps", self.eps))
         set_(self, "lam", check_nonnegative_finite("lam", self.lam))
         for name in ("alpha", "eps", "lam"):
-            if np.ndim(getattr(self, name)) != 0:
-                raise ValueError(f"{name}: a Setting holds one point; use rafmodel.grid for many")
-            set_(self, name, float(getattr(self, name)))
+            v = getattr(self, name)
+            if type(v) is not float:
+                if np.ndim(v) != 0:
+                    raise ValueError(f"{name}: a Setting holds one point; use rafmodel.grid for many")
+                set_(self, name, float(v))
         set_(self, "learner", get_learner(self.learner))
         set_(self, "loss", get_loss(self.loss))
         for k, v in self.learner.params().items():
-            if np.ndim(v) != 0:
+            if type(v) is not float and np.ndim(v) != 0:
                 raise ValueError(f"{k}: a Setting holds one point; use rafmodel.grid for many")
 
     def params(self) -> dict:

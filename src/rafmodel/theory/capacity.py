@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 __all__ = ["alpha_c", "capacity_denominator"]
@@ -16,6 +18,7 @@ def capacity_denominator(R, eps):
     return (1.0 - eps) * (0.5 - (np.arcsin(R) + R * np.sqrt(1.0 - R * R)) / np.pi) + 0.5 * eps
 
 
+@lru_cache(maxsize=4096)
 def _alpha_c_scalar(eps):
     if eps <= 0.0:
         return np.inf

@@ -68,6 +68,22 @@ def _gauss_integral(f, breaks, n, extra_weight=None):
     return np.sum(w * f(x), axis=1)
 
 
+def _sq_first(pair):
+    return pair[0] ** 2, pair[1]
+
+
+def _gauss_integral2(f2, breaks, n, extra_weight=None):
+    """Like :func:`_gauss_integral` for a function returning two integrands."""
+    B = breaks.shape[0]
+    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
+    x, w = _panels(edges, n)
+    w = w * np.exp(-0.5 * x * x) / SQRT_2PI
+    if extra_weight is not None:
+        w = w * extra_weight(x)
+    a, b = f2(x)
+    return np.sum(w * a, axis=1), np.sum(w * b, axis=1)
+
+
 def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES):
     """Channel ``(mhat, qhat, Vhat) / a`` by Gauss quadrature, for any margin loss.
 
@@ -92,17 +108,15 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
     kinks = np.atleast_2d(loss.kinks(V, limit)).reshape(len(m), -1) if loss.kinks(V, limit) is not None else np.zeros((len(m), 0))
 
     if limit:
-        def g(u):
-            return (loss.prox_limit(u) - u) / Vc
-
-        def mdg(u):
-            return (1.0 - loss.dprox_limit(u)) / Vc
+        def g_mdg(u):
+            return (loss.prox_limit(u) - u) / Vc, (1.0 - loss.dprox_limit(u)) / Vc
     else:
-        def g(u):
-            return (loss.prox(u, Vc) - u) / Vc
+        def g_mdg(u):
+            P, dP = loss.prox_and_dprox(u, Vc)
+            return (P - u) / Vc, (1.0 - dP) / Vc
 
-        def mdg(u):
-            return (1.0 - loss.dprox(u, Vc)) / Vc
+    def g(u):
+        return g_mdg(u)[0]
 
     # mhat: omega = s eta given z = 0; kinks at +-kink / s
     kb = np.concatenate([kinks / s, -kinks / s, np.zeros((len(m), 1))], axis=1)
@@ -110,16 +124,14 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
 
     # facts: omega = sqrt(q) xi
     kf = kinks / sq
-    qf = _gauss_integral(lambda x: g(sq * x) ** 2, kf, n_nodes)
-    vf = _gauss_integral(lambda x: mdg(sq * x), kf, n_nodes)
+    qf, vf = _gauss_integral2(lambda x: _sq_first(g_mdg(sq * x)), kf, n_nodes)
 
     # rules: 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
     c = (m[:, None] / s)
     ac = np.maximum(np.abs(c), 1e-300)
     kr = np.concatenate([kf, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
-    step = lambda x: ndtr(c * x)  # noqa: E731
-    qr = 2.0 * _gauss_integral(lambda x: g(sq * x) ** 2, kr, n_nodes, step)
-    vr = 2.0 * _gauss_integral(lambda x: mdg(sq * x), kr, n_nodes, step)
+    qr, vr = _gauss_integral2(lambda x: _sq_first(g_mdg(sq * x)), kr, n_nodes, lambda x: ndtr(c * x))
+    qr, vr = 2.0 * qr, 2.0 * vr
 
     qh = eps * qf + (1.0 - eps) * qr
     vh = eps * vf + (1.0 - eps) * vr

@@ -160,8 +160,12 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     attempts.
     """
     B = alpha.shape[0]
-    thr = np.broadcast_to(learner.interpolation_threshold(loss, eps, P), (B,))
-    limit = (lam == 0) & (alpha < thr)
+    zero = lam == 0
+    limit = np.zeros(B, bool)
+    if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
+        thr = np.broadcast_to(learner.interpolation_threshold(loss, eps[zero], _take(P, zero)),
+                              (int(zero.sum()),))
+        limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):

@@ -1,0 +1,74 @@
+"""Speed of the theory engine (plain script; prints the figures quoted in the README).
+
+    python benchmarks/bench_theory.py
+
+Measures: (1) `raf theory ... --json` for one point, wall-clock including the
+interpreter start; (2) one hinge-loss kernel solve once imported; (3) a 40 x 40
+grid (alpha in [0.5, 10] x log-spaced lam in [1e-3, 10], eps = 0.2,
+mu1 = mustar = 0.5, hinge, kernel learner) with every point converged; plus a
+few other grids for reference.  Timings are best-of-N on this machine; run it
+on an idle machine (the solver is single-threaded numpy).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import rafmodel as rm  # noqa: E402
+
+
+def best(f, repeat):
+    ts = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f()
+        ts.append(time.perf_counter() - t)
+    return min(ts), float(np.median(ts)), out
+
+
+def main():
+    rows = []
+    cmd = [sys.executable, "-m", "rafmodel.cli", "theory", "--model", "kernel", "--loss", "hinge",
+           "--alpha", "2", "--eps", "0.2", "--lam", "0.1", "--mu1", "0.5", "--mustar", "0.5", "--json"]
+    tb, tm, _ = best(lambda: subprocess.run(cmd, check=True, capture_output=True), 7)
+    rows.append(("raf theory --json, one point (process wall-clock)", tb, tm, "target < 1 s"))
+
+    s = rm.Setting(alpha=2.0, eps=0.2, lam=0.1, learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="hinge")
+    rm.solve(s)
+    tb, tm, _ = best(lambda: rm.solve(s), 300)
+    rows.append(("rm.solve, one hinge kernel point", tb, tm, "target < 1 ms"))
+
+    def grid40(loss="hinge", learner=None):
+        S = rm.grid(learner=learner or rm.Kernel(mu1=0.5, mustar=0.5), loss=loss,
+                    alpha=np.linspace(0.5, 10, 40), eps=0.2, lam=np.geomspace(1e-3, 10, 40))
+        return rm.solve_many(S)
+
+    tb, tm, res = best(grid40, 7)
+    rows.append((f"40x40 hinge kernel grid ({int(res.converged.sum())}/1600 converged)", tb, tm,
+                 "target < 0.1 s"))
+    tb, tm, res = best(lambda: grid40("square"), 5)
+    rows.append((f"40x40 square kernel grid ({int(res.converged.sum())}/1600 converged)", tb, tm, ""))
+    tb, tm, res = best(lambda: grid40("hinge", rm.Linear()), 3)
+    rows.append((f"40x40 hinge linear grid ({int(res.converged.sum())}/1600 converged)", tb, tm, ""))
+    tb, tm, res = best(lambda: grid40("logistic"), 2)
+    rows.append((f"40x40 logistic kernel grid ({int(res.converged.sum())}/1600, quadrature)", tb, tm, ""))
+
+    print(f"rafmodel {rm.__version__}, Python {platform.python_version()}, numpy {np.__version__}, "
+          f"{platform.machine()}, {os.cpu_count()} cores")
+    w = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{w}}  {'best':>10}  {'median':>10}  note")
+    for name, tb, tm, note in rows:
+        fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
+        print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
+
+
+if __name__ == "__main__":
+    main()

@@ -171,8 +171,11 @@ class Kernel(Learner):
 
     def to_channel(self, m, q, V, lam, P):
         mu1, ms = P["mu1"], P["mustar"]
-        mem = np.divide(ms * ms, lam, out=np.zeros(np.broadcast_shapes(np.shape(ms), np.shape(lam))),
-                        where=ms > 0)
+        if type(ms) is float and type(lam) is float:  # scalar fast path
+            mem = ms * ms / lam if ms > 0 else 0.0
+        else:  # mustar^2 / lam, with 0 when mustar = 0 (also at lam = 0)
+            mem = np.divide(ms * ms, lam, out=np.zeros(np.broadcast_shapes(np.shape(ms), np.shape(lam))),
+                            where=np.asarray(ms) > 0)
         return mu1 * m, mu1 * mu1 * q, mu1 * mu1 * V + mem
 
     def update(self, mhat, qhat, Vhat, lam, P):

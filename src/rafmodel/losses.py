@@ -19,9 +19,8 @@ channel (``channel_closed_form``) is an optional fast path.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import ndtr as phi_cdf
 
-from .theory.gaussian import BIG, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments
+from .theory.gaussian import BIG, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments, ops
 
 __all__ = ["Loss", "Square", "Hinge", "Logistic", "get_loss", "register_loss", "LOSSES"]
 
@@ -152,14 +151,15 @@ class Hinge(Loss):
     def channel_closed_form(self, m, q, V, eps, limit):
         # For y = +1:  g = 1 on u < lo = 1 - V, g = (1 - u)/V on [lo, 1], 0 above;
         # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.
-        sq = np.sqrt(q)
-        lo = np.full(np.shape(V), -BIG) if limit else 1.0 - V
+        o = ops(m, q, V, eps)
+        sq = o.sqrt(q)
+        lo = -BIG if limit else 1.0 - V
         # facts: omega = sqrt(q) xi, weight eps (both labels give the same by symmetry)
         L, U = lo / sq, 1.0 / sq
         M0, M1, M2 = gauss_interval_moments(L, U)
-        below = 0.0 if limit else phi_cdf(L)
+        below = 0.0 if limit else o.ndtr(L)
         mid2 = M0 - 2.0 * sq * M1 + q * M2  # E[(1 - sqrt(q) xi)^2 1{L<=xi<=U}]
-        facts_q = below + mid2 / V**2
+        facts_q = below + mid2 / (V * V)
         facts_v = M0 / V
         # rules: 2 E[1{z>0} G(omega)], corr(xi, z) = m / sqrt(q)
         tm = TruncatedMoments(m / sq)
@@ -169,13 +169,13 @@ class Hinge(Loss):
         else:
             A0L, A1L, A2L = tm.all(L)
         d0, d1, d2 = A0U - A0L, A1U - A1L, A2U - A2L
-        rule_q = 2.0 * (A0L + (d0 - 2.0 * sq * d1 + q * d2) / V**2)
+        rule_q = 2.0 * (A0L + (d0 - 2.0 * sq * d1 + q * d2) / (V * V))
         rule_v = 2.0 * d0 / V
         # mhat: conditional on z = 0, omega ~ N(0, s^2) with s^2 = q - m^2
-        s = np.sqrt(np.maximum(q - m * m, 1e-300))
+        s = o.sqrt(o.maximum(q - m * m, 1e-300))
         Ls, Us = lo / s, 1.0 / s
         N0, N1, _ = gauss_interval_moments(Ls, Us)
-        Eg = (0.0 if limit else phi_cdf(Ls)) + (N0 - s * N1) / V
+        Eg = (0.0 if limit else o.ndtr(Ls)) + (N0 - s * N1) / V
         mh = (1.0 - eps) * 2.0 * Eg / SQRT_2PI
         qh = eps * facts_q + (1.0 - eps) * rule_q
         vh = eps * facts_v + (1.0 - eps) * rule_v

@@ -8,40 +8,95 @@ the *truncated moments*
 
 have closed forms in ``Phi``, ``phi`` and Owen's T function; every hinge-loss
 expectation and the rule training error reduce to them.
+
+Every function accepts numpy arrays (broadcasting) or plain Python floats; floats
+are computed with the ``math`` module, which is an order of magnitude faster for
+one point than numpy's per-call overhead (the scalar fast path of the solver).
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import ndtr, owens_t
+import math
 
-SQRT_2PI = float(np.sqrt(2.0 * np.pi))
-SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
+import numpy as np
+from scipy.special import ndtr as _np_ndtr
+from scipy.special import owens_t as _np_owens_t
+
+SQRT_2PI = math.sqrt(2.0 * math.pi)
+SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_SQRT1_2 = math.sqrt(0.5)
 
 #: Stand-in for an infinite integration bound that keeps every product finite
 #: (``BIG * phi(BIG) == 0`` exactly, while ``inf * 0`` would be ``nan``).
 BIG = 1e150
+RHO_CLIP = 1.0 - 1e-15
+
+
+class _NumpyOps:
+    sqrt = staticmethod(np.sqrt)
+    exp = staticmethod(np.exp)
+    ndtr = staticmethod(_np_ndtr)
+    owens_t = staticmethod(_np_owens_t)
+    maximum = staticmethod(np.maximum)
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return np.clip(x, lo, hi)
+
+
+def _math_ndtr(x):
+    return 0.5 * math.erfc(-x * _SQRT1_2)
+
+
+def _math_exp(x):
+    return math.exp(x) if x > -745.0 else 0.0
+
+
+class _MathOps:
+    sqrt = staticmethod(math.sqrt)
+    exp = staticmethod(_math_exp)
+    ndtr = staticmethod(_math_ndtr)
+    maximum = staticmethod(max)
+
+    @staticmethod
+    def owens_t(h, a):
+        return float(_np_owens_t(h, a))
+
+    @staticmethod
+    def clip(x, lo, hi):
+        return min(max(x, lo), hi)
+
+
+NUMPY, MATH = _NumpyOps, _MathOps
+
+
+def ops(*xs):
+    """``MATH`` if every argument is a Python float (or int), else ``NUMPY``."""
+    for x in xs:
+        t = type(x)
+        if t is not float and t is not int:
+            return NUMPY
+    return MATH
 
 
 def Phi(x):
     """Standard normal CDF."""
-    return ndtr(x)
+    return ops(x).ndtr(x)
 
 
 def H(x):
     """Gaussian tail ``P(N(0,1) > x)``."""
-    return ndtr(-np.asarray(x, dtype=float))
+    return ops(x).ndtr(-x)
 
 
 def phi(x):
     """Standard normal density."""
-    x = np.asarray(x, dtype=float)
-    return np.exp(-0.5 * x * x) / SQRT_2PI
+    return ops(x).exp(-0.5 * x * x) / SQRT_2PI
 
 
 def clip_rho(rho):
     """Keep a correlation strictly inside (-1, 1) so that ``1 - rho**2 > 0``."""
-    return np.clip(rho, -1.0 + 1e-15, 1.0 - 1e-15)
+    return ops(rho).clip(rho, -RHO_CLIP, RHO_CLIP)
 
 
 class TruncatedMoments:
@@ -49,34 +104,35 @@ class TruncatedMoments:
 
     Parameters
     ----------
-    rho : array_like
+    rho : float or ndarray
         Correlation between ``xi`` and ``z``; clipped into (-1, 1).
     """
 
     def __init__(self, rho):
-        rho = clip_rho(np.asarray(rho, dtype=float))
+        self.ops = o = ops(rho)
+        rho = o.clip(rho, -RHO_CLIP, RHO_CLIP)
         self.rho = rho
-        self.s = np.sqrt(1.0 - rho * rho)  # sqrt(1 - rho^2)
+        self.s = o.sqrt(1.0 - rho * rho)  # sqrt(1 - rho^2)
         self.c = rho / self.s  # slope of P(z > 0 | xi) = Phi(c xi)
 
     def all(self, h):
         """Return ``(A0(h), A1(h), A2(h))`` for bounds ``h`` (broadcasting)."""
-        h = np.asarray(h, dtype=float)
-        ph = phi(h)
-        Pch = ndtr(self.c * h)
-        A0 = 0.5 * ndtr(h) - owens_t(h, self.c)
-        A1 = -ph * Pch + (self.rho / SQRT_2PI) * ndtr(h / self.s)
-        A2 = (-h * ph * Pch + A0
-              - (self.rho * self.s / (2.0 * np.pi)) * np.exp(-0.5 * (h / self.s) ** 2))
+        o = self.ops if ops(h) is MATH else NUMPY
+        ph = o.exp(-0.5 * h * h) / SQRT_2PI
+        Pch = o.ndtr(self.c * h)
+        A0 = 0.5 * o.ndtr(h) - o.owens_t(h, self.c)
+        hs = h / self.s
+        A1 = -ph * Pch + (self.rho / SQRT_2PI) * o.ndtr(hs)
+        A2 = -h * ph * Pch + A0 - (self.rho * self.s / (2.0 * math.pi)) * o.exp(-0.5 * hs * hs)
         return A0, A1, A2
 
 
 def gauss_interval_moments(lo, hi):
     """``E[x^k 1{lo <= x <= hi}]`` for ``x ~ N(0,1)``, ``k = 0, 1, 2`` (broadcasting)."""
-    lo = np.asarray(lo, dtype=float)
-    hi = np.asarray(hi, dtype=float)
-    plo, phi_ = phi(lo), phi(hi)
-    M0 = ndtr(hi) - ndtr(lo)
+    o = ops(lo, hi)
+    plo = o.exp(-0.5 * lo * lo) / SQRT_2PI
+    phi_ = o.exp(-0.5 * hi * hi) / SQRT_2PI
+    M0 = o.ndtr(hi) - o.ndtr(lo)
     M1 = plo - phi_
     M2 = M0 + lo * plo - hi * phi_
     return M0, M1, M2
@@ -88,7 +144,8 @@ def sign_error(t_over_sqrt_q, rho):
     The argument is ``t / sqrt(q)``; this is the rule training error of a learner
     whose trained output has the sign of ``omega + t``.
     """
-    h = np.asarray(t_over_sqrt_q, dtype=float)
-    rho = clip_rho(np.asarray(rho, dtype=float))
-    c = rho / np.sqrt(1.0 - rho * rho)
-    return ndtr(-h) - 2.0 * owens_t(h, c)
+    h = t_over_sqrt_q
+    o = ops(h, rho)
+    rho = o.clip(rho, -RHO_CLIP, RHO_CLIP)
+    c = rho / o.sqrt(1.0 - rho * rho)
+    return o.ndtr(-h) - 2.0 * o.owens_t(h, c)

@@ -20,11 +20,14 @@ from __future__ import annotations
 import numpy as np
 
 from .channel import DEFAULT_NODES, channel
+from .fastpath import has_closed_form, solve_point
 from .gaussian import SQRT_2_OVER_PI, H, sign_error
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
 RHO_MAX = 1.0 - 1e-16
+#: Batches up to this size try the plain-float fast path point by point first.
+FAST_BATCH = 8
 _MAX_BACKTRACKS = 40
 _MAX_STEP = 2.0
 _STALL = 12
@@ -66,6 +69,10 @@ class SolverOptions:
             raise ValueError(f"damping: must be in (0, 1], got {damping!r}")
         if int(memory) < 0:
             raise ValueError(f"memory: must be >= 0, got {memory!r}")
+        if method not in ("auto", "closed", "quadrature"):
+            raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
+        if int(n_nodes) < 2:
+            raise ValueError(f"n_nodes: must be an integer >= 2, got {n_nodes!r}")
         self.tol, self.max_iter, self.damping = float(tol), int(max_iter), float(damping)
         self.memory, self.method, self.n_nodes = int(memory), method, int(n_nodes)
 
@@ -176,8 +183,24 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
-    final, converged, iterations, residual = _iterate(
-        learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar)
+    final = np.full((B, 6), np.nan)
+    converged = np.zeros(B, bool)
+    iterations = np.zeros(B, int)
+    residual = np.full(B, np.inf)
+    todo = np.arange(B)
+    if B <= FAST_BATCH and opts.method != "quadrature" and has_closed_form(loss):  # a few points: plain-float fast path
+        for i in range(B):
+            Pi = {k: float(v[i]) for k, v in P.items()}
+            out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,
+                              y0[i], bool(limit[i]))
+            if out is not None:
+                final[i], iterations[i], residual[i] = out
+                converged[i] = True
+        todo = np.flatnonzero(~converged)
+    if todo.size:
+        f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
+                                   limit[todo], _take(P, todo), opts, bar)
+        final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
     for damping in (1.0, 0.5):  # fallbacks: plain iteration from the start
         bad = np.flatnonzero(~converged)
         if bad.size == 0 or opts.memory == 0 and damping == opts.damping:

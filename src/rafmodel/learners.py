@@ -26,6 +26,9 @@ import numpy as np
 
 from ._validation import check_positive_finite, check_nonnegative_finite
 from .theory.capacity import alpha_c
+from .theory.gaussian import SQRT_2_OVER_PI
+
+_RHO_MAX = 1.0 - 1e-16
 
 __all__ = ["Learner", "Linear", "Kernel", "get_learner", "LEARNERS"]
 
@@ -40,6 +43,10 @@ class Learner:
 
     name = "learner"
     param_names: tuple[str, ...] = ()
+    #: Order parameters of the learner; the first three are always ``m, q, V``.
+    state_names: tuple[str, ...] = ("m", "q", "V")
+    #: Their conjugates, in the same order.
+    hat_names: tuple[str, ...] = ("mhat", "qhat", "Vhat")
 
     def params(self) -> dict:
         """Learner parameters as a dict of floats or arrays."""
@@ -49,20 +56,36 @@ class Learner:
         """Sample ratio ``a`` seen by the channel."""
         return alpha
 
-    def to_channel(self, m, q, V, lam, P):
-        """Training-time ``(m, q, V)`` seen by the channel."""
+    def to_channel(self, state, lam, P):
+        """Training-time ``(m, q, V)`` seen by the channel, from the learner's state tuple."""
         raise NotImplementedError
 
     def update(self, mhat, qhat, Vhat, lam, P):
-        """New ``(m, q, V)`` and the learner's conjugates from the channel's hats.
+        """New state and the learner's conjugates from the channel's hats.
 
-        Returns ``((m, q, V), (mhat_l, qhat_l, Vhat_l))``.
+        Returns ``(state, hats)``, tuples ordered as ``state_names`` and ``hat_names``.
         """
         raise NotImplementedError
 
-    def test_overlaps(self, m, q, P):
+    def test_overlaps(self, state, P):
         """``(m, q)`` of the predictor at a fresh test point."""
         raise NotImplementedError
+
+    def encode(self, state):
+        """Unconstrained solver coordinates ``(atanh(m/sqrt q), log q, log V, log ...)``, shape (B, k)."""
+        m, q, V, *rest = state
+        rho = np.clip(m / np.sqrt(q), -_RHO_MAX, _RHO_MAX)
+        return np.stack([np.arctanh(rho), np.log(q), np.log(V), *(np.log(r) for r in rest)], axis=-1)
+
+    def decode(self, y):
+        """Inverse of :meth:`encode`."""
+        q = np.exp(y[:, 1])
+        return (np.tanh(y[:, 0]) * np.sqrt(q), q, *(np.exp(y[:, i]) for i in range(2, y.shape[1])))
+
+    def initial(self, a, eps, lam, limit, P):
+        """Starting state of the solver (default: a neutral point)."""
+        one = np.ones_like(a)
+        return (0.5 * one, one, one, *(one for _ in self.state_names[3:]))
 
     def interpolation_threshold(self, loss, eps, P):
         """The ``alpha`` below which the learner fits every label at ``lam = 0``."""
@@ -80,8 +103,8 @@ class Learner:
         logV = np.zeros_like(a)
         for _ in range(200):
             V = np.exp(logV)
-            (_, _, Vs), _ = self.update(one, one, a / (delta + V), lam, P)
-            _, _, Vn = self.to_channel(one, one, Vs, lam, P)
+            state, _ = self.update(one, one, a / (delta + V), lam, P)
+            _, _, Vn = self.to_channel(state, lam, P)
             logV = 0.5 * logV + 0.5 * np.log(Vn)
         return np.exp(logV)
 
@@ -121,6 +144,43 @@ def _ridge_response(a, lam, delta, mu1, c):
     return np.where(B >= 0, pos, neg)
 
 
+def _ridge_initial(learner, a, eps, lam, limit, P):
+    """Solver start for ridge-type learners: the exact square-loss fixed point.
+
+    The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
+    enters its own update linearly: both are solved directly.
+    """
+    from .losses import Square
+
+    sq = Square()
+    delta = np.where(limit, 0.0, 1.0)
+    V = learner.square_response(a, lam, delta, P)
+    # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
+    _, _, V0 = learner.to_channel((0.0, 0.0, 0.0), lam, P)
+    _, _, V1 = learner.to_channel((0.0, 0.0, 1.0), lam, P)
+    Vs = (V - V0) / (V1 - V0)
+    ones = np.ones_like(a)
+    out = []
+    for qs in (0.0, 1.0):
+        mc, qc, Vc = learner.to_channel((ones, qs * ones, Vs), lam, P)
+        mh = sq.channel_closed_form(0.0 * mc, qc, Vc, eps, False)[0] * (Vc + 1.0) / (Vc + delta)
+        qh = (1.0 + qc) / (Vc + delta) ** 2
+        vh = 1.0 / (Vc + delta)
+        (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)
+        out.append((m2, q2))
+    m = out[0][0]
+    # q2 = A + B qs  (the m-dependent term of qhat is added through m2 below)
+    mc, _, Vc = learner.to_channel((m, 0.0 * m, Vs), lam, P)
+    corr = -2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mc / (Vc + delta) ** 2
+    (_, qcorr, _), _ = learner.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
+    A, Bq = out[0][1] + qcorr, out[1][1] - out[0][1]
+    q = np.where(Bq < 1.0, A / np.maximum(1.0 - Bq, 1e-12), 1.0)
+    q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
+    m = np.where(np.isfinite(m), m, 0.0)
+    V = np.where(np.isfinite(Vs) & (Vs > 0), Vs, 1.0)
+    return m, q, V
+
+
 def _linear_threshold(loss, eps):
     if loss.interpolation == "exact":  # fit h_i = y_i: n < d
         return np.ones_like(np.asarray(eps, dtype=float))
@@ -133,14 +193,17 @@ class Linear(Learner):
     name = "linear"
     param_names = ()
 
-    def to_channel(self, m, q, V, lam, P):
-        return m, q, V
+    def to_channel(self, state, lam, P):
+        return state
 
     def update(self, mhat, qhat, Vhat, lam, P):
         return _ridge_update(mhat, qhat, Vhat, lam), (mhat, qhat, Vhat)
 
-    def test_overlaps(self, m, q, P):
-        return m, q
+    def test_overlaps(self, state, P):
+        return state[0], state[1]
+
+    def initial(self, a, eps, lam, limit, P):
+        return _ridge_initial(self, a, eps, lam, limit, P)
 
     def interpolation_threshold(self, loss, eps, P):
         return _linear_threshold(loss, eps)
@@ -169,7 +232,8 @@ class Kernel(Learner):
         self.mu1 = check_positive_finite("mu1", mu1)
         self.mustar = check_nonnegative_finite("mustar", mustar)
 
-    def to_channel(self, m, q, V, lam, P):
+    def to_channel(self, state, lam, P):
+        m, q, V = state
         mu1, ms = P["mu1"], P["mustar"]
         if type(ms) is float and type(lam) is float:  # scalar fast path
             mem = ms * ms / lam if ms > 0 else 0.0
@@ -183,9 +247,12 @@ class Kernel(Learner):
         hats = (mu1 * mhat, mu1 * mu1 * qhat, mu1 * mu1 * Vhat)
         return _ridge_update(*hats, lam), hats
 
-    def test_overlaps(self, m, q, P):
+    def test_overlaps(self, state, P):
         mu1 = P["mu1"]
-        return mu1 * m, mu1 * mu1 * q
+        return mu1 * state[0], mu1 * mu1 * state[1]
+
+    def initial(self, a, eps, lam, limit, P):
+        return _ridge_initial(self, a, eps, lam, limit, P)
 
     def interpolation_threshold(self, loss, eps, P):
         mem = np.asarray(P["mustar"]) > 0
@@ -194,7 +261,7 @@ class Kernel(Learner):
         return np.where(mem, np.inf, _linear_threshold(loss, eps))
 
     def square_response(self, a, lam, delta, P):
-        return _ridge_response(a, lam, delta, P["mu1"], self.to_channel(0.0, 0.0, 0.0, lam, P)[2])
+        return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
 
 
 LEARNERS = {"linear": Linear, "kernel": Kernel}

@@ -65,7 +65,7 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
         res = solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=progress)
         for k, v in res.items():
             if k not in cols:
-                cols[k] = np.zeros(N, dtype=v.dtype)
+                cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
             cols[k][idx] = v
     out = TheoryResults(settings, cols)
     n_bad = int(N - np.sum(cols.get("converged", np.ones(0, bool))))

@@ -26,9 +26,19 @@ def has_closed_form(loss) -> bool:
     return type(loss).channel_closed_form is not Loss.channel_closed_form
 
 
-def _encode(m, q, V):
+def _encode(state):
+    m, q, *rest = state
     rho = min(max(m / math.sqrt(q), -_RHO_MAX), _RHO_MAX)
-    return [math.atanh(rho), math.log(q), math.log(V)]
+    return [math.atanh(rho), math.log(q), *(math.log(r) for r in rest)]
+
+
+def _decode(y):
+    q = math.exp(y[1])
+    return (math.tanh(y[0]) * math.sqrt(q), q, *(math.exp(v) for v in y[2:]))
+
+
+def _dot(u, v):
+    return math.fsum(x * y for x, y in zip(u, v)) if len(u) != 3 else u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
 
 
 def _solve_small(A, b):
@@ -64,31 +74,30 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     lam_eff = 1.0 if limit else lam
     a = float(learner.sample_ratio(alpha, P))
     y = [float(v) for v in y0]
+    K = len(y)
     beta, M, tol = opts.damping, opts.memory, opts.tol
     dY, dG = [], []
     prev_y = prev_g = None
     prev_r = math.inf
     for it in range(1, min(opts.max_iter, FAST_MAX_ITER) + 1):
-        q = math.exp(y[1])
-        m, V = math.tanh(y[0]) * math.sqrt(q), math.exp(y[2])
         try:
-            mc, qc, Vc = learner.to_channel(m, q, V, lam_eff, P)
+            mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
             mh, qh, vh = loss.channel_closed_form(mc, qc, Vc, eps, limit)
-            (m2, q2, V2), hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
-            fy = _encode(m2, q2, V2)
+            state, hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
+            fy = _encode(state)
         except (ValueError, ZeroDivisionError, OverflowError):
             return None
-        g = [fy[i] - y[i] for i in range(3)]
+        g = [fy[i] - y[i] for i in range(K)]
         r = max(abs(v) for v in g)
         if not math.isfinite(r):
             return None
         if r < tol:
-            return [m2, q2, V2, *(float(h) for h in hats)], it, r
+            return [*(float(v) for v in state), *(float(h) for h in hats)], it, r
         if r > prev_r:  # extrapolation misled us: restart the history
             dY, dG = [], []
         elif prev_y is not None and M > 0:
-            dY.append([y[i] - prev_y[i] for i in range(3)])
-            dG.append([g[i] - prev_g[i] for i in range(3)])
+            dY.append([y[i] - prev_y[i] for i in range(K)])
+            dG.append([g[i] - prev_g[i] for i in range(K)])
             if len(dY) > M:
                 dY.pop(0)
                 dG.pop(0)
@@ -96,17 +105,17 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
         step = [beta * v for v in g]
         k = len(dG)
         if k:
-            A = [[sum(dG[i][t] * dG[j][t] for t in range(3)) for j in range(k)] for i in range(k)]
+            A = [[_dot(dG[i], dG[j]) for j in range(k)] for i in range(k)]
             reg = 1e-12 * sum(A[i][i] for i in range(k)) + 1e-300
             for i in range(k):
                 A[i][i] += reg
-            gamma = _solve_small(A, [sum(dG[i][t] * g[t] for t in range(3)) for i in range(k)])
+            gamma = _solve_small(A, [_dot(dG[i], g) for i in range(k)])
             if gamma is not None:
                 acc = [step[t] - sum(gamma[i] * (dY[i][t] + beta * dG[i][t]) for i in range(k))
-                       for t in range(3)]
+                       for t in range(K)]
                 if all(math.isfinite(v) and abs(v) < _MAX_STEP for v in acc):
                     step = acc
                 else:
                     dY, dG = [], []
-        y = [y[t] + min(max(step[t], -_MAX_STEP), _MAX_STEP) for t in range(3)]
+        y = [y[t] + min(max(step[t], -_MAX_STEP), _MAX_STEP) for t in range(K)]
     return None

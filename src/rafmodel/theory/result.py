@@ -44,6 +44,10 @@ class TheoryResult:
         ``True`` when ``lam = 0`` and the learner fits every training label
         (min-norm interpolator / max-margin).
 
+    extra : dict
+        Further order parameters of learners with more than ``m, q, V`` (and
+        their conjugates), e.g. ``qw, Vw, qwhat, Vwhat`` for random features.
+
     Non-converged results carry ``nan`` in every order parameter and error.
     """
 
@@ -61,6 +65,7 @@ class TheoryResult:
     iterations: int
     residual: float
     interpolating: bool
+    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Flat dict: learner, loss, parameters, results and diagnostics."""
@@ -68,6 +73,7 @@ class TheoryResult:
         out.update(self.setting.params())
         for k in RESULT_FIELDS:
             out[k] = getattr(self, k)
+        out.update(self.extra)
         out.update(converged=self.converged, iterations=self.iterations,
                    residual=self.residual, interpolating=self.interpolating)
         return out
@@ -89,7 +95,10 @@ class TheoryResults:
 
     def __getitem__(self, i) -> TheoryResult:
         c = self.columns
+        lrn = self.settings[i].learner
+        names = (*lrn.state_names[3:], *lrn.hat_names[3:])
         return TheoryResult(
+            extra={k: float(c[k][i]) for k in names},
             setting=self.settings[i],
             **{k: float(c[k][i]) for k in RESULT_FIELDS},
             converged=bool(c["converged"][i]), iterations=int(c["iterations"][i]),

@@ -21,11 +21,10 @@ import numpy as np
 
 from .channel import DEFAULT_NODES, channel
 from .fastpath import has_closed_form, solve_point
-from .gaussian import SQRT_2_OVER_PI, H, sign_error
+from .gaussian import H, sign_error
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
-RHO_MAX = 1.0 - 1e-16
 #: Batches up to this size try the plain-float fast path point by point first.
 FAST_BATCH = 8
 _MAX_BACKTRACKS = 40
@@ -77,74 +76,26 @@ class SolverOptions:
         self.memory, self.method, self.n_nodes = int(memory), method, int(n_nodes)
 
 
-def _encode(m, q, V):
-    rho = np.clip(m / np.sqrt(q), -RHO_MAX, RHO_MAX)
-    return np.stack([np.arctanh(rho), np.log(q), np.log(V)], axis=-1)
-
-
-def _decode(y):
-    q = np.exp(y[:, 1])
-    return np.tanh(y[:, 0]) * np.sqrt(q), q, np.exp(y[:, 2])
-
-
 def _take(P, idx):
     return {k: v[idx] for k, v in P.items()}
 
 
 def _map(learner, loss, y, a, eps, lam, limit, P, opts):
-    """One application of the fixed-point map on a subset; returns new (m,q,V) and hats."""
-    m, q, V = _decode(y)
-    out = [np.empty_like(m) for _ in range(6)]
+    """One application of the fixed-point map on a subset: the new state, then the hats."""
+    state = learner.decode(y)
+    out = [np.empty(y.shape[0]) for _ in range(len(learner.state_names) + len(learner.hat_names))]
     for mode in (False, True):
         sel = limit == mode
         if not np.any(sel):
             continue
         Ps = _take(P, sel)
-        mc, qc, Vc = learner.to_channel(m[sel], q[sel], V[sel], lam[sel], Ps)
+        mc, qc, Vc = learner.to_channel(tuple(x[sel] for x in state), lam[sel], Ps)
         mh, qh, vh = channel(loss, mc, qc, Vc, eps[sel], limit=mode, method=opts.method,
                              n_nodes=opts.n_nodes)
-        (m2, q2, V2), hats = learner.update(a[sel] * mh, a[sel] * qh, a[sel] * vh, lam[sel], Ps)
-        for o, v in zip(out, (m2, q2, V2, *hats)):
+        state2, hats = learner.update(a[sel] * mh, a[sel] * qh, a[sel] * vh, lam[sel], Ps)
+        for o, v in zip(out, (*state2, *hats)):
             o[sel] = v
     return out
-
-
-def _initial(learner, a, eps, lam, limit, P):
-    """Start from the square-loss fixed point (exact response, overlaps from one solve).
-
-    The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
-    enters its own update linearly: both are solved directly.
-    """
-    from ..losses import Square
-
-    sq = Square()
-    delta = np.where(limit, 0.0, 1.0)
-    V = learner.square_response(a, lam, delta, P)
-    # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
-    _, _, V0 = learner.to_channel(0.0, 0.0, 0.0, lam, P)
-    _, _, V1 = learner.to_channel(0.0, 0.0, 1.0, lam, P)
-    Vs = (V - V0) / (V1 - V0)
-    ones = np.ones_like(a)
-    out = []
-    for qs in (0.0, 1.0):
-        mc, qc, Vc = learner.to_channel(ones, qs * ones, Vs, lam, P)
-        mh, qh, vh = sq.channel_closed_form(0.0 * mc, qc, Vc, eps, False)
-        mh = mh * (Vc + 1.0) / (Vc + delta)
-        qh = (1.0 + qc) / (Vc + delta) ** 2
-        vh = 1.0 / (Vc + delta)
-        (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)
-        out.append((m2, q2))
-    m = out[0][0]
-    # q2 = A + B qs  (the m-dependent term of qhat is added through m2 below)
-    mc, _, Vc = learner.to_channel(m, 0.0 * m, Vs, lam, P)
-    corr = -2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mc / (Vc + delta) ** 2
-    (_, qcorr, _), _ = learner.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
-    A, Bq = out[0][1] + qcorr, out[1][1] - out[0][1]
-    q = np.where(Bq < 1.0, A / np.maximum(1.0 - Bq, 1e-12), 1.0)
-    q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
-    m = np.where(np.isfinite(m), m, 0.0)
-    V = np.where(np.isfinite(Vs) & (Vs > 0), Vs, 1.0)
-    return _encode(m, q, V)
 
 
 def _stack_args(a, eps, lam, limit, P, idx, reps):
@@ -176,14 +127,15 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):
-        y0 = _initial(learner, a, eps, lam_eff, limit, P)
+        y0 = learner.encode(learner.initial(a, eps, lam_eff, limit, P))
+    k, h = len(learner.state_names), len(learner.hat_names)
 
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
-    final = np.full((B, 6), np.nan)
+    final = np.full((B, k + h), np.nan)
     converged = np.zeros(B, bool)
     iterations = np.zeros(B, int)
     residual = np.full(B, np.inf)
@@ -218,20 +170,20 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
 
 
 def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
-    """The iteration loop; returns ``final (B, 6), converged, iterations, residual``."""
+    """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
     y = y0.copy()
-    B = y.shape[0]
-    final = np.full((B, 6), np.nan)
+    B, K = y.shape
+    final = np.full((B, K + len(learner.hat_names)), np.nan)
     converged = np.zeros(B, bool)
     iterations = np.zeros(B, int)
     residual = np.full(B, np.inf)
     active = np.arange(B)
     M, beta = opts.memory, opts.damping
-    dY = np.zeros((B, M, 3))
-    dG = np.zeros((B, M, 3))
+    dY = np.zeros((B, M, K))
+    dG = np.zeros((B, M, K))
     nhist = np.zeros(B, int)  # valid Anderson history columns per point
     prev_y = y.copy()  # last accepted iterate (where the map was finite)
-    prev_g = np.zeros((B, 3))
+    prev_g = np.zeros((B, K))
     prev_r = np.full(B, np.inf)
     best_r = np.full(B, np.inf)
     best_it = np.zeros(B, int)
@@ -244,12 +196,12 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
             idx = active
             nw = idx[newton[idx]]
             # one batched map evaluation: the iterates, plus 3 perturbations per Newton point
-            Ys = [y[idx]] + [y[nw] + _FD_STEP * np.eye(3)[k] for k in range(3)]
-            args = _stack_args(a, eps, lam_eff, limit, P, idx, [nw] * 3)
+            Ys = [y[idx]] + [y[nw] + _FD_STEP * np.eye(K)[j] for j in range(K)]
+            args = _stack_args(a, eps, lam_eff, limit, P, idx, [nw] * K)
             allout = _map(learner, loss, np.concatenate(Ys), *args[:4], args[4], opts)
             n = idx.size
             out = [o[:n] for o in allout]
-            fy = _encode(*out[:3])
+            fy = learner.encode(out[:K])
             g = fy - y[idx]
             ok = np.all(np.isfinite(fy), axis=1) & np.all(np.isfinite(np.stack(out, 1)), axis=1)
             r = np.where(ok, np.max(np.abs(g), axis=1), np.inf)
@@ -290,10 +242,10 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
             # ---- Newton points
             if jn.size:
                 pos = np.searchsorted(nw, idx[jn])  # row of each Newton point within nw
-                J = np.stack([(_encode(*[o[n + k * nw.size:n + (k + 1) * nw.size] for o in allout[:3]])[pos]
-                               - fy[jn]) / _FD_STEP for k in range(3)], axis=-1)
-                A = J - np.eye(3)
-                delta = np.linalg.solve(A + 1e-14 * np.eye(3), -g[jn][..., None])[..., 0]
+                J = np.stack([(learner.encode([o[n + j * nw.size:n + (j + 1) * nw.size] for o in allout[:K]])[pos]
+                               - fy[jn]) / _FD_STEP for j in range(K)], axis=-1)
+                A = J - np.eye(K)
+                delta = np.linalg.solve(A + 1e-14 * np.eye(K), -g[jn][..., None])[..., 0]
                 bad = ~np.all(np.isfinite(delta), axis=1)
                 delta[bad] = beta * g[jn][bad]
                 size = np.max(np.abs(delta), axis=1, keepdims=True)
@@ -350,16 +302,18 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
 
 def _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P):
     """Errors at the fixed points; ``nan`` wherever the solve failed."""
-    res = {k: final[:, i] for i, k in enumerate(("m", "q", "V", "mhat", "qhat", "Vhat"))}
-    m, q, V = res["m"], res["q"], res["V"]
-    mt, qt = learner.test_overlaps(m, q, P)
+    k = len(learner.state_names)
+    names = (*learner.state_names, *learner.hat_names)
+    res = {name: final[:, i] for i, name in enumerate(names)}
+    state = tuple(final[:, i] for i in range(k))
+    mt, qt = learner.test_overlaps(state, P)
     with np.errstate(all="ignore"):
         res["gen_error"] = np.arccos(np.clip(mt / np.sqrt(qt), -1.0, 1.0)) / np.pi
-        mc, qc, Vc = learner.to_channel(m, q, V, lam_eff, P)
+        mc, qc, Vc = learner.to_channel(state, lam_eff, P)
         t = loss.slope0 * Vc / np.sqrt(qc)
         res["mem_error"] = np.where(limit, 0.0, H(t))
         res["rule_error"] = np.where(limit, 0.0, sign_error(t, mc / np.sqrt(qc)))
-    for k in ("gen_error", "mem_error", "rule_error"):
-        res[k] = np.where(converged, res[k], np.nan)
+    for name in ("gen_error", "mem_error", "rule_error"):
+        res[name] = np.where(converged, res[name], np.nan)
     res.update(converged=converged, iterations=iterations, residual=residual, interpolating=limit)
     return res

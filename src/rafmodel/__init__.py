@@ -4,13 +4,13 @@ Farné, Boncoraglio, Zdeborová, arXiv:2603.25579.
 """
 
 from ._validation import ParameterError
-from .learners import Kernel, Learner, Linear
+from .learners import Kernel, Learner, Linear, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
 from .theory import ConvergenceError, TheoryResult, TheoryResults, solve, solve_many
 
 __version__ = "0.1.0"
 
-__all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "Learner",
+__all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "RandomFeatures", "Learner",
            "Square", "Hinge", "Logistic", "Loss", "TheoryResult", "TheoryResults",
            "ConvergenceError", "ParameterError", "__version__"]

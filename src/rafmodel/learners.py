@@ -30,7 +30,7 @@ from .theory.gaussian import SQRT_2_OVER_PI
 
 _RHO_MAX = 1.0 - 1e-16
 
-__all__ = ["Learner", "Linear", "Kernel", "get_learner", "LEARNERS"]
+__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "get_learner", "LEARNERS"]
 
 
 class Learner:
@@ -264,7 +264,99 @@ class Kernel(Learner):
         return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
 
 
-LEARNERS = {"linear": Linear, "kernel": Kernel}
+class RandomFeatures(Learner):
+    """Random-features learner ``f(x) = a.sigma(F x/sqrt d)/sqrt p``, ``p = kappa d``.
+
+    ``F`` has i.i.d. N(0,1) entries and is fixed; only ``a`` is trained, with
+    penalty ``(lam/2)|a|^2``.  The activation enters through its Gaussian-
+    equivalence coefficients ``mu1`` and ``mustar`` (THEORY.md section 2).
+
+    Order parameters: ``m, q, V`` are ``ms, qs, Vs`` of THEORY.md (the part of the
+    predictor along the linear component ``mu1``), ``qw, Vw`` those of the
+    nonlinear component ``mustar``.  At a test point the predictor has overlaps
+    ``(mu1 m, mu1^2 q + mustar^2 qw)``; at a training point the response is
+    ``mu1^2 V + mustar^2 Vw``.
+
+    Parameters
+    ----------
+    kappa : float
+        Features per input dimension, ``kappa = p/d > 0``.
+    mu1 : float
+        Linear coefficient of the activation, ``mu1 > 0``.
+    mustar : float
+        Nonlinear coefficient, ``mustar >= 0``.
+    """
+
+    name = "rf"
+    param_names = ("kappa", "mu1", "mustar")
+    state_names = ("m", "q", "V", "qw", "Vw")
+    hat_names = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
+
+    def __init__(self, *, kappa, mu1, mustar):
+        self.kappa = check_positive_finite("kappa", kappa)
+        self.mu1 = check_positive_finite("mu1", mu1)
+        self.mustar = check_nonnegative_finite("mustar", mustar)
+
+    def sample_ratio(self, alpha, P):
+        return alpha / P["kappa"]
+
+    def to_channel(self, state, lam, P):
+        ms, qs, Vs, qw, Vw = state
+        mu1, mus = P["mu1"], P["mustar"]
+        return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw, mu1 * mu1 * Vs + mus * mus * Vw
+
+    def test_overlaps(self, state, P):
+        ms, qs, _, qw, _ = state
+        mu1, mus = P["mu1"], P["mustar"]
+        return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw
+
+    def update(self, mhat, qhat, Vhat, lam, P):
+        kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
+        gam = 1.0 / kappa
+        msh, qsh, Vsh = mu1 * kappa * mhat, mu1 * mu1 * kappa * qhat, mu1 * mu1 * kappa * Vhat
+        qwh, Vwh = mus * mus * qhat, mus * mus * Vhat
+        L = lam + Vwh
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            # THEORY.md's expressions, multiplied through by Vshat and rewritten without
+            # cancellations, so that they stay finite as z = L / Vshat -> infinity (a
+            # hinge channel can give Vhat = 0 exactly) and accurate over many decades.
+            # With S = Vshat S_th = Vshat (1 + gam) + L and D = Vshat D_th:
+            #   Vs = 2 / (S + D),   ms = mshat Vs,
+            #   Vw = 2 / (D - b)  or  (b + D) / (2 L Vshat) when b >= 0,  b = Vshat (1 - gam) - L,
+            #   qs = 2 [(mshat^2 + qshat)(1 + gam - e) + qwhat] / ((S + D) D),  e = 4 gam Vshat / (S + D),
+            #   qw = qwhat C + 2 gam (mshat^2 + qshat) / ((S + D) D),
+            #   C = (X + (1 - gam) D) / (2 L^2 D)  (gam <= 1)  or  2 gam / (D (X + (gam - 1) D)),
+            #   X = Vshat (1 - gam)^2 + (1 + gam) L.
+            S = Vsh * (1.0 + gam) + L
+            D = np.sqrt((Vsh * (1.0 - gam)) ** 2 + 2.0 * (1.0 + gam) * Vsh * L + L * L)
+            SD = S + D
+            e = 4.0 * gam * Vsh / SD
+            Vs = 2.0 / SD
+            b = Vsh * (1.0 - gam) - L
+            Vw = np.where(b >= 0, (b + D) / (2.0 * L * Vsh), 2.0 / (D - b))
+            ms = msh * Vs
+            P2 = msh * msh + qsh
+            X = Vsh * (1.0 - gam) ** 2 + (1.0 + gam) * L
+            C = np.where(gam <= 1.0, (X + (1.0 - gam) * D) / (2.0 * L * L * D),
+                         2.0 * gam / (D * (X + (gam - 1.0) * D)))
+            qs = 2.0 * (P2 * (1.0 + gam - e) + qwh) / (SD * D)
+            qw = qwh * C + 2.0 * gam * P2 / (SD * D)
+        if np.any(np.asarray(mus) == 0):  # no nonlinear part: qw, Vw are irrelevant placeholders
+            lin = np.asarray(mus) == 0
+            qw = np.where(lin, 1.0, qw)
+            Vw = np.where(lin, 1.0, Vw)
+        return (ms, qs, Vs, qw, Vw), (msh, qsh, Vsh, qwh, Vwh)
+
+    def interpolation_threshold(self, loss, eps, P):
+        kappa = np.asarray(P["kappa"], dtype=float)
+        if loss.interpolation == "exact":  # n < p (n < min(p, d) for a linear activation)
+            return np.where(np.asarray(P["mustar"]) > 0, kappa, np.minimum(kappa, 1.0))
+        raise NotImplementedError(
+            "lam: lam = 0 with a margin loss (hinge, logistic) is not available yet for random "
+            "features; use a small lam > 0")
+
+
+LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
 
 
 def get_learner(learner, **params) -> Learner:

@@ -1,0 +1,108 @@
+"""Random-features learner: THEORY.md's learner side, the kernel limit, robustness on grids."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import rafmodel as rm
+from rafmodel import Kernel, RandomFeatures, Setting, solve, solve_many
+
+
+def theory_md_update(mhat, qhat, Vhat, lam, kappa, mu1, mus):
+    """THEORY.md section 3, random features, verbatim."""
+    gam = 1 / kappa
+    msh, qsh, Vsh = mu1 * kappa * mhat, mu1**2 * kappa * qhat, mu1**2 * kappa * Vhat
+    qwh, Vwh = mus**2 * qhat, mus**2 * Vhat
+    z = (lam + Vwh) / Vsh
+    D = np.sqrt((1 + gam + z) ** 2 - 4 * gam)
+    Vs = (z + 1 + gam - D) / (2 * gam * Vsh)
+    ms = msh * Vs
+    Vw = (1 - gam - z + D) / (2 * (lam + Vwh))
+    qs = ((msh**2 + qsh) * ((2 * z + gam + 1) * D - 2 * z**2 - 3 * (gam + 1) * z - (gam - 1) ** 2)
+          / (2 * gam * Vsh**2 * D) - qwh * (z * D - z**2 - (gam + 1) * z) / (2 * gam * Vsh * (lam + Vwh) * D))
+    qw = (qwh * ((1 - gam) * D + (gam + 1) * z + (gam - 1) ** 2) / (2 * (lam + Vwh) ** 2 * D)
+          - (msh**2 + qsh) * (z * D - z**2 - (gam + 1) * z) / (2 * Vsh * (lam + Vwh) * D))
+    return ms, qs, Vs, qw, Vw
+
+
+@pytest.mark.parametrize("kappa", [0.3, 1.0, 2.5])
+@pytest.mark.parametrize("lam", [1e-3, 0.2, 3.0])
+def test_learner_side_is_theory_md(kappa, lam):
+    rng = np.random.default_rng(0)
+    rf = RandomFeatures(kappa=kappa, mu1=0.6, mustar=0.7)
+    P = {k: np.full(20, v) for k, v in rf.params().items()}
+    hats = np.exp(rng.normal(size=(3, 20)))
+    ours, _ = rf.update(*hats, np.full(20, lam), P)
+    ref = theory_md_update(*hats, lam, kappa, 0.6, 0.7)
+    np.testing.assert_allclose(np.array(ours), np.array(ref), rtol=1e-9)
+
+
+def test_learner_side_is_finite_when_vhat_vanishes():
+    # a hinge channel can return Vhat = 0 exactly (every sample strictly inside its margin)
+    rf = RandomFeatures(kappa=0.5, mu1=0.6, mustar=0.7)
+    P = {k: np.array([v]) for k, v in rf.params().items()}
+    state, _ = rf.update(np.array([0.1]), np.array([0.2]), np.array([0.0]), np.array([2.0]), P)
+    ms, qs, Vs, qw, Vw = (float(x[0]) for x in state)
+    assert all(np.isfinite([ms, qs, Vs, qw, Vw]))
+    assert Vs == pytest.approx(1 / 2.0) and Vw == pytest.approx(1 / 2.0)  # the ridge response 1/lam
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+@pytest.mark.parametrize("lam", [0.05, 1.0])
+def test_infinite_width_is_the_kernel(loss, lam):
+    s = Setting(alpha=2.0, eps=0.2, lam=lam, learner=Kernel(mu1=0.5, mustar=0.6), loss=loss)
+    k = solve(s)
+    gaps = [abs(solve(s.replace(learner=RandomFeatures(kappa=K, mu1=0.5, mustar=0.6))).gen_error - k.gen_error)
+            for K in (10.0, 100.0, 1000.0)]
+    # the random-features error approaches the kernel's like 1/kappa
+    assert gaps[2] < 2e-3 and gaps[0] > gaps[1] > gaps[2]
+    assert gaps[1] / gaps[2] == pytest.approx(10, rel=0.3)
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
+@pytest.mark.parametrize("kappa", [0.3, 1.0, 3.0])
+def test_converges_on_whole_grids(loss, kappa):
+    alphas = np.geomspace(0.1, 10, 9)
+    lams = [1e-4, 1e-2, 1.0, 10.0] + ([0.0] if loss == "square" else [])
+    S = rm.grid(learner=RandomFeatures(kappa=kappa, mu1=0.5, mustar=0.6), loss=loss, alpha=alphas,
+                eps=[0.0, 0.2, 1.0], lam=lams)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = solve_many(S)
+    singular = np.array([s.lam == 0 and np.isclose(s.alpha, kappa) for s in S])  # p = n exactly
+    assert np.all(res.converged | singular)
+
+
+def test_square_interpolates_when_more_features_than_samples():
+    rf = RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)
+    r = solve(Setting(alpha=1.0, eps=0.3, lam=0.0, learner=rf))
+    assert r.interpolating and r.mem_error == 0
+    r_small = solve(Setting(alpha=1.0, eps=0.3, lam=1e-7, learner=rf))
+    assert r_small.gen_error == pytest.approx(r.gen_error, abs=1e-5)
+    above = solve(Setting(alpha=3.0, eps=0.3, lam=0.0, learner=rf))
+    assert not above.interpolating and above.mem_error > 0
+    assert solve(Setting(alpha=3.0, eps=0.3, lam=1e-7, learner=rf)).gen_error == pytest.approx(
+        above.gen_error, abs=1e-5)
+
+
+def test_extra_order_parameters_are_reported():
+    r = solve(Setting(alpha=1.0, eps=0.3, lam=0.1, learner=RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)))
+    d = r.to_dict()
+    for k in ("kappa", "mu1", "mustar", "qw", "Vw", "qwhat", "Vwhat"):
+        assert k in d and np.isfinite(d[k])
+
+
+def test_margin_losses_at_lam_zero_are_refused_clearly():
+    with pytest.raises(NotImplementedError, match="lam: lam = 0 with a margin loss"):
+        solve(Setting(alpha=1.0, eps=0.3, lam=0.0, loss="hinge",
+                      learner=RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)))
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(kappa=0), "kappa: must be > 0"), (dict(kappa=-1), "kappa"),
+                                    (dict(mu1=0), "mu1: must be > 0"), (dict(mustar=-0.1), "mustar")])
+def test_bad_parameters(kw, msg):
+    base = dict(kappa=1.0, mu1=0.5, mustar=0.5)
+    base.update(kw)
+    with pytest.raises(ValueError, match=msg):
+        RandomFeatures(**base)

@@ -1,6 +1,8 @@
 """The ``raf`` command line.
 
-``raf theory``  exact asymptotic errors of a learner trained on RAF data.
+``raf theory``    exact asymptotic errors of a learner trained on RAF data
+``raf bayes``     Bayes-optimal generalization error
+``raf capacity``  interpolation threshold of the linear classifier
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the
@@ -96,7 +98,69 @@ def build_parser():
     _add_solver_options(p)
     _add_output_options(p)
     p.set_defaults(func=cmd_theory)
+
+    p = sub.add_parser("bayes", help="Bayes-optimal generalization error",
+                       description="Bayes-optimal overlap q and gen_error of the RAF model (the best any "
+                                   "learner can do), for every combination of alpha and eps.")
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_bayes)
+
+    p = sub.add_parser("capacity", help="interpolation threshold alpha_c(eps) of the linear classifier",
+                       description="Capacity alpha_c(eps) of the linear classifier on RAF data: the max-margin "
+                                   "classifier (hinge, lam = 0) exists iff alpha < alpha_c.")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_capacity)
     return parser
+
+
+def _values(names, args, check):
+    """Parse list/range options and validate them, as one dict of lists."""
+    from ._validation import ParameterError
+
+    out = {k: parse_values(k, getattr(args, k)) for k in names}
+    try:
+        for k, v in out.items():
+            check[k](k, v)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+    return out
+
+
+def cmd_bayes(args):
+    import itertools
+
+    from ._validation import check_positive_finite, check_unit_interval
+    from .theory.bayes import bayes_optimal
+
+    v = _values(("alpha", "eps"), args, {"alpha": check_positive_finite, "eps": check_unit_interval})
+    combos = list(itertools.product(v["alpha"], v["eps"]))
+    res = bayes_optimal([c[0] for c in combos], [c[1] for c in combos])
+    records = res.to_records()
+    emit(records, ["alpha", "eps", "q", "gen_error", "converged", "iterations"], args,
+         single=len(records) == 1)
+    return _exit_status(records)
+
+
+def cmd_capacity(args):
+    from ._validation import check_unit_interval
+    from .theory.capacity import alpha_c
+
+    v = _values(("eps",), args, {"eps": check_unit_interval})
+    records = [{"eps": e, "alpha_c": float(alpha_c(e))} for e in v["eps"]]
+    emit(records, ["eps", "alpha_c"], args, single=len(records) == 1)
+    return EXIT_OK
+
+
+def _exit_status(records):
+    n_bad = sum(not r["converged"] for r in records)
+    if n_bad:
+        print(f"raf: warning: {n_bad} of {len(records)} points did not converge "
+              "(converged = false, values left empty)", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
 
 
 def _fmt_value(v):
@@ -108,7 +172,12 @@ def _fmt_value(v):
 
 
 def _jsonable(rec):
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in rec.items()}
+    # JSON has no inf/nan: not-converged values become null, an infinite capacity "inf"
+    def conv(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
+        return v
+    return {k: conv(v) for k, v in rec.items()}
 
 
 def emit(records, columns, args, single):
@@ -176,12 +245,7 @@ def cmd_theory(args):
     if args.json:
         cols = list(records[0])
     emit(records, cols, args, single=len(records) == 1)
-    n_bad = sum(not r["converged"] for r in records)
-    if n_bad:
-        print(f"raf: warning: {n_bad} of {len(records)} points did not converge "
-              "(converged = false, values left empty)", file=sys.stderr)
-        return EXIT_NOT_CONVERGED
-    return EXIT_OK
+    return _exit_status(records)
 
 
 def main(argv=None):

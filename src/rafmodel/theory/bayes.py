@@ -1,0 +1,160 @@
+"""Bayes-optimal generalization error of the RAF model (THEORY.md section 3).
+
+The Bayes-optimal estimator of the teacher from RAF data has overlap ``q`` solving
+
+    qhat = alpha E_xi sum_y dZ0(y)^2 / Z0(y)   at m = q  (w0 = sqrt(q) xi, V0 = 1 - q),
+    q    = qhat / (1 + qhat),
+
+and ``gen_error = arccos(sqrt q) / pi``.  With ``u = w0 / sqrt(V0) = c xi``,
+``c = sqrt(q / (1 - q))``, the channel term is
+
+    qhat = alpha (1-eps)^2 / (1-q) E_xi[ F(c xi) ],
+    F(u) = phi(u)^2 sum_y 1 / ((1-eps) Phi(y u) + eps/2).
+
+For large ``alpha``, ``q -> 1`` and ``gen_error ~ C(eps) / alpha`` with
+``C = 1 / (pi K)``, ``K = (1-eps)^2 / sqrt(2 pi) int F(u) du`` (:func:`bayes_rate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import log_ndtr
+
+from .._validation import check_positive_finite, check_unit_interval
+from .channel import _gauss_integral
+from .gaussian import SQRT_2PI
+
+__all__ = ["bayes_optimal", "bayes_rate", "BayesResult"]
+
+
+def _F(u, eps):
+    """``phi(u)^2 sum_y 1 / ((1-eps) Phi(y u) + eps/2)``, computed in log space."""
+    log_phi2 = -u * u - np.log(2.0 * np.pi)
+    tot = 0.0
+    for y in (1.0, -1.0):
+        lp = log_ndtr(y * u)
+        # log((1-eps) Phi + eps/2) without underflow of Phi
+        with np.errstate(divide="ignore"):
+            lz = np.logaddexp(np.log1p(-eps) + lp, np.log(eps / 2.0))
+        tot = tot + np.exp(log_phi2 - lz)
+    return tot
+
+
+def _channel(q, eps, n_nodes=16):
+    c = np.sqrt(q / (1.0 - q))
+    ac = np.maximum(c, 1e-300)[:, None]
+    breaks = np.outer(1.0 / ac[:, 0], [-8.0, -4.0, -2.0, -1.0, 1.0, 2.0, 4.0, 8.0])
+    e = eps[:, None]
+    EF = _gauss_integral(lambda x: _F(ac * x, e), breaks, n_nodes)
+    return (1.0 - eps) ** 2 / (1.0 - q) * EF
+
+
+@dataclass(frozen=True)
+class BayesResult:
+    """Bayes-optimal overlap and error (arrays for array input, floats for scalars).
+
+    Attributes
+    ----------
+    alpha, eps : float or ndarray
+    q : float or ndarray
+        Overlap of the Bayes-optimal estimator with the teacher (``m = q``).
+    qhat : float or ndarray
+    gen_error : float or ndarray
+        ``arccos(sqrt q) / pi``; ``nan`` where not converged.
+    converged : bool or ndarray
+    iterations : int or ndarray
+    """
+
+    alpha: object
+    eps: object
+    q: object
+    qhat: object
+    gen_error: object
+    converged: object
+    iterations: object
+
+    def to_records(self) -> list[dict]:
+        """One flat dict per point."""
+        cols = {k: np.atleast_1d(getattr(self, k)) for k in self.__dataclass_fields__}
+        n = len(cols["q"])
+        return [{k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in cols.items()} for i in range(n)]
+
+
+def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000) -> BayesResult:
+    """Bayes-optimal generalization error of the RAF model.
+
+    Parameters
+    ----------
+    alpha : float or array_like
+        Samples per dimension (> 0).
+    eps : float or array_like
+        Fraction of facts, in [0, 1]; broadcast against ``alpha``.
+    tol : float
+        Convergence tolerance on ``log(q / (1 - q))``.
+    max_iter : int
+
+    Returns
+    -------
+    BayesResult
+    """
+    scalar = np.ndim(alpha) == 0 and np.ndim(eps) == 0
+    alpha = np.asarray(check_positive_finite("alpha", alpha), dtype=float)
+    eps = np.asarray(check_unit_interval("eps", eps), dtype=float)
+    alpha, eps = np.broadcast_arrays(alpha, eps)
+    shape = alpha.shape
+    a, e = alpha.ravel().copy(), eps.ravel().copy()
+    B = a.size
+    # iterate on t = log(q / (1 - q)) (unconstrained); start from the small-alpha expansion
+    q = np.full(B, 0.5)
+    t = np.log(q / (1.0 - q))
+    conv = np.zeros(B, bool)
+    its = np.zeros(B, int)
+    done_t = np.full(B, np.nan)
+    act = np.flatnonzero(e < 1.0)
+    conv[e >= 1.0] = True  # eps = 1: nothing to learn, q = 0
+    done_t[e >= 1.0] = -np.inf
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for it in range(1, max_iter + 1):
+            if act.size == 0:
+                break
+            qa = 1.0 / (1.0 + np.exp(-t[act]))
+            qhat = a[act] * _channel(qa, e[act])
+            t_new = np.log(qhat)  # q/(1-q) = qhat
+            its[act] = it
+            ok = np.isfinite(t_new)
+            d = np.abs(t_new - t[act])
+            fin = ok & (d < tol)
+            done_t[act[fin]] = t_new[fin]
+            conv[act[fin]] = True
+            bad = ~ok
+            keep = ~fin & ~bad
+            t[act[keep]] = t_new[keep]
+            act = act[keep]
+    qv = np.where(conv, 1.0 / (1.0 + np.exp(-done_t)), np.nan)
+    qhatv = np.where(conv, np.exp(done_t), np.nan)
+    gen = np.where(conv, np.arccos(np.sqrt(np.clip(qv, 0, 1))) / np.pi, np.nan)
+    out = dict(alpha=alpha.reshape(shape), eps=eps.reshape(shape), q=qv.reshape(shape),
+               qhat=qhatv.reshape(shape), gen_error=gen.reshape(shape), converged=conv.reshape(shape),
+               iterations=its.reshape(shape))
+    if scalar:
+        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in out.items()}
+    return BayesResult(**out)
+
+
+def bayes_rate(eps):
+    """Constant ``C(eps)`` of the large-``alpha`` decay ``gen_error ~ C / alpha`` (Bayes-optimal).
+
+    ``C = 1 / (pi K)`` with ``K = (1-eps)^2 / sqrt(2 pi) int F(u) du``; ``C = inf`` at ``eps = 1``.
+    """
+    from scipy.integrate import quad
+
+    e = np.atleast_1d(np.asarray(check_unit_interval("eps", eps), dtype=float))
+    C = np.full(e.shape, np.inf)
+    for i, ei in enumerate(e.ravel()):
+        if ei < 1.0:
+            intF = quad(lambda u: float(_F(np.array(u), ei)), -40.0, 40.0, points=[0.0], limit=200,
+                        epsabs=1e-14, epsrel=1e-12)[0]
+            C.flat[i] = 1.0 / (np.pi * (1.0 - ei) ** 2 / SQRT_2PI * intF)
+    return float(C[0]) if np.ndim(eps) == 0 else C.reshape(np.shape(eps))

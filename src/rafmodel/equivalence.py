@@ -112,9 +112,15 @@ class Coefficients:
         return iter((self.mu0, self.mu1, self.mustar))
 
 
-def _from_moments(m0, m1, second, *, what, hint):
-    """``Coefficients`` from ``E sigma``, ``E g sigma`` and ``E sigma^2``."""
-    var = second - m0 * m0 - m1 * m1
+def _from_moments(m0, m1, second, var=None, *, what, hint):
+    """``Coefficients`` from ``E sigma``, ``E g sigma``, ``E sigma^2``.
+
+    ``var``, if given, is ``E (sigma - mu0 - mu1 g)^2`` computed directly (no
+    cancellation, so ``mustar`` is accurate even when it is tiny); otherwise it is
+    ``E sigma^2 - mu0^2 - mu1^2``.
+    """
+    if var is None:
+        var = second - m0 * m0 - m1 * m1
     if var < 0:
         # Bessel's inequality makes var >= 0 exactly; allow for rounding only.
         if var < -1e-10 * max(1.0, abs(second)):
@@ -267,7 +273,16 @@ def _vectorized(func):
         if ref is not None and not np.allclose(out, ref, rtol=1e-12, atol=1e-14,
                                                equal_nan=True):
             use_vectorize = True
-    impl = np.vectorize(func, otypes=[complex]) if use_vectorize else func
+    if use_vectorize:
+        def scalar(t):
+            value = np.asarray(func(float(t)))
+            if value.size != 1:
+                raise ParameterError("activation", f"must return one number for a number, "
+                                                   f"got shape {value.shape}")
+            return complex(value.reshape(()))
+        impl = np.vectorize(scalar, otypes=[complex])
+    else:
+        impl = func
 
     def evaluate(x):
         x = np.asarray(x, dtype=float)
@@ -286,7 +301,7 @@ def _vectorized(func):
         bad = ~np.isfinite(y)
         if np.any(bad):
             raise ParameterError(
-                "activation", f"returned a non-finite value at x = {x[bad].flat[0]!r}")
+                "activation", f"returned a non-finite value at x = {float(x[bad].flat[0])!r}")
         return y
 
     return evaluate
@@ -316,23 +331,52 @@ def _panel_rule(width):
     return x, w
 
 
+def _check_tails(x, y, second):
+    """Raise unless ``sigma(x)^2 phi(x)`` is negligible at the ends of the range."""
+    tail = np.max(y * y * np.exp(-0.5 * x * x)) * _INV_SQRT_2PI
+    if not tail <= 1e-14 * max(1.0, abs(second)):
+        raise ParameterError(
+            "activation", f"sigma(x)^2 phi(x) = {tail:.3g} is not negligible at "
+                          f"|x| = {np.max(np.abs(x)):.3g}: the activation grows too fast to "
+                          "be square-integrable under N(0, 1), or to be integrated here")
+
+
 def _moments_rule(evaluate, rule):
+    """``[E sigma, E g sigma, E sigma^2, E (sigma - mu0 - mu1 g)^2]`` by a fixed rule."""
     x, w = rule
     y = evaluate(x)
-    return np.array([w @ y, w @ (x * y), w @ (y * y)])
+    _check_tails(x[[0, -1]], y[[0, -1]], w @ (y * y))
+    m0, m1 = w @ y, w @ (x * y)
+    resid = y - m0 - m1 * x
+    return np.array([m0, m1, w @ (y * y), w @ (resid * resid)])
 
 
 def _moments_adaptive(evaluate):
-    def integrand(x):
-        y = evaluate(np.array([x]))[0]
-        return np.array([y, x * y, y * y]) * (math.exp(-0.5 * x * x) * _INV_SQRT_2PI)
+    """Same as :func:`_moments_rule` by adaptive quadrature (two passes)."""
+    def quad(integrand):
+        res, err = quad_vec(integrand, -_X_MAX, _X_MAX, points=[0.0], epsabs=1e-13,
+                            epsrel=1e-12, limit=4000)
+        if err > 1e-8 * max(1.0, float(np.max(np.abs(res)))):
+            warnings.warn(f"activation: adaptive quadrature error estimate {err:.2g}; the "
+                          "coefficients may be inaccurate", RuntimeWarning, stacklevel=4)
+        return res
 
-    res, err = quad_vec(integrand, -_X_MAX, _X_MAX, points=[0.0], epsabs=1e-13,
-                        epsrel=1e-12, limit=4000)
-    if err > 1e-8 * max(1.0, float(np.max(np.abs(res)))):
-        warnings.warn(f"activation: adaptive quadrature error estimate {err:.2g}; the "
-                      "coefficients may be inaccurate", RuntimeWarning, stacklevel=3)
-    return res
+    def weight(x):
+        return math.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+    def first(x):
+        y = evaluate(np.array([x]))[0]
+        return np.array([y, x * y, y * y]) * weight(x)
+
+    m0, m1, second = quad(first)
+    ends = np.array([-_X_MAX, _X_MAX])
+    _check_tails(ends, evaluate(ends), second)
+
+    def residual(x):
+        r = evaluate(np.array([x]))[0] - m0 - m1 * x
+        return r * r * weight(x)
+
+    return np.array([m0, m1, second, quad(residual)])
 
 
 def _check_method(method):
@@ -397,9 +441,15 @@ def activation_coefficients(activation, *, n_nodes=200, method="auto"):
     ------
     ParameterError
         (a ``ValueError``) for an unknown name, a non-callable, a bad ``n_nodes`` or
-        ``method``, an activation returning non-finite or complex values, or a
-        quadrature that contradicts ``mustar^2 >= 0`` (activation not square-integrable
-        under the normal density).
+        ``method``, an activation returning non-finite or complex values, or one that
+        grows too fast to be square-integrable under the normal density
+        (``sigma(x)^2 phi(x)`` not negligible at the end of the integration range).
+
+    Notes
+    -----
+    The numerical routes compute ``mustar^2`` as ``E (sigma - mu0 - mu1 g)^2`` rather
+    than ``E sigma^2 - mu0^2 - mu1^2``, so a small ``mustar`` is accurate to rounding
+    (a difference of moments would leave ``mustar ~ 1e-8`` for a linear activation).
 
     See Also
     --------
@@ -422,10 +472,11 @@ def activation_coefficients(activation, *, n_nodes=200, method="auto"):
             + ("; try method='adaptive'" if method != "adaptive" else ""))
 
     if method == "auto":
-        closed = _CLOSED_FORMS.get(func)
+        # look-up by identity: a user's callable need not be hashable
+        closed = next((v for f, v in _CLOSED_FORMS.items() if f is func), None)
         if closed is not None:
             return _from_moments(*closed, what="activation", hint=hint)
-        method = "hermite" if func in _SMOOTH else "auto"
+        method = "hermite" if any(f is func for f in _SMOOTH) else "auto"
 
     evaluate = _vectorized(func)
     if method == "hermite":
@@ -438,12 +489,12 @@ def activation_coefficients(activation, *, n_nodes=200, method="auto"):
         moments = _moments_rule(evaluate, _panel_rule(1.0))
         finer = _moments_rule(evaluate, _panel_rule(0.5))
         scale = max(1.0, abs(float(finer[2])))
-        if np.max(np.abs(moments - finer)) > 1e-11 * scale:
+        if np.max(np.abs(moments[:3] - finer[:3])) > 1e-11 * scale:
             moments = _moments_adaptive(evaluate)
         else:
             moments = finer
-    m0, m1, second = (float(v) for v in moments)
-    return _from_moments(m0, m1, second, what="activation", hint=hint)
+    m0, m1, second, var = (float(v) for v in moments)
+    return _from_moments(m0, m1, second, var, what="activation", hint=hint)
 
 
 # --------------------------------------------------------------------------------------
@@ -539,7 +590,7 @@ def rf_kernel(activation, rho, *, n_nodes=16):
     arr = as_float_array("rho", rho)
     bad = ~np.isfinite(arr) | (np.abs(arr) > 1)
     if np.any(bad):
-        raise ParameterError("rho", f"must be in [-1, 1], got {arr[bad].flat[0]!r}")
+        raise ParameterError("rho", f"must be in [-1, 1], got {float(arr[bad].flat[0])!r}")
     evaluate = _vectorized(func)
     flat = arr.reshape(-1)
     out = np.concatenate([_rf_kernel_block(evaluate, flat[i:i + _RHO_CHUNK], n_nodes)

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .theory.gaussian import BIG, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments, ops
+from scipy.special import ndtr as _ndtr
+
+from .theory.gaussian import (BIG, MATH, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments,
+                              ops)
 
 __all__ = ["Loss", "Square", "Hinge", "Logistic", "get_loss", "register_loss", "LOSSES"]
 
@@ -153,14 +156,13 @@ class Hinge(Loss):
         # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.
         o = ops(m, q, V, eps)
         sq = o.sqrt(q)
+        s = o.sqrt(o.maximum(q - m * m, 1e-300))
         lo = -BIG if limit else 1.0 - V
         # facts: omega = sqrt(q) xi, weight eps (both labels give the same by symmetry)
         L, U = lo / sq, 1.0 / sq
         M0, M1, M2 = gauss_interval_moments(L, U)
         below = 0.0 if limit else o.ndtr(L)
         mid2 = M0 - 2.0 * sq * M1 + q * M2  # E[(1 - sqrt(q) xi)^2 1{L<=xi<=U}]
-        facts_q = below + mid2 / (V * V)
-        facts_v = M0 / V
         # rules: 2 E[1{z>0} G(omega)], corr(xi, z) = m / sqrt(q)
         tm = TruncatedMoments(m / sq)
         A0U, A1U, A2U = tm.all(U)
@@ -168,18 +170,65 @@ class Hinge(Loss):
             A0L = A1L = A2L = 0.0
         else:
             A0L, A1L, A2L = tm.all(L)
-        d0, d1, d2 = A0U - A0L, A1U - A1L, A2U - A2L
-        rule_q = 2.0 * (A0L + (d0 - 2.0 * sq * d1 + q * d2) / (V * V))
-        rule_v = 2.0 * d0 / V
+        d0 = A0U - A0L
+        J = d0 - 2.0 * sq * (A1U - A1L) + q * (A2U - A2L)  # E[1{z>0}(1-omega)^2 1{region 2}]
         # mhat: conditional on z = 0, omega ~ N(0, s^2) with s^2 = q - m^2
-        s = o.sqrt(o.maximum(q - m * m, 1e-300))
         Ls, Us = lo / s, 1.0 / s
         N0, N1, _ = gauss_interval_moments(Ls, Us)
-        Eg = (0.0 if limit else o.ndtr(Ls)) + (N0 - s * N1) / V
+        Nv = N0 - s * N1  # E[(1 - s eta) 1{region 2}]
+        if not limit:
+            # A narrow region 2 (V small against the Gaussian scales) makes the
+            # differences above cancel catastrophically; integrate it directly there.
+            narrow = V * (1.0 + o.maximum(1.0, abs(m) / s) / sq + 1.0 / s) < _NARROW
+            if o is MATH:
+                if narrow:
+                    M0, mid2, d0, J, N0, Nv = _hinge_region2(m, q, V, sq, s, o)
+            elif np.any(narrow):
+                alt = _hinge_region2(m, q, V, sq, s, o)
+                M0, mid2, d0, J, N0, Nv = (np.where(narrow, a, b) for a, b in
+                                           zip(alt, (M0, mid2, d0, J, N0, Nv)))
+        facts_q = below + mid2 / (V * V)
+        facts_v = M0 / V
+        rule_q = 2.0 * (A0L + J / (V * V))
+        rule_v = 2.0 * d0 / V
+        Eg = (0.0 if limit else o.ndtr(Ls)) + Nv / V
         mh = (1.0 - eps) * 2.0 * Eg / SQRT_2PI
         qh = eps * facts_q + (1.0 - eps) * rule_q
         vh = eps * facts_v + (1.0 - eps) * rule_v
         return mh, qh, vh
+
+
+#: Region 2 of the hinge is integrated by Gauss-Legendre below this narrowness.
+_NARROW = 0.2
+_GL_X, _GL_W0 = np.polynomial.legendre.leggauss(16)
+_GL_T, _GL_W = 0.5 * (_GL_X + 1.0), 0.5 * _GL_W0  # nodes and weights on [0, 1]
+
+
+def _hinge_region2(m, q, V, sq, s, o):
+    """Region-2 integrals of the hinge channel by Gauss-Legendre in ``v = 1 - omega`` on ``[0, V]``.
+
+    Returns ``M0, mid2, d0, J, N0, Nv`` (see ``Hinge.channel_closed_form``).
+    """
+    c = m / s
+    if o is MATH:
+        acc = [0.0] * 6
+        for t, w in zip(_GL_T.tolist(), _GL_W.tolist()):
+            v = V * t
+            ww = V * w
+            pf = o.exp(-0.5 * ((1.0 - v) / sq) ** 2) / (SQRT_2PI * sq)
+            pr = pf * o.ndtr(c * (1.0 - v) / sq)
+            pm = o.exp(-0.5 * ((1.0 - v) / s) ** 2) / (SQRT_2PI * s)
+            for i, val in enumerate((pf, pf * v * v, pr, pr * v * v, pm, pm * v)):
+                acc[i] += ww * val
+        return tuple(acc)
+    v = V[..., None] * _GL_T
+    ww = V[..., None] * _GL_W
+    sq_, s_, c_ = sq[..., None], s[..., None], c[..., None]
+    pf = np.exp(-0.5 * ((1.0 - v) / sq_) ** 2) / (SQRT_2PI * sq_)
+    pr = pf * _ndtr(c_ * (1.0 - v) / sq_)
+    pm = np.exp(-0.5 * ((1.0 - v) / s_) ** 2) / (SQRT_2PI * s_)
+    v2 = v * v
+    return tuple(np.sum(ww * f, axis=-1) for f in (pf, pf * v2, pr, pr * v2, pm, pm * v))
 
 
 class Logistic(Loss):

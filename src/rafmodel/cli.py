@@ -3,6 +3,8 @@
 ``raf theory``    exact asymptotic errors of a learner trained on RAF data
 ``raf bayes``     Bayes-optimal generalization error
 ``raf capacity``  interpolation threshold of the linear classifier
+``raf optimal-lambda``  the lam minimizing gen_error, and whether memorizing is then free
+``raf rate``      large-alpha decay of gen_error
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the
@@ -60,6 +62,15 @@ def _number(name, s):
     return x
 
 
+def _add_model_options(p, bayes=False):
+    models = "linear, kernel, rf" + (" or bayes" if bayes else "")
+    p.add_argument("--model", required=True, help=f"learner: {models}")
+    p.add_argument("--loss", required=not bayes, help="loss: square, hinge or logistic")
+    p.add_argument("--mu1", help="kernel, rf: linear coefficient mu1 (> 0)")
+    p.add_argument("--mustar", help="kernel, rf: nonlinear / memory coefficient mu* (>= 0)")
+    p.add_argument("--kappa", help="rf: features per dimension p/d (> 0)")
+
+
 def _add_solver_options(p):
     g = p.add_argument_group("solver")
     g.add_argument("--tol", type=float, default=1e-11, help="convergence tolerance (default 1e-11)")
@@ -88,13 +99,10 @@ def build_parser():
     p = sub.add_parser("theory", help="exact asymptotic errors (replica fixed point)",
                        description="Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a "
                                    "learner on RAF data. Lists and ranges give one row per combination.")
-    p.add_argument("--model", required=True, help="learner: linear or kernel")
-    p.add_argument("--loss", required=True, help="loss: square, hinge or logistic")
+    _add_model_options(p)
     p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
     p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
     p.add_argument("--lam", required=True, help="ridge penalty (>= 0; 0 = interpolating / unregularized limit)")
-    p.add_argument("--mu1", help="kernel: linear coefficient mu1 (> 0)")
-    p.add_argument("--mustar", help="kernel: memory coefficient mu* (>= 0)")
     _add_solver_options(p)
     _add_output_options(p)
     p.set_defaults(func=cmd_theory)
@@ -113,7 +121,87 @@ def build_parser():
     p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
     _add_output_options(p)
     p.set_defaults(func=cmd_capacity)
+
+    p = sub.add_parser("optimal-lambda", help="the lam that minimizes gen_error",
+                       description="The ridge penalty lam_opt minimizing gen_error, the errors there, and "
+                                   "whether the learner can memorize every fact while generalizing optimally.")
+    _add_model_options(p)
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_optimal_lambda)
+
+    p = sub.add_parser("rate", help="large-alpha decay of gen_error",
+                       description="Decay exponent and constant of gen_error ~ constant * alpha^-exponent "
+                                   "at large alpha, measured on the fixed point, with THEORY.md's closed "
+                                   "forms where known (--model bayes: the Bayes-optimal error).")
+    _add_model_options(p, bayes=True)
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1))")
+    p.add_argument("--lam", default="1", help="ridge penalty (default 1; irrelevant as alpha -> infinity)")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_rate)
     return parser
+
+
+def _product_settings(model, loss, values, lp):
+    from ._validation import ParameterError
+    from .setting import grid
+
+    try:
+        return grid(learner=model, loss=loss, **values, **lp)
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_optimal_lambda(args):
+    from .theory.optimal import optimal_lambda
+
+    model, lp = _learner_from_args(args)
+    loss = _loss_from_args(args)
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps")}
+    settings = _product_settings(model, loss, {**values, "lam": [0.0]}, lp)
+    records = []
+    for s in settings:
+        try:
+            r = optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps)
+        except NotImplementedError as e:
+            raise UsageError(str(e)) from None
+        records.append(r.to_dict())
+    cols = ["model", "loss", "alpha", "eps", *lp, "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
+            "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost"]
+    emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
+    return EXIT_OK
+
+
+def cmd_rate(args):
+    from .theory.optimal import large_alpha_rate
+
+    model, lp = _learner_from_args(args, allow_bayes=True)
+    eps_list = parse_values("eps", args.eps)
+    lam_list = parse_values("lam", args.lam)
+    records = []
+    if model == "bayes":
+        combos = [(None, e, None) for e in eps_list]
+    else:
+        loss = _loss_from_args(args)
+        combos = [(s.learner, s.eps, s.lam) for s in
+                  _product_settings(model, loss, {"alpha": [1.0], "eps": eps_list, "lam": lam_list}, lp)]
+    for learner, e, lam in combos:
+        try:
+            if learner is None:
+                r = large_alpha_rate(learner="bayes", eps=e)
+                rec = {"model": "bayes", "eps": e}
+            else:
+                r = large_alpha_rate(learner=learner, loss=args.loss, eps=e, lam=lam)
+                rec = {"model": learner.name, "loss": args.loss.lower(), "eps": e, "lam": lam,
+                       **learner.params()}
+        except ValueError as err:
+            raise UsageError(str(err)) from None
+        rec.update(r.to_dict())
+        records.append(rec)
+    cols = list(records[0])
+    emit(records, cols, args, single=len(records) == 1)
+    return EXIT_OK
 
 
 def _values(names, args, check):
@@ -199,35 +287,50 @@ def emit(records, columns, args, single):
         print(tabulate(rows, headers=columns, disable_numparse=True))
 
 
-def _learner_from_args(args):
+_LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
+
+
+def _learner_from_args(args, allow_bayes=False):
+    """``(model name, {param: list of values})`` from --model and the learner options."""
     from .learners import LEARNERS
 
     model = args.model.lower()
-    if model not in LEARNERS:
-        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(sorted(LEARNERS))}")
+    if allow_bayes and model == "bayes":
+        names = ()
+    elif model in LEARNERS:
+        names = LEARNERS[model].param_names
+    else:
+        allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
+        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(allowed)}")
     lp = {}
-    for name in ("mu1", "mustar"):
-        val = getattr(args, name)
-        if model == "kernel":
+    for name in _LEARNER_OPTIONS:
+        val = getattr(args, name, None)
+        if name in names:
             if val is None:
-                raise UsageError(f"{name}: required with --model kernel")
+                raise UsageError(f"{name}: required with --model {model}")
             lp[name] = parse_values(name, val)
         elif val is not None:
-            raise UsageError(f"{name}: only used with --model kernel")
+            users = [m for m, c in LEARNERS.items() if name in c.param_names]
+            raise UsageError(f"{name}: only used with --model {' or '.join(users)}")
     return model, lp
+
+
+def _loss_from_args(args):
+    from .losses import get_loss
+
+    try:
+        return get_loss(args.loss)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
 
 
 def cmd_theory(args):
     from ._validation import ParameterError
-    from .losses import get_loss
     from .setting import grid
     from .theory import solve_many
 
     model, lp = _learner_from_args(args)
-    try:
-        loss = get_loss(args.loss)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
+    loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     try:
         settings = grid(learner=model, loss=loss, **values, **lp)
@@ -237,7 +340,7 @@ def cmd_theory(args):
     try:
         res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
                          method=args.method)
-    except ValueError as e:
+    except (ValueError, NotImplementedError) as e:
         raise UsageError(str(e)) from None
     records = res.to_records()
     cols = ["model", "loss", "alpha", "eps", "lam", *lp, "m", "q", "V", "gen_error", "mem_error",

@@ -1,0 +1,83 @@
+"""Optimal lam against THEORY.md's closed forms; large-alpha rates against their closed forms."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+import rafmodel as rm
+from rafmodel.cli import main
+from rafmodel.theory.optimal import large_alpha_rate, optimal_lambda, square_rate_constant
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.2, 0.5])
+@pytest.mark.parametrize("alpha", [0.5, 3.0])
+def test_linear_ridge_lam_opt_is_the_closed_form(alpha, eps):
+    r = optimal_lambda(learner="linear", loss="square", alpha=alpha, eps=eps)
+    closed = math.pi / (2 * (1 - eps) ** 2) - 1
+    assert r.lam_opt_closed_form == pytest.approx(closed)
+    assert r.lam_opt == pytest.approx(closed, rel=1e-4)  # found by numerical minimization
+    # and it is a minimum: both neighbours are worse
+    for f in (0.8, 1.25):
+        g = rm.solve(rm.Setting(alpha=alpha, eps=eps, lam=f * closed)).gen_error
+        assert g > r.gen_error
+
+
+@pytest.mark.parametrize("mu1,mustar", [(0.5, 0.2), (1.0, 0.5), (0.5, 0.7)])
+def test_kernel_ridge_lam_opt_and_memorization(mu1, mustar):
+    eps = 0.2
+    K = rm.Kernel(mu1=mu1, mustar=mustar)
+    r = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=eps)
+    base = math.pi / (2 * (1 - eps) ** 2) - 1
+    closed = max(0.0, mu1**2 * base - mustar**2)
+    assert r.lam_opt_closed_form == pytest.approx(closed)
+    assert r.lam_opt == pytest.approx(closed, rel=1e-4, abs=1e-6)
+    can = mustar**2 / mu1**2 >= base
+    assert r.memorizes_at_optimum == can
+    assert (r.margin >= 0) == can
+    if can:  # memorizing every fact costs nothing
+        assert r.mem_error == 0 and r.memorization_cost == 0
+    else:
+        assert r.mem_error > 0 and r.memorization_cost > 0
+
+
+def test_optimal_lambda_for_margin_losses_is_a_minimum():
+    for loss in ("hinge", "logistic"):
+        r = optimal_lambda(learner="linear", loss=loss, alpha=2.0, eps=0.2)
+        assert r.lam_opt > 0
+        for f in (0.7, 1.4):
+            g = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=f * r.lam_opt, loss=loss)).gen_error
+            assert g >= r.gen_error - 1e-12
+        assert r.gen_error < r.gen_error_at_zero
+
+
+@pytest.mark.parametrize("eps", [0.0, 0.3])
+def test_square_rate_is_the_closed_form(eps):
+    r = large_alpha_rate(loss="square", eps=eps, lam=1.0)
+    assert r.exponent == pytest.approx(0.5, abs=1e-3)
+    assert r.constant == pytest.approx(square_rate_constant(eps), rel=1e-3)
+
+
+def test_hinge_with_facts_decays_like_alpha_to_minus_half():
+    # THEORY.md: "hinge is conjectured to decay as alpha^-1/2 too" (eps > 0)
+    r = large_alpha_rate(loss="hinge", eps=0.3, lam=1.0)
+    assert r.exponent == pytest.approx(0.5, abs=0.01)
+
+
+def test_bayes_rate_is_one():
+    r = large_alpha_rate(learner="bayes", eps=0.2)
+    assert r.exponent == pytest.approx(1.0, abs=1e-3)
+    assert r.constant == pytest.approx(r.constant_closed_form, rel=1e-3)
+
+
+def test_cli(capsys):
+    argv = ["optimal-lambda", "--model", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--json"]
+    assert main(argv) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert {"lam_opt", "gen_error", "mem_error"} <= set(d)
+    assert d["lam_opt"] == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4)
+    assert main(["rate", "--model", "bayes", "--eps", "0.2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["exponent"] == pytest.approx(1.0, abs=1e-3)
+    assert main(["rate", "--model", "linear", "--loss", "square", "--eps", "1"]) == 2
+    assert "eps" in capsys.readouterr().err

@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import rafmodel as rm
@@ -120,3 +121,37 @@ def test_console_script_runs():
     p = subprocess.run(exe + ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "1",
                               "--eps", "2", "--lam", "1"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and "Traceback" not in p.stderr
+
+
+def test_activation_and_kernel_names(capsys):
+    code, out, _ = run(capsys, ["theory", "--model", "rf", "--loss", "square", "--activation", "relu,tanh",
+                                "--kappa", "0.5,2", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", "--json"])
+    rows = json.loads(out)
+    assert code == 0 and len(rows) == 4
+    c = rm.activation_coefficients("relu")
+    relu = [r for r in rows if r["activation"] == "relu"]
+    assert all(r["mu1"] == pytest.approx(c.mu1) and r["mustar"] == pytest.approx(c.mustar) for r in relu)
+    s = rm.Setting(alpha=1, eps=0.2, lam=0.1, learner=rm.RandomFeatures(kappa=2.0, mu1=c.mu1, mustar=c.mustar))
+    assert [r for r in relu if r["kappa"] == 2][0]["gen_error"] == pytest.approx(rm.solve(s).gen_error)
+
+    code, out, _ = run(capsys, ["theory", "--model", "kernel", "--loss", "hinge", "--kernel", "rbf",
+                                "--bandwidth", "2", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", "--json"])
+    d = json.loads(out)
+    assert d["kernel"] == "rbf" and d["bandwidth"] == 2
+    assert d["mu1"] ** 2 == pytest.approx(2 * np.exp(-2)) and d["mustar"] ** 2 == pytest.approx(1 - 3 * np.exp(-2))
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["--model", "kernel", "--kernel", "rbf", "--degree", "2"], "kernel: 'rbf' does not take --degree"),
+    (["--model", "kernel", "--kernel", "rbf", "--bandwidth", "-1"], "bandwidth: rbf bandwidth must be > 0"),
+    (["--model", "kernel", "--kernel", "nope"], "kernel: unknown kernel 'nope'"),
+    (["--model", "rf", "--activation", "relu"], "kappa: required with --model rf"),
+    (["--model", "rf", "--activation", "quadratic", "--kappa", "1"], "has mu1 = 0"),
+    (["--model", "rf", "--activation", "relu", "--kappa", "1", "--mu1", "1"], "give either --mu1 or --activation"),
+    (["--model", "linear", "--bandwidth", "2"], "bandwidth: only used with --kernel"),
+    (["--model", "linear", "--activation", "relu"], "activation: only used with --model rf"),
+])
+def test_bad_learner_options(capsys, args, needle):
+    code, out, err = run(capsys, ["theory", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+                                  *args])
+    assert code == 2 and needle in err and "Traceback" not in err

@@ -11,6 +11,15 @@ from .theory import ConvergenceError, TheoryResult, TheoryResults, solve, solve_
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):  # imported on first use: scipy.integrate is slow to import
+    if name in ("activation_coefficients", "kernel_coefficients"):
+        from . import equivalence
+
+        return getattr(equivalence, name)
+    raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
+
 __all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "RandomFeatures", "Learner",
            "Square", "Hinge", "Logistic", "Loss", "TheoryResult", "TheoryResults",
-           "ConvergenceError", "ParameterError", "__version__"]
+           "ConvergenceError", "ParameterError", "activation_coefficients", "kernel_coefficients",
+           "__version__"]

@@ -16,6 +16,7 @@ input.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -69,6 +70,13 @@ def _add_model_options(p, bayes=False):
     p.add_argument("--mu1", help="kernel, rf: linear coefficient mu1 (> 0)")
     p.add_argument("--mustar", help="kernel, rf: nonlinear / memory coefficient mu* (>= 0)")
     p.add_argument("--kappa", help="rf: features per dimension p/d (> 0)")
+    p.add_argument("--activation", help="rf: activation instead of --mu1/--mustar (relu, tanh, erf, sign, "
+                                        "abs, sigmoid, gelu, quadratic, linear, step; a comma list)")
+    p.add_argument("--kernel", help="kernel: dot-product kernel instead of --mu1/--mustar (rbf, polynomial, "
+                                    "arccos, arccos0, sign, erf, linear)")
+    p.add_argument("--bandwidth", help="--kernel rbf: bandwidth c in exp(-c|x-x'|^2/(2d)) (> 0)")
+    p.add_argument("--degree", help="--kernel polynomial: degree (positive integer)")
+    p.add_argument("--offset", help="--kernel polynomial: c in (c + x.x'/d)^degree (>= 0)")
 
 
 def _add_solver_options(p):
@@ -143,23 +151,42 @@ def build_parser():
     return parser
 
 
-def _product_settings(model, loss, values, lp):
+def _product_settings(model, loss, values, spec):
+    """Settings for every combination, and the label columns (activation / kernel) of each."""
     from ._validation import ParameterError
     from .setting import grid
 
     try:
-        return grid(learner=model, loss=loss, **values, **lp)
+        if isinstance(spec, list):  # named learners: (label, learner) pairs, varying fastest
+            settings = grid(learner=[lrn for _, lrn in spec], loss=loss, **values)
+            return settings, [spec[i % len(spec)][0] for i in range(len(settings))]
+        return grid(learner=model, loss=loss, **values, **spec), []
     except ParameterError as e:
         raise UsageError(str(e)) from None
+
+
+def _label(records, labels):
+    """Insert the activation / kernel columns after ``loss``."""
+    if not labels:
+        return records
+    out = []
+    for r, lab in zip(records, labels):
+        items = list(r.items())
+        i = [k for k, _ in items].index("loss") + 1 if "loss" in r else 1
+        out.append(dict(items[:i] + list(lab.items()) + items[i:]))
+    return out
+
+
+_PARAM_COLUMNS = ("activation", "kernel", "bandwidth", "degree", "offset", "kappa", "mu1", "mustar")
 
 
 def cmd_optimal_lambda(args):
     from .theory.optimal import optimal_lambda
 
-    model, lp = _learner_from_args(args)
+    model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps")}
-    settings = _product_settings(model, loss, {**values, "lam": [0.0]}, lp)
+    settings, labels = _product_settings(model, loss, {**values, "lam": [0.0]}, spec)
     records = []
     for s in settings:
         try:
@@ -167,7 +194,8 @@ def cmd_optimal_lambda(args):
         except NotImplementedError as e:
             raise UsageError(str(e)) from None
         records.append(r.to_dict())
-    cols = ["model", "loss", "alpha", "eps", *lp, "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
+    records = _label(records, labels)
+    cols = ["model", "loss", "alpha", "eps", *(k for k in records[0] if k in _PARAM_COLUMNS), "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
             "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
@@ -176,7 +204,7 @@ def cmd_optimal_lambda(args):
 def cmd_rate(args):
     from .theory.optimal import large_alpha_rate
 
-    model, lp = _learner_from_args(args, allow_bayes=True)
+    model, spec = _learner_from_args(args, allow_bayes=True)
     eps_list = parse_values("eps", args.eps)
     lam_list = parse_values("lam", args.lam)
     records = []
@@ -185,7 +213,7 @@ def cmd_rate(args):
     else:
         loss = _loss_from_args(args)
         combos = [(s.learner, s.eps, s.lam) for s in
-                  _product_settings(model, loss, {"alpha": [1.0], "eps": eps_list, "lam": lam_list}, lp)]
+                  _product_settings(model, loss, {"alpha": [1.0], "eps": eps_list, "lam": lam_list}, spec)[0]]
     for learner, e, lam in combos:
         try:
             if learner is None:
@@ -291,7 +319,8 @@ _LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
 
 
 def _learner_from_args(args, allow_bayes=False):
-    """``(model name, {param: list of values})`` from --model and the learner options."""
+    """``(model, spec)``: ``spec`` is ``{param: list of values}`` or, for a named
+    activation / kernel, a list of ``(label, Learner)``."""
     from .learners import LEARNERS
 
     model = args.model.lower()
@@ -302,17 +331,84 @@ def _learner_from_args(args, allow_bayes=False):
     else:
         allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
         raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(allowed)}")
+    named = _named_learners(args, model)
+    if named is not None:
+        return model, named
     lp = {}
     for name in _LEARNER_OPTIONS:
         val = getattr(args, name, None)
         if name in names:
             if val is None:
-                raise UsageError(f"{name}: required with --model {model}")
+                hint = {"rf": " (or --activation)", "kernel": " (or --kernel)"}.get(model, "")
+                if name == "kappa":
+                    hint = ""
+                raise UsageError(f"{name}: required with --model {model}{hint}")
             lp[name] = parse_values(name, val)
         elif val is not None:
             users = [m for m, c in LEARNERS.items() if name in c.param_names]
             raise UsageError(f"{name}: only used with --model {' or '.join(users)}")
     return model, lp
+
+
+def _named_learners(args, model):
+    """Learners from --activation (rf) or --kernel (kernel), or None if neither is given."""
+    from ._validation import ParameterError
+    from .learners import Kernel, RandomFeatures
+
+    act, ker = getattr(args, "activation", None), getattr(args, "kernel", None)
+    kparams = {k: getattr(args, k, None) for k in ("bandwidth", "degree", "offset")}
+    if act is None and ker is None:
+        for k, v in kparams.items():
+            if v is not None:
+                raise UsageError(f"{k}: only used with --kernel")
+        return None
+    if act is not None and model != "rf":
+        raise UsageError("activation: only used with --model rf")
+    if ker is not None and model != "kernel":
+        raise UsageError("kernel: only used with --model kernel")
+    for k in ("mu1", "mustar"):
+        if getattr(args, k, None) is not None:
+            raise UsageError(f"{k}: give either --{k} or --{'activation' if act else 'kernel'}, not both")
+    out = []
+    name = (act or ker).strip()
+    try:
+        if act is not None:
+            if args.kappa is None:
+                raise UsageError("kappa: required with --model rf")
+            for a in act.split(","):
+                for kappa in parse_values("kappa", args.kappa):
+                    out.append(({"activation": a.strip()}, RandomFeatures.from_activation(a.strip(), kappa=kappa)))
+            return out
+        if getattr(args, "kappa", None) is not None:
+            raise UsageError("kappa: only used with --model rf")
+        params = {k: parse_values(k, v) for k, v in kparams.items() if v is not None}
+        for combo in itertools.product(*params.values()):
+            kw = dict(zip(params, combo))
+            call = {}
+            if "bandwidth" in kw:
+                call["c"] = kw["bandwidth"]
+            if "offset" in kw:
+                call["c"] = kw["offset"]
+            if "degree" in kw:
+                if kw["degree"] != int(kw["degree"]):
+                    raise UsageError(f"degree: must be a positive integer, got {kw['degree']}")
+                call["degree"] = int(kw["degree"])
+            if "degree" in kw:
+                kw["degree"] = int(kw["degree"])
+            try:
+                lrn = Kernel.from_kernel(name, **call)
+            except ParameterError as e:
+                if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
+                    opt = "bandwidth" if "bandwidth" in kw else "offset"
+                    raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None
+                raise
+            out.append(({"kernel": name.lower(), **kw}, lrn))
+        return out
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+    except TypeError:
+        given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
+        raise UsageError(f"kernel: {name!r} does not take {given}") from None
 
 
 def _loss_from_args(args):
@@ -325,26 +421,21 @@ def _loss_from_args(args):
 
 
 def cmd_theory(args):
-    from ._validation import ParameterError
-    from .setting import grid
     from .theory import solve_many
 
-    model, lp = _learner_from_args(args)
+    model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
-    try:
-        settings = grid(learner=model, loss=loss, **values, **lp)
-    except ParameterError as e:
-        raise UsageError(str(e)) from None
+    settings, labels = _product_settings(model, loss, values, spec)
     progress = args.progress if args.progress is not None else (len(settings) > 200 and sys.stderr.isatty())
     try:
         res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
                          method=args.method)
     except (ValueError, NotImplementedError) as e:
         raise UsageError(str(e)) from None
-    records = res.to_records()
-    cols = ["model", "loss", "alpha", "eps", "lam", *lp, "m", "q", "V", "gen_error", "mem_error",
-            "rule_error", "converged", "iterations"]
+    records = _label(res.to_records(), labels)
+    cols = ["model", "loss", "alpha", "eps", "lam", *(k for k in records[0] if k in _PARAM_COLUMNS),
+            "m", "q", "V", "gen_error", "mem_error", "rule_error", "converged", "iterations"]
     if args.json:
         cols = list(records[0])
     emit(records, cols, args, single=len(records) == 1)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_positive_finite, check_nonnegative_finite
+from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
 from .theory.capacity import alpha_c
 from .theory.gaussian import SQRT_2_OVER_PI
 
@@ -232,6 +232,23 @@ class Kernel(Learner):
         self.mu1 = check_positive_finite("mu1", mu1)
         self.mustar = check_nonnegative_finite("mustar", mustar)
 
+    @classmethod
+    def from_kernel(cls, kernel, **params):
+        """The kernel learner of a dot-product kernel by name or callable.
+
+        ``Kernel.from_kernel("rbf", c=2.0)``, ``Kernel.from_kernel("polynomial",
+        degree=3, c=1.0)``, ``Kernel.from_kernel("arccos")``,
+        ``Kernel.from_kernel("activation", activation="tanh")`` -- see
+        :func:`rafmodel.equivalence.kernel_coefficients`.
+        """
+        from .equivalence import kernel_coefficients
+
+        c = kernel_coefficients(kernel, **params)
+        if c.mu1 <= 0:
+            raise ParameterError("kernel", f"{kernel!r} has mu1 = 0: it carries no linear component "
+                                           "and cannot learn the rule")
+        return cls(mu1=c.mu1, mustar=c.mustar)
+
     def to_channel(self, state, lam, P):
         m, q, V = state
         mu1, ms = P["mu1"], P["mustar"]
@@ -296,6 +313,20 @@ class RandomFeatures(Learner):
         self.kappa = check_positive_finite("kappa", kappa)
         self.mu1 = check_positive_finite("mu1", mu1)
         self.mustar = check_nonnegative_finite("mustar", mustar)
+
+    @classmethod
+    def from_activation(cls, activation, *, kappa):
+        """Random features with an activation by name (``"relu"``, ``"tanh"`` ...) or callable.
+
+        See :func:`rafmodel.equivalence.activation_coefficients`.
+        """
+        from .equivalence import activation_coefficients
+
+        c = activation_coefficients(activation)
+        if abs(c.mu1) <= 0:
+            raise ParameterError("activation", f"{activation!r} has mu1 = 0: random features with it "
+                                               "carry no linear component and cannot learn the rule")
+        return cls(kappa=kappa, mu1=abs(c.mu1), mustar=c.mustar)
 
     def sample_ratio(self, alpha, P):
         return alpha / P["kappa"]

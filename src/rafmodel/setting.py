@@ -80,6 +80,8 @@ def grid(*, learner="linear", loss="square", alpha, eps, lam, **learner_params):
     Each of ``alpha``, ``eps``, ``lam`` and the learner parameters (e.g. ``mu1``,
     ``mustar`` for ``learner="kernel"``) may be a number or a sequence; the
     order is that of :func:`itertools.product` with ``alpha`` varying slowest.
+    ``learner`` may also be a list of :class:`Learner` instances (then it varies
+    fastest, and no learner parameters are given).
 
     Examples
     --------
@@ -88,9 +90,15 @@ def grid(*, learner="linear", loss="square", alpha, eps, lam, **learner_params):
     ...          mu1=0.5, mustar=0.5))
     4
     """
+    loss = get_loss(loss)
+    if isinstance(learner, (list, tuple)):
+        if learner_params:
+            raise TypeError("grid: give learner parameters through the Learner instances of the list")
+        return [Setting(learner=lrn, loss=loss, alpha=a, eps=e, lam=l)
+                for a, e, l, lrn in itertools.product(*(np.atleast_1d(v).tolist() for v in (alpha, eps, lam)),
+                                                       learner)]
     names = ["alpha", "eps", "lam", *learner_params]
     values = [np.atleast_1d(v).tolist() for v in (alpha, eps, lam, *learner_params.values())]
-    loss = get_loss(loss)
     out = []
     for combo in itertools.product(*values):
         kw = dict(zip(names, combo))

@@ -148,4 +148,5 @@ def sign_error(t_over_sqrt_q, rho):
     o = ops(h, rho)
     rho = o.clip(rho, -RHO_CLIP, RHO_CLIP)
     c = rho / o.sqrt(1.0 - rho * rho)
-    return o.ndtr(-h) - 2.0 * o.owens_t(h, c)
+    # a probability: clip the rounding of the difference of two tiny numbers
+    return o.clip(o.ndtr(-h) - 2.0 * o.owens_t(h, c), 0.0, 1.0)

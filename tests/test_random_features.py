@@ -93,10 +93,12 @@ def test_extra_order_parameters_are_reported():
         assert k in d and np.isfinite(d[k])
 
 
-def test_margin_losses_at_lam_zero_are_refused_clearly():
-    with pytest.raises(NotImplementedError, match="lam: lam = 0 with a margin loss"):
-        solve(Setting(alpha=1.0, eps=0.3, lam=0.0, loss="hinge",
-                      learner=RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)))
+def test_margin_losses_at_lam_zero_use_the_separability_threshold():
+    rf = RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)
+    thr = float(rf.interpolation_threshold(rm.Hinge(), 0.3, {k: float(v) for k, v in rf.params().items()}))
+    assert 4.0 < thr < np.inf  # more than Cover's 2 kappa at eps = 1: the rule is easier to fit
+    assert solve(Setting(alpha=0.5 * thr, eps=0.3, lam=0.0, loss="hinge", learner=rf)).interpolating
+    assert not solve(Setting(alpha=1.5 * thr, eps=0.3, lam=0.0, loss="hinge", learner=rf)).interpolating
 
 
 @pytest.mark.parametrize("kw,msg", [(dict(kappa=0), "kappa: must be > 0"), (dict(kappa=-1), "kappa"),

@@ -123,10 +123,15 @@ def build_parser():
     _add_output_options(p)
     p.set_defaults(func=cmd_bayes)
 
-    p = sub.add_parser("capacity", help="interpolation threshold alpha_c(eps) of the linear classifier",
-                       description="Capacity alpha_c(eps) of the linear classifier on RAF data: the max-margin "
-                                   "classifier (hinge, lam = 0) exists iff alpha < alpha_c.")
+    p = sub.add_parser("capacity", help="interpolation thresholds (separability, min-norm fit)",
+                       description="Interpolation thresholds on RAF data: alpha_c, below which the learner "
+                                   "separates every training label with a margin (max-margin / hinge at "
+                                   "lam = 0 exists), and alpha_c_square, below which it fits every label "
+                                   "exactly (min-norm interpolator). Default --model linear.")
     p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    p.add_argument("--model", default="linear", help="learner: linear (default), kernel or rf")
+    for opt in ("mu1", "mustar", "kappa", "activation", "kernel", "bandwidth", "degree", "offset"):
+        p.add_argument(f"--{opt}", help="as for raf theory")
     _add_output_options(p)
     p.set_defaults(func=cmd_capacity)
 
@@ -261,12 +266,23 @@ def cmd_bayes(args):
 
 
 def cmd_capacity(args):
-    from ._validation import check_unit_interval
-    from .theory.capacity import alpha_c
+    from .losses import Hinge, Square
 
-    v = _values(("eps",), args, {"eps": check_unit_interval})
-    records = [{"eps": e, "alpha_c": float(alpha_c(e))} for e in v["eps"]]
-    emit(records, ["eps", "alpha_c"], args, single=len(records) == 1)
+    model, spec = _learner_from_args(args)
+    eps_list = parse_values("eps", args.eps)
+    settings, labels = _product_settings(model, Square(), {"alpha": [1.0], "eps": eps_list, "lam": [0.0]}, spec)
+    records = []
+    for s in settings:
+        P = {k: float(v) for k, v in s.learner.params().items()}
+        try:
+            margin = float(s.learner.interpolation_threshold(Hinge(), s.eps, P))
+        except RuntimeError as e:
+            raise UsageError(f"eps: {e}") from None
+        exact = float(s.learner.interpolation_threshold(Square(), s.eps, P))
+        records.append({"model": s.learner.name, "eps": s.eps, **P, "alpha_c": margin, "alpha_c_square": exact})
+    records = _label([{"loss": None, **r} for r in records], labels)
+    records = [{k: v for k, v in r.items() if k != "loss"} for r in records]
+    emit(records, list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
 
 

@@ -22,6 +22,8 @@ rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite lim
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
@@ -382,9 +384,23 @@ class RandomFeatures(Learner):
         kappa = np.asarray(P["kappa"], dtype=float)
         if loss.interpolation == "exact":  # n < p (n < min(p, d) for a linear activation)
             return np.where(np.asarray(P["mustar"]) > 0, kappa, np.minimum(kappa, 1.0))
-        raise NotImplementedError(
-            "lam: lam = 0 with a margin loss (hinge, logistic) is not available yet for random "
-            "features; use a small lam > 0")
+        # separability of the features: the zero-margin capacity, solved per point
+        e, k, m1, ms = np.broadcast_arrays(np.asarray(eps, dtype=float), kappa,
+                                           np.asarray(P["mu1"], dtype=float), np.asarray(P["mustar"], dtype=float))
+        return np.array([_rf_capacity(*map(float, t)) for t in zip(e.ravel(), k.ravel(), m1.ravel(), ms.ravel())]
+                        ).reshape(e.shape)
+
+
+@lru_cache(maxsize=4096)
+def _rf_capacity(eps, kappa, mu1, mustar):
+    from .theory.capacity import interpolation_capacity
+
+    rf = RandomFeatures(kappa=kappa, mu1=mu1, mustar=mustar)
+    val = interpolation_capacity(rf, eps, {"kappa": kappa, "mu1": mu1, "mustar": mustar})
+    if not np.isfinite(val) and eps > 0:
+        raise RuntimeError(f"could not compute the separability threshold of random features at eps={eps}, "
+                           f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
+    return val
 
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}

@@ -60,3 +60,80 @@ def alpha_c(eps):
     uniq, inv = np.unique(e.reshape(-1), return_inverse=True)
     vals = np.array([_alpha_c_scalar(float(u)) for u in uniq])[inv].reshape(e.shape)
     return float(vals) if np.ndim(vals) == 0 else vals
+
+
+def _zero_margin_channel(rho, eps):
+    """Channel of the zero-margin (capacity) problem per unit sample ratio, at ``q = V = 1``.
+
+    At the capacity the max-margin norm diverges and the response vanishes: the
+    margin becomes negligible (the projection ``max(u, 1)`` tends to ``max(u, 0)``)
+    and the channel integrals are closed forms in the training-time correlation ``rho``.
+    """
+    mh = (1.0 - eps) * np.sqrt(1.0 - rho * rho) / np.pi
+    qh = capacity_denominator(rho, eps)
+    vh = 0.5 * eps + (1.0 - eps) * (0.5 - np.arcsin(rho) / np.pi)
+    return mh, qh, vh
+
+
+def interpolation_capacity(learner, eps, P):
+    """Largest ``alpha`` at which ``learner`` can fit every label with a margin (hinge, lam = 0).
+
+    As ``alpha -> alpha_c`` the max-margin solution has ``q -> infinity`` and
+    ``lam V -> 0``: the equations become those of the zero-margin problem with
+    ``lam = 0``, which are homogeneous in the scales of ``q`` and ``V``.  ``alpha_c``
+    is where their map has a fixed point of the correlation ``rho = m / sqrt(q)``
+    that also leaves the scale of ``q`` unchanged (two equations in
+    ``(rho, alpha)``).  For the linear learner this reproduces :func:`alpha_c`, and
+    for random features at ``eps = 1`` Cover's count ``alpha_c = 2 kappa``; both are
+    tests.  Solved by continuation in ``eps`` from ``eps = 1`` (where ``rho = 0``).
+
+    Parameters
+    ----------
+    learner : Learner
+    eps : float
+    P : dict
+        The learner's parameters as floats.
+
+    Returns
+    -------
+    float
+        ``inf`` for ``eps = 0``; ``nan`` if the continuation fails.
+    """
+    from scipy.optimize import brentq, root
+
+    if eps <= 0.0:
+        return np.inf
+
+    def scaled(rho, alpha, e):
+        a = float(learner.sample_ratio(alpha, P))
+        mh, qh, vh = _zero_margin_channel(rho, e)
+        state, _ = learner.update(a * mh, a * qh, a * vh, 0.0, P)
+        m2, q2, _ = learner.to_channel(state, 0.0, P)
+        return m2 / np.sqrt(q2), q2
+
+    def residual(x, e):
+        with np.errstate(all="ignore"):
+            r2, q2 = scaled(np.tanh(x[0]), np.exp(x[1]), e)
+            out = [np.arctanh(np.clip(r2, -1 + 1e-16, 1 - 1e-16)) - x[0], np.log(q2)]
+        return [v if np.isfinite(v) else 1e6 for v in out]
+
+    # eps = 1: rho = 0 and log q'(alpha) = 0 is one equation in alpha
+    f = lambda la: np.log(scaled(0.0, np.exp(la), 1.0)[1])  # noqa: E731
+    lo, hi = np.log(1e-6), np.log(1e6)
+    try:
+        la = brentq(f, lo, hi, xtol=1e-14)
+    except ValueError:
+        return np.nan
+    x = np.array([0.0, la])
+    e_cur, step = 1.0, 0.05
+    while e_cur > eps:
+        e_next = max(eps, e_cur - step)
+        sol = root(residual, x, args=(e_next,), method="hybr", options={"xtol": 1e-14})
+        if not max(abs(v) for v in residual(sol.x, e_next)) < 1e-10:  # (hybr may flag a too-small xtol)
+            step /= 2.0
+            if step < 1e-7:
+                return np.nan
+            continue
+        x, e_cur = sol.x, e_next
+        step = min(step * 1.5, 0.2)
+    return float(np.exp(x[1]))

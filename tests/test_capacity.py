@@ -1,0 +1,130 @@
+"""Interpolation thresholds: two theoretical routes, Cover's count, and LP separability on samples."""
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+import rafmodel as rm
+from rafmodel import Linear, RandomFeatures, Setting, solve
+from rafmodel.equivalence import ACTIVATIONS
+from rafmodel.theory import alpha_c
+from rafmodel.theory.capacity import interpolation_capacity
+
+
+def rf_params(rf):
+    return {k: float(v) for k, v in rf.params().items()}
+
+
+@pytest.mark.parametrize("eps", [1.0, 0.6, 0.2, 0.05, 0.01])
+def test_zero_margin_route_reproduces_the_closed_form(eps):
+    assert interpolation_capacity(Linear(), eps, {}) == pytest.approx(alpha_c(eps), rel=1e-10)
+
+
+@pytest.mark.parametrize("kappa", [0.1, 0.5, 2.0, 8.0])
+def test_random_labels_follow_covers_count(kappa):
+    # eps = 1: p features in general position separate any labelling of n < 2p points
+    rf = RandomFeatures(kappa=kappa, mu1=0.5, mustar=0.3)
+    assert interpolation_capacity(rf, 1.0, rf_params(rf)) == pytest.approx(2 * kappa, rel=1e-10)
+    lin = RandomFeatures(kappa=kappa, mu1=0.5, mustar=0.0)  # linear features: rank min(p, d)
+    assert interpolation_capacity(lin, 1.0, rf_params(lin)) == pytest.approx(2 * min(kappa, 1.0), rel=1e-10)
+
+
+@pytest.mark.parametrize("eps", [0.5, 0.1])
+def test_linear_random_features_with_full_rank_are_the_linear_classifier(eps):
+    rf = RandomFeatures(kappa=3.0, mu1=0.7, mustar=0.0)
+    assert interpolation_capacity(rf, eps, rf_params(rf)) == pytest.approx(alpha_c(eps), rel=1e-9)
+
+
+def test_rf_capacity_grows_with_features_and_rules():
+    vals = [[interpolation_capacity(rf, e, rf_params(rf)) for e in (1.0, 0.5, 0.1)]
+            for rf in (RandomFeatures(kappa=k, mu1=0.5, mustar=0.3) for k in (0.5, 1.0, 4.0))]
+    vals = np.array(vals)
+    assert np.all(np.diff(vals, axis=0) > 0) and np.all(np.diff(vals, axis=1) > 0)
+
+
+def separable(Phi, y):
+    """Is there a w with y_i Phi_i.w >= 1 for all i?  LP: min sum(s), y_i Phi_i.w + s_i >= 1, s >= 0."""
+    n, p = Phi.shape
+    A = np.hstack([-(y[:, None] * Phi), -np.eye(n)])
+    c = np.concatenate([np.zeros(p), np.ones(n)])
+    res = linprog(c, A_ub=A, b_ub=-np.ones(n), bounds=[(None, None)] * p + [(0, None)] * n, method="highs")
+    assert res.status == 0, res.message
+    return res.fun < 1e-7
+
+
+def raf_sample(rng, d, n, eps):
+    X = rng.standard_normal((n, d))
+    w = rng.standard_normal(d)
+    y = np.sign(X @ w)
+    facts = rng.permutation(n)[: int(round(eps * n))]
+    y[facts] = rng.choice([-1.0, 1.0], size=len(facts))
+    return X, y
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", ["linear", "rf-relu"])
+def test_lp_separability_on_both_sides_of_the_threshold(learner):
+    eps, d = 0.3, 120
+    rng = np.random.default_rng(7)
+    if learner == "linear":
+        ac, kappa = alpha_c(eps), None
+    else:
+        kappa = 0.75
+        rf = RandomFeatures.from_activation("relu", kappa=kappa)
+        ac = interpolation_capacity(rf, eps, rf_params(rf))
+    outcome = {}
+    for f in (0.75, 1.3):
+        n = int(round(f * ac * d))
+        hits = []
+        for _ in range(4):
+            X, y = raf_sample(rng, d, n, eps)
+            if kappa is None:
+                Phi = X
+            else:
+                F = rng.standard_normal((int(kappa * d), d))
+                Phi = ACTIVATIONS["relu"](X @ F.T / np.sqrt(d))
+            hits.append(separable(Phi, y))
+        outcome[f] = np.mean(hits)
+    assert outcome[0.75] >= 0.75 and outcome[1.3] <= 0.25, outcome
+
+
+@pytest.mark.parametrize("kappa", [0.5, 2.0])
+def test_square_interpolation_threshold_is_the_rank(kappa):
+    # min-norm least squares fits exactly iff n <= p (features of full rank)
+    rng = np.random.default_rng(1)
+    d = 60
+    p = int(kappa * d)
+    F = rng.standard_normal((p, d))
+    for f, fits in ((0.8, True), (1.25, False)):
+        n = int(f * p)
+        X, y = raf_sample(rng, d, n, 0.3)
+        Phi = np.tanh(X @ F.T / np.sqrt(d))
+        a = np.linalg.lstsq(Phi, y, rcond=None)[0]
+        assert np.allclose(Phi @ a, y, atol=1e-8) == fits
+        r = solve(Setting(alpha=n / d, eps=0.3, lam=0.0, learner=RandomFeatures.from_activation("tanh", kappa=kappa)))
+        assert r.interpolating == fits
+
+
+@pytest.mark.parametrize("loss", ["hinge", "logistic"])
+def test_rf_max_margin_is_the_lam_to_zero_limit(loss):
+    rf = RandomFeatures(kappa=1.0, mu1=0.5, mustar=0.3)
+    ac = interpolation_capacity(rf, 0.2, rf_params(rf))
+    for f in (0.5, 1.3):
+        r0 = solve(Setting(alpha=f * ac, eps=0.2, lam=0.0, learner=rf, loss=loss))
+        r1 = solve(Setting(alpha=f * ac, eps=0.2, lam=1e-7, learner=rf, loss=loss))
+        assert r0.interpolating == (f < 1)
+        # logistic's direction approaches max-margin only like 1/log(1/lam)
+        tol = 1e-5 if (loss == "hinge" or f > 1) else 1e-2
+        assert r1.gen_error == pytest.approx(r0.gen_error, abs=tol)
+
+
+def test_cli_rf_capacity(capsys):
+    import json
+
+    from rafmodel.cli import main
+
+    assert main(["capacity", "--model", "rf", "--kappa", "0.5,2", "--mu1", "0.5", "--mustar", "0.3",
+                 "--eps", "1", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["alpha_c"] for r in rows] == pytest.approx([1.0, 4.0])
+    assert all(r["alpha_c_square"] == r["kappa"] for r in rows)

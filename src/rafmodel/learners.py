@@ -229,6 +229,9 @@ class Kernel(Learner):
 
     name = "kernel"
     param_names = ("mu1", "mustar")
+    #: ``(name or callable, params)`` of a real kernel (set by :meth:`from_kernel`);
+    #: ``None``: simulations use the Gaussian-equivalent kernel ``mu1^2 x.x'/d + mustar^2 delta``.
+    kernel = None
 
     def __init__(self, *, mu1, mustar):
         self.mu1 = check_positive_finite("mu1", mu1)
@@ -249,7 +252,9 @@ class Kernel(Learner):
         if c.mu1 <= 0:
             raise ParameterError("kernel", f"{kernel!r} has mu1 = 0: it carries no linear component "
                                            "and cannot learn the rule")
-        return cls(mu1=c.mu1, mustar=c.mustar)
+        out = cls(mu1=c.mu1, mustar=c.mustar)
+        out.kernel = (kernel, dict(params))  # simulations use the real kernel
+        return out
 
     def to_channel(self, state, lam, P):
         m, q, V = state
@@ -308,6 +313,9 @@ class RandomFeatures(Learner):
 
     name = "rf"
     param_names = ("kappa", "mu1", "mustar")
+    #: Activation used by simulations (set by :meth:`from_activation`); ``None``: the
+    #: polynomial ``mu1 t + mustar (t^2 - 1)/sqrt 2`` with exactly these coefficients.
+    activation = None
     state_names = ("m", "q", "V", "qw", "Vw")
     hat_names = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
 
@@ -328,7 +336,9 @@ class RandomFeatures(Learner):
         if abs(c.mu1) <= 0:
             raise ParameterError("activation", f"{activation!r} has mu1 = 0: random features with it "
                                                "carry no linear component and cannot learn the rule")
-        return cls(kappa=kappa, mu1=abs(c.mu1), mustar=c.mustar)
+        out = cls(kappa=kappa, mu1=abs(c.mu1), mustar=c.mustar)
+        out.activation = activation  # simulations use the real activation
+        return out
 
     def sample_ratio(self, alpha, P):
         return alpha / P["kappa"]

@@ -120,3 +120,22 @@ def test_named_activation_and_kernel_constructors():
     assert (a.mu1, a.mustar) == pytest.approx((rf.mu1, rf.mustar), rel=1e-9)
     with pytest.raises(ValueError, match="mu1 = 0"):
         Kernel.from_kernel("polynomial", degree=2, c=0.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+@pytest.mark.parametrize("kappa", [0.3, 2.0])  # fewer and more features than samples (alpha = 1)
+@pytest.mark.parametrize("lam", [0.0, 0.05])
+def test_random_features_agree_with_simulation(loss, kappa, lam):
+    from rafmodel.simulation import simulate
+
+    # d = 500 (p = 150 or 1000 features), 8 seeds, relu features; at lam = 0 the hinge
+    # data are non-separable for kappa = 0.3 and separable for kappa = 2.  Random features
+    # fluctuate strongly at small p (the features are redrawn for each seed), so:
+    # |sim - theory| <= 4 se + 0.02 for the O(1/sqrt p) finite-size corrections
+    s = Setting(alpha=1.0, eps=0.2, lam=lam, loss=loss, learner=RandomFeatures.from_activation("relu", kappa=kappa))
+    th = solve(s)
+    sim = simulate(s, d=500, seeds=8, n_test=5000, seed=2, n_jobs=2)
+    assert sim.n_failed == 0
+    for k in ("gen_error", "mem_error", "rule_error"):
+        assert abs(sim.mean(k) - getattr(th, k)) <= 4 * sim.se(k) + 0.02, (k, sim.mean(k), sim.se(k), getattr(th, k))

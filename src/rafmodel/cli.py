@@ -5,6 +5,8 @@
 ``raf capacity``  interpolation threshold of the linear classifier
 ``raf optimal-lambda``  the lam minimizing gen_error, and whether memorizing is then free
 ``raf rate``      large-alpha decay of gen_error
+``raf simulate``  finite-size simulations with error bars
+``raf compare``   theory and simulation side by side (and a plot)
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the
@@ -20,6 +22,8 @@ import itertools
 import json
 import math
 import sys
+
+import numpy as np
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
 
@@ -87,6 +91,15 @@ def _add_solver_options(p):
                    help="channel: closed form when available (auto), or Gauss quadrature")
 
 
+def _add_simulation_options(p):
+    g = p.add_argument_group("simulation")
+    g.add_argument("--d", type=int, default=500, help="input dimension (default 500)")
+    g.add_argument("--seeds", type=int, default=4, help="independent repetitions (default 4)")
+    g.add_argument("--n-test", type=int, default=10_000, help="fresh test samples per repetition (default 10000)")
+    g.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
+    g.add_argument("--jobs", type=int, default=1, help="processes for the repetitions (default 1; -1: all cores)")
+
+
 def _add_output_options(p):
     g = p.add_argument_group("output")
     g.add_argument("--json", action="store_true", help="JSON: one object for one point, else an array")
@@ -114,6 +127,32 @@ def build_parser():
     _add_solver_options(p)
     _add_output_options(p)
     p.set_defaults(func=cmd_theory)
+
+    p = sub.add_parser("simulate", help="finite-size simulations with error bars",
+                       description="Sample RAF data at dimension d, train the learner, and report the mean "
+                                   "and standard error over seeds of gen_error, mem_error, rule_error "
+                                   "(and m, q where defined). Options as for raf theory.")
+    _add_model_options(p)
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    p.add_argument("--lam", required=True, help="ridge penalty (>= 0)")
+    _add_simulation_options(p)
+    _add_output_options(p)
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("compare", help="theory and simulation side by side",
+                       description="Theory and finite-size simulation of the same settings side by side, "
+                                   "with the distance in standard errors (z = (sim - theory) / se). With a "
+                                   "list along one parameter, --plot FILE draws the theory curve and the "
+                                   "simulation points with error bars.")
+    _add_model_options(p)
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    p.add_argument("--lam", required=True, help="ridge penalty (>= 0)")
+    _add_simulation_options(p)
+    p.add_argument("--plot", metavar="FILE", help="save a plot (png, pdf, svg) along the parameter that varies")
+    _add_output_options(p)
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("bayes", help="Bayes-optimal generalization error",
                        description="Bayes-optimal overlap q and gen_error of the RAF model (the best any "
@@ -284,6 +323,137 @@ def cmd_capacity(args):
     records = [{k: v for k, v in r.items() if k != "loss"} for r in records]
     emit(records, list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
+
+
+def _simulations(args, settings):
+    from ._validation import ParameterError
+    from .simulation import simulate_many
+
+    if args.jobs == 0 or args.jobs < -1:
+        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    try:
+        return simulate_many(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
+                             n_jobs=args.jobs, progress=progress)
+    except ParameterError as e:
+        raise UsageError(str(e).replace("n_test:", "n-test:")) from None
+
+
+def _warn_failed(sims):
+    bad = [(s, r) for s, r in ((s, s.n_failed) for s in sims) if r]
+    for s, r in bad:
+        errs = sorted({i["error"] for i in s.info if "error" in i})
+        print(f"raf: warning: {r} of {s.n_seeds} repetitions failed at {s.setting.params()}: {'; '.join(errs)}",
+              file=sys.stderr)
+    return EXIT_NOT_CONVERGED if bad else EXIT_OK
+
+
+def cmd_simulate(args):
+    model, spec = _learner_from_args(args)
+    loss = _loss_from_args(args)
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
+    settings, labels = _product_settings(model, loss, values, spec)
+    sims = _simulations(args, settings)
+    records = _label([r.to_dict() for r in sims], labels)
+    cols = ["model", "loss", "alpha", "eps", "lam", *(k for k in records[0] if k in _PARAM_COLUMNS), "d", "seeds",
+            "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se"]
+    if any(np.isfinite(r["m"]) for r in records):
+        cols += ["m", "m_se", "q", "q_se"]
+    emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
+    return _warn_failed(sims)
+
+
+_COMPARED = ("gen_error", "mem_error", "rule_error")
+
+
+def cmd_compare(args):
+    from .theory import solve_many
+
+    model, spec = _learner_from_args(args)
+    loss = _loss_from_args(args)
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
+    settings, labels = _product_settings(model, loss, values, spec)
+    varying = [k for k, v in values.items() if len(v) > 1]
+    if isinstance(spec, dict):
+        varying += [k for k, v in spec.items() if len(v) > 1]
+    if args.plot and len(varying) != 1:
+        raise UsageError(f"plot: give a list for exactly one parameter (got {len(varying)}: "
+                         f"{', '.join(varying) or 'none'})")
+    try:
+        theory = solve_many(settings, warn=False)
+    except (ValueError, NotImplementedError) as e:
+        raise UsageError(str(e)) from None
+    sims = _simulations(args, settings)
+    records = []
+    for s, th, sim in zip(settings, theory, sims):
+        rec = {"model": s.learner.name, "loss": s.loss.name, **s.params(), "d": sim.d, "seeds": sim.n_seeds,
+               "converged": th.converged}
+        for k in _COMPARED:
+            t, m, se = getattr(th, k), sim.mean(k), sim.se(k)
+            rec[f"{k}_theory"] = t
+            rec[f"{k}_sim"] = m
+            rec[f"{k}_se"] = se
+            rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if m == t else math.nan)
+        records.append(rec)
+    records = _label(records, labels)
+    cols = list(records[0])
+    if not args.json and not args.csv:
+        cols = [c for c in cols if not c.endswith("_se")]
+    emit(records, cols, args, single=len(records) == 1)
+    if args.plot:
+        _plot_compare(args, settings, values, spec, varying[0], sims, loss, model)
+    status = _warn_failed(sims)
+    if not all(r["converged"] for r in records):
+        print("raf: warning: the theory did not converge at some points (empty values)", file=sys.stderr)
+        status = EXIT_NOT_CONVERGED
+    return status
+
+
+def _plot_compare(args, settings, values, spec, var, sims, loss, model):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .setting import Setting
+    from .theory import solve_many
+
+    xs = np.array([s.params()[var] for s in settings])
+    lo, hi = xs.min(), xs.max()
+    logx = var == "lam" and lo > 0 and hi / lo > 20
+    dense = np.geomspace(lo, hi, 200) if logx else np.linspace(lo, hi, 200)
+    if var in ("alpha", "eps", "lam"):
+        base = settings[0]
+        curve = [base.replace(**{var: float(v)}) for v in dense]
+    else:
+        from .learners import get_learner
+
+        p0 = settings[0].learner.params()
+        curve = [Setting(alpha=settings[0].alpha, eps=settings[0].eps, lam=settings[0].lam, loss=loss,
+                         learner=get_learner(model, **{**p0, var: float(v)})) for v in dense]
+    th = solve_many(curve, warn=False)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
+    colors = {"gen_error": "C0", "mem_error": "C3", "rule_error": "C2"}
+    for k in _COMPARED:
+        y = np.where(th.converged, getattr(th, k), np.nan)
+        ax.plot(dense, y, color=colors[k], lw=1.6, label=f"{k} (theory)")
+        ax.errorbar(xs, [s.mean(k) for s in sims], yerr=[s.se(k) for s in sims], fmt="o", ms=4, capsize=2,
+                    color=colors[k], label=f"{k} (d = {sims[0].d}, {sims[0].n_seeds} seeds)")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(var)
+    ax.set_ylabel("error")
+    fixed = {k: v for k, v in settings[0].params().items() if k != var}
+    ax.set_title(f"{settings[0].learner.name}, {loss.name} loss; "
+                 + ", ".join(f"{k} = {v:.3g}" for k, v in fixed.items()), fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    try:
+        fig.savefig(args.plot, dpi=150)
+    except (ValueError, OSError) as e:
+        raise UsageError(f"plot: cannot write {args.plot!r}: {e}") from None
+    finally:
+        plt.close(fig)
+    print(f"raf: plot written to {args.plot}", file=sys.stderr)
 
 
 def _exit_status(records):

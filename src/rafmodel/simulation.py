@@ -34,7 +34,10 @@ def sign_errors(h, y):
 def _one_run(setting, d, n_test, seed_seq):
     data_ss, model_ss, test_ss = seed_seq.spawn(3)
     data = sample_raf(d=d, alpha=setting.alpha, eps=setting.eps, rng=np.random.default_rng(data_ss))
-    model = fit(setting, data, rng=np.random.default_rng(model_ss))
+    try:
+        model = fit(setting, data, rng=np.random.default_rng(model_ss))
+    except SolverError as e:  # keep the other repetitions; this one is reported as failed
+        return {k: math.nan for k in METRICS}, {"error": str(e)}
     X_test, y_test = sample_rule(w_star=data.w_star, n=n_test, rng=np.random.default_rng(test_ss))
     out = {
         "gen_error": sign_errors(model.decision(X_test), y_test),
@@ -73,12 +76,23 @@ class SimulationResult:
     def n_seeds(self) -> int:
         return len(self.values["gen_error"])
 
+    @property
+    def n_failed(self) -> int:
+        """Repetitions whose solver failed its certificate (excluded from the statistics)."""
+        return sum("error" in i for i in self.info)
+
+    def _ok(self, metric):
+        v = np.asarray(self.values[metric], dtype=float)
+        ok = np.array(["error" not in i for i in self.info], bool) if self.info else np.ones(len(v), bool)
+        return v[ok]
+
     def mean(self, metric):
-        return float(np.mean(self.values[metric]))
+        v = self._ok(metric)
+        return float(np.mean(v)) if v.size else math.nan
 
     def se(self, metric):
-        """Standard error of the mean over seeds (``nan`` with one seed)."""
-        v = self.values[metric]
+        """Standard error of the mean over the successful seeds (``nan`` with fewer than two)."""
+        v = self._ok(metric)
         return float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else math.nan
 
     def __getattr__(self, name):
@@ -93,7 +107,7 @@ class SimulationResult:
         """Flat dict: parameters, ``d, seeds, n_test``, and ``metric, metric_se`` for each metric."""
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update(self.setting.params())
-        out.update(d=self.d, seeds=self.n_seeds, n_test=self.n_test, seed=self.seed)
+        out.update(d=self.d, seeds=self.n_seeds, failed=self.n_failed, n_test=self.n_test, seed=self.seed)
         for k in METRICS:
             out[k] = self.mean(k)
             out[f"{k}_se"] = self.se(k)
@@ -131,10 +145,8 @@ def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None) -> 
     -------
     SimulationResult
 
-    Raises
-    ------
-    SolverError
-        If a repetition's solver fails its optimality certificate.
+    A repetition whose solver fails its optimality certificate is kept out of the
+    statistics and counted in ``n_failed`` (its ``info`` has the ``error``).
     """
     return simulate_many([setting], d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs)[0]
 

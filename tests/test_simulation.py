@@ -1,0 +1,165 @@
+"""The simulation engine: sampler, solvers against second algorithms, seeds, lam path, CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+import rafmodel as rm
+from rafmodel import Kernel, Linear, RandomFeatures, Setting
+from rafmodel.cli import main
+from rafmodel.data import sample_raf, sample_rule
+from rafmodel.estimators import fit
+from rafmodel.simulation import lam_path, simulate, simulate_many
+from rafmodel.theory import alpha_c
+
+
+def test_sampler_counts_and_labels():
+    data = sample_raf(d=50, alpha=2.0, eps=0.3, rng=1)
+    assert data.X.shape == (100, 50) and data.is_fact.sum() == 30
+    assert np.linalg.norm(data.w_star) ** 2 == pytest.approx(50)
+    rule = ~data.is_fact
+    assert np.all(data.y[rule] == np.sign(data.X[rule] @ data.w_star))
+    assert set(np.unique(data.y)) <= {-1.0, 1.0}
+    X, y = sample_rule(w_star=data.w_star, n=20, rng=2)
+    assert np.all(y == np.sign(X @ data.w_star))
+    again = sample_raf(d=50, alpha=2.0, eps=0.3, rng=1)
+    assert np.array_equal(again.X, data.X) and np.array_equal(again.y, data.y)
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(d=0), "d: must be a positive integer"),
+                                    (dict(alpha=-1), "alpha: must be > 0"),
+                                    (dict(eps=2), r"eps: must be in \[0, 1\]"),
+                                    (dict(rng=None), "seed: an explicit seed is required")])
+def test_sampler_bad_input(kw, msg):
+    base = dict(d=10, alpha=1.0, eps=0.1, rng=0)
+    base.update(kw)
+    with pytest.raises(ValueError, match=msg):
+        sample_raf(**base)
+
+
+def test_equal_seeds_give_equal_results_in_any_number_of_processes():
+    s = Setting(alpha=1.5, eps=0.2, lam=0.1, loss="hinge", learner=Kernel(mu1=0.6, mustar=0.4))
+    a = simulate(s, d=60, seeds=3, seed=5)
+    b = simulate(s, d=60, seeds=3, seed=5, n_jobs=2)
+    c = simulate(s, d=60, seeds=3, seed=6)
+    for k in ("gen_error", "mem_error", "m"):
+        assert np.array_equal(a.values[k], b.values[k])
+    assert not np.array_equal(a.values["gen_error"], c.values["gen_error"])
+
+
+def test_svm_dual_matches_a_second_algorithm():
+    # our box-constrained dual vs liblinear's primal objective (no intercept, C = 1/lam)
+    from sklearn.svm import LinearSVC
+
+    data = sample_raf(d=80, alpha=2.0, eps=0.3, rng=3)
+    lam = 0.2
+    model = fit(Setting(alpha=2.0, eps=0.3, lam=lam, loss="hinge"), data, rng=0)
+    Z = data.X / np.sqrt(80)
+
+    def objective(w):
+        return np.maximum(0, 1 - data.y * (Z @ w)).sum() + 0.5 * lam * w @ w
+
+    ref = LinearSVC(loss="hinge", C=1 / lam, fit_intercept=False, dual=True, tol=1e-10, max_iter=10**6).fit(Z, data.y)
+    assert model.info["duality_gap"] < 1e-6
+    assert objective(model.w) <= objective(ref.coef_.ravel()) + 1e-6
+    assert objective(model.w) == pytest.approx(objective(ref.coef_.ravel()), rel=1e-4)
+
+
+def test_logistic_matches_a_second_algorithm():
+    from scipy.optimize import minimize
+
+    data = sample_raf(d=40, alpha=2.0, eps=0.2, rng=4)
+    lam = 0.3
+    model = fit(Setting(alpha=2.0, eps=0.2, lam=lam, loss="logistic"), data, rng=0)
+    Z = data.X / np.sqrt(40)
+    f = lambda w: np.logaddexp(0, -data.y * (Z @ w)).sum() + 0.5 * lam * w @ w  # noqa: E731
+    ref = minimize(f, np.zeros(40), method="BFGS", options={"gtol": 1e-10}).x
+    np.testing.assert_allclose(model.w, ref, atol=1e-5)
+
+
+def test_kernel_ridge_in_dual_equals_primal_features():
+    # Gaussian-equivalent kernel ridge vs ridge on the explicit features [mu1 Z, mustar I]
+    data = sample_raf(d=30, alpha=2.0, eps=0.2, rng=5)
+    mu1, ms, lam = 0.7, 0.4, 0.3
+    model = fit(Setting(alpha=2.0, eps=0.2, lam=lam, learner=Kernel(mu1=mu1, mustar=ms)), data, rng=0)
+    Z = data.X / np.sqrt(30)
+    Phi = np.hstack([mu1 * Z, ms * np.eye(data.n)])
+    theta = np.linalg.solve(Phi.T @ Phi + lam * np.eye(Phi.shape[1]), Phi.T @ data.y)
+    np.testing.assert_allclose(model.h_train, Phi @ theta, atol=1e-10)
+    np.testing.assert_allclose(model.w, theta[:30], atol=1e-10)
+
+
+@pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.6, mustar=0.5), RandomFeatures(kappa=1.5, mu1=0.5, mustar=0.4),
+                                     Kernel.from_kernel("rbf", c=1.0)])
+def test_lam_path_equals_separate_solves(learner):
+    s = Setting(alpha=1.2, eps=0.2, lam=0.0, learner=learner)
+    lams = [0.0, 1e-3, 0.1, 2.0]
+    path = lam_path(s, lams, d=40, seeds=2, n_test=500, seed=3)
+    for lam, p in zip(lams, path):
+        one = simulate(s.replace(lam=lam), d=40, seeds=2, n_test=500, seed=3)
+        for k in ("gen_error", "mem_error", "rule_error"):
+            np.testing.assert_allclose(p.values[k], one.values[k], atol=1e-12)
+
+
+def test_lam_zero_on_separable_and_non_separable_data():
+    eps, d = 0.3, 80
+    below = Setting(alpha=0.6 * alpha_c(eps), eps=eps, lam=0.0, loss="hinge")
+    above = Setting(alpha=1.6 * alpha_c(eps), eps=eps, lam=0.0, loss="hinge")
+    rb = simulate(below, d=d, seeds=2)
+    ra = simulate(above, d=d, seeds=2)
+    assert all(i["separable"] for i in rb.info) and rb.mem_error == 0 and rb.rule_error == 0
+    assert not any(i["separable"] for i in ra.info) and ra.mem_error > 0
+    # square loss: min-norm interpolation below alpha = 1, least squares above
+    assert simulate(Setting(alpha=0.5, eps=eps, lam=0.0), d=d, seeds=2).mem_error == 0
+    assert simulate(Setting(alpha=2.0, eps=eps, lam=0.0), d=d, seeds=2).mem_error > 0
+
+
+@pytest.mark.parametrize("kw,msg", [(dict(d=0), "d: must be a positive integer"), (dict(seeds=0), "seeds"),
+                                    (dict(n_test=0), "n_test"), (dict(seed=-1), "seed")])
+def test_simulate_bad_input(kw, msg):
+    with pytest.raises(ValueError, match=msg):
+        simulate(Setting(alpha=1.0, eps=0.1, lam=0.1), **kw)
+
+
+CASES = [(lrn, loss, lam) for lrn in ("linear", "kernel", "rf") for loss in ("square", "hinge", "logistic")
+         for lam in (0.0, 0.3)]
+
+
+def _learner(name):
+    return {"linear": Linear(), "kernel": Kernel(mu1=0.6, mustar=0.5),
+            "rf": RandomFeatures.from_activation("tanh", kappa=1.6)}[name]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name,loss,lam", CASES)
+def test_engine_agrees_with_theory(name, loss, lam):
+    # d = 300, 6 seeds: |sim - theory| <= 4 se + 0.015 (O(1/sqrt d) finite-size effects)
+    s = Setting(alpha=1.3, eps=0.2, lam=lam, learner=_learner(name), loss=loss)
+    th = rm.solve(s)
+    sim = simulate(s, d=300, seeds=6, n_test=4000, seed=11, n_jobs=2)
+    assert sim.n_failed == 0
+    for k in ("gen_error", "mem_error", "rule_error"):
+        assert abs(sim.mean(k) - getattr(th, k)) <= 4 * sim.se(k) + 0.015, (k, sim.mean(k), sim.se(k), getattr(th, k))
+
+
+def test_cli_simulate_and_compare(capsys, tmp_path):
+    argv = ["simulate", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+            "--d", "50", "--seeds", "2", "--n-test", "500", "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2
+    for k in ("gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se", "alpha", "d"):
+        assert k in rows[0]
+    out = tmp_path / "cmp.png"
+    argv = ["compare", "--model", "kernel", "--loss", "hinge", "--mu1", "0.6", "--mustar", "0.5", "--alpha", "0.5,1,2",
+            "--eps", "0.2", "--lam", "0.1", "--d", "50", "--seeds", "2", "--n-test", "500", "--plot", str(out), "--json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {"gen_error_theory", "gen_error_sim", "gen_error_se", "gen_error_z"} <= set(rows[0])
+    assert out.stat().st_size > 1000
+    assert main(argv[:-3] + ["--plot", str(tmp_path / "x.png"), "--eps", "0.1,0.2"]) == 2
+    assert "plot: give a list for exactly one parameter" in capsys.readouterr().err
+    assert main(["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+                 "--d", "0"]) == 2
+    assert "d: must be a positive integer" in capsys.readouterr().err

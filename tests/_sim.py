@@ -12,9 +12,12 @@ are read.  Conventions (no intercept anywhere):
   with features ``Phi = [mu1 Z, mustar I_n]``: training output
   ``h = mu1 Z w + mustar u``, test output ``mu1 x.w / sqrt d``.  Both minimize
   ``sum_i l(y_i, h_i) + (lam/2) |theta|^2``;
-* ``lam = 0``: square -> min-norm least squares; hinge -> hard-margin SVM (must
-  be separable); logistic -> max-margin direction when separable, else the
-  unpenalized minimizer.
+* ``lam = 0``: square -> min-norm least squares; hinge -> hard-margin SVM when
+  the data are separable by the model, else the unregularized hinge minimizer
+  (a linear program, HiGHS); logistic -> max-margin direction when separable,
+  else the unpenalized minimizer.  Separability: the kernel with ``mustar > 0``
+  always separates; for the linear learner an unpenalized logistic fit that
+  classifies every training point correctly proves it.
 
 Solvers: square in closed form; hinge with liblinear (``LinearSVC``, objective
 ``(1/2)|theta|^2 + C sum hinge``, so ``C = 1/lam``); logistic with scikit-learn
@@ -27,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize
+from scipy.optimize import linprog, minimize
 from scipy.special import expit
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -69,15 +72,48 @@ def _fit_square_kernel(Z, y, lam, mu1, mustar):
     return np.concatenate([mu1 * (Z.T @ c), mustar * c])
 
 
-def _fit_hinge(Phi, y, lam, tol=1e-6):
+def _unpenalized_logistic(Phi, y):
+    """Unpenalized logistic regression: ``(separable, theta)``.
+
+    If the fit classifies every training point correctly the data are separable
+    (a proof), the infimum is not attained and ``theta`` is meaningless;
+    otherwise ``theta`` is the finite minimizer.
+    """
+    lr = LogisticRegression(C=np.inf, fit_intercept=False, solver="lbfgs",
+                            tol=1e-10, max_iter=10_000)
+    theta = lr.fit(Phi, y).coef_.ravel()
+    return bool(np.all(y * (Phi @ theta) > 0)), theta
+
+
+def _hinge_lp(Phi, y):
+    """Unregularized hinge minimizer: min sum_i s_i, s_i >= 1 - y_i (Phi theta)_i, s_i >= 0."""
+    n, p = Phi.shape
+    A = sp.hstack([-sp.csr_matrix(y[:, None] * Phi), -sp.identity(n)], format="csr")
+    res = linprog(np.r_[np.zeros(p), np.ones(n)], A_ub=A, b_ub=-np.ones(n),
+                  bounds=[(None, None)] * p + [(0, None)] * n, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"hinge LP failed: {res.message}")
+    if res.fun < 1e-9:
+        raise RuntimeError("hinge LP: the data are separable; use the hard-margin SVM")
+    return res.x[:p]
+
+
+def _fit_hinge(Phi, y, lam, separable=None):
+    """lam > 0: SVM with C = 1/lam.  lam = 0: hard-margin SVM if the data are separable
+    (``separable=None``: find out), else the unregularized hinge minimizer (LP)."""
+    if lam == 0:
+        if separable is None:
+            separable = _unpenalized_logistic(Phi, y)[0]
+        if not separable:
+            return _hinge_lp(Phi, y)
     C = HARD_MARGIN_C if lam == 0 else 1.0 / lam
-    svm = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=tol,
+    svm = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=1e-6,
                     max_iter=1_000_000, random_state=0)
     theta = svm.fit(Phi, y).coef_.ravel()
-    if lam == 0:
+    if lam == 0:  # a soft margin with huge C is the hard margin iff every margin is >= 1
         margin = np.min(y * (Phi @ theta))
-        if margin < 1 - 1e-3:  # soft margin with huge C = hard margin only if separable
-            raise ValueError(f"data not separable by the model (min margin {margin:.3g})")
+        if margin < 1 - 1e-3:
+            raise RuntimeError(f"hard-margin SVM not reached (min margin {margin:.3g})")
     return theta
 
 
@@ -85,18 +121,19 @@ def _logistic_grad(Phi, y, lam, theta):
     return -(Phi.T @ (y * expit(-y * (Phi @ theta)))) + lam * theta
 
 
-def _fit_logistic(Phi, y, lam, linear):
+def _fit_logistic(Phi, y, lam, linear, separable=None):
+    """lam > 0: penalized minimizer.  lam = 0: max-margin direction if separable (the
+    lam -> 0+ limit; only sign-based errors are meaningful), else the finite minimizer."""
     if lam == 0:
-        try:  # separable: the lam -> 0+ limit points in the max-margin direction
-            return _fit_hinge(Phi, y, 0.0)
-        except ValueError:
-            pass
-    if linear:
-        C = np.inf if lam == 0 else 1.0 / lam
-        lr = LogisticRegression(C=C, fit_intercept=False, solver="newton-cholesky",
-                                tol=1e-10, max_iter=1000)
+        if not separable:  # unknown (None) or False: the unpenalized fit decides
+            separable, theta = _unpenalized_logistic(Phi, y)
+        if separable:
+            return _fit_hinge(Phi, y, 0.0, separable=True)
+    elif linear:  # linear learner: scikit-learn, (1/2)|w|^2 + C sum loss
+        lr = LogisticRegression(C=1.0 / lam, fit_intercept=False, solver="lbfgs",
+                                tol=1e-10, max_iter=10_000)
         theta = lr.fit(Phi, y).coef_.ravel()
-    else:
+    else:  # kernel learner: L-BFGS on (w, u)
         def fun(theta):
             h = Phi @ theta
             return (np.logaddexp(0.0, -y * h).sum() + 0.5 * lam * theta @ theta,
@@ -117,13 +154,17 @@ def _errors(h, y):
     return float(np.mean(~(y * h > 0))) if len(y) else np.nan
 
 
-def simulate(setting, d, seed, n_test=10_000):
+def simulate(setting, d, seed, n_test=10_000, separable=None):
     """One finite-size sample of ``setting`` (a :class:`rafmodel.Setting`) at dimension ``d``.
 
     Returns a dict with ``gen_error`` (on ``n_test`` fresh rule samples),
     ``mem_error``, ``rule_error``, and ``m = w.w*/d``, ``q = |w|^2/d`` of the
     weight ``w`` of the linear part (for the kernel learner: of the feature
     ``mu1 x/sqrt d``, i.e. ``ms, qs`` of THEORY.md).
+
+    ``separable=True`` (hinge/logistic at ``lam = 0``) skips the separability
+    check and goes straight to the hard-margin SVM, whose margins are verified
+    anyway (a wrong hint raises, it cannot give a wrong answer).
     """
     rng = np.random.default_rng(seed)
     X, y, is_fact, w_star, X_test, y_test = sample_raf(d, setting.alpha, setting.eps, rng, n_test)
@@ -138,12 +179,15 @@ def simulate(setting, d, seed, n_test=10_000):
         mu1, mustar = float(setting.learner.mu1), float(setting.learner.mustar)
         Phi = sp.hstack([sp.csr_matrix(mu1 * Z), mustar * sp.identity(n, format="csr")],
                         format="csr")
+    # The kernel with mustar > 0 separates any labels (u alone does); else check at lam = 0.
+    if not linear and mustar > 0:
+        separable = True
     if loss == "square":
         theta = _fit_square(Phi, y, lam) if linear else _fit_square_kernel(Z, y, lam, mu1, mustar)
     elif loss == "hinge":
-        theta = _fit_hinge(Phi, y, lam)
+        theta = _fit_hinge(Phi, y, lam, separable)
     elif loss == "logistic":
-        theta = _fit_logistic(Phi, y, lam, linear)
+        theta = _fit_logistic(Phi, y, lam, linear, separable)
     else:
         raise ValueError(f"unknown loss {loss!r}")
     h_train = np.asarray(Phi @ theta).ravel()
@@ -158,9 +202,9 @@ def simulate(setting, d, seed, n_test=10_000):
     }
 
 
-def simulate_seeds(setting, d, seeds, n_test=10_000):
+def simulate_seeds(setting, d, seeds, n_test=10_000, separable=None):
     """Mean and standard error over seeds of every metric: ``{name: (mean, se)}``."""
-    runs = [simulate(setting, d, s, n_test) for s in seeds]
+    runs = [simulate(setting, d, s, n_test, separable) for s in seeds]
     out = {}
     for k in runs[0]:
         v = np.array([r[k] for r in runs])

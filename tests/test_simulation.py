@@ -162,7 +162,16 @@ def test_cli_simulate_and_compare(capsys, tmp_path):
     assert {"gen_error_theory", "gen_error_sim", "gen_error_se", "gen_error_z"} <= set(rows[0])
     assert out.stat().st_size > 1000
     assert main(argv[:-3] + ["--plot", str(tmp_path / "x.png"), "--eps", "0.1,0.2"]) == 2
-    assert "plot: give a list for exactly one parameter" in capsys.readouterr().err
+    assert "plot: give a list for exactly one numeric parameter" in capsys.readouterr().err
     assert main(["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
                  "--d", "0"]) == 2
     assert "d: must be a positive integer" in capsys.readouterr().err
+
+
+def test_compare_is_one_call():
+    s = Setting(alpha=1.5, eps=0.2, lam=0.1, loss="hinge", learner=Kernel(mu1=0.6, mustar=0.5))
+    records, theory, sims = rm.compare(s, d=60, seeds=3, n_test=1000)
+    r = records[0]
+    assert r["gen_error_theory"] == theory[0].gen_error == rm.solve(s).gen_error
+    assert r["gen_error_sim"] == sims[0].gen_error
+    assert r["gen_error_z"] == pytest.approx((sims[0].gen_error - theory[0].gen_error) / sims[0].gen_error_se)

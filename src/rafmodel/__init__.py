@@ -12,14 +12,19 @@ from .theory import ConvergenceError, TheoryResult, TheoryResults, solve, solve_
 __version__ = "0.1.0"
 
 
-def __getattr__(name):  # imported on first use: scipy.integrate is slow to import
-    if name in ("activation_coefficients", "kernel_coefficients"):
-        from . import equivalence
+_LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",
+         "simulate": "simulation", "simulate_many": "simulation", "lam_path": "simulation",
+         "sample_raf": "data", "compare": "experiments"}
 
-        return getattr(equivalence, name)
+
+def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
 
 __all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "RandomFeatures", "Learner",
            "Square", "Hinge", "Logistic", "Loss", "TheoryResult", "TheoryResults",
            "ConvergenceError", "ParameterError", "activation_coefficients", "kernel_coefficients",
-           "__version__"]
+           "simulate", "simulate_many", "lam_path", "sample_raf", "compare", "__version__"]

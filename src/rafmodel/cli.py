@@ -363,11 +363,9 @@ def cmd_simulate(args):
     return _warn_failed(sims)
 
 
-_COMPARED = ("gen_error", "mem_error", "rule_error")
-
-
 def cmd_compare(args):
-    from .theory import solve_many
+    from ._validation import ParameterError
+    from .experiments import compare, plot_comparison
 
     model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
@@ -376,84 +374,37 @@ def cmd_compare(args):
     varying = [k for k, v in values.items() if len(v) > 1]
     if isinstance(spec, dict):
         varying += [k for k, v in spec.items() if len(v) > 1]
-    if args.plot and len(varying) != 1:
-        raise UsageError(f"plot: give a list for exactly one parameter (got {len(varying)}: "
+    elif len(spec) > 1:
+        varying += ["activation" if "activation" in spec[0][0] else "kernel"]
+    if args.plot and (len(varying) != 1 or varying[0] in ("activation", "kernel")):
+        raise UsageError(f"plot: give a list for exactly one numeric parameter (got {len(varying)}: "
                          f"{', '.join(varying) or 'none'})")
+    if args.jobs == 0 or args.jobs < -1:
+        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
+    progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
-        theory = solve_many(settings, warn=False)
-    except (ValueError, NotImplementedError) as e:
+        records, theory, sims = compare(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
+                                        n_jobs=args.jobs, progress=progress)
+    except ParameterError as e:
+        raise UsageError(str(e).replace("n_test:", "n-test:")) from None
+    except NotImplementedError as e:
         raise UsageError(str(e)) from None
-    sims = _simulations(args, settings)
-    records = []
-    for s, th, sim in zip(settings, theory, sims):
-        rec = {"model": s.learner.name, "loss": s.loss.name, **s.params(), "d": sim.d, "seeds": sim.n_seeds,
-               "converged": th.converged}
-        for k in _COMPARED:
-            t, m, se = getattr(th, k), sim.mean(k), sim.se(k)
-            rec[f"{k}_theory"] = t
-            rec[f"{k}_sim"] = m
-            rec[f"{k}_se"] = se
-            rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if m == t else math.nan)
-        records.append(rec)
     records = _label(records, labels)
     cols = list(records[0])
     if not args.json and not args.csv:
         cols = [c for c in cols if not c.endswith("_se")]
     emit(records, cols, args, single=len(records) == 1)
     if args.plot:
-        _plot_compare(args, settings, values, spec, varying[0], sims, loss, model)
+        try:
+            plot_comparison(settings, sims, varying[0], args.plot)
+        except (ValueError, OSError) as e:
+            raise UsageError(f"plot: cannot write {args.plot!r}: {e}") from None
+        print(f"raf: plot written to {args.plot}", file=sys.stderr)
     status = _warn_failed(sims)
     if not all(r["converged"] for r in records):
         print("raf: warning: the theory did not converge at some points (empty values)", file=sys.stderr)
         status = EXIT_NOT_CONVERGED
     return status
-
-
-def _plot_compare(args, settings, values, spec, var, sims, loss, model):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .setting import Setting
-    from .theory import solve_many
-
-    xs = np.array([s.params()[var] for s in settings])
-    lo, hi = xs.min(), xs.max()
-    logx = var == "lam" and lo > 0 and hi / lo > 20
-    dense = np.geomspace(lo, hi, 200) if logx else np.linspace(lo, hi, 200)
-    if var in ("alpha", "eps", "lam"):
-        base = settings[0]
-        curve = [base.replace(**{var: float(v)}) for v in dense]
-    else:
-        from .learners import get_learner
-
-        p0 = settings[0].learner.params()
-        curve = [Setting(alpha=settings[0].alpha, eps=settings[0].eps, lam=settings[0].lam, loss=loss,
-                         learner=get_learner(model, **{**p0, var: float(v)})) for v in dense]
-    th = solve_many(curve, warn=False)
-    fig, ax = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
-    colors = {"gen_error": "C0", "mem_error": "C3", "rule_error": "C2"}
-    for k in _COMPARED:
-        y = np.where(th.converged, getattr(th, k), np.nan)
-        ax.plot(dense, y, color=colors[k], lw=1.6, label=f"{k} (theory)")
-        ax.errorbar(xs, [s.mean(k) for s in sims], yerr=[s.se(k) for s in sims], fmt="o", ms=4, capsize=2,
-                    color=colors[k], label=f"{k} (d = {sims[0].d}, {sims[0].n_seeds} seeds)")
-    if logx:
-        ax.set_xscale("log")
-    ax.set_xlabel(var)
-    ax.set_ylabel("error")
-    fixed = {k: v for k, v in settings[0].params().items() if k != var}
-    ax.set_title(f"{settings[0].learner.name}, {loss.name} loss; "
-                 + ", ".join(f"{k} = {v:.3g}" for k, v in fixed.items()), fontsize=9)
-    ax.legend(fontsize=7, frameon=False)
-    try:
-        fig.savefig(args.plot, dpi=150)
-    except (ValueError, OSError) as e:
-        raise UsageError(f"plot: cannot write {args.plot!r}: {e}") from None
-    finally:
-        plt.close(fig)
-    print(f"raf: plot written to {args.plot}", file=sys.stderr)
 
 
 def _exit_status(records):

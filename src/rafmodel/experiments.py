@@ -1,0 +1,100 @@
+"""Experiments: theory and simulation of the same settings, side by side, and their plot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["compare", "plot_comparison", "COMPARED"]
+
+#: Metrics compared between theory and simulation.
+COMPARED = ("gen_error", "mem_error", "rule_error")
+
+
+def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, progress=None):
+    """Theory and finite-size simulation of each setting, with the distance in standard errors.
+
+    Parameters
+    ----------
+    settings : Setting or sequence of Setting
+    d, seeds, n_test, seed, n_jobs, progress
+        As for :func:`rafmodel.simulation.simulate`.
+
+    Returns
+    -------
+    records : list of dict
+        One per setting: the parameters, ``d``, ``seeds``, ``converged`` (theory) and,
+        for each of ``gen_error, mem_error, rule_error``: ``<metric>_theory``,
+        ``<metric>_sim``, ``<metric>_se`` and ``<metric>_z = (sim - theory) / se``.
+    theory : TheoryResults
+    sims : list of SimulationResult
+    """
+    from .setting import Setting
+    from .simulation import simulate_many
+    from .theory import solve_many
+
+    if isinstance(settings, Setting):
+        settings = [settings]
+    settings = list(settings)
+    theory = solve_many(settings, warn=False)
+    sims = simulate_many(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, progress=progress)
+    records = []
+    for s, th, sim in zip(settings, theory, sims):
+        rec = {"model": s.learner.name, "loss": s.loss.name, **s.params(), "d": sim.d, "seeds": sim.n_seeds,
+               "converged": th.converged}
+        for k in COMPARED:
+            t, m, se = getattr(th, k), sim.mean(k), sim.se(k)
+            rec[f"{k}_theory"] = t
+            rec[f"{k}_sim"] = m
+            rec[f"{k}_se"] = se
+            rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if m == t else math.nan)
+        records.append(rec)
+    return records, theory, sims
+
+
+def plot_comparison(settings, sims, var, path, *, n_points=200):
+    """Theory curves along ``var`` and simulation points with error bars; saved to ``path``.
+
+    ``settings`` differ only in ``var`` (``alpha``, ``eps``, ``lam`` or a learner
+    parameter); the theory is drawn on ``n_points`` values between their extremes.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .learners import get_learner
+    from .theory import solve_many
+
+    base = settings[0]
+    xs = np.array([s.params()[var] for s in settings])
+    lo, hi = xs.min(), xs.max()
+    logx = lo > 0 and hi / lo > 20
+    dense = np.geomspace(lo, hi, n_points) if logx else np.linspace(lo, hi, n_points)
+    if var in ("alpha", "eps", "lam"):
+        curve = [base.replace(**{var: float(v)}) for v in dense]
+    else:
+        p0 = {k: float(v) for k, v in base.learner.params().items()}
+        curve = [base.replace(learner=get_learner(base.learner.name, **{**p0, var: float(v)})) for v in dense]
+    th = solve_many(curve, warn=False)
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
+    colors = {"gen_error": "C0", "mem_error": "C3", "rule_error": "C2"}
+    for k in COMPARED:
+        ax.plot(dense, np.where(th.converged, getattr(th, k), np.nan), color=colors[k], lw=1.6,
+                label=f"{k} (theory)")
+        ax.errorbar(xs, [s.mean(k) for s in sims], yerr=[s.se(k) for s in sims], fmt="o", ms=4, capsize=2,
+                    color=colors[k], label=f"{k} (d = {sims[0].d}, {sims[0].n_seeds} seeds)")
+    if logx:
+        ax.set_xscale("log")
+    ax.set_xlabel(var)
+    ax.set_ylabel("error")
+    fixed = {k: v for k, v in base.params().items() if k != var}
+    ax.set_title(f"{base.learner.name}, {base.loss.name} loss; "
+                 + ", ".join(f"{k} = {v:.3g}" for k, v in fixed.items()), fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    try:
+        fig.savefig(path, dpi=150)
+    finally:
+        plt.close(fig)
+    return path

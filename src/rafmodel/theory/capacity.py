@@ -97,12 +97,16 @@ def interpolation_capacity(learner, eps, P):
     Returns
     -------
     float
-        ``inf`` for ``eps = 0``; ``nan`` if the continuation fails.
+        ``nan`` if the continuation fails for ``eps > 0``.  At ``eps = 0`` a learner
+        that can represent the teacher (linear, full-rank linear features) separates
+        any amount of rule data; the continuation then fails as ``rho -> 1`` and
+        ``inf`` is returned.
     """
     from scipy.optimize import brentq, root
 
     if eps <= 0.0:
-        return np.inf
+        val = interpolation_capacity(learner, 1e-300, P) if eps == 0.0 else np.nan
+        return np.inf if not np.isfinite(val) else val
 
     def scaled(rho, alpha, e):
         a = float(learner.sample_ratio(alpha, P))

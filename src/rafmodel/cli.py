@@ -83,6 +83,13 @@ def _add_model_options(p, bayes=False):
     p.add_argument("--offset", help="--kernel polynomial: c in (c + x.x'/d)^degree (>= 0)")
 
 
+def _add_grid_options(p, lam=True):
+    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
+    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    if lam:
+        p.add_argument("--lam", required=True, help="ridge penalty (>= 0; 0 = interpolating / unregularized limit)")
+
+
 def _add_solver_options(p):
     g = p.add_argument_group("solver")
     g.add_argument("--tol", type=float, default=1e-11, help="convergence tolerance (default 1e-11)")
@@ -121,9 +128,7 @@ def build_parser():
                        description="Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a "
                                    "learner on RAF data. Lists and ranges give one row per combination.")
     _add_model_options(p)
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
-    p.add_argument("--lam", required=True, help="ridge penalty (>= 0; 0 = interpolating / unregularized limit)")
+    _add_grid_options(p)
     _add_solver_options(p)
     _add_output_options(p)
     p.set_defaults(func=cmd_theory)
@@ -133,9 +138,7 @@ def build_parser():
                                    "and standard error over seeds of gen_error, mem_error, rule_error "
                                    "(and m, q where defined). Options as for raf theory.")
     _add_model_options(p)
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
-    p.add_argument("--lam", required=True, help="ridge penalty (>= 0)")
+    _add_grid_options(p)
     _add_simulation_options(p)
     _add_output_options(p)
     p.set_defaults(func=cmd_simulate)
@@ -146,9 +149,7 @@ def build_parser():
                                    "list along one parameter, --plot FILE draws the theory curve and the "
                                    "simulation points with error bars.")
     _add_model_options(p)
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
-    p.add_argument("--lam", required=True, help="ridge penalty (>= 0)")
+    _add_grid_options(p)
     _add_simulation_options(p)
     p.add_argument("--plot", metavar="FILE", help="save a plot (png, pdf, svg) along the parameter that varies")
     _add_output_options(p)
@@ -157,8 +158,7 @@ def build_parser():
     p = sub.add_parser("bayes", help="Bayes-optimal generalization error",
                        description="Bayes-optimal overlap q and gen_error of the RAF model (the best any "
                                    "learner can do), for every combination of alpha and eps.")
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    _add_grid_options(p, lam=False)
     _add_output_options(p)
     p.set_defaults(func=cmd_bayes)
 
@@ -178,8 +178,7 @@ def build_parser():
                        description="The ridge penalty lam_opt minimizing gen_error, the errors there, and "
                                    "whether the learner can memorize every fact while generalizing optimally.")
     _add_model_options(p)
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    _add_grid_options(p, lam=False)
     _add_output_options(p)
     p.set_defaults(func=cmd_optimal_lambda)
 
@@ -325,12 +324,16 @@ def cmd_capacity(args):
     return EXIT_OK
 
 
+def _check_jobs(args):
+    if args.jobs == 0 or args.jobs < -1:
+        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
+
+
 def _simulations(args, settings):
     from ._validation import ParameterError
     from .simulation import simulate_many
 
-    if args.jobs == 0 or args.jobs < -1:
-        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
+    _check_jobs(args)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
         return simulate_many(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
@@ -379,8 +382,7 @@ def cmd_compare(args):
     if args.plot and (len(varying) != 1 or varying[0] in ("activation", "kernel")):
         raise UsageError(f"plot: give a list for exactly one numeric parameter (got {len(varying)}: "
                          f"{', '.join(varying) or 'none'})")
-    if args.jobs == 0 or args.jobs < -1:
-        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
+    _check_jobs(args)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
         records, theory, sims = compare(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,

@@ -57,31 +57,28 @@ def _panels(breaks, n):
     return x.reshape(B, -1), wt.reshape(B, -1)
 
 
-def _gauss_integral(f, breaks, n, extra_weight=None):
-    """``E_x[f(x)]`` for ``x ~ N(0,1)``, with panels split at ``breaks`` (B, k)."""
+def _gauss_rule(breaks, n, extra_weight=None):
+    """Nodes ``x`` and weights ``w`` (B, K) for ``E_x[.]``, ``x ~ N(0,1)``, panels split at ``breaks`` (B, k)."""
     B = breaks.shape[0]
     edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
     x, w = _panels(edges, n)
     w = w * np.exp(-0.5 * x * x) / SQRT_2PI
     if extra_weight is not None:
         w = w * extra_weight(x)
+    return x, w
+
+
+def _gauss_integral(f, breaks, n, extra_weight=None):
+    """``E_x[f(x)]`` for ``x ~ N(0,1)``, with panels split at ``breaks`` (B, k)."""
+    x, w = _gauss_rule(breaks, n, extra_weight)
     return np.sum(w * f(x), axis=1)
 
 
-def _sq_first(pair):
-    return pair[0] ** 2, pair[1]
-
-
 def _gauss_integral2(f2, breaks, n, extra_weight=None):
-    """Like :func:`_gauss_integral` for a function returning two integrands."""
-    B = breaks.shape[0]
-    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
-    x, w = _panels(edges, n)
-    w = w * np.exp(-0.5 * x * x) / SQRT_2PI
-    if extra_weight is not None:
-        w = w * extra_weight(x)
-    a, b = f2(x)
-    return np.sum(w * a, axis=1), np.sum(w * b, axis=1)
+    """``(E[g^2], E[-dg])`` for ``f2(x) = (g, -dg)``, on one set of nodes."""
+    x, w = _gauss_rule(breaks, n, extra_weight)
+    g, mdg = f2(x)
+    return np.sum(w * g * g, axis=1), np.sum(w * mdg, axis=1)
 
 
 def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES):
@@ -124,13 +121,13 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
 
     # facts: omega = sqrt(q) xi
     kf = kinks / sq
-    qf, vf = _gauss_integral2(lambda x: _sq_first(g_mdg(sq * x)), kf, n_nodes)
+    qf, vf = _gauss_integral2(lambda x: g_mdg(sq * x), kf, n_nodes)
 
     # rules: 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
     c = (m[:, None] / s)
     ac = np.maximum(np.abs(c), 1e-300)
     kr = np.concatenate([kf, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
-    qr, vr = _gauss_integral2(lambda x: _sq_first(g_mdg(sq * x)), kr, n_nodes, lambda x: ndtr(c * x))
+    qr, vr = _gauss_integral2(lambda x: g_mdg(sq * x), kr, n_nodes, lambda x: ndtr(c * x))
     qr, vr = 2.0 * qr, 2.0 * vr
 
     qh = eps * qf + (1.0 - eps) * qr

@@ -591,6 +591,9 @@ def main(argv=None):
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `raf theory ... | head`
         return EXIT_OK
+    except KeyboardInterrupt:
+        print(f"raf {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

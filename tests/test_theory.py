@@ -86,7 +86,7 @@ def test_eps_zero_learns_better_than_eps_positive(loss):
     assert np.all(np.diff(res.gen_error) > 0)
 
 
-@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6, 1.9])
+@pytest.mark.parametrize("alpha", [0.3, 1.0, 1.6, 1.9, 1.98, 1.998])  # up to 0.999 alpha_c
 def test_max_margin_random_labels_matches_gardner(alpha):
     # eps = 1, hinge, lam = 0: the max-margin classifier of random labels; its
     # stability kappa = 1/sqrt(q) solves Gardner's alpha E[(kappa + t)_+^2] = 1.

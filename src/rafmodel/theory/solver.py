@@ -34,6 +34,9 @@ _GROW = 1.0
 _PLAIN_STEPS = 10
 _NEWTON_AFTER = 20
 _NEWTON_R = 1e-2
+_GIVE_UP = 100
+#: Most solves of the continuation towards points near their interpolation threshold.
+_CONTINUATION_STEPS = 60
 _NEWTON_BACKTRACKS = 8
 _MAX_NEWTON_STEP = 1.0
 _FD_STEP = 1e-7
@@ -151,7 +154,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         todo = np.flatnonzero(~converged)
     if todo.size:
         f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
-                                   limit[todo], _take(P, todo), opts, bar)
+                                   limit[todo], _take(P, todo), opts, bar, give_up=True)
         final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
     for damping in (1.0, 0.5):  # fallbacks: plain iteration from the start
         bad = np.flatnonzero(~converged)
@@ -163,13 +166,47 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
                                    limit[bad], _take(P, bad), plain, None)
         final[bad], converged[bad], residual[bad] = f2, c2, r2
         iterations[bad] += it2
+    # Interpolating points close to their threshold (the max-margin norm diverges there and
+    # the iteration slows down critically): continuation in alpha from 0.7 alpha, each
+    # solution starting the next solve, with a step that halves on failure and grows on success.
+    bad = np.flatnonzero(~converged & limit)
+    if bad.size:
+        y = y0[bad].copy()
+        f_cur = np.full(bad.size, 0.0)  # 0: not started yet
+        step = np.full(bad.size, 0.1)
+        alive = np.ones(bad.size, bool)
+        its = np.zeros(bad.size, int)
+        cont = SolverOptions(tol=opts.tol, max_iter=min(opts.max_iter, 300), damping=opts.damping,
+                             memory=opts.memory, method=opts.method, n_nodes=opts.n_nodes)
+        Pb = _take(P, bad)
+        for _ in range(_CONTINUATION_STEPS):
+            sel = np.flatnonzero(alive & (f_cur < 1.0))
+            if sel.size == 0:
+                break
+            f_next = np.where(f_cur[sel] == 0.0, 0.7, np.minimum(1.0, f_cur[sel] + step[sel]))
+            Ps = _take(Pb, sel)
+            a_f = np.broadcast_to(learner.sample_ratio(alpha[bad][sel] * f_next, Ps), (sel.size,)).astype(float)
+            f3, c3, it3, r3 = _iterate(learner, loss, y[sel], a_f, eps[bad][sel], lam_eff[bad][sel],
+                                       limit[bad][sel], Ps, cont, None)
+            its[sel] += it3
+            won, lost = sel[c3], sel[~c3]
+            y[won] = learner.encode([f3[c3, j] for j in range(k)])
+            f_cur[won] = f_next[c3]
+            step[won] = np.minimum(step[won] * 1.5, 0.1)
+            step[lost] /= 2.0
+            alive[lost[(f_cur[lost] == 0.0) | (step[lost] < 1e-4)]] = False
+            done_now = won[f_cur[won] == 1.0]
+            final[bad[done_now]] = f3[c3][f_cur[won] == 1.0]
+            converged[bad[done_now]] = True
+            residual[bad[done_now]] = r3[c3][f_cur[won] == 1.0]
+        iterations[bad] += its
     if bar is not None:
         bar.update(int(B - bar.n))
         bar.close()
     return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
 
 
-def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
+def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False):
     """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
     y = y0.copy()
     B, K = y.shape
@@ -190,6 +227,8 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
     backtracks = np.zeros(B, int)
     newton = np.zeros(B, bool)
     plain_until = np.zeros(B, int)
+    gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
+    gain_it = np.zeros(B, int)
 
     with np.errstate(all="ignore"):
         for it in range(1, opts.max_iter + 1):
@@ -226,6 +265,13 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar):
             plain_until[lost] = it + _PLAIN_STEPS
             backtracks[lost] = 0
             failed = back & (backtracks[idx] > _MAX_BACKTRACKS)
+            # no 10% progress for _GIVE_UP iterations: this attempt is lost (drifting along a
+            # nearly neutral direction); the caller restarts it with plain iteration
+            gained = ok & (r < 0.9 * gain_r[idx])
+            gain_r[idx[gained]] = r[gained]
+            gain_it[idx[gained]] = it
+            if give_up:
+                failed |= (it - gain_it[idx]) > _GIVE_UP
             keep = ~done & ~failed
             if bar is not None:
                 bar.update(int(np.sum(done)))

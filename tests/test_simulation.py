@@ -175,3 +175,25 @@ def test_compare_is_one_call():
     assert r["gen_error_theory"] == theory[0].gen_error == rm.solve(s).gen_error
     assert r["gen_error_sim"] == sims[0].gen_error
     assert r["gen_error_z"] == pytest.approx((sims[0].gen_error - theory[0].gen_error) / sims[0].gen_error_se)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel,params", [("rbf", dict(c=1.0)), ("arccos", {}), ("polynomial", dict(degree=2, c=1.0)),
+                                           (lambda rho: np.exp(rho), {})])
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+def test_real_kernels_follow_their_gaussian_equivalent(kernel, params, loss):
+    # the simulation uses the real kernel matrix k(x.x'/d) (RBF: exp(-c|x-x'|^2/(2d)));
+    # the theory only its (mu1, mustar).  d = 400, 6 seeds: |sim - theory| <= 4 se + 0.015
+    s = Setting(alpha=1.5, eps=0.2, lam=0.1, loss=loss, learner=Kernel.from_kernel(kernel, **params))
+    th = rm.solve(s)
+    sim = simulate(s, d=400, seeds=6, n_test=4000, seed=1, n_jobs=2)
+    assert sim.n_failed == 0
+    for k in ("gen_error", "mem_error", "rule_error"):
+        assert abs(sim.mean(k) - getattr(th, k)) <= 4 * sim.se(k) + 0.015, (k, sim.mean(k), sim.se(k), getattr(th, k))
+
+
+def test_random_features_with_a_callable_activation():
+    rf = RandomFeatures.from_activation(lambda t: np.maximum(t, 0.0) - 0.3 * t, kappa=1.0)
+    s = Setting(alpha=1.0, eps=0.2, lam=0.1, learner=rf)
+    sim = simulate(s, d=100, seeds=2, n_test=1000)
+    assert np.isfinite(sim.gen_error) and rf.mu1 == pytest.approx(0.2)

@@ -93,23 +93,6 @@ class Learner:
         """The ``alpha`` below which the learner fits every label at ``lam = 0``."""
         raise NotImplementedError
 
-    def square_response(self, a, lam, delta, P):
-        """Training-time response ``V`` of the square-loss fixed point (solver start).
-
-        The square-loss channel gives ``Vhat = a / (delta + V)`` with ``delta = 1``
-        (``delta = 0`` at the interpolating limit), independently of ``m, q``.  The
-        default solves ``V = to_channel(update(Vhat(V)))`` by iteration in ``log V``;
-        subclasses override it with a closed form.
-        """
-        one = np.ones_like(a)
-        logV = np.zeros_like(a)
-        for _ in range(200):
-            V = np.exp(logV)
-            state, _ = self.update(one, one, a / (delta + V), lam, P)
-            _, _, Vn = self.to_channel(state, lam, P)
-            logV = 0.5 * logV + 0.5 * np.log(Vn)
-        return np.exp(logV)
-
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
@@ -148,6 +131,10 @@ def _ridge_response(a, lam, delta, mu1, c):
 
 def _ridge_initial(learner, a, eps, lam, limit, P):
     """Solver start for ridge-type learners: the exact square-loss fixed point.
+
+    ``learner.square_response(a, lam, delta, P)`` gives the training-time response of
+    the square loss, whose channel is ``Vhat = a / (delta + V)`` (``delta = 0`` at the
+    interpolating limit) independently of ``m, q``.
 
     The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
     enters its own update linearly: both are solved directly.

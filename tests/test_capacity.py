@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-import rafmodel as rm
 from rafmodel import Linear, RandomFeatures, Setting, solve
 from rafmodel.equivalence import ACTIVATIONS
 from rafmodel.theory import alpha_c

@@ -10,7 +10,7 @@ from rafmodel import Kernel, Linear, RandomFeatures, Setting
 from rafmodel.cli import main
 from rafmodel.data import sample_raf, sample_rule
 from rafmodel.estimators import fit
-from rafmodel.simulation import lam_path, simulate, simulate_many
+from rafmodel.simulation import lam_path, simulate
 from rafmodel.theory import alpha_c
 
 

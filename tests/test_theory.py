@@ -8,7 +8,7 @@ from scipy.stats import multivariate_normal, norm
 
 import rafmodel as rm
 from rafmodel import Kernel, Linear, Setting, solve, solve_many
-from rafmodel.losses import Loss, Square, register_loss, LOSSES
+from rafmodel.losses import Loss, register_loss, LOSSES
 from rafmodel.theory import alpha_c
 
 C = np.sqrt(2 / np.pi)

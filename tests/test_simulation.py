@@ -197,3 +197,22 @@ def test_random_features_with_a_callable_activation():
     s = Setting(alpha=1.0, eps=0.2, lam=0.1, learner=rf)
     sim = simulate(s, d=100, seeds=2, n_test=1000)
     assert np.isfinite(sim.gen_error) and rf.mu1 == pytest.approx(0.2)
+
+
+def test_cli_simulate_out_appends_and_resumes(capsys, tmp_path):
+    out = tmp_path / "sweep.csv"
+    base = ["simulate", "--model", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
+            "--seeds", "2", "--n-test", "500", "--out", str(out), "--json"]
+    assert main(base + ["--alpha", "1,2"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert len(out.read_text().strip().splitlines()) == 3  # header + one row per finished point
+    assert main(base + ["--alpha", "1,2,3"]) == 0
+    cap = capsys.readouterr()
+    rows = json.loads(cap.out)
+    assert "1 points computed, 2 read back" in cap.err
+    assert len(rows) == 3 and rows[0]["gen_error"] == pytest.approx(first[0]["gen_error"])
+    assert len(out.read_text().strip().splitlines()) == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a\nsweep,file\n")
+    assert main(base[:-3] + ["--out", str(bad), "--alpha", "1"]) == 2
+    assert "is not a CSV written by raf simulate" in capsys.readouterr().err

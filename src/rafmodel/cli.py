@@ -140,6 +140,8 @@ def build_parser():
     _add_model_options(p)
     _add_grid_options(p)
     _add_simulation_options(p)
+    p.add_argument("--out", metavar="FILE.csv", help="append each finished point to this CSV at once, and "
+                                                     "resume: points already in it are not recomputed")
     _add_output_options(p)
     p.set_defaults(func=cmd_simulate)
 
@@ -356,14 +358,82 @@ def cmd_simulate(args):
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
-    sims = _simulations(args, settings)
-    records = _label([r.to_dict() for r in sims], labels)
+    if args.out:
+        records, n_failed = _simulate_to_file(args, settings, labels)
+    else:
+        sims = _simulations(args, settings)
+        records = _label([r.to_dict() for r in sims], labels)
+        n_failed = _warn_failed(sims)
     cols = ["model", "loss", "alpha", "eps", "lam", *(k for k in records[0] if k in _PARAM_COLUMNS), "d", "seeds",
             "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se"]
-    if any(np.isfinite(r["m"]) for r in records):
+    if any(math.isfinite(float(r["m"])) for r in records):
         cols += ["m", "m_se", "q", "q_se"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
-    return _warn_failed(sims)
+    return EXIT_NOT_CONVERGED if n_failed else EXIT_OK
+
+
+_KEY_COLUMNS = ("model", "loss", "alpha", "eps", "lam", "activation", "kernel", "bandwidth", "degree", "offset",
+                "kappa", "mu1", "mustar", "d", "seeds", "n_test", "seed")
+
+
+def _row_key(rec):
+    return tuple(repr(float(rec[k])) if isinstance(rec[k], (int, float)) or _is_number(rec[k]) else str(rec[k])
+                 for k in _KEY_COLUMNS if k in rec and rec[k] not in ("", None))
+
+
+def _is_number(x):
+    try:
+        float(x)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
+def _simulate_to_file(args, settings, labels):
+    """Simulate point by point, appending each finished row to ``--out`` (CSV); points already
+    in the file (same parameters, d, seeds, n_test, seed) are read back, not recomputed."""
+    import csv
+    import os
+
+    path = args.out
+    done = {}
+    fields = None
+    if os.path.exists(path) and os.path.getsize(path) > 0:
+        try:
+            with open(path, newline="") as fh:
+                reader = csv.DictReader(fh)
+                fields = reader.fieldnames
+                if not fields or "gen_error" not in fields or "alpha" not in fields:
+                    raise ValueError
+                for row in reader:
+                    done[_row_key(row)] = row
+        except (ValueError, csv.Error, UnicodeDecodeError):
+            raise UsageError(f"out: {path!r} is not a CSV written by raf simulate; "
+                             "give a new file or remove it") from None
+    records, n_failed, computed = [], 0, 0
+    for i, s in enumerate(settings):
+        lab = labels[i] if labels else {}
+        probe = {"model": s.learner.name, "loss": s.loss.name, **lab, **s.params(), "d": args.d,
+                 "seeds": args.seeds, "n_test": args.n_test, "seed": args.seed}
+        key = _row_key(probe)
+        if key in done:
+            row = done[key]
+            records.append({k: (float(v) if _is_number(v) and k not in ("model", "loss", "activation", "kernel")
+                                else v) for k, v in row.items()})
+            continue
+        sim = _simulations(args, [s])[0]
+        computed += 1
+        n_failed += _warn_failed([sim]) != EXIT_OK
+        rec = _label([sim.to_dict()], [lab] if labels else [])[0]
+        if fields is None:
+            fields = list(rec)
+            with open(path, "w", newline="") as fh:
+                csv.DictWriter(fh, fieldnames=fields, lineterminator="\n").writeheader()
+        with open(path, "a", newline="") as fh:  # one row as soon as it is computed
+            csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore", lineterminator="\n").writerow(rec)
+        records.append(rec)
+    print(f"raf: {computed} points computed, {len(records) - computed} read back from {path}", file=sys.stderr)
+    return records, n_failed
 
 
 def cmd_compare(args):

@@ -31,14 +31,20 @@ def sign_errors(h, y):
     return float(np.mean(~(y * h > 0))) if y.size else math.nan
 
 
-def _one_run(setting, d, n_test, seed_seq):
+def _repetition(setting, d, n_test, seed_seq):
+    """Training data, test set and the learner's own generator of one repetition."""
     data_ss, model_ss, test_ss = seed_seq.spawn(3)
     data = sample_raf(d=d, alpha=setting.alpha, eps=setting.eps, rng=np.random.default_rng(data_ss))
+    X_test, y_test = sample_rule(w_star=data.w_star, n=n_test, rng=np.random.default_rng(test_ss))
+    return data, X_test, y_test, np.random.default_rng(model_ss)
+
+
+def _one_run(setting, d, n_test, seed_seq):
+    data, X_test, y_test, model_rng = _repetition(setting, d, n_test, seed_seq)
     try:
-        model = fit(setting, data, rng=np.random.default_rng(model_ss))
+        model = fit(setting, data, rng=model_rng)
     except SolverError as e:  # keep the other repetitions; this one is reported as failed
         return {k: math.nan for k in METRICS}, {"error": str(e)}
-    X_test, y_test = sample_rule(w_star=data.w_star, n=n_test, rng=np.random.default_rng(test_ss))
     out = {
         "gen_error": sign_errors(model.decision(X_test), y_test),
         "mem_error": sign_errors(model.h_train[data.is_fact], data.y[data.is_fact]),
@@ -188,10 +194,8 @@ def lam_path(setting, lams, *, d=500, seeds=4, n_test=10_000, seed=0):
     lams = [float(l) for l in lams]
     vals = [{k: [] for k in METRICS} for _ in lams]
     for c in np.random.SeedSequence(seed).spawn(seeds):
-        data_ss, model_ss, test_ss = c.spawn(3)
-        data = sample_raf(d=d, alpha=setting.alpha, eps=setting.eps, rng=np.random.default_rng(data_ss))
-        X_test, y_test = sample_rule(w_star=data.w_star, n=n_test, rng=np.random.default_rng(test_ss))
-        Htr, Hte = ridge_path(setting, data, lams, rng=np.random.default_rng(model_ss), X_test=X_test)
+        data, X_test, y_test, model_rng = _repetition(setting, d, n_test, c)
+        Htr, Hte = ridge_path(setting, data, lams, rng=model_rng, X_test=X_test)
         for j in range(len(lams)):
             v = vals[j]
             v["gen_error"].append(sign_errors(Hte[j], y_test))

@@ -216,3 +216,9 @@ def test_cli_simulate_out_appends_and_resumes(capsys, tmp_path):
     bad.write_text("not,a\nsweep,file\n")
     assert main(base[:-3] + ["--out", str(bad), "--alpha", "1"]) == 2
     assert "is not a CSV written by raf simulate" in capsys.readouterr().err
+
+
+def test_oversized_kernel_matrix_is_refused_before_any_work():
+    s = Setting(alpha=30.0, eps=0.2, lam=0.1, learner=Kernel(mu1=0.5, mustar=0.5))
+    with pytest.raises(ValueError, match="d: alpha d = 30000 training samples need a 30000 x 30000 matrix"):
+        simulate(s, d=1000)

@@ -129,6 +129,20 @@ def _check(d, seeds, n_test, seed):
     return d, seeds, n_test, int(seed)
 
 
+#: Largest n x n matrix (bytes) a simulation may build (kernels, and the SVM dual).
+MAX_MATRIX_BYTES = 4 * 2**30
+
+
+def _check_size(setting, d):
+    n = max(1, int(round(setting.alpha * d)))
+    # kernels, and the hard-margin SVM dual at lam = 0, work on n x n matrices
+    dense_nn = setting.learner.name == "kernel" or (setting.lam == 0 and setting.loss.name != "square")
+    if dense_nn and 8 * n * n > MAX_MATRIX_BYTES:
+        raise ParameterError("d", f"alpha d = {n} training samples need a {n} x {n} matrix "
+                                  f"({8 * n * n / 2**30:.0f} GiB, more than {MAX_MATRIX_BYTES / 2**30:.0f} GiB); "
+                                  "use a smaller d")
+
+
 def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None) -> SimulationResult:
     """Simulate ``setting`` at dimension ``d`` over ``seeds`` independent samples.
 
@@ -161,6 +175,8 @@ def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=Non
     """:func:`simulate` for many settings (every repetition of every setting in one pool)."""
     d, seeds, n_test, seed = _check(d, seeds, n_test, seed)
     settings = list(settings)
+    for s in settings:
+        _check_size(s, d)
     children = np.random.SeedSequence(seed).spawn(seeds)
     tasks = [(i, s, c) for i, s in enumerate(settings) for c in children]
     if n_jobs in (None, 1) or len(tasks) == 1:

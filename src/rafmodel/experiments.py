@@ -48,7 +48,7 @@ def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, pro
             rec[f"{k}_theory"] = t
             rec[f"{k}_sim"] = m
             rec[f"{k}_se"] = se
-            rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if m == t else math.nan)
+            rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if abs(m - t) <= 1e-9 else math.nan)
         records.append(rec)
     return records, theory, sims
 

@@ -155,3 +155,13 @@ def test_bad_learner_options(capsys, args, needle):
     code, out, err = run(capsys, ["theory", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
                                   *args])
     assert code == 2 and needle in err and "Traceback" not in err
+
+
+def test_theory_plot(capsys, tmp_path):
+    out = tmp_path / "th.png"
+    argv = ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "0.5:5:12", "--eps", "0.2", "--lam", "0",
+            "--plot", str(out)]
+    assert main(argv) == 0
+    assert out.stat().st_size > 1000 and "plot written" in capsys.readouterr().err
+    assert main(argv[:-2] + ["--lam", "0,0.1", "--plot", str(out)]) == 2
+    assert "plot: give a list for exactly one numeric parameter (got 2: alpha, lam)" in capsys.readouterr().err

@@ -130,6 +130,8 @@ def build_parser():
     _add_model_options(p)
     _add_grid_options(p)
     _add_solver_options(p)
+    p.add_argument("--plot", metavar="FILE", help="save gen_error, mem_error, rule_error along the one "
+                                                  "parameter given as a list (png, pdf, svg)")
     _add_output_options(p)
     p.set_defaults(func=cmd_theory)
 
@@ -436,6 +438,29 @@ def _simulate_to_file(args, settings, labels):
     return records, n_failed
 
 
+def _plot_variable(args, values, spec):
+    """The parameter a --plot runs along (the only one given as a list), or None without --plot."""
+    if not getattr(args, "plot", None):
+        return None
+    varying = [k for k, v in values.items() if len(v) > 1]
+    if isinstance(spec, dict):
+        varying += [k for k, v in spec.items() if len(v) > 1]
+    elif len(spec) > 1:
+        varying += ["activation" if "activation" in spec[0][0] else "kernel"]
+    if len(varying) != 1 or varying[0] in ("activation", "kernel"):
+        raise UsageError(f"plot: give a list for exactly one numeric parameter (got {len(varying)}: "
+                         f"{', '.join(varying) or 'none'})")
+    return varying[0]
+
+
+def _save_plot(draw, path):
+    try:
+        draw()
+    except (ValueError, OSError) as e:
+        raise UsageError(f"plot: cannot write {path!r}: {e}") from None
+    print(f"raf: plot written to {path}", file=sys.stderr)
+
+
 def cmd_compare(args):
     from ._validation import ParameterError
     from .experiments import compare, plot_comparison
@@ -444,14 +469,7 @@ def cmd_compare(args):
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
-    varying = [k for k, v in values.items() if len(v) > 1]
-    if isinstance(spec, dict):
-        varying += [k for k, v in spec.items() if len(v) > 1]
-    elif len(spec) > 1:
-        varying += ["activation" if "activation" in spec[0][0] else "kernel"]
-    if args.plot and (len(varying) != 1 or varying[0] in ("activation", "kernel")):
-        raise UsageError(f"plot: give a list for exactly one numeric parameter (got {len(varying)}: "
-                         f"{', '.join(varying) or 'none'})")
+    var = _plot_variable(args, values, spec)
     _check_jobs(args)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
@@ -466,12 +484,8 @@ def cmd_compare(args):
     if not args.json and not args.csv:
         cols = [c for c in cols if not c.endswith("_se")]
     emit(records, cols, args, single=len(records) == 1)
-    if args.plot:
-        try:
-            plot_comparison(settings, sims, varying[0], args.plot)
-        except (ValueError, OSError) as e:
-            raise UsageError(f"plot: cannot write {args.plot!r}: {e}") from None
-        print(f"raf: plot written to {args.plot}", file=sys.stderr)
+    if var is not None:
+        _save_plot(lambda: plot_comparison(settings, sims, var, args.plot), args.plot)
     status = _warn_failed(sims)
     if not all(r["converged"] for r in records):
         print("raf: warning: the theory did not converge at some points (empty values)", file=sys.stderr)
@@ -636,6 +650,7 @@ def cmd_theory(args):
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
+    var = _plot_variable(args, values, spec)
     progress = args.progress if args.progress is not None else (len(settings) > 200 and sys.stderr.isatty())
     try:
         res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
@@ -648,6 +663,10 @@ def cmd_theory(args):
     if args.json:
         cols = list(records[0])
     emit(records, cols, args, single=len(records) == 1)
+    if var is not None:
+        from .experiments import plot_theory
+
+        _save_plot(lambda: plot_theory(settings, res, var, args.plot), args.plot)
     return _exit_status(records)
 
 

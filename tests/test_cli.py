@@ -165,3 +165,15 @@ def test_theory_plot(capsys, tmp_path):
     assert out.stat().st_size > 1000 and "plot written" in capsys.readouterr().err
     assert main(argv[:-2] + ["--lam", "0,0.1", "--plot", str(out)]) == 2
     assert "plot: give a list for exactly one numeric parameter (got 2: alpha, lam)" in capsys.readouterr().err
+
+
+def test_a_computation_that_cannot_finish_is_one_line_and_status_1(capsys, monkeypatch):
+    import rafmodel.theory.optimal as opt
+
+    def failing(**kw):
+        raise rm.ConvergenceError("fixed point not reached for {'alpha': 2.0}")
+
+    monkeypatch.setattr(opt, "optimal_lambda", failing)
+    code = main(["optimal-lambda", "--model", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2"])
+    err = capsys.readouterr().err
+    assert code == 1 and "fixed point not reached" in err and "Traceback" not in err

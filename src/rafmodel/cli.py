@@ -683,6 +683,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"raf {args.command}: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as e:  # a computation that could not be completed (not converged, ...)
+        print(f"raf {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -74,13 +74,6 @@ def _gauss_integral(f, breaks, n, extra_weight=None):
     return np.sum(w * f(x), axis=1)
 
 
-def _gauss_integral2(f2, breaks, n, extra_weight=None):
-    """``(E[g^2], E[-dg])`` for ``f2(x) = (g, -dg)``, on one set of nodes."""
-    x, w = _gauss_rule(breaks, n, extra_weight)
-    g, mdg = f2(x)
-    return np.sum(w * g * g, axis=1), np.sum(w * mdg, axis=1)
-
-
 def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES):
     """Channel ``(mhat, qhat, Vhat) / a`` by Gauss quadrature, for any margin loss.
 
@@ -102,7 +95,8 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
     Vc = V[:, None]
     sq = np.sqrt(q)[:, None]
     s = np.sqrt(np.maximum(q - m * m, 1e-300))[:, None]
-    kinks = np.atleast_2d(loss.kinks(V, limit)).reshape(len(m), -1) if loss.kinks(V, limit) is not None else np.zeros((len(m), 0))
+    kk = loss.kinks(V, limit)
+    kinks = np.zeros((len(m), 0)) if kk is None else np.atleast_2d(kk).reshape(len(m), -1)
 
     if limit:
         def g_mdg(u):
@@ -112,23 +106,22 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
             P, dP = loss.prox_and_dprox(u, Vc)
             return (P - u) / Vc, (1.0 - dP) / Vc
 
-    def g(u):
-        return g_mdg(u)[0]
+    # mhat: omega = s eta given z = 0; E[g1(s eta) + g1(-s eta)] = 2 E[g1(s eta)] (eta ~ -eta)
+    kb = np.concatenate([kinks / s, np.zeros((len(m), 1))], axis=1)
+    mh = (1.0 - eps) * 2.0 / SQRT_2PI * _gauss_integral(lambda x: g_mdg(s * x)[0], kb, n_nodes)
 
-    # mhat: omega = s eta given z = 0; kinks at +-kink / s
-    kb = np.concatenate([kinks / s, -kinks / s, np.zeros((len(m), 1))], axis=1)
-    mh = (1.0 - eps) / SQRT_2PI * _gauss_integral(lambda x: g(s * x) + g(-s * x), kb, n_nodes)
-
-    # facts: omega = sqrt(q) xi
-    kf = kinks / sq
-    qf, vf = _gauss_integral2(lambda x: g_mdg(sq * x), kf, n_nodes)
-
-    # rules: 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
-    c = (m[:, None] / s)
+    # facts E_xi[G(sqrt(q) xi)] and rules 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s, on one
+    # set of nodes (panels split at the kinks and around the steep part of Phi(c xi))
+    c = m[:, None] / s
     ac = np.maximum(np.abs(c), 1e-300)
-    kr = np.concatenate([kf, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
-    qr, vr = _gauss_integral2(lambda x: g_mdg(sq * x), kr, n_nodes, lambda x: ndtr(c * x))
-    qr, vr = 2.0 * qr, 2.0 * vr
+    kr = np.concatenate([kinks / sq, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])],
+                        axis=1)
+    x, w = _gauss_rule(kr, n_nodes)
+    gx, mdgx = g_mdg(sq * x)
+    g2 = gx * gx
+    wr = 2.0 * w * ndtr(c * x)
+    qf, vf = np.sum(w * g2, axis=1), np.sum(w * mdgx, axis=1)
+    qr, vr = np.sum(wr * g2, axis=1), np.sum(wr * mdgx, axis=1)
 
     qh = eps * qf + (1.0 - eps) * qr
     vh = eps * vf + (1.0 - eps) * vr

@@ -23,8 +23,6 @@ import json
 import math
 import sys
 
-import numpy as np
-
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
 
 

@@ -324,7 +324,7 @@ def fit(setting, data: RAFData, *, rng) -> Fitted:
         theta = _square(kind, A, y, lam)
         info["solver"] = "cholesky" if lam > 0 else "lstsq (min-norm)"
     elif loss in ("hinge", "logistic"):
-        separable = None
+        separable, theta_lp = None, None
         if lam == 0:
             gem = kind == "kernel" and setting.learner.kernel is None and setting.learner.mustar > 0
             if gem:
@@ -334,7 +334,7 @@ def fit(setting, data: RAFData, *, rng) -> Fitted:
                 separable = val < 1e-8 * len(y)
             info["separable"] = separable
         if loss == "hinge" and lam == 0 and not separable:
-            _, theta = _hinge_lp(kind, A, y)
+            theta = theta_lp  # the separability LP is the unregularized hinge minimization
             info["solver"] = "linear program (unregularized hinge)"
         elif loss == "hinge" or (lam == 0 and separable):
             C = np.inf if lam == 0 else 1.0 / lam

@@ -1,20 +1,39 @@
 """rafmodel: the Rules-and-Facts model of simultaneous generalization and memorization.
 
 Farné, Boncoraglio, Zdeborová, arXiv:2603.25579.
+
+Everything public is importable from here: settings and their ingredients
+(:class:`Setting`, :func:`grid`, the learners and losses), the theory
+(:func:`solve`, :func:`solve_many`, :func:`bayes_optimal`, :func:`alpha_c`,
+:func:`interpolation_capacity`, :func:`optimal_lambda`, :func:`large_alpha_rate`),
+simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`),
+their comparison (:func:`compare`), the result classes and the exceptions.
+
+Examples
+--------
+>>> import rafmodel as rm
+>>> r = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1, learner="linear", loss="square"))
+>>> r.converged, round(r.gen_error, 4)
+(True, 0.2682)
 """
 
-from ._validation import ParameterError
+from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
 from .learners import Kernel, Learner, Linear, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
-from .theory import ConvergenceError, TheoryResult, TheoryResults, solve, solve_many
+from .theory import SolverOptions, TheoryResult, TheoryResults, alpha_c, solve, solve_many
 
 __version__ = "0.1.0"
 
 
 _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",
          "simulate": "simulation", "simulate_many": "simulation", "lam_path": "simulation",
-         "sample_raf": "data", "compare": "experiments"}
+         "SimulationResult": "simulation", "sample_raf": "data", "compare": "experiments",
+         "Comparison": "experiments",
+         "bayes_optimal": "theory.bayes", "BayesResult": "theory.bayes",
+         "interpolation_capacity": "theory.capacity",
+         "optimal_lambda": "theory.optimal", "OptimalLambda": "theory.optimal",
+         "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -24,7 +43,17 @@ def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
         return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
 
-__all__ = ["Setting", "grid", "solve", "solve_many", "Linear", "Kernel", "RandomFeatures", "Learner",
-           "Square", "Hinge", "Logistic", "Loss", "TheoryResult", "TheoryResults",
-           "ConvergenceError", "ParameterError", "activation_coefficients", "kernel_coefficients",
-           "simulate", "simulate_many", "lam_path", "sample_raf", "compare", "__version__"]
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Learner",
+           "Square", "Hinge", "Logistic", "Loss",
+           "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
+           "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
+           "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
+           "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
+           "compare", "Comparison",
+           "activation_coefficients", "kernel_coefficients",
+           "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

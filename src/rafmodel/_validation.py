@@ -10,16 +10,12 @@ import math
 
 import numpy as np
 
+from .exceptions import ParameterError
+
 __all__ = ["ParameterError", "as_float_array", "check_positive_finite",
            "check_nonnegative_finite", "check_unit_interval", "check_positive_int"]
 
 
-class ParameterError(ValueError):
-    """An invalid parameter; ``param`` names it."""
-
-    def __init__(self, param, message):
-        super().__init__(f"{param}: {message}")
-        self.param = param
 
 
 def _fmt(x):

@@ -30,11 +30,10 @@ import numpy as np
 from scipy.special import expit
 
 from .data import RAFData, as_generator
+from .exceptions import SolverError
 
 __all__ = ["fit", "Fitted", "SolverError", "features_and_kernel", "ridge_path"]
 
-class SolverError(RuntimeError):
-    """A finite-size solver failed or could not certify its solution."""
 
 
 @dataclass

@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 
+from ..exceptions import ConvergenceWarning
 from .capacity import alpha_c
 from .channel import channel, channel_quadrature
 from .result import ConvergenceError, TheoryResult, TheoryResults
@@ -26,7 +27,7 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
 
     Settings sharing a learner type and a loss are solved as one vectorized
     batch.  Non-converged points are kept, flagged ``converged = False`` and
-    carry ``nan`` values; a ``RuntimeWarning`` says how many (``warn=False``
+    carry ``nan`` values; a :class:`rafmodel.ConvergenceWarning` says how many (``warn=False``
     silences it).
 
     Parameters
@@ -71,7 +72,7 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
     n_bad = int(N - np.sum(cols.get("converged", np.ones(0, bool))))
     if warn and n_bad:
         warnings.warn(f"{n_bad} of {N} points did not converge (converged=False, values nan)",
-                      RuntimeWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=2)
     return out
 
 

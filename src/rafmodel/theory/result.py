@@ -6,18 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..exceptions import ConvergenceError
+
 __all__ = ["TheoryResult", "TheoryResults", "ConvergenceError", "RESULT_FIELDS"]
 
 #: Order parameters, conjugates and errors carried by every result, in output order.
 RESULT_FIELDS = ("m", "q", "V", "mhat", "qhat", "Vhat", "gen_error", "mem_error", "rule_error")
 
 
-class ConvergenceError(RuntimeError):
-    """The fixed-point iteration did not converge; ``result`` holds the diagnostics."""
-
-    def __init__(self, message, result=None):
-        super().__init__(message)
-        self.result = result
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,56 @@
+"""Exceptions and warnings of rafmodel, in one place.
+
+One policy everywhere:
+
+* bad input raises :class:`ParameterError` (a ``ValueError``) naming the
+  parameter and what is allowed, before any work;
+* a computation asked for one result that could not be certified raises
+  :class:`ConvergenceError` (a fixed point not reached, an optimum not found) or
+  :class:`SolverError` (a finite-size solver that failed its certificate);
+* a batch that keeps going past such points warns with :class:`ConvergenceWarning`
+  (filterable with :func:`warnings.filterwarnings`) and flags the points.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarning"]
+
+
+class ParameterError(ValueError):
+    """An invalid parameter; ``param`` names it.
+
+    Parameters
+    ----------
+    param : str
+        Name of the parameter (as in the API; the CLI spells it as its option).
+    message : str
+        What is allowed, and what was given.
+
+    Examples
+    --------
+    >>> str(ParameterError("eps", "must be in [0, 1], got 1.5"))
+    'eps: must be in [0, 1], got 1.5'
+    """
+
+    def __init__(self, param: str, message: str):
+        super().__init__(f"{param}: {message}")
+        self.param = param
+
+
+class ConvergenceError(RuntimeError):
+    """A fixed point or an optimum was not reached; ``result`` holds the diagnostics."""
+
+    def __init__(self, message: str, result=None):
+        super().__init__(message)
+        self.result = result
+
+
+class SolverError(RuntimeError):
+    """A finite-size solver failed or could not certify its solution."""
+
+
+class ConvergenceWarning(RuntimeWarning):
+    """Some points of a batch did not converge; they are kept, flagged and carry ``nan``.
+
+    Silence it with ``warnings.filterwarnings("ignore", category=rafmodel.ConvergenceWarning)``.
+    """

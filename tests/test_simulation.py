@@ -220,5 +220,5 @@ def test_cli_simulate_out_appends_and_resumes(capsys, tmp_path):
 
 def test_oversized_kernel_matrix_is_refused_before_any_work():
     s = Setting(alpha=30.0, eps=0.2, lam=0.1, learner=Kernel(mu1=0.5, mustar=0.5))
-    with pytest.raises(ValueError, match="d: alpha d = 30000 training samples need a 30000 x 30000 matrix"):
+    with pytest.raises(ValueError, match=r"d: the training representation \(30000 x 30000\) needs 6.7 GiB"):
         simulate(s, d=1000)

@@ -1,21 +1,25 @@
-"""Parameter validation, in one place.
+"""Parameter validation, in one place: constraints as data, one table per public entry point.
 
-Every check raises :class:`ParameterError` (a ``ValueError``) whose message names
-the parameter and what is allowed, e.g. ``eps: must be in [0, 1], got 1.5``.
+Every check raises :class:`~rafmodel.exceptions.ParameterError` (a ``ValueError``)
+whose message names the parameter and what is allowed, e.g.
+``eps: must be in [0, 1], got 1.5``.  The constraints of each public entry point
+are declared in :data:`CONSTRAINTS`; the command line builds its help from the
+same table (:func:`describe`), and one parametrized test feeds every entry of
+the table the invalid values the constraint itself proposes (:meth:`Constraint.invalid`).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
 from .exceptions import ParameterError
 
-__all__ = ["ParameterError", "as_float_array", "check_positive_finite",
-           "check_nonnegative_finite", "check_unit_interval", "check_positive_int"]
-
-
+__all__ = ["ParameterError", "Constraint", "Real", "Integer", "Choice", "CONSTRAINTS", "check", "validate",
+           "describe", "as_float_array", "check_positive_finite", "check_nonnegative_finite",
+           "check_unit_interval", "check_positive_int"]
 
 
 def _fmt(x):
@@ -25,7 +29,7 @@ def _fmt(x):
 
 def as_float_array(name, value):
     """Convert ``value`` to a float array, or raise naming ``name``."""
-    if value is None or isinstance(value, (str, bytes)):
+    if value is None or isinstance(value, (str, bytes, bool)):
         raise ParameterError(name, f"must be a number, got {value!r}")
     try:
         arr = np.asarray(value, dtype=float)
@@ -36,63 +40,200 @@ def as_float_array(name, value):
     return arr
 
 
-def _finite(name, arr, what):
-    bad = ~np.isfinite(arr)
-    if np.any(bad):
-        raise ParameterError(name, f"must be a finite number {what}, got {_fmt(arr[bad])}")
+class Constraint:
+    """A constraint on one parameter: validates a value and proposes invalid ones."""
+
+    def check(self, name, value):
+        """Return ``value`` (converted) or raise :class:`ParameterError` naming ``name``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What is allowed, in a few words (``"> 0"``, ``"in [0, 1]"``)."""
+        raise NotImplementedError
+
+    def invalid(self) -> list:
+        """Values this constraint must refuse (for the parametrized bad-input test)."""
+        raise NotImplementedError
 
 
-def _out(value, arr):
-    return float(arr) if arr.ndim == 0 and not isinstance(value, np.ndarray) else arr
+class Real(Constraint):
+    """A finite real number (or array of them) in an interval.
+
+    Parameters
+    ----------
+    lo, hi : float or None
+        Bounds (``None``: unbounded).
+    lo_open, hi_open : bool
+        Whether a bound is excluded.
+    array : bool
+        Accept arrays (each entry is checked); otherwise a scalar is required.
+    """
+
+    def __init__(self, lo=None, hi=None, *, lo_open=False, hi_open=False, array=True):
+        self.lo, self.hi, self.lo_open, self.hi_open, self.array = lo, hi, lo_open, hi_open, array
+
+    def describe(self):
+        lo, hi = self.lo, self.hi
+        if lo is not None and hi is not None:
+            return f"in {'(' if self.lo_open else '['}{lo:g}, {hi:g}{')' if self.hi_open else ']'}"
+        if lo is not None:
+            return f"{'>' if self.lo_open else '>='} {lo:g}"
+        if hi is not None:
+            return f"{'<' if self.hi_open else '<='} {hi:g}"
+        return "a finite number"
+
+    def _ok(self, x):
+        lo, hi = self.lo, self.hi
+        ok = np.ones(np.shape(x), bool) if isinstance(x, np.ndarray) else True
+        if lo is not None:
+            ok = ok & ((x > lo) if self.lo_open else (x >= lo))
+        if hi is not None:
+            ok = ok & ((x < hi) if self.hi_open else (x <= hi))
+        return ok
+
+    def check(self, name, value):
+        t = type(value)
+        if (t is float or t is int) and math.isfinite(value) and self._ok(value):  # fast path
+            return float(value)
+        arr = as_float_array(name, value)
+        if not self.array and arr.ndim != 0:
+            raise ParameterError(name, f"must be a single number, got {value!r}")
+        desc = self.describe()
+        bad = ~np.isfinite(arr)
+        if np.any(bad):
+            what = "" if desc == "a finite number" else f" {desc}"
+            raise ParameterError(name, f"must be a finite number{what}, got {_fmt(arr[bad])}")
+        ok = self._ok(arr)
+        if not np.all(ok):
+            raise ParameterError(name, f"must be {desc}, got {_fmt(arr[~ok])}")
+        return float(arr) if arr.ndim == 0 and not isinstance(value, np.ndarray) else arr
+
+    def invalid(self):
+        out = [math.nan, math.inf, "1", None]
+        if self.lo is not None:
+            out.append(self.lo if self.lo_open else self.lo - 1.0)
+        if self.hi is not None:
+            out.append(self.hi if self.hi_open else self.hi + 1.0)
+        return out
 
 
-def _scalar(value):
-    """A plain Python number (the common case, checked without numpy), else None."""
-    t = type(value)
-    if t is float or t is int:
-        return float(value)
-    return None
+class Integer(Constraint):
+    """An integer ``>= lo`` (and ``<= hi``); ``extra`` lists further allowed values (e.g. ``-1``)."""
+
+    def __init__(self, lo=1, hi=None, *, extra=()):
+        self.lo, self.hi, self.extra = lo, hi, tuple(extra)
+
+    def describe(self):
+        if self.lo == 1 and self.hi is None:
+            base = "a positive integer"
+        elif self.lo == 0 and self.hi is None:
+            base = "a non-negative integer"
+        elif self.hi is None:
+            base = f"an integer >= {self.lo}"
+        else:
+            base = f"an integer in [{self.lo}, {self.hi}]"
+        return base + "".join(f" or {e}" for e in self.extra)
+
+    def check(self, name, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+            if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
+                value = int(value)
+            else:
+                raise ParameterError(name, f"must be {self.describe()}, got {value!r}")
+        value = int(value)
+        if value in self.extra:
+            return value
+        if value < self.lo or (self.hi is not None and value > self.hi):
+            raise ParameterError(name, f"must be {self.describe()}, got {value!r}")
+        return value
+
+    def invalid(self):
+        out = [self.lo - 1 if (self.lo - 1) not in self.extra else self.lo - 2, 1.5, math.nan, "2", None]
+        if self.hi is not None:
+            out.append(self.hi + 1)
+        return out
+
+
+class Choice(Constraint):
+    """One of a fixed set of names (case-insensitive)."""
+
+    def __init__(self, *choices):
+        self.choices = tuple(choices)
+
+    def describe(self):
+        return "one of " + ", ".join(self.choices)
+
+    def check(self, name, value):
+        if isinstance(value, str) and value.lower() in self.choices:
+            return value.lower()
+        raise ParameterError(name, f"must be {self.describe()}, got {value!r}")
+
+    def invalid(self):
+        return ["nonsense", "", None, 3]
+
+
+POSITIVE = Real(0, lo_open=True)
+NONNEGATIVE = Real(0)
+UNIT = Real(0, 1)
+POSITIVE_INT = Integer(1)
+NONNEGATIVE_INT = Integer(0)
+
+#: The constraints of every public entry point, ``{entry: {parameter: Constraint}}``.
+CONSTRAINTS: dict[str, dict[str, Constraint]] = {
+    "Setting": {"alpha": POSITIVE, "eps": UNIT, "lam": NONNEGATIVE},
+    "Kernel": {"mu1": POSITIVE, "mustar": NONNEGATIVE},
+    "RandomFeatures": {"kappa": POSITIVE, "mu1": POSITIVE, "mustar": NONNEGATIVE},
+    "SolverOptions": {"tol": Real(0, 1e-3, lo_open=True, array=False), "max_iter": POSITIVE_INT,
+                      "damping": Real(0, 1, lo_open=True, array=False), "memory": NONNEGATIVE_INT,
+                      "method": Choice("auto", "closed", "quadrature"), "n_nodes": Integer(2)},
+    "simulate": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
+                 "n_jobs": Integer(1, extra=(-1,))},
+    "lam_path": {"lams": Real(0)},
+    "GaussianRAF": {"d": POSITIVE_INT, "n_test": POSITIVE_INT},
+}
+
+
+def check(name, value, constraint):
+    """Validate one value against a :class:`Constraint` (or the name of a table entry's parameter)."""
+    return constraint.check(name, value)
+
+
+def validate(entry, **values):
+    """Validate keyword values against ``CONSTRAINTS[entry]``; returns them converted.
+
+    Examples
+    --------
+    >>> validate("simulate", d=10, seeds=2)
+    {'d': 10, 'seeds': 2}
+    >>> validate("simulate", d=0)
+    Traceback (most recent call last):
+    ...
+    rafmodel.exceptions.ParameterError: d: must be a positive integer, got 0
+    """
+    table = CONSTRAINTS[entry]
+    return {k: (table[k].check(k, v) if k in table else v) for k, v in values.items()}
+
+
+def describe(entry, name) -> str:
+    """What ``CONSTRAINTS[entry][name]`` allows, for help texts."""
+    return CONSTRAINTS[entry][name].describe()
 
 
 def check_positive_finite(name, value):
     """``value > 0`` and finite (scalar or array)."""
-    x = _scalar(value)
-    if x is not None and 0 < x < math.inf:
-        return x
-    arr = as_float_array(name, value)
-    _finite(name, arr, "> 0")
-    if np.any(arr <= 0):
-        raise ParameterError(name, f"must be > 0, got {_fmt(arr[arr <= 0])}")
-    return _out(value, arr)
+    return POSITIVE.check(name, value)
 
 
 def check_nonnegative_finite(name, value):
     """``value >= 0`` and finite (scalar or array)."""
-    x = _scalar(value)
-    if x is not None and 0 <= x < math.inf:
-        return x
-    arr = as_float_array(name, value)
-    _finite(name, arr, ">= 0")
-    if np.any(arr < 0):
-        raise ParameterError(name, f"must be >= 0, got {_fmt(arr[arr < 0])}")
-    return _out(value, arr)
+    return NONNEGATIVE.check(name, value)
 
 
 def check_unit_interval(name, value):
     """``0 <= value <= 1`` (scalar or array)."""
-    x = _scalar(value)
-    if x is not None and 0 <= x <= 1:
-        return x
-    arr = as_float_array(name, value)
-    _finite(name, arr, "in [0, 1]")
-    bad = (arr < 0) | (arr > 1)
-    if np.any(bad):
-        raise ParameterError(name, f"must be in [0, 1], got {_fmt(arr[bad])}")
-    return _out(value, arr)
+    return UNIT.check(name, value)
 
 
 def check_positive_int(name, value):
     """A positive integer."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ParameterError(name, f"must be a positive integer, got {value!r}")
-    return int(value)
+    return POSITIVE_INT.check(name, value)

@@ -1,34 +1,87 @@
-"""Experiments: theory and simulation of the same settings, side by side, and their plot."""
+"""Experiments: theory and simulation of the same settings side by side, and their plots.
+
+Plots are built with matplotlib's object-oriented API (:class:`matplotlib.figure.Figure`):
+nothing here touches the backend or pyplot's global state, so they work the same
+in scripts, in Jupyter and in worker processes.
+"""
 
 from __future__ import annotations
 
 import math
+import os
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["compare", "plot_comparison", "plot_theory", "COMPARED"]
+from .exceptions import ParameterError
+from .tables import Tabular
+
+__all__ = ["compare", "Comparison", "plot_comparison", "plot_theory", "save_figure", "check_output_path",
+           "COMPARED", "FIGURE_FORMATS"]
 
 #: Metrics compared between theory and simulation.
 COMPARED = ("gen_error", "mem_error", "rule_error")
 
+#: File formats a figure can be saved as (by the extension of the path).
+FIGURE_FORMATS = ("png", "pdf", "svg")
 
-def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, progress=None):
-    """Theory and finite-size simulation of each setting, with the distance in standard errors.
 
-    Parameters
+@dataclass
+class Comparison(Tabular):
+    """Theory and simulation of the same settings, side by side.
+
+    Attributes
     ----------
-    settings : Setting or sequence of Setting
-    d, seeds, n_test, seed, n_jobs, progress
-        As for :func:`rafmodel.simulation.simulate`.
-
-    Returns
-    -------
     records : list of dict
         One per setting: the parameters, ``d``, ``seeds``, ``converged`` (theory) and,
         for each of ``gen_error, mem_error, rule_error``: ``<metric>_theory``,
         ``<metric>_sim``, ``<metric>_se`` and ``<metric>_z = (sim - theory) / se``.
     theory : TheoryResults
-    sims : list of SimulationResult
+    sims : SimulationResults
+
+    Unpacks as ``records, theory, sims = compare(...)``.
+    """
+
+    records: list
+    theory: object
+    sims: object
+
+    def __iter__(self):
+        return iter((self.records, self.theory, self.sims))
+
+    def to_records(self) -> list[dict]:
+        """The side-by-side records."""
+        return list(self.records)
+
+    def z(self, metric="gen_error") -> np.ndarray:
+        """``(sim - theory) / se`` of ``metric`` at every point, shape ``(N,)``."""
+        return np.array([r[f"{metric}_z"] for r in self.records], dtype=float)
+
+
+def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None, progress=None,
+            **options) -> Comparison:
+    """Theory and finite-size simulation of each setting, with the distance in standard errors.
+
+    Parameters
+    ----------
+    settings : Setting or sequence of Setting
+    d, seeds, n_test, seed, n_jobs, data, progress
+        As for :func:`rafmodel.simulate`.
+    **options
+        Solver options of the theory (see :class:`rafmodel.SolverOptions`).
+
+    Returns
+    -------
+    Comparison
+        ``z = (sim - theory) / se`` per metric; ``z = 0`` when simulation and theory
+        agree exactly with zero spread, ``nan`` when the theory did not converge.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> c = rm.compare(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), d=60, seeds=3, n_test=1000)
+    >>> bool(abs(c.z("gen_error")[0]) < 5)
+    True
     """
     from .setting import Setting
     from .simulation import simulate_many
@@ -37,12 +90,13 @@ def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, pro
     if isinstance(settings, Setting):
         settings = [settings]
     settings = list(settings)
-    theory = solve_many(settings, warn=False)
-    sims = simulate_many(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, progress=progress)
+    theory = solve_many(settings, warn=False, **options)
+    sims = simulate_many(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data,
+                         progress=progress)
     records = []
     for s, th, sim in zip(settings, theory, sims):
-        rec = {"model": s.learner.name, "loss": s.loss.name, **s.params(), "d": sim.d, "seeds": sim.n_seeds,
-               "converged": th.converged}
+        rec = {"model": s.learner.name, "loss": s.loss.name, **s.labels(), **s.params(), "d": sim.d,
+               "seeds": sim.n_seeds, "converged": th.converged}
         for k in COMPARED:
             t, m, se = getattr(th, k), sim.mean(k), sim.se(k)
             rec[f"{k}_theory"] = t
@@ -50,7 +104,37 @@ def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, pro
             rec[f"{k}_se"] = se
             rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if abs(m - t) <= 1e-9 else math.nan)
         records.append(rec)
-    return records, theory, sims
+    return Comparison(records, theory, sims)
+
+
+def check_output_path(path, name="plot", formats=FIGURE_FORMATS) -> str:
+    """Check, before any work, that ``path`` can be written as one of ``formats``.
+
+    Raises
+    ------
+    ParameterError
+        The extension is not one of ``formats``, the path is a directory, or its
+        folder does not exist or cannot be written.
+    """
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise ParameterError(name, f"{path!r} is a directory; give a file name")
+    ext = os.path.splitext(path)[1].lower().lstrip(".")
+    if formats and ext not in formats:
+        raise ParameterError(name, f"{path!r} must end in " + ", ".join(f".{f}" for f in formats))
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ParameterError(name, f"cannot write {path!r}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        raise ParameterError(name, f"cannot write {path!r}: permission denied")
+    return path
+
+
+def save_figure(fig, path):
+    """Save ``fig`` to exactly ``path``, in the format its extension names (png, pdf, svg)."""
+    path = check_output_path(path)
+    fig.savefig(path, format=os.path.splitext(path)[1].lower().lstrip("."), dpi=150)
+    return path
 
 
 def _log_spaced(xs):
@@ -63,18 +147,16 @@ def _log_spaced(xs):
 
 
 def _new_axes():
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt, *plt.subplots(figsize=(5.5, 3.8), constrained_layout=True)
+    fig = Figure(figsize=(5.5, 3.8), layout="constrained")
+    return fig, fig.add_subplot()
 
 
 _COLORS = {"gen_error": "C0", "mem_error": "C3", "rule_error": "C2"}
 
 
-def _finish_axes(plt, fig, ax, base, var, logx, path):
+def _finish_axes(fig, ax, base, var, logx, path):
     if logx:
         ax.set_xscale("log")
     ax.set_xlabel(var)
@@ -83,36 +165,61 @@ def _finish_axes(plt, fig, ax, base, var, logx, path):
     ax.set_title(f"{base.learner.name}, {base.loss.name} loss; "
                  + ", ".join(f"{k} = {v:.3g}" for k, v in fixed.items()), fontsize=9)
     ax.legend(fontsize=7, frameon=False)
-    try:
-        fig.savefig(path, dpi=150)
-    finally:
-        plt.close(fig)
-    return path
+    if path is not None:
+        save_figure(fig, path)
+    return fig
 
 
-def plot_theory(settings, results, var, path):
-    """``gen_error``, ``mem_error``, ``rule_error`` of the theory along ``var``; saved to ``path``.
+def plot_theory(settings, results, var, path=None):
+    """``gen_error``, ``mem_error``, ``rule_error`` of the theory along ``var``.
 
-    Points that did not converge are left out of the curves (gaps), never drawn.
+    Parameters
+    ----------
+    settings : sequence of Setting
+        Settings that differ only in ``var``.
+    results : TheoryResults
+        Their solutions.
+    var : str
+        The parameter along the x axis (``alpha``, ``eps``, ``lam`` or a learner parameter).
+    path : str or path-like, optional
+        Save the figure there (``.png``, ``.pdf`` or ``.svg``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Points that did not converge are left out of the curves (gaps, marked ``x``), never drawn.
     """
     xs = np.array([s.params()[var] for s in settings])
     order = np.argsort(xs)
     logx = _log_spaced(xs)
-    plt, fig, ax = _new_axes()
+    fig, ax = _new_axes()
     conv = np.asarray(results.converged)[order]
     for k in COMPARED:
         y = np.where(conv, np.asarray(getattr(results, k))[order], np.nan)
         ax.plot(xs[order], y, "-o", ms=2.5, lw=1.4, color=_COLORS[k], label=k)
     if not conv.all():
         ax.plot(xs[order][~conv], np.zeros((~conv).sum()), "x", color="k", label="not converged")
-    return _finish_axes(plt, fig, ax, settings[0], var, logx, path)
+    return _finish_axes(fig, ax, settings[0], var, logx, path)
 
 
-def plot_comparison(settings, sims, var, path, *, n_points=200):
-    """Theory curves along ``var`` and simulation points with error bars; saved to ``path``.
+def plot_comparison(settings, sims, var, path=None, *, n_points=200):
+    """Theory curves along ``var`` and simulation points with error bars.
 
-    ``settings`` differ only in ``var`` (``alpha``, ``eps``, ``lam`` or a learner
-    parameter); the theory is drawn on ``n_points`` values between their extremes.
+    Parameters
+    ----------
+    settings : sequence of Setting
+        Settings that differ only in ``var`` (``alpha``, ``eps``, ``lam`` or a learner parameter).
+    sims : sequence of SimulationResult
+        Their simulations.
+    var : str
+    path : str or path-like, optional
+        Save the figure there (``.png``, ``.pdf`` or ``.svg``).
+    n_points : int
+        The theory is drawn on this many values between the extremes of ``var``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     from .learners import get_learner
     from .theory import solve_many
@@ -128,10 +235,10 @@ def plot_comparison(settings, sims, var, path, *, n_points=200):
         p0 = {k: float(v) for k, v in base.learner.params().items()}
         curve = [base.replace(learner=get_learner(base.learner.name, **{**p0, var: float(v)})) for v in dense]
     th = solve_many(curve, warn=False)
-    plt, fig, ax = _new_axes()
+    fig, ax = _new_axes()
     for k in COMPARED:
         ax.plot(dense, np.where(th.converged, getattr(th, k), np.nan), color=_COLORS[k], lw=1.6,
                 label=f"{k} (theory)")
         ax.errorbar(xs, [s.mean(k) for s in sims], yerr=[s.se(k) for s in sims], fmt="o", ms=4, capsize=2,
                     color=_COLORS[k], label=f"{k} (d = {sims[0].d}, {sims[0].n_seeds} seeds)")
-    return _finish_axes(plt, fig, ax, base, var, logx, path)
+    return _finish_axes(fig, ax, base, var, logx, path)

@@ -66,6 +66,29 @@ class Setting:
         return {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
                 **{k: float(v) for k, v in self.learner.params().items()}}
 
+    def labels(self) -> dict:
+        """Names that identify the learner beyond its parameters, as output columns.
+
+        ``{"activation": name}`` for random features built from an activation,
+        ``{"kernel": name, "bandwidth" | "offset" | "degree": ...}`` for a real kernel
+        (the CLI's option names), ``{}`` otherwise.
+        """
+        lrn = self.learner
+        act = getattr(lrn, "activation", None)
+        if act is not None:
+            return {"activation": act.lower() if isinstance(act, str) else getattr(act, "__name__", "callable")}
+        ker = getattr(lrn, "kernel", None)
+        if ker is None:
+            return {}
+        name, params = ker
+        name = name.lower() if isinstance(name, str) else getattr(name, "__name__", "callable")
+        out = {"kernel": name}
+        for k, v in params.items():
+            if k == "c":
+                k = "bandwidth" if name == "rbf" else "offset"
+            out[k] = v
+        return out
+
     def replace(self, **changes) -> Setting:
         """A copy with some of ``alpha, eps, lam, learner, loss`` changed."""
         kw = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,

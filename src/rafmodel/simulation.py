@@ -1,74 +1,96 @@
-"""Finite-size simulations of the RAF model, with error bars over seeds.
+"""Finite-size simulations of the RAF model, with error bars over repetitions.
 
-:func:`simulate` samples RAF data at dimension ``d`` for each of ``seeds``
-independent seeds, trains the learner of a :class:`rafmodel.Setting`, and reports
-the mean and standard error of ``gen_error`` (on ``n_test`` fresh rule samples),
-``mem_error``, ``rule_error`` and, where defined, the overlaps ``m, q``.  Seeds are
-children of one ``numpy.random.SeedSequence(seed)``: results depend only on
-``(seed, seeds)``, not on how many processes run them.
+:func:`simulate` draws a training and a test set from a data source (by default
+:class:`rafmodel.data.GaussianRAF`, the data of the theory, at dimension ``d``)
+for each of ``seeds`` repetitions, trains the estimator of a
+:class:`rafmodel.Setting` (:func:`rafmodel.estimators.estimator_for`) and reports
+the mean and standard error of ``gen_error`` (on the test set), ``mem_error``,
+``rule_error`` and, where defined, the overlaps ``m, q``.
+
+Seeds: repetition ``i`` of a point uses ``numpy.random.SeedSequence(seed,
+spawn_key=(i,))`` and its children (data, learner, test set), built as pure
+functions.  A point's numbers therefore depend only on its setting, the data
+source (``d``, ``n_test``), ``seeds`` and ``seed``: not on the other points of a
+sweep, their order, or the number of processes.
 """
 
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import ParameterError, check_positive_int
-from .data import sample_raf, sample_rule
-from .estimators import SolverError, fit, ridge_path
+from ._validation import validate
+from .data import GaussianRAF, child_seed
+from .data.gaussian import MAX_ARRAY_BYTES
+from .estimators import estimator_for, ridge_path
+from .exceptions import ParameterError, SolverError
+from .tables import Tabular
 
-__all__ = ["simulate", "simulate_many", "SimulationResult", "METRICS", "sign_errors", "lam_path"]
+__all__ = ["simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "METRICS",
+           "sign_errors", "repetition_seed", "effective_jobs"]
 
 #: Measured quantities, in output order.
 METRICS = ("gen_error", "mem_error", "rule_error", "m", "q")
 
 
 def sign_errors(h, y):
-    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (nan if empty)."""
+    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (``nan`` if empty)."""
     h, y = np.asarray(h), np.asarray(y)
     return float(np.mean(~(y * h > 0))) if y.size else math.nan
 
 
-def _repetition(setting, d, n_test, seed_seq):
-    """Training data, test set and the learner's own generator of one repetition."""
-    data_ss, model_ss, test_ss = seed_seq.spawn(3)
-    data = sample_raf(d=d, alpha=setting.alpha, eps=setting.eps, rng=np.random.default_rng(data_ss))
-    X_test, y_test = sample_rule(w_star=data.w_star, n=n_test, rng=np.random.default_rng(test_ss))
-    return data, X_test, y_test, np.random.default_rng(model_ss)
+def repetition_seed(seed: int, i: int) -> np.random.SeedSequence:
+    """The ``SeedSequence`` of repetition ``i`` of every point simulated with base ``seed``."""
+    return np.random.SeedSequence(seed, spawn_key=(i,))
 
 
-def _one_run(setting, d, n_test, seed_seq):
-    data, X_test, y_test, model_rng = _repetition(setting, d, n_test, seed_seq)
-    try:
-        model = fit(setting, data, rng=model_rng)
-    except SolverError as e:  # keep the other repetitions; this one is reported as failed
-        return {k: math.nan for k in METRICS}, {"error": str(e)}
+def _metrics(fitted, train, test):
     out = {
-        "gen_error": sign_errors(model.decision(X_test), y_test),
-        "mem_error": sign_errors(model.h_train[data.is_fact], data.y[data.is_fact]),
-        "rule_error": sign_errors(model.h_train[~data.is_fact], data.y[~data.is_fact]),
+        "gen_error": sign_errors(fitted.decision(test.X), test.y),
+        "mem_error": sign_errors(fitted.h_train[train.is_fact], train.y[train.is_fact]),
+        "rule_error": sign_errors(fitted.h_train[~train.is_fact], train.y[~train.is_fact]),
         "m": math.nan, "q": math.nan,
     }
-    if model.w is not None:
-        out["m"] = float(model.w @ data.w_star / d)
-        out["q"] = float(model.w @ model.w / d)
-    return out, model.info
+    if fitted.w is not None and train.w_star is not None:
+        d = train.d
+        out["m"] = float(fitted.w @ train.w_star / d)
+        out["q"] = float(fitted.w @ fitted.w / d)
+    return out
+
+
+def _one_run(setting, source, seed, i):
+    """One repetition: its data, its fit, its metrics and certificate."""
+    ss = repetition_seed(seed, i)
+    train, test = source.sample(setting, ss)
+    try:
+        fitted = estimator_for(setting).fit(train, np.random.default_rng(child_seed(ss, 1)))
+    except SolverError as e:  # keep the other repetitions; this one is reported as failed
+        return {k: math.nan for k in METRICS}, {"error": str(e)}
+    return _metrics(fitted, train, test), fitted.info
 
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """Mean and standard error over seeds of a finite-size experiment.
+    """Mean and standard error over repetitions of a finite-size experiment.
 
     Attributes
     ----------
     setting : Setting
     d, n_test, seed : int
+        Input dimension, test samples per repetition, base seed.
     values : dict
-        ``{metric: ndarray of shape (seeds,)}``, one value per seed.
+        ``{metric: ndarray of shape (seeds,)}``, one value per repetition.
     info : list of dict
-        Solver and certificate of each seed (``duality_gap``, ``grad_norm``, ...).
+        The solver and certificate of each repetition (``solver``, ``duality_gap``,
+        ``grad_norm``, ``separable``; ``error`` for a failed one).
+
+    Notes
+    -----
+    ``result.gen_error``, ``result.gen_error_se`` (and likewise for every metric)
+    are the mean and standard error over the successful repetitions.
     """
 
     setting: object
@@ -80,6 +102,7 @@ class SimulationResult:
 
     @property
     def n_seeds(self) -> int:
+        """Number of repetitions."""
         return len(self.values["gen_error"])
 
     @property
@@ -92,12 +115,13 @@ class SimulationResult:
         ok = np.array(["error" not in i for i in self.info], bool) if self.info else np.ones(len(v), bool)
         return v[ok]
 
-    def mean(self, metric):
+    def mean(self, metric) -> float:
+        """Mean of ``metric`` over the successful repetitions (``nan`` if none)."""
         v = self._ok(metric)
         return float(np.mean(v)) if v.size else math.nan
 
-    def se(self, metric):
-        """Standard error of the mean over the successful seeds (``nan`` with fewer than two)."""
+    def se(self, metric) -> float:
+        """Standard error of the mean over the successful repetitions (``nan`` with fewer than two)."""
         v = self._ok(metric)
         return float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else math.nan
 
@@ -110,8 +134,9 @@ class SimulationResult:
         raise AttributeError(name)
 
     def to_dict(self) -> dict:
-        """Flat dict: parameters, ``d, seeds, n_test``, and ``metric, metric_se`` for each metric."""
+        """Flat dict: parameters, ``d, seeds, failed, n_test, seed``, and ``metric, metric_se`` for each metric."""
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
+        out.update(self.setting.labels())
         out.update(self.setting.params())
         out.update(d=self.d, seeds=self.n_seeds, failed=self.n_failed, n_test=self.n_test, seed=self.seed)
         for k in METRICS:
@@ -120,104 +145,217 @@ class SimulationResult:
         return out
 
 
-def _check(d, seeds, n_test, seed):
-    d = check_positive_int("d", d)
-    seeds = check_positive_int("seeds", seeds)
-    n_test = check_positive_int("n_test", n_test)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
-    return d, seeds, n_test, int(seed)
+class SimulationResults(list, Tabular):
+    """A list of :class:`SimulationResult` (same order as the settings) with table outputs.
+
+    ``to_records()`` gives one flat dict per point; ``to_frame()``, ``to_csv()``,
+    ``to_json()``, ``to_table()`` the same as a DataFrame or text.
+    """
+
+    def to_records(self) -> list[dict]:
+        """One :meth:`SimulationResult.to_dict` per point."""
+        return [r.to_dict() for r in self]
+
+    @property
+    def n_failed(self) -> int:
+        """Failed repetitions over all points."""
+        return sum(r.n_failed for r in self)
 
 
-#: Largest n x n matrix (bytes) a simulation may build (kernels, and the SVM dual).
-MAX_MATRIX_BYTES = 4 * 2**30
+def effective_jobs(n_jobs, n_tasks) -> int:
+    """Processes actually used: ``n_jobs`` (``None``: 1, ``-1``: all cores) capped at the
+    available cores and at the number of tasks."""
+    n_jobs = 1 if n_jobs is None else validate("simulate", n_jobs=n_jobs)["n_jobs"]
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    want = cores if n_jobs == -1 else n_jobs
+    return max(1, min(want, cores, n_tasks))
 
 
-def _check_size(setting, d):
-    n = max(1, int(round(setting.alpha * d)))
-    # kernels, and the hard-margin SVM dual at lam = 0, work on n x n matrices
-    dense_nn = setting.learner.name == "kernel" or (setting.lam == 0 and setting.loss.name != "square")
-    if dense_nn and 8 * n * n > MAX_MATRIX_BYTES:
-        raise ParameterError("d", f"alpha d = {n} training samples need a {n} x {n} matrix "
-                                  f"({8 * n * n / 2**30:.0f} GiB, more than {MAX_MATRIX_BYTES / 2**30:.0f} GiB); "
-                                  "use a smaller d")
+def _check_all(settings, source):
+    for s in settings:
+        source.check(s)
+        est = estimator_for(s)
+        if hasattr(est, "check"):
+            n, d, n_test = source.shape(s)
+            est.check(n, d, n_test, MAX_ARRAY_BYTES)
 
 
-def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None) -> SimulationResult:
-    """Simulate ``setting`` at dimension ``d`` over ``seeds`` independent samples.
+def _source(data, d, n_test):
+    if data is None:
+        return GaussianRAF(d=d, n_test=n_test)
+    for m in ("sample", "check", "shape", "key"):
+        if not callable(getattr(data, m, None)):
+            raise ParameterError("data", f"must be a data source with a {m}() method (see rafmodel.data), "
+                                         f"got {data!r}")
+    return data
+
+
+def _settings_list(settings):
+    from .setting import Setting
+
+    if isinstance(settings, Setting):
+        raise ParameterError("settings", "must be a sequence of rafmodel.Setting; use simulate() for one")
+    try:
+        settings = list(settings)
+    except TypeError:
+        raise ParameterError("settings", f"must be a sequence of rafmodel.Setting, got {settings!r}") from None
+    for s in settings:
+        if not isinstance(s, Setting):
+            raise ParameterError("settings", f"must be rafmodel.Setting objects, got {s!r}")
+    return settings
+
+
+def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None,
+             progress=None) -> SimulationResult:
+    """Simulate ``setting`` at finite size over ``seeds`` independent repetitions.
 
     Parameters
     ----------
     setting : Setting
+        The point: ``alpha, eps, lam``, the learner and the loss.
     d : int
-        Input dimension (``n = round(alpha d)`` training samples).
+        Input dimension of the Gaussian data (``n = round(alpha d)`` training samples).
     seeds : int
         Number of independent repetitions (data, learner randomness, test set).
     n_test : int
         Fresh rule samples per repetition for ``gen_error``.
     seed : int
-        Base seed; repetition ``i`` uses child ``i`` of ``SeedSequence(seed)``.
+        Base seed, ``>= 0``; repetition ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``.
     n_jobs : int, optional
-        Processes for the repetitions (joblib; ``None`` or 1: in this process,
-        ``-1``: all cores).  Results do not depend on it.
+        Processes for the repetitions (``None`` or 1: this process; ``-1``: all
+        cores; capped at the cores available).  Results do not depend on it.
+    data : data source, optional
+        Where the data come from (see :mod:`rafmodel.data`); default
+        ``GaussianRAF(d=d, n_test=n_test)``.
+    progress : bool, optional
+        A progress bar on stderr.
 
     Returns
     -------
     SimulationResult
+        A repetition whose solver fails its certificate is kept out of the
+        statistics and counted in ``n_failed`` (its ``info`` has the ``error``).
 
-    A repetition whose solver fails its optimality certificate is kept out of the
-    statistics and counted in ``n_failed`` (its ``info`` has the ``error``).
+    Raises
+    ------
+    ParameterError
+        Bad input, or sizes whose arrays would not fit in memory (before any work).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> sim = rm.simulate(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), d=50, seeds=2, n_test=500)
+    >>> sim.n_seeds, 0 < sim.gen_error < 0.5
+    (2, True)
     """
-    return simulate_many([setting], d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs)[0]
+    from .setting import Setting
+
+    if not isinstance(setting, Setting):
+        raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r}")
+    return simulate_many([setting], d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data,
+                         progress=progress)[0]
 
 
-def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, progress=None):
-    """:func:`simulate` for many settings (every repetition of every setting in one pool)."""
-    d, seeds, n_test, seed = _check(d, seeds, n_test, seed)
-    settings = list(settings)
-    for s in settings:
-        _check_size(s, d)
-    children = np.random.SeedSequence(seed).spawn(seeds)
-    tasks = [(i, s, c) for i, s in enumerate(settings) for c in children]
-    if n_jobs in (None, 1) or len(tasks) == 1:
-        it = tasks
-        if progress:
-            from tqdm.auto import tqdm
+def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None,
+                  progress=None) -> SimulationResults:
+    """:func:`simulate` for many settings (every repetition of every point in one pool).
 
-            it = tqdm(tasks, desc="simulate", unit="run", leave=False)
-        outs = [_one_run(s, d, n_test, c) for _, s, c in it]
-    else:
-        from joblib import Parallel, delayed
+    Parameters
+    ----------
+    settings : sequence of Setting
+    d, seeds, n_test, seed, n_jobs, data, progress
+        As for :func:`simulate`.
 
-        outs = Parallel(n_jobs=n_jobs)(delayed(_one_run)(s, d, n_test, c) for _, s, c in tasks)
-    results = []
-    for i, s in enumerate(settings):
-        runs = outs[i * seeds:(i + 1) * seeds]
-        values = {k: np.array([r[0][k] for r in runs]) for k in METRICS}
-        results.append(SimulationResult(s, d, n_test, seed, values, [r[1] for r in runs]))
+    Returns
+    -------
+    SimulationResults
+        One :class:`SimulationResult` per setting, in order; each equal to
+        ``simulate`` of that setting alone.
+    """
+    settings = _settings_list(settings)
+    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
+    seeds, seed = v["seeds"], v["seed"]
+    source = _source(data, v["d"], v["n_test"])
+    _check_all(settings, source)
+    tasks = [(s, i) for s in settings for i in range(seeds)]
+    jobs = effective_jobs(n_jobs, len(tasks))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(tasks), desc="simulate", unit="fit", leave=False)
+    try:
+        if jobs == 1:
+            outs = []
+            for s, i in tasks:
+                outs.append(_one_run(s, source, seed, i))
+                if bar is not None:
+                    bar.update()
+        else:
+            from joblib import Parallel, delayed
+
+            outs = []
+            for out in Parallel(n_jobs=jobs, return_as="generator")(
+                    delayed(_one_run)(s, source, seed, i) for s, i in tasks):
+                outs.append(out)
+                if bar is not None:
+                    bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    results = SimulationResults()
+    for k, s in enumerate(settings):
+        runs = outs[k * seeds:(k + 1) * seeds]
+        values = {m: np.array([r[0][m] for r in runs]) for m in METRICS}
+        results.append(SimulationResult(s, source.d if hasattr(source, "d") else None,
+                                        getattr(source, "n_test", None), seed, values, [r[1] for r in runs]))
     return results
 
 
-def lam_path(setting, lams, *, d=500, seeds=4, n_test=10_000, seed=0):
-    """Square-loss simulations for many ``lam`` at once (one eigendecomposition per seed).
+def lam_path(setting, lams, *, d=500, seeds=4, n_test=10_000, seed=0, data=None) -> SimulationResults:
+    """Square-loss simulations for many ``lam`` at once (one eigendecomposition per repetition).
 
-    Returns one :class:`SimulationResult` per ``lam`` (``setting.lam`` is ignored);
-    equal, up to rounding, to :func:`simulate` at each ``lam`` with the same seeds.
+    Parameters
+    ----------
+    setting : Setting
+        A square-loss setting (its ``lam`` is ignored).
+    lams : sequence of float
+        Penalties ``>= 0``.
+    d, seeds, n_test, seed, data
+        As for :func:`simulate`.
+
+    Returns
+    -------
+    SimulationResults
+        One :class:`SimulationResult` per ``lam``; equal, up to rounding, to
+        :func:`simulate` at each ``lam`` with the same seeds.
     """
+    from .setting import Setting
+
+    if not isinstance(setting, Setting):
+        raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r}")
     if setting.loss.name != "square":
         raise ParameterError("loss", f"a lam path needs the square loss, got {setting.loss.name!r}")
-    d, seeds, n_test, seed = _check(d, seeds, n_test, seed)
-    lams = [float(l) for l in lams]
+    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
+    lams = [float(x) for x in np.atleast_1d(validate("lam_path", lams=lams)["lams"])]
+    source = _source(data, v["d"], v["n_test"])
+    _check_all([setting], source)
     vals = [{k: [] for k in METRICS} for _ in lams]
-    for c in np.random.SeedSequence(seed).spawn(seeds):
-        data, X_test, y_test, model_rng = _repetition(setting, d, n_test, c)
-        Htr, Hte = ridge_path(setting, data, lams, rng=model_rng, X_test=X_test)
+    for i in range(v["seeds"]):
+        ss = repetition_seed(v["seed"], i)
+        train, test = source.sample(setting, ss)
+        Htr, Hte = ridge_path(setting, train, lams, rng=np.random.default_rng(child_seed(ss, 1)), X_test=test.X)
         for j in range(len(lams)):
-            v = vals[j]
-            v["gen_error"].append(sign_errors(Hte[j], y_test))
-            v["mem_error"].append(sign_errors(Htr[j][data.is_fact], data.y[data.is_fact]))
-            v["rule_error"].append(sign_errors(Htr[j][~data.is_fact], data.y[~data.is_fact]))
-            v["m"].append(math.nan)
-            v["q"].append(math.nan)
-    return [SimulationResult(setting.replace(lam=l), d, n_test, seed, {k: np.array(x) for k, x in v.items()})
-            for l, v in zip(lams, vals)]
+            vj = vals[j]
+            vj["gen_error"].append(sign_errors(Hte[j], test.y))
+            vj["mem_error"].append(sign_errors(Htr[j][train.is_fact], train.y[train.is_fact]))
+            vj["rule_error"].append(sign_errors(Htr[j][~train.is_fact], train.y[~train.is_fact]))
+            vj["m"].append(math.nan)
+            vj["q"].append(math.nan)
+    return SimulationResults(
+        SimulationResult(setting.replace(lam=lam), getattr(source, "d", None), getattr(source, "n_test", None),
+                         v["seed"], {k: np.array(x) for k, x in vj.items()}, [{"solver": "eigendecomposition"}] * v["seeds"])
+        for lam, vj in zip(lams, vals))

@@ -1,0 +1,170 @@
+"""Estimators: learners trained on data (the finite-size counterpart of the theory).
+
+An estimator is any object with ``fit(train, rng) -> Fitted`` (:class:`Estimator`).
+:func:`estimator_for` reaches the estimator of a :class:`rafmodel.Setting` through
+its learner and loss, never through a switch on names:
+
+* a learner type may register a whole estimator (:func:`register_estimator`,
+  e.g. a trained network);
+* otherwise the estimator is :class:`PenalizedERM`: the learner's
+  **representation** of the data (:func:`register_representation`: explicit
+  features or a kernel matrix) and the loss's **solver** of the penalized
+  empirical risk on it (:func:`register_solver`).  A new loss needs neither: the
+  generic solver registered for :class:`rafmodel.Loss` minimizes any loss with a
+  ``value``.
+
+Every fit carries a certificate (``Fitted.info``) naming the algorithm that ran.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..data import Dataset, as_generator
+from ..exceptions import ParameterError, SolverError
+from . import representations as _representations  # noqa: F401  (registers the learners)
+from . import solvers as _solvers  # noqa: F401  (registers the losses)
+from .base import (_ESTIMATORS, _REPRESENTATIONS, _SOLVERS, Estimator, Fitted, Representation, lookup,
+                   register_estimator, register_representation, register_solver)
+
+__all__ = ["Estimator", "Fitted", "Representation", "PenalizedERM", "estimator_for", "fit", "represent",
+           "ridge_path", "register_estimator", "register_representation", "register_solver", "SolverError"]
+
+
+def represent(learner, X, rng) -> Representation:
+    """The representation of inputs ``X`` (shape ``(n, d)``) by ``learner``."""
+    func = lookup(_REPRESENTATIONS, learner)
+    if func is None:
+        raise ParameterError("learner", f"no simulation for learner {type(learner).__name__}: register a "
+                                        "representation or an estimator for it")
+    return func(learner, X, rng)
+
+
+class PenalizedERM:
+    """Minimize ``sum_i loss(y_i, h(x_i)) + (lam/2) penalty`` on a learner's representation.
+
+    Parameters
+    ----------
+    learner : Learner
+    loss : Loss
+    lam : float
+        ``lam >= 0``; ``0`` is the ``lam -> 0+`` limit (min-norm, max-margin, or the
+        unregularized minimizer where the data cannot be fitted).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rafmodel import Linear, Square
+    >>> from rafmodel.data import sample_raf
+    >>> train = sample_raf(d=20, alpha=2.0, eps=0.1, rng=0)
+    >>> fitted = PenalizedERM(Linear(), Square(), 0.1).fit(train, np.random.default_rng(0))
+    >>> fitted.info["solver"], fitted.w.shape
+    ('cholesky', (20,))
+    """
+
+    def __init__(self, learner, loss, lam):
+        self.learner, self.loss, self.lam = learner, loss, float(lam)
+        self._solver = lookup(_SOLVERS, loss)
+
+    def __repr__(self):
+        return f"PenalizedERM({self.learner!r}, {self.loss!r}, lam={self.lam!r})"
+
+    def check(self, n, d, n_test, max_bytes) -> None:
+        """Refuse, before any work, sizes whose matrices exceed ``max_bytes`` each.
+
+        The representation of the training set (``n`` x columns) and of the test set
+        (``n_test`` x columns), and the ``n x n`` Gram matrix of the SVM dual (hinge,
+        and the margin losses at ``lam = 0``).
+        """
+        cols = lookup(_REPRESENTATIONS, self.learner).columns(self.learner, n, d)
+        need = [("training representation", n, cols), ("test representation", n_test, cols)]
+        if self.loss.name == "hinge" or (self.lam == 0 and self.loss.interpolation == "margin"):
+            need.append(("SVM dual matrix", n, n))
+        for what, rows, c in need:
+            size = 8.0 * rows * c
+            if size > max_bytes:
+                raise ParameterError("d", f"the {what} ({rows} x {c}) needs {size / 2**30:.1f} GiB, more than "
+                                          f"{max_bytes / 2**30:.0f} GiB; use a smaller d"
+                                     + (" or n_test" if what.startswith("test") else ""))
+
+    def fit(self, train: Dataset, rng) -> Fitted:
+        """Train on ``train``; raises :class:`rafmodel.SolverError` if the certificate fails."""
+        rep = represent(self.learner, train.X, as_generator(rng))
+        theta, info = self._solver(rep, train.y, self.lam, self.loss)
+        h_train = rep.train @ theta
+        test_map = rep.test_map
+
+        def decision(X):
+            return test_map(X) @ theta
+
+        w = rep.lin(theta) if rep.lin is not None else None
+        return Fitted(h_train=h_train, decision=decision, w=w, info=info)
+
+
+def estimator_for(setting) -> Estimator:
+    """The estimator of ``setting``'s learner, loss and ``lam``."""
+    factory = lookup(_ESTIMATORS, setting.learner)
+    if factory is not None:
+        return factory(setting)
+    if lookup(_REPRESENTATIONS, setting.learner) is None:
+        raise ParameterError("learner", f"no simulation for learner {type(setting.learner).__name__}: register "
+                                        "a representation or an estimator for it")
+    return PenalizedERM(setting.learner, setting.loss, setting.lam)
+
+
+def fit(setting, data: Dataset, *, rng) -> Fitted:
+    """Train ``setting``'s learner with its loss and ``lam`` on ``data``.
+
+    Parameters
+    ----------
+    setting : Setting
+    data : Dataset
+        The training set.
+    rng : numpy.random.Generator, SeedSequence or int
+        Randomness of the learner itself (random-features weights).
+
+    Returns
+    -------
+    Fitted
+
+    Raises
+    ------
+    SolverError
+        If a solver fails or its certificate is not met.
+    """
+    return estimator_for(setting).fit(data, as_generator(rng))
+
+
+def ridge_path(setting, data: Dataset, lams, *, rng, X_test):
+    """Square-loss outputs for many ``lam`` from one eigendecomposition.
+
+    Returns ``(H_train, H_test)`` of shapes ``(len(lams), n)`` and ``(len(lams), m)``.
+    ``lam = 0`` gives the min-norm interpolator / least squares (eigenvalues below
+    ``1e-10`` times the largest are treated as zero).
+    """
+    rep = represent(setting.learner, data.X, as_generator(rng))
+    lams = np.asarray(lams, dtype=float)
+    y = data.y
+    if rep.kind == "features":
+        U, s, Vt = np.linalg.svd(rep.train, full_matrices=False)
+        s2 = s * s
+        cut = s2 > 1e-10 * s2.max()
+        uy = U.T @ y
+        T = rep.test_map(X_test) @ Vt.T  # (m, r)
+        H_train, H_test = [], []
+        for lam in lams:
+            f = np.where(cut, s2 / (s2 + lam) if lam > 0 else 1.0, 0.0)
+            H_train.append(U @ (f * uy))
+            g = np.where(cut, s / (s2 + lam) if lam > 0 else 1.0 / np.where(cut, s, 1.0), 0.0)
+            H_test.append(T @ (g * uy))
+        return np.array(H_train), np.array(H_test)
+    ev, U = np.linalg.eigh(rep.train)
+    cut = ev > 1e-10 * ev.max()
+    uy = U.T @ y
+    Kx = rep.test_map(X_test) @ U
+    H_train, H_test = [], []
+    for lam in lams:
+        inv = np.where(cut, 1.0 / np.where(cut, ev + lam, 1.0), 0.0)
+        H_train.append(U @ (ev * inv * uy))
+        H_test.append(Kx @ (inv * uy))
+    return np.array(H_train), np.array(H_test)

@@ -1,0 +1,131 @@
+"""The estimator protocol, the fitted model, and the registries that reach an estimator
+through a setting's learner and loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["Estimator", "Fitted", "Representation", "register_estimator", "register_representation",
+           "register_solver", "lookup"]
+
+
+@dataclass
+class Fitted:
+    """A trained learner.
+
+    Attributes
+    ----------
+    h_train : ndarray of shape (n,)
+        Outputs on the training inputs.
+    decision : callable
+        ``decision(X)`` -> outputs of shape ``(m,)`` on inputs ``X`` of shape ``(m, d)``.
+    w : ndarray of shape (d,) or None
+        Weight of the linear part ``x / sqrt d`` of the predictor (linear learner: ``w``;
+        Gaussian-equivalent kernel: the weight of ``mu1 x / sqrt d``), for ``m = w.w*/d``,
+        ``q = |w|^2/d``; ``None`` when not defined.
+    info : dict
+        The certificate: ``solver`` (the algorithm that ran) and its measure of
+        optimality, ``duality_gap`` (hinge, relative to the primal objective) or
+        ``grad_norm`` (smooth losses), and ``separable`` at ``lam = 0``.
+    """
+
+    h_train: np.ndarray
+    decision: Callable
+    w: np.ndarray | None = None
+    info: dict = field(default_factory=dict)
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """Anything that trains on a dataset: ``fit(train, rng) -> Fitted``.
+
+    ``train`` is a :class:`rafmodel.data.Dataset`; ``rng`` a numpy ``Generator``
+    for the estimator's own randomness (random features, initializations).
+    ``fit`` raises :class:`rafmodel.SolverError` when it cannot certify its solution.
+    """
+
+    def fit(self, train, rng: np.random.Generator) -> Fitted:
+        """Train on ``train``; return the fitted model and its certificate."""
+        ...
+
+
+@dataclass
+class Representation:
+    """A learner's representation of a training set.
+
+    Attributes
+    ----------
+    kind : {"features", "kernel"}
+        ``"features"``: ``train`` is the ``(n, p)`` feature matrix ``A`` and the
+        predictor is ``h = A theta`` with penalty ``(lam/2)|theta|^2``;
+        ``"kernel"``: ``train`` is the ``(n, n)`` kernel matrix ``K`` and ``h = K c``
+        with penalty ``(lam/2) c'Kc``.
+    train : ndarray
+        ``A`` or ``K``.
+    test_map : callable
+        ``test_map(X)``: the features ``(m, p)`` or the cross kernel ``(m, n)`` of new inputs.
+    lin : callable or None
+        Maps the coefficients to the weight of the linear part (for ``m, q``).
+    full_rank : bool
+        The representation fits any labels (e.g. a kernel with ``mustar > 0``):
+        the data are separable whatever the labels.
+    """
+
+    kind: str
+    train: np.ndarray
+    test_map: Callable
+    lin: Callable | None = None
+    full_rank: bool = False
+
+
+_REPRESENTATIONS: dict[type, Callable] = {}
+_SOLVERS: dict[type, Callable] = {}
+_ESTIMATORS: dict[type, Callable] = {}
+
+
+def register_representation(learner_type, *, columns):
+    """Register ``func(learner, X, rng) -> Representation`` for a learner type (a decorator).
+
+    ``columns(learner, n, d)`` is the number of columns of the representation of
+    ``n`` inputs of dimension ``d`` (features: ``p``; a kernel: ``n``), so that its
+    size is checked before any work.
+    """
+    def deco(func):
+        func.columns = columns
+        _REPRESENTATIONS[learner_type] = func
+        return func
+    return deco
+
+
+def register_solver(loss_type):
+    """Register ``func(rep, y, lam, loss) -> (theta, info)`` for a loss type (a decorator).
+
+    The solver minimizes ``sum_i loss(y_i, h_i) + (lam/2) penalty`` on a
+    :class:`Representation`; the most specific registered base class of a loss
+    serves it, so a new loss without a solver of its own gets the generic one
+    registered for :class:`rafmodel.Loss`.
+    """
+    def deco(func):
+        _SOLVERS[loss_type] = func
+        return func
+    return deco
+
+
+def register_estimator(learner_type):
+    """Register ``factory(setting) -> Estimator`` for learners that are not a
+    representation plus a convex solver (e.g. trained networks), as a decorator."""
+    def deco(factory):
+        _ESTIMATORS[learner_type] = factory
+        return factory
+    return deco
+
+
+def lookup(table, obj):
+    """The entry of ``table`` for the most specific class of ``obj`` (its MRO), or ``None``."""
+    for cls in type(obj).__mro__:
+        if cls in table:
+            return table[cls]
+    return None

@@ -1,0 +1,104 @@
+"""Each learner's representation of a training set: explicit features or a kernel matrix.
+
+No intercept anywhere; ``Z = X / sqrt d``.
+
+* linear: features ``Z``, ``h = Z w``, penalty ``(lam/2)|w|^2``;
+* kernel: ``K = mu1^2 Z Z' + mustar^2 I`` (the Gaussian-equivalent kernel), or the real
+  kernel ``k(x.x'/d)`` (``exp(-c|x-x'|^2/(2d))`` for RBF) of a learner built with
+  :meth:`rafmodel.Kernel.from_kernel`; ``h = K c``, penalty ``(lam/2) c'Kc = (lam/2)|f|_K^2``;
+* random features: ``Phi = sigma(X F'/sqrt d)/sqrt p`` with ``F`` i.i.d. N(0, 1) of shape
+  ``(p, d)``, ``p = round(kappa d)``; ``h = Phi a``, penalty ``(lam/2)|a|^2``.  The
+  activation is the learner's (:meth:`rafmodel.RandomFeatures.from_activation`) or, for
+  raw ``mu1, mustar``, the polynomial ``mu1 t + mustar (t^2 - 1)/sqrt 2`` that has
+  exactly those coefficients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..learners import Kernel, Linear, RandomFeatures
+from .base import Representation, register_representation
+
+__all__ = ["represent_linear", "represent_kernel", "represent_random_features", "n_features"]
+
+
+def n_features(kappa, d) -> int:
+    """Number of random features, ``p = max(1, round(kappa d))``."""
+    return max(1, int(round(kappa * d)))
+
+
+@register_representation(Linear, columns=lambda learner, n, d: d)
+def represent_linear(learner, X, rng) -> Representation:
+    """Features ``Z = X / sqrt d``; the coefficients are the weight ``w``."""
+    d = X.shape[1]
+    return Representation("features", X / np.sqrt(d), lambda Xn: Xn / np.sqrt(d), lambda theta: theta)
+
+
+def _poly_activation(mu1, mustar):
+    def sigma(t):
+        return mu1 * t + mustar * (t * t - 1.0) / np.sqrt(2.0)
+    return sigma
+
+
+@register_representation(RandomFeatures, columns=lambda learner, n, d: n_features(learner.kappa, d))
+def represent_random_features(learner, X, rng) -> Representation:
+    """Random features ``sigma(X F' / sqrt d) / sqrt p`` (``F`` drawn from ``rng``)."""
+    d = X.shape[1]
+    p = n_features(learner.kappa, d)
+    F = rng.standard_normal((p, d))
+    if learner.activation is not None:
+        from ..equivalence import _resolve_activation
+
+        sigma = _resolve_activation(learner.activation)[1]
+    else:
+        sigma = _poly_activation(learner.mu1, learner.mustar)
+
+    def feats(Xn):
+        return np.asarray(sigma(Xn @ F.T / np.sqrt(d)), dtype=float) / np.sqrt(p)
+    return Representation("features", feats(X), feats)
+
+
+def _kernel_function(spec):
+    """``(k(rho), rbf_c)``: a dot-product kernel function, or the RBF bandwidth."""
+    from ..equivalence import _KERNEL_ALIASES, KERNELS
+
+    name, params = spec
+    if callable(name):
+        return (lambda rho: name(rho, **params)), None
+    key = name.lower()
+    if key == "rbf":
+        return None, float(params.get("c", 1.0))
+    key = _KERNEL_ALIASES.get(key, key)
+    if key == "activation":
+        from ..equivalence import rf_kernel
+
+        act = params["activation"]
+        return (lambda rho: rf_kernel(act, np.clip(rho, -1.0, 1.0))), None
+    f = KERNELS[key]
+    return (lambda rho: f(np.clip(rho, -1.0, 1.0), **params)), None
+
+
+@register_representation(Kernel, columns=lambda learner, n, d: n)
+def represent_kernel(learner, X, rng) -> Representation:
+    """The Gaussian-equivalent kernel matrix, or the learner's real kernel."""
+    n, d = X.shape
+    Z = X / np.sqrt(d)
+    if learner.kernel is None:  # Gaussian-equivalent kernel
+        mu1, ms = learner.mu1, learner.mustar
+        K = mu1 * mu1 * (Z @ Z.T) + ms * ms * np.eye(n)
+        return Representation("kernel", K, lambda Xn: mu1 * mu1 * (Xn / np.sqrt(d)) @ Z.T,
+                              lambda c: mu1 * (Z.T @ c), full_rank=ms > 0)
+    k, rbf_c = _kernel_function(learner.kernel)
+    sq = np.sum(X**2, axis=1) / d
+    G = X @ X.T / d
+    if rbf_c is not None:
+        def cross(Xn):
+            s2 = np.sum(Xn**2, axis=1) / d
+            return np.exp(-0.5 * rbf_c * np.maximum(s2[:, None] + sq[None, :] - 2 * Xn @ X.T / d, 0.0))
+        K = np.exp(-0.5 * rbf_c * np.maximum(sq[:, None] + sq[None, :] - 2 * G, 0.0))
+    else:
+        def cross(Xn):
+            return k(Xn @ X.T / d)
+        K = k(G)
+    return Representation("kernel", np.asarray(K, dtype=float), cross)

@@ -1,0 +1,280 @@
+"""Penalized empirical risk minimization on a representation, one solver per loss.
+
+Each solver minimizes ``sum_i loss(y_i, h_i) + (lam/2) penalty`` on a
+:class:`~rafmodel.estimators.base.Representation` and returns the coefficients
+with a certificate naming the algorithm that ran:
+
+* square loss: closed form (Cholesky; ``lstsq`` for the min-norm solution at ``lam = 0``);
+* hinge loss: the SVM without intercept (``C = 1/lam``), by liblinear on explicit
+  features with its dual variables rebuilt from the KKT conditions, or by
+  L-BFGS-B on the box-constrained dual (kernels, the hard margin, and when
+  liblinear cannot reach the tolerance); certified by the relative **duality gap**;
+* logistic loss: scikit-learn (explicit features) or L-BFGS on the representer
+  coefficients (kernels), certified by the gradient norm;
+* any other loss: L-BFGS on the primal objective, certified by the gradient norm
+  (the loss's ``derivative(y, h)`` if it has one, else central differences of ``value``).
+
+At ``lam = 0`` a linear program decides separability for the margin losses:
+separable data get the hard-margin SVM (hinge, and the logistic ``lam -> 0+``
+direction), non-separable data the unregularized minimizer.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from scipy.special import expit
+
+from ..exceptions import ParameterError, SolverError
+from ..losses import Hinge, Logistic, Loss, Square
+from .base import register_solver
+
+__all__ = ["solve_square", "solve_hinge", "solve_logistic", "solve_generic", "DUALITY_GAP_TOL"]
+
+#: Largest relative duality gap a hinge solution may have.
+DUALITY_GAP_TOL = 1e-4
+
+
+def _grad_tol(n):
+    return 1e-4 * np.sqrt(n)
+
+
+@register_solver(Square)
+def solve_square(rep, y, lam, loss):
+    """Ridge / kernel ridge in closed form; ``lam = 0``: the min-norm least-squares solution."""
+    A, n = rep.train, len(y)
+    if rep.kind == "kernel":
+        theta = _chol_solve(A + lam * np.eye(n), y) if lam > 0 else np.linalg.lstsq(A, y, rcond=None)[0]
+    elif lam == 0:
+        theta = np.linalg.lstsq(A, y, rcond=None)[0]  # min-norm interpolator / least squares
+    elif A.shape[1] <= n:
+        theta = _chol_solve(A.T @ A + lam * np.eye(A.shape[1]), A.T @ y)
+    else:
+        theta = A.T @ _chol_solve(A @ A.T + lam * np.eye(n), y)
+    return theta, {"solver": "cholesky" if lam > 0 else "lstsq (min-norm)"}
+
+
+def _chol_solve(M, b):
+    from scipy.linalg import cho_factor, cho_solve
+
+    try:
+        return cho_solve(cho_factor(M, lower=True, check_finite=False), b, check_finite=False)
+    except np.linalg.LinAlgError:
+        return np.linalg.solve(M, b)
+
+
+def _hinge_lp(A, y):
+    """``min_theta sum_i hinge(y_i h_i)``, ``h = A theta``, as a linear program (HiGHS): ``(value, theta)``."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    n, p = A.shape
+    M = sp.hstack([sp.csr_matrix(-(y[:, None] * A)), -sp.identity(n)], format="csr")
+    res = linprog(np.r_[np.zeros(p), np.ones(n)], A_ub=M, b_ub=-np.ones(n),
+                  bounds=[(None, None)] * p + [(0, None)] * n, method="highs")
+    if res.status != 0:
+        raise SolverError(f"hinge linear program failed: {res.message}")
+    return float(res.fun), res.x[:p]
+
+
+def _separability(rep, y):
+    """``(separable, theta_lp)`` at ``lam = 0``: the LP's minimizer of the summed hinge."""
+    if rep.full_rank:
+        return True, None  # the representation fits any labels
+    val, theta = _hinge_lp(rep.train, y)
+    return val < 1e-8 * len(y), theta
+
+
+def _svm(kind, A, y, C, tol=1e-7):
+    """SVM without intercept, ``min (1/2)|theta|^2 + C sum hinge`` (kernel: ``(1/2) c'Kc``).
+
+    Solved in the dual, ``max_alpha sum(alpha) - (1/2) alpha'Q alpha`` with
+    ``Q = (y y') * K``, ``0 <= alpha <= C`` (``C = inf``: the hard margin).  The
+    weight is ``theta = sum_i alpha_i y_i phi_i``, and the relative **duality gap**
+    ``(P - D) / P`` certifies the solution (for the hard margin the primal is
+    ``(1/2)|theta|^2`` and feasibility is checked separately).
+    Returns ``(theta, gap, solver)``.
+    """
+    from scipy.optimize import minimize
+
+    n = len(y)
+    hard = not np.isfinite(C)
+
+    def gap_of(alpha):
+        ay = alpha * y
+        if kind == "kernel":
+            h = A @ ay
+            w2 = float(ay @ h)
+        else:
+            w = A.T @ ay
+            h = A @ w
+            w2 = float(w @ w)
+        dual = float(alpha.sum()) - 0.5 * w2
+        primal = 0.5 * w2 + (0.0 if hard else C * float(np.sum(np.maximum(0.0, 1.0 - y * h))))
+        return (primal - dual) / max(abs(primal), 1e-300), float(np.min(y * h))
+
+    if kind == "features" and not hard:
+        # fast path: liblinear's coordinate descent, then its dual variables rebuilt
+        # from the KKT conditions; the duality gap certifies the result
+        for lib_tol in (1e-6, 1e-8):
+            alpha = _liblinear_dual(A, y, C, lib_tol)
+            gap, _ = gap_of(alpha)
+            if gap < tol:
+                return A.T @ (alpha * y), gap, "liblinear (dual rebuilt from KKT)"
+
+    K = A if kind == "kernel" else A @ A.T
+    Q = (y[:, None] * y[None, :]) * K
+
+    def fun(alpha):
+        Qa = Q @ alpha
+        return 0.5 * alpha @ Qa - alpha.sum(), Qa - 1.0
+
+    bounds = [(0.0, None if hard else C)] * n
+    alpha = np.zeros(n)
+    gap = np.inf
+    for _ in range(20):  # restart L-BFGS-B until the duality gap is small
+        res = minimize(fun, alpha, jac=True, method="L-BFGS-B", bounds=bounds,
+                       options={"maxiter": 20_000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-12})
+        alpha = res.x
+        gap, min_margin = gap_of(alpha)
+        # the hard margin also needs primal feasibility: every margin y_i h_i >= 1
+        if gap < tol and (not hard or min_margin >= 1.0 - 1e-6):
+            break
+    ay = alpha * y
+    theta = ay if kind == "kernel" else A.T @ ay
+    return theta, gap, "SVM dual (L-BFGS-B)"
+
+
+def _liblinear_dual(A, y, C, tol, delta=1e-4):
+    """Dual variables of a liblinear hinge SVM: ``alpha_i = C`` inside the margin, ``0``
+    outside, and on the margin the bounded least squares of ``w = sum alpha_i y_i phi_i``."""
+    from scipy.optimize import lsq_linear
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+    from sklearn.svm import LinearSVC
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SklearnConvergenceWarning)
+        svc = LinearSVC(loss="hinge", C=C, fit_intercept=False, dual=True, tol=tol, max_iter=200_000,
+                        random_state=0)
+        w = svc.fit(A, y).coef_.ravel()
+    marg = y * (A @ w)
+    alpha = np.where(marg < 1.0 - delta, C, 0.0)
+    S = np.flatnonzero(np.abs(marg - 1.0) <= delta)
+    if S.size:
+        r = w - A.T @ (alpha * y)
+        sol = lsq_linear((A[S] * y[S, None]).T, r, bounds=(0.0, C), method="bvls" if S.size < 500 else "trf")
+        alpha[S] = sol.x
+    return alpha
+
+
+def _hard_margin(rep, y):
+    theta, gap, solver = _svm(rep.kind, rep.train, y, np.inf)
+    h = rep.train @ theta
+    if float(np.min(y * h)) < 1.0 - 1e-3:
+        raise SolverError(f"hard-margin SVM not reached (min margin {np.min(y * h):.3g})")
+    if gap > DUALITY_GAP_TOL:
+        raise SolverError(f"SVM duality gap {gap:.3g} too large")
+    return theta, {"solver": solver, "duality_gap": gap}
+
+
+@register_solver(Hinge)
+def solve_hinge(rep, y, lam, loss):
+    """The SVM (``C = 1/lam``) certified by its duality gap; ``lam = 0``: hard margin or the LP."""
+    if lam == 0:
+        separable, theta_lp = _separability(rep, y)
+        if not separable:  # the separability LP is the unregularized hinge minimization
+            return theta_lp, {"solver": "linear program (unregularized hinge)", "separable": False}
+        theta, info = _hard_margin(rep, y)
+        return theta, {**info, "separable": True}
+    theta, gap, solver = _svm(rep.kind, rep.train, y, 1.0 / lam)
+    if gap > DUALITY_GAP_TOL:
+        raise SolverError(f"SVM duality gap {gap:.3g} too large")
+    return theta, {"solver": solver, "duality_gap": gap}
+
+
+@register_solver(Logistic)
+def solve_logistic(rep, y, lam, loss):
+    """Penalized logistic regression, certified by the gradient norm; ``lam = 0``: the
+    max-margin direction on separable data, the unregularized minimizer otherwise."""
+    info = {}
+    if lam == 0:
+        separable, _ = _separability(rep, y)
+        info["separable"] = separable
+        if separable:
+            theta, hm = _hard_margin(rep, y)
+            return theta, {**hm, **info}
+    A = rep.train
+    if rep.kind == "features":
+        from sklearn.linear_model import LogisticRegression
+
+        solver = "newton-cholesky" if A.shape[1] <= 2000 else "lbfgs"
+        lr = LogisticRegression(fit_intercept=False, solver=solver, tol=1e-10, max_iter=5000,
+                                C=np.inf if lam == 0 else 1.0 / lam)
+        theta = lr.fit(A, y).coef_.ravel()
+        g = -(A.T @ (y * expit(-y * (A @ theta)))) + lam * theta
+        gn = float(np.linalg.norm(g))
+        name = f"scikit-learn LogisticRegression ({solver})"
+    else:
+        from scipy.optimize import minimize
+
+        K = A
+
+        def fun(c):
+            h = K @ c
+            r = -y * expit(-y * h)
+            return np.logaddexp(0.0, -y * h).sum() + 0.5 * lam * c @ h, K @ r + lam * h
+
+        theta = minimize(fun, np.zeros(len(y)), jac=True, method="L-BFGS-B",
+                         options={"maxiter": 50_000, "gtol": 1e-10, "ftol": 1e-16}).x
+        h = K @ theta
+        # gradient of the objective with respect to the function values, in the RKHS metric
+        grad = -y * expit(-y * h) + lam * theta
+        gn = float(np.sqrt(max(grad @ K @ grad, 0.0)))
+        name = "L-BFGS-B (representer coefficients)"
+    if gn > _grad_tol(len(y)):
+        raise SolverError(f"logistic solver not converged (gradient norm {gn:.3g})")
+    return theta, {**info, "solver": name, "grad_norm": gn}
+
+
+def _derivative(loss, y, h):
+    """``d loss(y, h) / dh``: the loss's own ``derivative`` if it has one, else central differences."""
+    own = getattr(loss, "derivative", None)
+    if own is not None:
+        return np.asarray(own(y, h), dtype=float)
+    step = 1e-6 * (1.0 + np.abs(h))
+    return (np.asarray(loss.value(y, h + step)) - np.asarray(loss.value(y, h - step))) / (2.0 * step)
+
+
+@register_solver(Loss)
+def solve_generic(rep, y, lam, loss):
+    """Any loss with a ``value``: L-BFGS on the primal objective, certified by the gradient norm.
+
+    Needs ``lam > 0`` (the ``lam -> 0`` limits of a new loss are not known in general).
+    """
+    from scipy.optimize import minimize
+
+    if lam == 0:
+        raise ParameterError("lam", f"simulating the {loss.name!r} loss needs lam > 0 (only square, hinge "
+                                    "and logistic have their lam -> 0 limits implemented), got 0")
+    A = rep.train
+    kernel = rep.kind == "kernel"
+
+    def fun(theta):
+        h = A @ theta
+        g_h = _derivative(loss, y, h)
+        if kernel:  # penalty (lam/2) c'Kc
+            return float(np.sum(loss.value(y, h))) + 0.5 * lam * theta @ h, A @ (g_h + lam * theta)
+        return float(np.sum(loss.value(y, h))) + 0.5 * lam * theta @ theta, A.T @ g_h + lam * theta
+
+    theta = minimize(fun, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B",
+                     options={"maxiter": 50_000, "gtol": 1e-10, "ftol": 1e-16, "maxcor": 30}).x
+    g = fun(theta)[1]
+    if kernel:  # the gradient with respect to the function values, in the RKHS metric
+        gh = _derivative(loss, y, A @ theta) + lam * theta
+        gn = float(np.sqrt(max(gh @ A @ gh, 0.0)))
+    else:
+        gn = float(np.linalg.norm(g))
+    if gn > _grad_tol(len(y)):
+        raise SolverError(f"{loss.name} solver not converged (gradient norm {gn:.3g})")
+    return theta, {"solver": "L-BFGS-B (primal, generic loss)", "grad_norm": gn}

@@ -19,11 +19,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import math
 import sys
 
+from ._validation import describe
+from .exceptions import ParameterError
+
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
+
+#: Most points one command may compute (a grid's combinations, a range's count).
+MAX_POINTS = 1_000_000
+
+#: The library's parameter names that the command line spells otherwise.
+_OPTION_NAMES = {"n_test": "n-test", "max_iter": "max-iter", "n_jobs": "jobs"}
 
 
 class UsageError(Exception):
@@ -46,13 +54,18 @@ def parse_values(name, text):
             raise UsageError(f"{name}: range count must be a positive integer, got {parts[2]!r}") from None
         if num < 1:
             raise UsageError(f"{name}: range count must be a positive integer, got {num}")
+        if num > MAX_POINTS:
+            raise UsageError(f"{name}: range count must be at most {MAX_POINTS}, got {num}")
         if len(parts) == 4:
             if start <= 0 or stop <= 0:
                 raise UsageError(f"{name}: a log range needs start > 0 and stop > 0, got {text!r}")
             ls, le = math.log(start), math.log(stop)
             return [math.exp(ls + (le - ls) * i / (num - 1)) if num > 1 else start for i in range(num)]
         return [start + (stop - start) * i / (num - 1) if num > 1 else start for i in range(num)]
-    return [_number(name, p) for p in text.split(",")]
+    items = text.split(",")
+    if len(items) > MAX_POINTS:
+        raise UsageError(f"{name}: at most {MAX_POINTS} values, got {len(items)}")
+    return [_number(name, p) for p in items]
 
 
 def _number(name, s):
@@ -65,13 +78,38 @@ def _number(name, s):
     return x
 
 
+_TYPED_OPTIONS = {}  # dest -> (option name, converter): converted in main, so errors are one line
+
+
+def _float_option(name):
+    _TYPED_OPTIONS[name.replace("-", "_")] = (name, lambda text: _number(name, text))
+    return str
+
+
+def _int_option(name):
+    def conv(text):
+        try:
+            return int(text.strip())
+        except ValueError:
+            raise UsageError(f"{name}: must be an integer, got {text.strip()!r}") from None
+    _TYPED_OPTIONS["jobs" if name == "jobs" else name.replace("-", "_")] = (name, conv)
+    return str
+
+
+def _convert_options(args):
+    for dest, (_, conv) in _TYPED_OPTIONS.items():
+        val = getattr(args, dest, None)
+        if isinstance(val, str):
+            setattr(args, dest, conv(val))
+
+
 def _add_model_options(p, bayes=False):
     models = "linear, kernel, rf" + (" or bayes" if bayes else "")
     p.add_argument("--model", required=True, help=f"learner: {models}")
     p.add_argument("--loss", required=not bayes, help="loss: square, hinge or logistic")
-    p.add_argument("--mu1", help="kernel, rf: linear coefficient mu1 (> 0)")
-    p.add_argument("--mustar", help="kernel, rf: nonlinear / memory coefficient mu* (>= 0)")
-    p.add_argument("--kappa", help="rf: features per dimension p/d (> 0)")
+    p.add_argument("--mu1", help=f"kernel, rf: linear coefficient mu1 ({describe('Kernel', 'mu1')})")
+    p.add_argument("--mustar", help=f"kernel, rf: nonlinear / memory coefficient mu* ({describe('Kernel', 'mustar')})")
+    p.add_argument("--kappa", help=f"rf: features per dimension p/d ({describe('RandomFeatures', 'kappa')})")
     p.add_argument("--activation", help="rf: activation instead of --mu1/--mustar (relu, tanh, erf, sign, "
                                         "abs, sigmoid, gelu, quadratic, linear, step; a comma list)")
     p.add_argument("--kernel", help="kernel: dot-product kernel instead of --mu1/--mustar (rbf, polynomial, "
@@ -82,27 +120,35 @@ def _add_model_options(p, bayes=False):
 
 
 def _add_grid_options(p, lam=True):
-    p.add_argument("--alpha", required=True, help="samples per dimension n/d (> 0)")
-    p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
+    p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
+    p.add_argument("--eps", required=True, help=f"fraction of facts ({describe('Setting', 'eps')})")
     if lam:
-        p.add_argument("--lam", required=True, help="ridge penalty (>= 0; 0 = interpolating / unregularized limit)")
+        p.add_argument("--lam", required=True, help=f"ridge penalty ({describe('Setting', 'lam')}; 0 = "
+                                                    "interpolating / unregularized limit)")
 
 
 def _add_solver_options(p):
     g = p.add_argument_group("solver")
-    g.add_argument("--tol", type=float, default=1e-11, help="convergence tolerance (default 1e-11)")
-    g.add_argument("--max-iter", type=int, default=1000, help="iterations per point (default 1000)")
+    g.add_argument("--tol", type=_float_option("tol"), default=1e-11,
+                   help=f"convergence tolerance, {describe('SolverOptions', 'tol')} (default 1e-11)")
+    g.add_argument("--max-iter", type=_int_option("max-iter"), default=1000,
+                   help=f"iterations per point, {describe('SolverOptions', 'max_iter')} (default 1000)")
     g.add_argument("--method", choices=("auto", "closed", "quadrature"), default="auto",
                    help="channel: closed form when available (auto), or Gauss quadrature")
 
 
 def _add_simulation_options(p):
     g = p.add_argument_group("simulation")
-    g.add_argument("--d", type=int, default=500, help="input dimension (default 500)")
-    g.add_argument("--seeds", type=int, default=4, help="independent repetitions (default 4)")
-    g.add_argument("--n-test", type=int, default=10_000, help="fresh test samples per repetition (default 10000)")
-    g.add_argument("--seed", type=int, default=0, help="base seed (default 0)")
-    g.add_argument("--jobs", type=int, default=1, help="processes for the repetitions (default 1; -1: all cores)")
+    g.add_argument("--d", type=_int_option("d"), default=500,
+                   help=f"input dimension, {describe('simulate', 'd')} (default 500)")
+    g.add_argument("--seeds", type=_int_option("seeds"), default=4,
+                   help=f"independent repetitions, {describe('simulate', 'seeds')} (default 4)")
+    g.add_argument("--n-test", type=_int_option("n-test"), default=10_000,
+                   help=f"fresh test samples per repetition, {describe('simulate', 'n_test')} (default 10000)")
+    g.add_argument("--seed", type=_int_option("seed"), default=0,
+                   help=f"base seed, {describe('simulate', 'seed')} (default 0)")
+    g.add_argument("--jobs", type=_int_option("jobs"), default=1,
+                   help="processes for the repetitions (default 1; -1: all cores; capped at the cores available)")
 
 
 def _add_output_options(p):
@@ -198,6 +244,11 @@ def build_parser():
 
 def _product_settings(model, loss, values, spec):
     """Settings for every combination, and the label columns (activation / kernel) of each."""
+    count = math.prod(len(v) for v in values.values())
+    count *= len(spec) if isinstance(spec, list) else math.prod(len(v) for v in spec.values())
+    if count > MAX_POINTS:
+        raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
+                         "one command may compute; split the sweep")
     from ._validation import ParameterError
     from .setting import grid
 
@@ -326,22 +377,19 @@ def cmd_capacity(args):
     return EXIT_OK
 
 
-def _check_jobs(args):
-    if args.jobs == 0 or args.jobs < -1:
-        raise UsageError(f"jobs: must be a positive integer or -1, got {args.jobs}")
-
-
 def _simulations(args, settings):
-    from ._validation import ParameterError
     from .simulation import simulate_many
 
-    _check_jobs(args)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
-    try:
-        return simulate_many(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
-                             n_jobs=args.jobs, progress=progress)
-    except ParameterError as e:
-        raise UsageError(str(e).replace("n_test:", "n-test:")) from None
+    return simulate_many(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
+                         n_jobs=args.jobs, progress=progress)
+
+
+def _check_simulation_args(args, settings):
+    """Every simulation option and size, before any work."""
+    from .simulation import check_simulation
+
+    check_simulation(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed, n_jobs=args.jobs)
 
 
 def _warn_failed(sims):
@@ -358,7 +406,11 @@ def cmd_simulate(args):
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
+    _check_simulation_args(args, settings)
     if args.out:
+        from .experiments import check_output_path
+
+        check_output_path(args.out, "out", formats=("csv",))
         records, n_failed = _simulate_to_file(args, settings, labels)
     else:
         sims = _simulations(args, settings)
@@ -448,13 +500,16 @@ def _plot_variable(args, values, spec):
     if len(varying) != 1 or varying[0] in ("activation", "kernel"):
         raise UsageError(f"plot: give a list for exactly one numeric parameter (got {len(varying)}: "
                          f"{', '.join(varying) or 'none'})")
+    from .experiments import check_output_path
+
+    check_output_path(args.plot, "plot")
     return varying[0]
 
 
 def _save_plot(draw, path):
     try:
         draw()
-    except (ValueError, OSError) as e:
+    except OSError as e:
         raise UsageError(f"plot: cannot write {path!r}: {e}") from None
     print(f"raf: plot written to {path}", file=sys.stderr)
 
@@ -468,13 +523,11 @@ def cmd_compare(args):
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
     var = _plot_variable(args, values, spec)
-    _check_jobs(args)
+    _check_simulation_args(args, settings)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     try:
         records, theory, sims = compare(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
                                         n_jobs=args.jobs, progress=progress)
-    except ParameterError as e:
-        raise UsageError(str(e).replace("n_test:", "n-test:")) from None
     except NotImplementedError as e:
         raise UsageError(str(e)) from None
     records = _label(records, labels)
@@ -500,40 +553,12 @@ def _exit_status(records):
     return EXIT_OK
 
 
-def _fmt_value(v):
-    if isinstance(v, bool):
-        return "yes" if v else "NO"
-    if isinstance(v, float):
-        return "" if math.isnan(v) else f"{v:.6g}"
-    return v
-
-
-def _jsonable(rec):
-    # JSON has no inf/nan: not-converged values become null, an infinite capacity "inf"
-    def conv(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-        return v
-    return {k: conv(v) for k, v in rec.items()}
-
-
 def emit(records, columns, args, single):
-    """Print records as a table (default), JSON or CSV."""
-    if args.json:
-        recs = [_jsonable(r) for r in records]
-        print(json.dumps(recs[0] if single else recs, indent=None if not single else 2))
-    elif args.csv:
-        import csv
+    """Print records as a table (default), JSON or CSV (:func:`rafmodel.tables.format_records`)."""
+    from .tables import format_records
 
-        w = csv.DictWriter(sys.stdout, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-        w.writeheader()
-        for r in records:
-            w.writerow({k: ("" if isinstance(r[k], float) and math.isnan(r[k]) else r[k]) for k in columns})
-    else:
-        from tabulate import tabulate
-
-        rows = [[_fmt_value(r[k]) for k in columns] for r in records]
-        print(tabulate(rows, headers=columns, disable_numparse=True))
+    fmt = "json" if args.json else "csv" if args.csv else "table"
+    print(format_records(records, columns, fmt, single=single))
 
 
 _LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
@@ -653,7 +678,7 @@ def cmd_theory(args):
     try:
         res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
                          method=args.method)
-    except (ValueError, NotImplementedError) as e:
+    except NotImplementedError as e:
         raise UsageError(str(e)) from None
     records = _label(res.to_records(), labels)
     cols = ["model", "loss", "alpha", "eps", "lam", *(k for k in records[0] if k in _PARAM_COLUMNS),
@@ -672,9 +697,17 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _convert_options(args)
         return args.func(args)
     except UsageError as e:
         print(f"raf {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ParameterError as e:  # the library refused an input, before any work
+        msg = str(e)
+        name = getattr(e, "param", "")
+        if name in _OPTION_NAMES and msg.startswith(f"{name}:"):
+            msg = _OPTION_NAMES[name] + msg[len(name):]
+        print(f"raf {args.command}: error: {msg}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `raf theory ... | head`
         return EXIT_OK

@@ -30,7 +30,7 @@ from .exceptions import ParameterError, SolverError
 from .tables import Tabular
 
 __all__ = ["simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "METRICS",
-           "sign_errors", "repetition_seed", "effective_jobs"]
+           "sign_errors", "repetition_seed", "effective_jobs", "check_simulation"]
 
 #: Measured quantities, in output order.
 METRICS = ("gen_error", "mem_error", "rule_error", "m", "q")
@@ -206,6 +206,21 @@ def _settings_list(settings):
         if not isinstance(s, Setting):
             raise ParameterError("settings", f"must be rafmodel.Setting objects, got {s!r}")
     return settings
+
+
+def check_simulation(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None) -> None:
+    """Validate every simulation argument and size, without simulating.
+
+    Raises
+    ------
+    ParameterError
+        The first bad input, or a size whose arrays would not fit in memory.
+    """
+    settings = _settings_list(settings)
+    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
+    if n_jobs is not None:
+        validate("simulate", n_jobs=n_jobs)
+    _check_all(settings, _source(data, v["d"], v["n_test"]))
 
 
 def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None,

@@ -48,7 +48,8 @@ class SolverOptions:
     Parameters
     ----------
     tol : float
-        Convergence tolerance on the change of ``atanh(m/sqrt q)``, ``log q``, ``log V``.
+        Convergence tolerance on the change of ``atanh(m/sqrt q)``, ``log q``, ``log V``,
+        in ``(0, 1e-3]`` (a looser one would call a point converged that is not).
     max_iter : int
         Maximum number of iterations per point.
     damping : float
@@ -63,20 +64,12 @@ class SolverOptions:
 
     def __init__(self, *, tol=1e-11, max_iter=1000, damping=0.8, memory=4, method="auto",
                  n_nodes=DEFAULT_NODES):
-        if not (tol > 0):
-            raise ValueError(f"tol: must be > 0, got {tol!r}")
-        if int(max_iter) < 1:
-            raise ValueError(f"max_iter: must be a positive integer, got {max_iter!r}")
-        if not (0 < damping <= 1):
-            raise ValueError(f"damping: must be in (0, 1], got {damping!r}")
-        if int(memory) < 0:
-            raise ValueError(f"memory: must be >= 0, got {memory!r}")
-        if method not in ("auto", "closed", "quadrature"):
-            raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
-        if int(n_nodes) < 2:
-            raise ValueError(f"n_nodes: must be an integer >= 2, got {n_nodes!r}")
-        self.tol, self.max_iter, self.damping = float(tol), int(max_iter), float(damping)
-        self.memory, self.method, self.n_nodes = int(memory), method, int(n_nodes)
+        from .._validation import validate
+
+        v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,
+                     n_nodes=n_nodes)
+        self.tol, self.max_iter, self.damping = v["tol"], v["max_iter"], v["damping"]
+        self.memory, self.method, self.n_nodes = v["memory"], v["method"], v["n_nodes"]
 
 
 def _take(P, idx):

@@ -69,3 +69,54 @@ def test_solve_wants_settings():
         rm.solve({"alpha": 1})
     with pytest.raises(TypeError, match="settings"):
         rm.solve_many(Setting(alpha=1.0, eps=0.2, lam=0.1))
+
+
+# ---------------------------------------------------------------------------- the constraint table
+from rafmodel._validation import CONSTRAINTS  # noqa: E402
+
+_VALID = {
+    "Setting": dict(alpha=1.0, eps=0.2, lam=0.1),
+    "Kernel": dict(mu1=0.5, mustar=0.5),
+    "RandomFeatures": dict(kappa=2.0, mu1=0.5, mustar=0.5),
+    "SolverOptions": dict(tol=1e-10, max_iter=100, damping=0.8, memory=4, method="auto", n_nodes=8),
+    "simulate": dict(d=10, seeds=2, n_test=10, seed=0, n_jobs=1),
+    "lam_path": dict(lams=[0.1, 1.0]),
+    "GaussianRAF": dict(d=10, n_test=10),
+}
+
+
+def _entry_call(entry):
+    import rafmodel as rm
+    from rafmodel.data import GaussianRAF
+
+    s = rm.Setting(alpha=1.0, eps=0.2, lam=0.1)
+    return {
+        "Setting": lambda kw: rm.Setting(**kw),
+        "Kernel": lambda kw: rm.Kernel(**kw),
+        "RandomFeatures": lambda kw: rm.RandomFeatures(**kw),
+        "SolverOptions": lambda kw: rm.SolverOptions(**kw),
+        "simulate": lambda kw: rm.simulate(s, **kw),
+        "lam_path": lambda kw: rm.lam_path(s, d=10, seeds=2, n_test=10, **kw),
+        "GaussianRAF": lambda kw: GaussianRAF(**kw),
+    }[entry]
+
+
+_CASES = [(entry, name, bad) for entry, table in CONSTRAINTS.items() for name, c in table.items()
+          for bad in c.invalid()]
+
+
+def test_every_entry_point_of_the_table_is_covered():
+    assert set(_VALID) == set(CONSTRAINTS)
+    for entry, table in CONSTRAINTS.items():
+        assert set(table) <= set(_VALID[entry]), entry
+        _entry_call(entry)(dict(_VALID[entry]))  # the valid values are accepted
+
+
+@pytest.mark.parametrize("entry,name,bad", _CASES, ids=[f"{e}-{n}-{b!r}" for e, n, b in _CASES])
+def test_every_constrained_parameter_refuses_what_its_constraint_forbids(entry, name, bad):
+    kw = dict(_VALID[entry])
+    kw[name] = bad
+    with pytest.raises(ParameterError) as info:
+        _entry_call(entry)(kw)
+    assert str(info.value).startswith(f"{name}: "), str(info.value)
+    assert "\n" not in str(info.value)

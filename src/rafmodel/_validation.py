@@ -118,10 +118,11 @@ class Real(Constraint):
 
 
 class Integer(Constraint):
-    """An integer ``>= lo`` (and ``<= hi``); ``extra`` lists further allowed values (e.g. ``-1``)."""
+    """An integer ``>= lo`` (and ``<= hi``); ``extra`` lists further allowed values (e.g. ``-1``);
+    ``optional``: ``None`` is allowed too (a default decided by the callee)."""
 
-    def __init__(self, lo=1, hi=None, *, extra=()):
-        self.lo, self.hi, self.extra = lo, hi, tuple(extra)
+    def __init__(self, lo=1, hi=None, *, extra=(), optional=False):
+        self.lo, self.hi, self.extra, self.optional = lo, hi, tuple(extra), optional
 
     def describe(self):
         if self.lo == 1 and self.hi is None:
@@ -135,6 +136,8 @@ class Integer(Constraint):
         return base + "".join(f" or {e}" for e in self.extra)
 
     def check(self, name, value):
+        if value is None and self.optional:
+            return None
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
             if isinstance(value, (float, np.floating)) and math.isfinite(value) and value == int(value):
                 value = int(value)
@@ -148,7 +151,9 @@ class Integer(Constraint):
         return value
 
     def invalid(self):
-        out = [self.lo - 1 if (self.lo - 1) not in self.extra else self.lo - 2, 1.5, math.nan, "2", None]
+        out = [self.lo - 1 if (self.lo - 1) not in self.extra else self.lo - 2, 1.5, math.nan, "2"]
+        if not self.optional:
+            out.append(None)
         if self.hi is not None:
             out.append(self.hi + 1)
         return out
@@ -187,7 +192,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                       "damping": Real(0, 1, lo_open=True, array=False), "memory": NONNEGATIVE_INT,
                       "method": Choice("auto", "closed", "quadrature"), "n_nodes": Integer(2)},
     "simulate": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
-                 "n_jobs": Integer(1, extra=(-1,))},
+                 "n_jobs": Integer(1, extra=(-1,), optional=True)},
     "lam_path": {"lams": Real(0)},
     "GaussianRAF": {"d": POSITIVE_INT, "n_test": POSITIVE_INT},
 }

@@ -165,7 +165,7 @@ class SimulationResults(list, Tabular):
 def effective_jobs(n_jobs, n_tasks) -> int:
     """Processes actually used: ``n_jobs`` (``None``: 1, ``-1``: all cores) capped at the
     available cores and at the number of tasks."""
-    n_jobs = 1 if n_jobs is None else validate("simulate", n_jobs=n_jobs)["n_jobs"]
+    n_jobs = validate("simulate", n_jobs=n_jobs)["n_jobs"] or 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -218,8 +218,7 @@ def check_simulation(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=
     """
     settings = _settings_list(settings)
     v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
-    if n_jobs is not None:
-        validate("simulate", n_jobs=n_jobs)
+    validate("simulate", n_jobs=n_jobs)
     _check_all(settings, _source(data, v["d"], v["n_test"]))
 
 

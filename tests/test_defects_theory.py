@@ -75,3 +75,52 @@ def test_activation_is_part_of_random_features():
     f = lambda x: np.maximum(x, 0.0)  # noqa: E731
     assert RandomFeatures.from_activation(f, kappa=2) == RandomFeatures.from_activation(f, kappa=2)
     assert RandomFeatures.from_activation(f, kappa=2) != real
+
+
+# ------------------------------------------------- 3. bad input: ParameterError naming it
+
+def _rf(**kw):
+    return RandomFeatures.from_activation(**kw)
+
+
+BAD = [
+    ("c", lambda: Kernel.from_kernel("rbf", c=710)),
+    ("c", lambda: Kernel.from_kernel("rbf", c=1e6)),
+    ("c", lambda: kernel_coefficients("rbf", c=1e-200)),
+    ("degree", lambda: Kernel.from_kernel("polynomial", degree=2000)),
+    ("degree", lambda: kernel_coefficients("polynomial", degree=1024)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=2, c=1e200)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=50, c=1e-10)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=1100, c=0.01)),
+    ("activation", lambda: activation_coefficients("")),
+    ("activation", lambda: activation_coefficients("   ")),
+    ("activation", lambda: _rf(activation="", kappa=1)),
+    ("kernel", lambda: kernel_coefficients("")),
+    ("n_nodes", lambda: rf_kernel("relu", 0.5, n_nodes=1)),
+]
+
+
+@pytest.mark.parametrize("param,call", BAD, ids=[f"{p}-{i}" for i, (p, _) in enumerate(BAD)])
+def test_bad_input_raises_a_parameter_error_naming_the_parameter(param, call):
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert str(info.value).startswith(f"{param}: ")
+    assert info.value.param == param
+
+
+def test_kernel_limits_are_the_range_of_doubles():
+    # the ends of the allowed ranges still give finite, non-zero coefficients
+    for c in (708.0, 1e-150):
+        co = kernel_coefficients("rbf", c=c)
+        assert all(math.isfinite(v) and v > 0 for v in co)
+    co = kernel_coefficients("polynomial", degree=1023)  # 2^1023 is the largest power of 2
+    assert co.mustar**2 == pytest.approx(2.0**1023 - 1 - 1023, rel=1e-12)
+    # binomial coefficients beyond the range of doubles with a small offset: computed, not overflowing
+    co = kernel_coefficients("polynomial", degree=1030, c=0.6)
+    assert co.mustar**2 == pytest.approx(1.6**1030, rel=1e-10)
+    assert co.mu1**2 == pytest.approx(1030 * 0.6**1029, rel=1e-12)
+    co = kernel_coefficients("polynomial", degree=2000, c=0.0)
+    assert tuple(co) == (0.0, 0.0, 1.0)
+    # unchanged where it always worked
+    assert tuple(kernel_coefficients("polynomial", degree=2, c=1.0)) == (1.0, math.sqrt(2.0), 1.0)
+

@@ -97,6 +97,10 @@ BAD = [
     ("activation", lambda: _rf(activation="", kappa=1)),
     ("kernel", lambda: kernel_coefficients("")),
     ("n_nodes", lambda: rf_kernel("relu", 0.5, n_nodes=1)),
+    ("eps", lambda: alpha_c(1.5)),
+    ("eps", lambda: alpha_c(-0.1)),
+    ("eps", lambda: alpha_c(float("nan"))),
+    ("eps", lambda: alpha_c([0.2, np.inf])),
 ]
 
 
@@ -124,3 +128,13 @@ def test_kernel_limits_are_the_range_of_doubles():
     # unchanged where it always worked
     assert tuple(kernel_coefficients("polynomial", degree=2, c=1.0)) == (1.0, math.sqrt(2.0), 1.0)
 
+
+def test_solve_many_of_nothing_is_empty():
+    res = solve_many([])
+    assert len(res) == 0 and list(res) == [] and res.to_records() == []
+    for name in ("gen_error", "mem_error", "rule_error", "m", "q", "V", "residual"):
+        col = getattr(res, name)
+        assert isinstance(col, np.ndarray) and col.shape == (0,) and col.dtype == float
+    assert res.converged.shape == (0,) and res.converged.dtype == bool
+    assert res.iterations.dtype.kind == "i" and res.interpolating.dtype == bool
+    assert res.all_converged

@@ -77,6 +77,27 @@ def test_activation_is_part_of_random_features():
     assert RandomFeatures.from_activation(f, kappa=2) != real
 
 
+# ------------------------------------------------- 2. non-convergence is never silent
+
+def test_bayes_optimal_batch_warns_and_flags():
+    with pytest.warns(ConvergenceWarning, match="1 of 2"):
+        r = bayes_optimal([1.0, 1e10], 0.0)
+    assert r.converged.tolist() == [True, False]
+    assert np.isfinite(r.gen_error[0]) and np.isnan(r.gen_error[1]) and np.isnan(r.q[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = bayes_optimal([1.0, 1e10], 0.0, warn=False)  # silenced on request
+    assert not r.converged[1]
+
+
+def test_bayes_optimal_one_point_raises():
+    with pytest.raises(ConvergenceError) as info:
+        bayes_optimal(1e10, 0.0)
+    assert info.value.result.converged is False and math.isnan(info.value.result.gen_error)
+    with pytest.raises(ConvergenceError):
+        bayes_optimal(2.0, 0.2, max_iter=2)
+
+
 # ------------------------------------------------- 3. bad input: ParameterError naming it
 
 def _rf(**kw):
@@ -101,6 +122,15 @@ BAD = [
     ("eps", lambda: alpha_c(-0.1)),
     ("eps", lambda: alpha_c(float("nan"))),
     ("eps", lambda: alpha_c([0.2, np.inf])),
+    ("alpha", lambda: bayes_optimal(np.inf, 0.2)),
+    ("alpha", lambda: bayes_optimal([1.0, np.nan], 0.2)),
+    ("eps", lambda: bayes_optimal(1.0, np.nan)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=np.nan)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=0.0)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=np.inf)),
+    ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=0)),
+    ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=2.5)),
+    ("eps", lambda: bayes_rate(np.nan)),
 ]
 
 

@@ -98,6 +98,78 @@ def test_bayes_optimal_one_point_raises():
         bayes_optimal(2.0, 0.2, max_iter=2)
 
 
+def test_optimal_lambda_flags_an_optimum_at_the_top_of_its_range():
+    # the optimum lam = pi / (2 (1 - eps)^2) - 1 = 1.6e6 lies beyond lam_max = 1e4
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.999)
+    assert r.at_boundary is True and r.lam_opt == pytest.approx(1e4, rel=1e-3)
+    assert r.to_dict()["at_boundary"] is True
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, lam_max=0.5)
+    assert r.at_boundary and r.lam_opt == pytest.approx(0.5, rel=1e-3)
+
+
+def test_optimal_lambda_interior_optimum_is_not_flagged():
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+    assert r.at_boundary is False and r.to_dict()["at_boundary"] is False
+    assert r.lam_opt == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4)
+
+
+def test_optimal_lambda_lam_zero_limit_is_legitimate_but_lam_min_is_not():
+    # square kernel with mustar^2 / mu1^2 above pi/(2(1-eps)^2) - 1: the optimum is lam -> 0+
+    K = Kernel(mu1=0.5, mustar=0.7)
+    r = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=0.2)
+    assert r.lam_opt == 0.0 and r.at_boundary is False and r.memorizes_at_optimum
+    # linear: the optimum 1.45 is below lam_min = 5 and lam = 0 is worse: the search hit its range
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, lam_min=5.0, lam_max=100.0)
+    assert r.at_boundary is True and r.lam_opt == pytest.approx(5.0, rel=1e-3)
+    assert r.gen_error < r.gen_error_at_zero
+
+
+def test_optimal_lambda_unresolvable_optimum_raises():
+    # at alpha = 1e8 gen_error does not depend on lam within the resolution of the fixed point
+    with pytest.raises(ConvergenceError) as info:
+        optimal_lambda(learner="linear", loss="square", alpha=1e8, eps=0.2)
+    assert info.value.result.at_boundary is True
+
+
+def test_optimal_lambda_no_point_converges_raises_convergence_error():
+    # max_iter = 1 converges nowhere: lam = 0 is left out with a warning, then the grid fails
+    with pytest.warns(ConvergenceWarning, match="lam = 0"), pytest.raises(ConvergenceError, match="no lam"):
+        optimal_lambda(learner="linear", loss="logistic", alpha=0.5, eps=0.2, max_iter=1)
+
+
+def test_optimal_lambda_without_lam_zero_still_finds_the_optimum():
+    # alpha = 1 is the square loss's interpolation threshold: lam = 0 has no fixed point there
+    with pytest.warns(ConvergenceWarning, match="lam = 0"):
+        r = optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2)
+    assert r.lam_opt == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4) and not r.at_boundary
+    assert math.isnan(r.gen_error_at_zero) and math.isnan(r.memorization_cost)
+
+
+def test_optimal_lambda_does_not_swallow_unexpected_errors(monkeypatch):
+    import rafmodel.theory as th
+
+    grid = set(np.geomspace(1e-7, 1e4, 45).tolist())
+    real_solve = th.solve
+
+    def solve(setting, **options):  # a bug anywhere off the grid: it must surface
+        if setting.lam != 0.0 and setting.lam not in grid:
+            raise ZeroDivisionError("bug")
+        return real_solve(setting, **options)
+
+    monkeypatch.setattr(th, "solve", solve)
+    with pytest.raises(ZeroDivisionError):
+        optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+
+
+def test_large_alpha_rate_non_convergence_is_a_convergence_error():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # one error, not a warning and an error
+        with pytest.raises(ConvergenceError):
+            large_alpha_rate(learner="bayes", eps=0.0, alphas=(1e3, 1e10))
+        with pytest.raises(ConvergenceError):
+            large_alpha_rate(loss="logistic", eps=0.2, lam=1.0, max_iter=1)
+
+
 # ------------------------------------------------- 3. bad input: ParameterError naming it
 
 def _rf(**kw):
@@ -131,6 +203,32 @@ BAD = [
     ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=0)),
     ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=2.5)),
     ("eps", lambda: bayes_rate(np.nan)),
+    ("alpha", lambda: optimal_lambda(learner="linear", loss="square", alpha=np.inf, eps=0.2)),
+    ("eps", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=np.nan)),
+    ("eps", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=1.5)),
+    ("lam_min", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_min=0.0)),
+    ("lam_min", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_min=np.nan)),
+    ("lam_max", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_max=np.inf)),
+    ("lam_max", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2,
+                                       lam_min=1.0, lam_max=1.0)),
+    ("xtol", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, xtol=np.nan)),
+    ("tol", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, tol=np.inf)),
+    ("n_nodes", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, n_nodes=1)),
+    ("max_iter", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, max_iter=0)),
+    ("damping", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, damping=np.nan)),
+    ("eps", lambda: large_alpha_rate(eps=np.nan)),
+    ("eps", lambda: large_alpha_rate(eps=1.0)),
+    ("lam", lambda: large_alpha_rate(eps=0.2, lam=np.nan)),
+    ("lam", lambda: large_alpha_rate(eps=0.2, lam=-1.0)),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3, np.inf))),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3,))),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3, 1e3))),
+    ("alphas", lambda: large_alpha_rate(learner="bayes", eps=0.2, alphas=())),
+    ("tol", lambda: large_alpha_rate(eps=0.2, tol=np.nan)),
+    ("eps", lambda: ridge_lam_opt(np.nan)),
+    ("eps", lambda: ridge_lam_opt(1.5)),
+    ("eps", lambda: square_rate_constant(np.nan)),
+    ("eps", lambda: square_rate_constant(-0.5)),
 ]
 
 
@@ -157,6 +255,7 @@ def test_kernel_limits_are_the_range_of_doubles():
     assert tuple(co) == (0.0, 0.0, 1.0)
     # unchanged where it always worked
     assert tuple(kernel_coefficients("polynomial", degree=2, c=1.0)) == (1.0, math.sqrt(2.0), 1.0)
+    assert square_rate_constant(1.0) == math.inf and ridge_lam_opt(1.0) == math.inf
 
 
 def test_solve_many_of_nothing_is_empty():

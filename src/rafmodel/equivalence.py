@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import warnings
 from functools import lru_cache
 from numbers import Integral, Real
@@ -235,6 +236,9 @@ def _resolve_activation(activation):
     if isinstance(activation, str):
         key = activation.strip().lower()
         key = _ACTIVATION_ALIASES.get(key, key)
+        if not key:
+            raise ParameterError("activation", f"must be a non-empty name ({_allowed(ACTIVATIONS)}) "
+                                               f"or a callable, got {activation!r}")
         if key not in ACTIVATIONS:
             raise ParameterError(
                 "activation",
@@ -678,18 +682,73 @@ def _expm1_minus_x(c):
     return total + term
 
 
+# Every coefficient of a named kernel must be a normal double (or exactly 0 where the
+# formula gives 0): beyond, a coefficient overflows, or underflows and loses all precision.
+_TINY = sys.float_info.min  # 2.2e-308, the smallest normal double
+_LOG_MAX = math.log(sys.float_info.max)  # 709.78
+_LOG_TINY = math.log(_TINY)  # -708.40
+#: Allowed rbf bandwidths: exp(-c) = k(0) and c^2/2 ~ mustar^2 (small c) stay normal doubles.
+_RBF_C_MIN, _RBF_C_MAX = 2.2e-154, 708.39
+
+
+def _pow_is_finite(base, degree):
+    try:
+        base ** degree
+    except OverflowError:
+        return False
+    return True
+
+
+def _poly_kstar(degree, c):
+    """``sum_{j >= 2} binom(degree, j) c^(degree - j)``; in log space if a binomial overflows."""
+    try:
+        return math.fsum(math.comb(degree, j) * c ** (degree - j) for j in range(2, degree + 1))
+    except OverflowError:  # binom(degree, j) beyond the range of doubles (degree > 1029)
+        pass
+    if c == 0.0:
+        return 1.0 if degree >= 2 else 0.0
+    lc = math.log(c)
+    return math.fsum(math.exp(math.log(math.comb(degree, j)) + (degree - j) * lc)
+                     for j in range(2, degree + 1))
+
+
 def _poly_taylor(degree=3, c=1.0):
     degree = _check_degree(degree)
     c = _check_real("c", c, positive=False, what="polynomial offset")
+    rng = "where (c + 1)^degree = k(1) stays within the range of doubles"
+    if not _pow_is_finite(1.0 + c, degree):
+        if c <= 1.0:
+            dmax = int(_LOG_MAX / math.log1p(c))
+            while not _pow_is_finite(1.0 + c, dmax):
+                dmax -= 1
+            while _pow_is_finite(1.0 + c, dmax + 1):
+                dmax += 1
+            raise ParameterError("degree", f"must be <= {dmax} with c = {c!r}, {rng}, got {degree}")
+        c_hi = math.expm1(_LOG_MAX / degree) * (1.0 - 1e-9)
+        raise ParameterError("c", f"polynomial offset must be <= {c_hi:.6g} with degree = {degree}, "
+                                  f"{rng}, got {c!r}")
     k0 = c ** degree
     k1 = degree * c ** (degree - 1)  # 0.0 ** 0 == 1.0: (0 + rho)^1 has k'(0) = 1
+    if c > 0.0 and min(k0, k1) < _TINY:
+        c_lo = math.exp(_LOG_TINY / degree) * (1.0 + 1e-9)
+        raise ParameterError("c", f"polynomial offset must be 0 or >= {c_lo:.6g} with degree = "
+                                  f"{degree}, where c^degree = k(0) stays within the range of "
+                                  f"doubles (below, mu0 loses all precision), got {c!r}")
     # k(1) - k(0) - k'(0) = sum_{j >= 2} binom(degree, j) c^(degree - j): no cancellation
-    kstar = math.fsum(math.comb(degree, j) * c ** (degree - j) for j in range(2, degree + 1))
+    try:
+        kstar = _poly_kstar(degree, c)
+    except OverflowError:  # only at the very edge of the range: k(1) rounds beyond it
+        raise ParameterError("degree", f"(c + 1)^degree overflows with c = {c!r}, degree = "
+                                       f"{degree}; use a smaller degree or offset") from None
     return k0, k1, kstar
 
 
 def _rbf_taylor(c=1.0):
     c = _check_real("c", c, positive=True, what="rbf bandwidth")
+    if not _RBF_C_MIN <= c <= _RBF_C_MAX:
+        raise ParameterError("c", f"rbf bandwidth must be in [{_RBF_C_MIN:g}, {_RBF_C_MAX:g}], where "
+                                  "the coefficients exp(-c), c exp(-c) and 1 - (1 + c) exp(-c) are "
+                                  f"doubles of full precision, got {c!r}")
     e = math.exp(-c)
     return e, c * e, e * _expm1_minus_x(c)
 
@@ -792,10 +851,13 @@ def kernel_coefficients(kernel, **params):
 
         - ``'linear'``: ``k = rho``.
         - ``'polynomial'`` (alias ``'poly'``): ``k = (c + rho)^degree``; ``degree``
-          a positive integer (default 3), ``c >= 0`` (default 1).
+          a positive integer (default 3), ``c >= 0`` (default 1).  ``(c + 1)^degree``
+          must not overflow a double (``degree <= 1023`` for ``c = 1``), and for
+          ``c > 0``, ``c^degree`` must not underflow (``c^degree >= 2.2e-308``).
         - ``'rbf'``: ``exp(-c |x - x'|^2 / (2d)) = exp(-c (1 - rho))``, bandwidth
-          ``c > 0`` (default 1): ``mu0^2 = e^-c``, ``mu1^2 = c e^-c``,
-          ``mustar^2 = 1 - e^-c (1 + c)``.
+          ``c`` in ``[2.2e-154, 708.39]`` (default 1): ``mu0^2 = e^-c``, ``mu1^2 = c e^-c``,
+          ``mustar^2 = 1 - e^-c (1 + c)`` (beyond that range a coefficient leaves the
+          normal doubles and loses its precision).
         - ``'arccos'`` (aliases ``'relu'``, ``'arccos1'``): arc-cosine kernel of order
           1 normalized as the random-features limit of relu,
           ``k = (sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``.
@@ -824,7 +886,8 @@ def kernel_coefficients(kernel, **params):
     Raises
     ------
     ParameterError
-        (a ``ValueError``) for an unknown name, an invalid parameter value, or a
+        (a ``ValueError``) for an unknown or empty name, an invalid parameter value
+        (including one whose coefficients would overflow or underflow a double), or a
         kernel with ``k(0) < 0``, ``k'(0) < 0`` or ``k(1) < k(0) + k'(0)`` (not a
         positive-definite dot-product kernel in high dimension).
     TypeError
@@ -858,6 +921,9 @@ def kernel_coefficients(kernel, **params):
             mu0, mu1, mustar = activation_coefficients(**params)
             return Coefficients(abs(mu0), abs(mu1), mustar)
         spec = _KERNEL_SPECS.get(key)
+        if not key:
+            raise ParameterError("kernel", f"must be a non-empty name ({', '.join(_KERNEL_NAMES)}) "
+                                           f"or a callable k(rho), got {kernel!r}")
         if spec is None:
             raise ParameterError("kernel", f"unknown kernel {kernel!r}; allowed: "
                                            f"{', '.join(_KERNEL_NAMES)} or a callable k(rho)")
@@ -884,3 +950,91 @@ def kernel_coefficients(kernel, **params):
                                        f"mustar^2 would be negative: {not_pd}")
     return Coefficients(math.sqrt(max(k0, 0.0)), math.sqrt(max(k1, 0.0)),
                         math.sqrt(max(kstar, 0.0)))
+
+
+# --------------------------------------------------------------------------------------
+# Identity of a real kernel or activation (for the equality of learners)
+# --------------------------------------------------------------------------------------
+
+class _ById:
+    """Wraps an object so that it compares and hashes by identity (a user's callable)."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, _ById) and self.obj is other.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+    def __repr__(self):
+        return f"_ById({self.obj!r})"
+
+
+def _value_key(value):
+    """A hashable key of a parameter value: equal keys for values that act the same."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Real):
+        return float(value)  # c=1 and c=1.0 are the same kernel
+    if isinstance(value, np.ndarray):
+        return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_value_key(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple(sorted((str(k), _value_key(v)) for k, v in value.items())))
+    if callable(value):
+        return _ById(value)
+    try:
+        hash(value)
+    except TypeError:
+        return _ById(value)
+    return value
+
+
+def _activation_key(activation):
+    """Key of an activation: its canonical name, or the callable itself (by identity).
+
+    A registered function (``ACTIVATIONS["relu"]``) has the key of its name: it is the
+    function a simulation uses for that name.
+    """
+    if isinstance(activation, str):
+        key = activation.strip().lower()
+        return _ACTIVATION_ALIASES.get(key, key)
+    name = next((k for k, f in ACTIVATIONS.items() if f is activation), None)
+    return name if name is not None else _ById(activation)
+
+
+def _defaults(func):
+    import inspect
+
+    return {k: p.default for k, p in inspect.signature(func).parameters.items()
+            if p.default is not inspect.Parameter.empty}
+
+
+def _kernel_key(kernel, params):
+    """Key of a dot-product kernel spec ``(name or callable, params)``.
+
+    Names are canonical (case, surrounding blanks and aliases do not matter) and
+    default parameters are filled in, so ``("RBF", {})`` and ``("rbf", {"c": 1})`` have
+    the same key; a callable is compared by identity, with its keyword arguments.
+    """
+    params = dict(params)
+    if isinstance(kernel, str):
+        name = kernel.strip().lower()
+        name = _KERNEL_ALIASES.get(name, name)
+        if name == "activation":
+            full = {"n_nodes": 200, "method": "auto", **params}
+            if isinstance(full["method"], str):
+                full["method"] = full["method"].lower()
+            act = _activation_key(full.pop("activation", None))
+            return (name, ("activation", act),
+                    tuple(sorted((k, _value_key(v)) for k, v in full.items())))
+        spec = _KERNEL_SPECS.get(name)
+        if spec is not None:
+            params = {**_defaults(spec.taylor), **params}
+        return (name, tuple(sorted((k, _value_key(v)) for k, v in params.items())))
+    return (_ById(kernel), tuple(sorted((k, _value_key(v)) for k, v in params.items())))

@@ -243,6 +243,24 @@ class Kernel(Learner):
         out.kernel = (kernel, dict(params))  # simulations use the real kernel
         return out
 
+    def __eq__(self, other):
+        # the real kernel a simulation uses is part of the learner (compared by name and
+        # parameters, a callable by identity): equal coefficients are not enough
+        from .equivalence import _kernel_key
+
+        return (Learner.__eq__(self, other)
+                and (self.kernel is None) == (other.kernel is None)
+                and (self.kernel is None or _kernel_key(*self.kernel) == _kernel_key(*other.kernel)))
+
+    def __hash__(self):
+        from .equivalence import _kernel_key
+
+        return hash((Learner.__hash__(self), None if self.kernel is None else _kernel_key(*self.kernel)))
+
+    def __repr__(self):
+        base = Learner.__repr__(self)
+        return base if self.kernel is None else f"{base[:-1]}, kernel={self.kernel!r})"
+
     def to_channel(self, state, lam, P):
         m, q, V = state
         mu1, ms = P["mu1"], P["mustar"]
@@ -326,6 +344,25 @@ class RandomFeatures(Learner):
         out = cls(kappa=kappa, mu1=abs(c.mu1), mustar=c.mustar)
         out.activation = activation  # simulations use the real activation
         return out
+
+    def __eq__(self, other):
+        # the activation a simulation uses is part of the learner (a callable by identity)
+        from .equivalence import _activation_key
+
+        return (Learner.__eq__(self, other)
+                and (self.activation is None) == (other.activation is None)
+                and (self.activation is None
+                     or _activation_key(self.activation) == _activation_key(other.activation)))
+
+    def __hash__(self):
+        from .equivalence import _activation_key
+
+        return hash((Learner.__hash__(self),
+                     None if self.activation is None else _activation_key(self.activation)))
+
+    def __repr__(self):
+        base = Learner.__repr__(self)
+        return base if self.activation is None else f"{base[:-1]}, activation={self.activation!r})"
 
     def sample_ratio(self, alpha, P):
         return alpha / P["kappa"]

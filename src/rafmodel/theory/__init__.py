@@ -15,7 +15,7 @@ import numpy as np
 from ..exceptions import ConvergenceWarning
 from .capacity import alpha_c
 from .channel import channel, channel_quadrature
-from .result import ConvergenceError, TheoryResult, TheoryResults
+from .result import RESULT_FIELDS, ConvergenceError, TheoryResult, TheoryResults
 from .solver import SolverOptions, solve_arrays
 
 __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "SolverOptions",
@@ -42,6 +42,7 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
     Returns
     -------
     TheoryResults
+        Empty (``len 0``, empty columns) for an empty ``settings``.
     """
     from ..setting import Setting
 
@@ -68,6 +69,10 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
             if k not in cols:
                 cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
             cols[k][idx] = v
+    if N == 0:  # nothing to solve: every column, empty
+        cols = {k: np.zeros(0) for k in (*RESULT_FIELDS, "residual")}
+        cols.update(converged=np.zeros(0, bool), iterations=np.zeros(0, int),
+                    interpolating=np.zeros(0, bool))
     out = TheoryResults(settings, cols)
     n_bad = int(N - np.sum(cols.get("converged", np.ones(0, bool))))
     if warn and n_bad:

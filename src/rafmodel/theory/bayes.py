@@ -17,12 +17,14 @@ For large ``alpha``, ``q -> 1`` and ``gen_error ~ C(eps) / alpha`` with
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import log_ndtr
 
-from .._validation import check_positive_finite, check_unit_interval
+from .._validation import check_positive_finite, check_positive_int, check_unit_interval
+from ..exceptions import ConvergenceError, ConvergenceWarning
 from .channel import _gauss_integral
 from .gaussian import SQRT_2PI
 
@@ -82,26 +84,44 @@ class BayesResult:
         return [{k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in cols.items()} for i in range(n)]
 
 
-def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000) -> BayesResult:
+def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000, warn=True) -> BayesResult:
     """Bayes-optimal generalization error of the RAF model.
 
     Parameters
     ----------
     alpha : float or array_like
-        Samples per dimension (> 0).
+        Samples per dimension (> 0, finite).
     eps : float or array_like
         Fraction of facts, in [0, 1]; broadcast against ``alpha``.
     tol : float
-        Convergence tolerance on ``log(q / (1 - q))``.
+        Convergence tolerance on ``log(q / (1 - q))`` (> 0, finite).
     max_iter : int
+        Most iterations per point (a positive integer).
+    warn : bool
+        For array input, warn (:class:`rafmodel.ConvergenceWarning`) when some points
+        did not converge; ``False`` silences it.
 
     Returns
     -------
     BayesResult
+        For array input, points that did not converge are kept, flagged
+        ``converged = False`` and carry ``nan``.
+
+    Raises
+    ------
+    ParameterError
+        For a bad argument, before any work.
+    ConvergenceError
+        For scalar ``alpha`` and ``eps`` (one result asked for) when the fixed point
+        was not reached; its ``result`` is the non-converged :class:`BayesResult`.
+        The iteration in ``q`` cannot resolve ``1 - q`` below the double precision,
+        which happens at ``alpha`` of about ``1e9`` and beyond (``eps = 0``).
     """
     scalar = np.ndim(alpha) == 0 and np.ndim(eps) == 0
     alpha = np.asarray(check_positive_finite("alpha", alpha), dtype=float)
     eps = np.asarray(check_unit_interval("eps", eps), dtype=float)
+    tol = check_positive_finite("tol", tol)
+    max_iter = check_positive_int("max_iter", max_iter)
     alpha, eps = np.broadcast_arrays(alpha, eps)
     shape = alpha.shape
     a, e = alpha.ravel().copy(), eps.ravel().copy()
@@ -138,8 +158,16 @@ def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000) -> BayesResult:
     out = dict(alpha=alpha.reshape(shape), eps=eps.reshape(shape), q=qv.reshape(shape),
                qhat=qhatv.reshape(shape), gen_error=gen.reshape(shape), converged=conv.reshape(shape),
                iterations=its.reshape(shape))
+    n_bad = int(conv.size - np.count_nonzero(conv))
     if scalar:
-        out = {k: (v.item() if hasattr(v, "item") else v) for k, v in out.items()}
+        res = BayesResult(**{k: (v.item() if hasattr(v, "item") else v) for k, v in out.items()})
+        if n_bad:
+            raise ConvergenceError(f"bayes_optimal: the fixed point was not reached at alpha={res.alpha!r}, "
+                                   f"eps={res.eps!r} after {res.iterations} iterations", res)
+        return res
+    if warn and n_bad:
+        warnings.warn(f"bayes_optimal: {n_bad} of {conv.size} points did not converge "
+                      "(converged=False, values nan)", ConvergenceWarning, stacklevel=2)
     return BayesResult(**out)
 
 

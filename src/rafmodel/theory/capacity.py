@@ -55,8 +55,15 @@ def alpha_c(eps):
     Returns
     -------
     float or ndarray
+
+    Raises
+    ------
+    ParameterError
+        If ``eps`` is not a finite number in [0, 1].
     """
-    e = np.asarray(eps, dtype=float)
+    from .._validation import check_unit_interval
+
+    e = np.asarray(check_unit_interval("eps", eps), dtype=float)
     uniq, inv = np.unique(e.reshape(-1), return_inverse=True)
     vals = np.array([_alpha_c_scalar(float(u)) for u in uniq])[inv].reshape(e.shape)
     return float(vals) if np.ndim(vals) == 0 else vals

@@ -10,16 +10,63 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 
-from .._validation import check_positive_finite, check_unit_interval
+from .._validation import (ParameterError, as_float_array, check_nonnegative_finite, check_positive_finite,
+                           check_unit_interval)
+from ..exceptions import ConvergenceError, ConvergenceWarning
 from ..learners import Kernel, Linear, get_learner
 from ..losses import get_loss
 
 __all__ = ["optimal_lambda", "OptimalLambda", "ridge_lam_opt", "large_alpha_rate", "LargeAlphaRate",
            "square_rate_constant"]
+
+#: Points of the log-spaced grid of ``lam`` searched by :func:`optimal_lambda`.
+_GRID = 45
+
+
+def _one_eps(eps):
+    """``eps`` as one float in [0, 1], or :class:`ParameterError`."""
+    eps = check_unit_interval("eps", eps)
+    if np.ndim(eps) != 0:
+        raise ParameterError("eps", f"must be one number, got an array of shape {np.shape(eps)}")
+    return float(eps)
+
+
+def _check_int(name, value, low):
+    """An integer ``>= low`` (an integral float is accepted, as the solver does)."""
+    ok = (not isinstance(value, bool) and isinstance(value, Real) and math.isfinite(value)
+          and float(value).is_integer() and value >= low)
+    if not ok:
+        raise ParameterError(name, f"must be an integer >= {low}, got {value!r}")
+
+
+def _check_solver_options(options):
+    """Validate the solver options up front (ParameterError); return :class:`SolverOptions`.
+
+    An unknown option is a ``TypeError``, as for any unexpected keyword.
+    """
+    from .solver import SolverOptions
+
+    if "tol" in options:
+        check_positive_finite("tol", options["tol"])
+    if "max_iter" in options:
+        _check_int("max_iter", options["max_iter"], 1)
+    if "memory" in options:
+        _check_int("memory", options["memory"], 0)
+    if "n_nodes" in options:
+        _check_int("n_nodes", options["n_nodes"], 2)
+    if "damping" in options:
+        d = options["damping"]
+        if isinstance(d, bool) or not isinstance(d, Real) or not 0 < d <= 1:
+            raise ParameterError("damping", f"must be a number in (0, 1], got {d!r}")
+    if "method" in options and options["method"] not in ("auto", "closed", "quadrature"):
+        raise ParameterError("method", f"must be 'auto', 'closed' or 'quadrature', got {options['method']!r}")
+    return SolverOptions(**options)
 
 
 def ridge_lam_opt(eps, learner=None):
@@ -28,6 +75,7 @@ def ridge_lam_opt(eps, learner=None):
     Linear: ``pi / (2 (1-eps)^2) - 1`` (independent of ``alpha``); kernel:
     ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)``.  ``inf`` at ``eps = 1``.
     """
+    eps = _one_eps(eps)
     learner = Linear() if learner is None else learner
     if eps >= 1.0:
         return math.inf
@@ -52,7 +100,8 @@ class OptimalLambda:
     lam_opt_closed_form : float or None
         THEORY.md's closed form where there is one (square loss, linear and kernel).
     gen_error_at_zero : float
-        ``gen_error`` at ``lam = 0`` (the interpolator / max-margin when it exists).
+        ``gen_error`` at ``lam = 0`` (the interpolator / max-margin when it exists);
+        ``nan`` where the loss has no ``lam = 0`` limit or it did not converge.
     interpolates_at_zero : bool
         Whether the learner fits every training label at ``lam = 0``.
     memorizes_at_optimum : bool
@@ -65,6 +114,13 @@ class OptimalLambda:
     margin : float or None
         Square-loss kernel: ``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``; it is
         ``>= 0`` exactly when memorizing every fact is optimal (THEORY.md).
+    at_boundary : bool
+        ``True`` when the search hit the end of its range: ``gen_error`` at
+        ``lam_max``, or at ``lam_min`` with ``lam = 0`` not as good, is as low as at
+        the optimum found (within the resolution of the fixed point).  The true
+        optimum may then lie beyond ``[lam_min, lam_max]``; ``lam_opt`` is only the
+        best point of the range.  An optimum at ``lam_opt = 0`` is never flagged: it is
+        the ``lam -> 0+`` limit, checked at ``lam = 0`` itself.
     """
 
     setting: object
@@ -78,15 +134,27 @@ class OptimalLambda:
     memorizes_at_optimum: bool
     memorization_cost: float
     margin: object
+    at_boundary: bool = False
 
     def to_dict(self) -> dict:
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update({k: v for k, v in self.setting.params().items() if k != "lam"})
         for k in ("lam_opt", "gen_error", "mem_error", "rule_error", "lam_opt_closed_form",
                   "gen_error_at_zero", "interpolates_at_zero", "memorizes_at_optimum",
-                  "memorization_cost", "margin"):
+                  "memorization_cost", "margin", "at_boundary"):
             out[k] = getattr(self, k)
         return out
+
+
+def _resolution(g, tol):
+    """Smallest change of ``gen_error`` the fixed point resolves, at ``gen_error = g``.
+
+    ``gen_error = arccos(rho) / pi``: a rounding error of ``rho`` (about ``2.2e-16``)
+    moves it by ``2.2e-16 / (pi sin(pi g))``, and an error ``tol`` of the solver's
+    coordinate ``atanh(rho)`` by ``tol sin(pi g) / pi``; times a safety factor 10.
+    """
+    s = max(math.sin(math.pi * g), 1e-300)
+    return 10.0 * (np.finfo(float).eps / (math.pi * s) + tol * s / math.pi)
 
 
 def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol=1e-7,
@@ -96,75 +164,135 @@ def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol
     ``gen_error`` is evaluated on a log-spaced grid of ``lam`` in ``[lam_min, lam_max]``
     and at ``lam = 0``; the best grid point is refined by a bounded Brent search in
     ``log lam``.  An optimum at the lower end is reported as ``lam_opt = 0`` when
-    ``lam = 0`` is at least as good.
+    ``lam = 0`` is at least as good (within the resolution of the fixed point).  An
+    optimum at an end of the range otherwise is flagged ``at_boundary``.
 
     Parameters
     ----------
     learner : Learner or str
     loss : Loss or str
     alpha : float
+        Samples per dimension, ``> 0`` and finite.
     eps : float
+        Fraction of facts, in ``[0, 1]``.
     lam_min, lam_max : float
-        Search range for ``lam > 0``.
+        Search range for ``lam > 0``: ``0 < lam_min < lam_max``, finite.
     xtol : float
-        Tolerance on ``log lam``.
+        Tolerance on ``log lam`` (``> 0``, finite).
     **options
         Solver options (see :class:`rafmodel.theory.SolverOptions`).
 
     Returns
     -------
     OptimalLambda
+
+    Raises
+    ------
+    ParameterError
+        For a bad argument or solver option, before any work.
+    ConvergenceError
+        If no ``lam`` of the grid converged, or if ``gen_error`` is the same within the
+        resolution of the fixed point at both ends of the range, so that the range
+        does not determine the optimum (e.g. at very large ``alpha``, where ``lam``
+        no longer matters); ``result`` then holds the :class:`OptimalLambda` found,
+        with ``at_boundary = True``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        If some grid points, or ``lam = 0``, did not converge (they are left out of
+        the search; ``gen_error_at_zero`` is then ``nan``).
     """
     from scipy.optimize import minimize_scalar
 
     from ..setting import Setting
     from . import solve, solve_many
 
+    alpha = check_positive_finite("alpha", alpha)
+    if np.ndim(alpha) != 0:
+        raise ParameterError("alpha", f"must be one number, got an array of shape {np.shape(alpha)}")
+    eps = _one_eps(eps)
+    lam_min = check_positive_finite("lam_min", lam_min)
+    lam_max = check_positive_finite("lam_max", lam_max)
+    if np.ndim(lam_min) or np.ndim(lam_max):
+        raise ParameterError("lam_min" if np.ndim(lam_min) else "lam_max", "must be one number")
+    if not lam_max > lam_min:
+        raise ParameterError("lam_max", f"must be > lam_min = {lam_min!r}, got {lam_max!r}")
+    xtol = check_positive_finite("xtol", xtol)
+    opts = _check_solver_options(options)
+
     learner, loss = get_learner(learner), get_loss(loss)
     base = Setting(alpha=alpha, eps=eps, lam=0.0, learner=learner, loss=loss)
     if eps == 1.0:  # nothing to generalize: every lam gives 1/2; take lam -> 0
         r0 = solve(base, **options)
         return OptimalLambda(base, 0.0, r0.gen_error, r0.mem_error, r0.rule_error, math.inf,
-                             r0.gen_error, r0.interpolating, r0.interpolating, 0.0, None)
-    lams = np.geomspace(lam_min, lam_max, 45)
+                             r0.gen_error, r0.interpolating, r0.interpolating, 0.0, None, False)
+    lams = np.geomspace(lam_min, lam_max, _GRID)
+    at_zero, interp0 = None, False
     try:
         at_zero = solve(base, **options)
-    except NotImplementedError:
-        at_zero = None
+        interp0 = bool(at_zero.interpolating)
+    except NotImplementedError:  # the loss has no lam -> 0 limit where the learner interpolates
+        pass
+    except ConvergenceError as exc:
+        interp0 = bool(exc.result.interpolating)
+        warnings.warn(f"optimal_lambda: the fixed point at lam = 0 was not reached ({exc}); "
+                      "lam = 0 is left out and gen_error_at_zero is nan", ConvergenceWarning, stacklevel=2)
     grid = solve_many([base.replace(lam=float(l)) for l in lams], warn=False, **options)
-    g = np.where(grid.converged, grid.gen_error, np.inf)
+    conv = np.asarray(grid.converged, dtype=bool)
+    if not np.any(conv):
+        raise ConvergenceError(f"optimal_lambda: no lam in [{lam_min:g}, {lam_max:g}] converged "
+                               f"at {base.params()}", grid)
+    if not np.all(conv):
+        warnings.warn(f"optimal_lambda: {int(np.sum(~conv))} of {_GRID} grid values of lam did not "
+                      "converge; the optimum is searched among the others", ConvergenceWarning, stacklevel=2)
+    g = np.where(conv, grid.gen_error, np.inf)
     i = int(np.argmin(g))
-    if not np.isfinite(g[i]):
-        raise RuntimeError("optimal_lambda: no lam in the search range converged")
 
     def f(loglam):
         try:
             return solve(base.replace(lam=float(np.exp(loglam))), **options).gen_error
-        except Exception:
+        except ConvergenceError:  # not reached there: not a candidate
             return np.inf
 
     lo, hi = np.log(lams[max(i - 1, 0)]), np.log(lams[min(i + 1, len(lams) - 1)])
     res = minimize_scalar(f, bounds=(lo, hi), method="bounded", options={"xatol": xtol})
     lam_best, g_best = (float(np.exp(res.x)), float(res.fun)) if res.fun <= g[i] else (float(lams[i]), float(g[i]))
-    if at_zero is not None and i == 0 and at_zero.gen_error <= g_best:
-        best = at_zero
+    # points as good as the optimum within the resolution of the fixed point: is it bracketed?
+    delta = _resolution(g_best, opts.tol)
+    flat = g <= g_best + delta
+    if at_zero is not None and (i == 0 or flat[0]) and at_zero.gen_error <= g_best + delta:
+        best = at_zero  # the lam -> 0+ limit is optimal, checked at lam = 0 itself
         lam_best = 0.0
+        at_boundary = bool(flat[-1])
     else:
         best = solve(base.replace(lam=lam_best), **options)
+        at_boundary = bool(flat[0] or flat[-1])
     closed = ridge_lam_opt(eps, learner) if loss.name == "square" else None
-    interp0 = bool(at_zero is not None and at_zero.interpolating)
     g0 = at_zero.gen_error if at_zero is not None else math.nan
     memorizes = interp0 and lam_best == 0.0
-    cost = max(g0 - best.gen_error, 0.0) if interp0 else math.nan
+    cost = max(g0 - best.gen_error, 0.0) if interp0 and at_zero is not None else math.nan
     margin = None
     if loss.name == "square" and type(learner) is Kernel:
         margin = learner.mustar**2 / learner.mu1**2 - (math.pi / (2 * (1 - eps) ** 2) - 1)
-    return OptimalLambda(base.replace(lam=lam_best), lam_best, best.gen_error, best.mem_error, best.rule_error,
-                         closed, g0, interp0, memorizes, cost, margin)
+    out = OptimalLambda(base.replace(lam=lam_best), lam_best, best.gen_error, best.mem_error, best.rule_error,
+                        closed, g0, interp0, memorizes, cost, margin, at_boundary)
+    if flat[0] and flat[-1]:
+        raise ConvergenceError(
+            f"optimal_lambda: gen_error is the same within the resolution of the fixed point ({delta:.2g}) "
+            f"at both ends of lam in [{lam_min:g}, {lam_max:g}] at {base.params()}: the range does not "
+            "determine the optimum (lam hardly matters here)", out)
+    return out
 
 
 def square_rate_constant(eps):
-    """Square loss: ``gen_error ~ C / sqrt(alpha)`` with ``C = sqrt(pi/(2(1-eps)^2) - 1) / pi``."""
+    """Square loss: ``gen_error ~ C / sqrt(alpha)`` with ``C = sqrt(pi/(2(1-eps)^2) - 1) / pi``.
+
+    ``inf`` at ``eps = 1`` (nothing is learned).
+    """
+    eps = _one_eps(eps)
+    if eps == 1.0:
+        return math.inf
     return math.sqrt(math.pi / (2.0 * (1.0 - eps) ** 2) - 1.0) / math.pi
 
 
@@ -198,29 +326,64 @@ def large_alpha_rate(*, learner="linear", loss="square", eps, lam=0.0, alphas=(1
     point is solved at each of ``alphas`` (fixed ``lam``; at large ``alpha`` the
     penalty no longer matters) and the local log-log slope of the two largest
     gives the exponent.
+
+    Parameters
+    ----------
+    learner : Learner or str
+        A learner, or ``"bayes"``.
+    loss : Loss or str
+        Ignored for ``learner="bayes"``.
+    eps : float
+        Fraction of facts, in ``[0, 1)``.
+    lam : float
+        Ridge penalty, ``>= 0`` and finite.
+    alphas : sequence of float
+        At least two values ``> 0``, finite; the last two must differ.
+    **options
+        Solver options of the ERM fixed point (see :class:`rafmodel.theory.SolverOptions`).
+
+    Raises
+    ------
+    ParameterError
+        For a bad argument or solver option, before any work.
+    ConvergenceError
+        If the fixed point was not reached at some ``alpha``; ``result`` holds the
+        solutions (:class:`rafmodel.theory.TheoryResults` or
+        :class:`rafmodel.theory.bayes.BayesResult`).
     """
-    eps = check_unit_interval("eps", eps)
-    alphas = np.asarray([check_positive_finite("alphas", a) for a in alphas], dtype=float)
+    eps = _one_eps(eps)
     if eps == 1.0:
-        raise ValueError("eps: at eps = 1 nothing is learned (gen_error = 1/2); use eps < 1")
+        raise ParameterError("eps", "must be < 1 here: at eps = 1 nothing is learned (gen_error = 1/2), got 1.0")
+    lam = check_nonnegative_finite("lam", lam)
+    if np.ndim(lam) != 0:
+        raise ParameterError("lam", f"must be one number, got an array of shape {np.shape(lam)}")
+    alphas = np.asarray(check_positive_finite("alphas", as_float_array("alphas", alphas)), dtype=float)
+    if alphas.ndim != 1 or alphas.size < 2 or alphas[-1] == alphas[-2]:
+        raise ParameterError("alphas", f"must be a sequence of at least two values whose last two differ, "
+                                       f"got {alphas.tolist()!r}")
     if isinstance(learner, str) and learner.lower() == "bayes":
         from .bayes import bayes_optimal, bayes_rate
 
-        r = bayes_optimal(alphas, eps)
+        r = bayes_optimal(alphas, eps, warn=False)
+        bad = ~np.asarray(r.converged, dtype=bool)
         g = np.asarray(r.gen_error)
         ex_cf, c_cf = 1.0, bayes_rate(eps)
     else:
         from ..setting import Setting
         from . import solve_many
 
-        res = solve_many([Setting(alpha=float(a), eps=eps, lam=lam, learner=learner, loss=loss) for a in alphas],
-                         **options)
-        g = res.gen_error
+        _check_solver_options(options)
+        r = solve_many([Setting(alpha=float(a), eps=eps, lam=float(lam), learner=learner, loss=loss)
+                        for a in alphas], warn=False, **options)
+        bad = ~np.asarray(r.converged, dtype=bool)
+        g = r.gen_error
         is_sq = get_loss(loss).name == "square"
         ex_cf = 0.5 if is_sq else None
         c_cf = square_rate_constant(eps) if (is_sq and type(get_learner(learner)) is Linear) else None
-    if not np.all(np.isfinite(g)):
-        raise RuntimeError("large_alpha_rate: the fixed point did not converge at every alpha")
+    bad |= ~np.isfinite(g)
+    if np.any(bad):
+        raise ConvergenceError(f"large_alpha_rate: the fixed point was not reached at alpha = "
+                               f"{alphas[bad].tolist()} (eps = {eps!r})", r)
     ex = -float(np.log(g[-1] / g[-2]) / np.log(alphas[-1] / alphas[-2]))
     const = float(g[-1] * alphas[-1] ** ex)
     return LargeAlphaRate(ex, const, ex_cf, c_cf, alphas, g)

@@ -234,3 +234,52 @@ def test_jobs_are_capped_at_the_cores():
     assert effective_jobs(100_000, 10**6) == cores
     assert effective_jobs(-1, 3) == min(cores, 3)
     assert effective_jobs(None, 5) == 1
+
+
+def _children(pid):
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)")
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGINT"])
+def test_worker_processes_end_when_the_command_is_killed(sig):
+    import signal
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "rafmodel", "simulate", "--model", "linear", "--loss", "hinge",
+                          "--alpha", "2", "--eps", "0.2", "--lam", "0.1", "--d", "800", "--seeds", "40",
+                          "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        workers = []
+        while time.time() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = [c for c in _children(p.pid) if "spawn_main" in open(f"/proc/{c}/cmdline").read()]
+        assert len(workers) == 2, "the workers did not start"
+        os.kill(p.pid, getattr(signal, sig))
+        p.wait(timeout=30)
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers), "worker processes outlived the command"
+    finally:
+        if p.poll() is None:
+            p.kill()

@@ -292,7 +292,7 @@ def cmd_optimal_lambda(args):
         records.append(r.to_dict())
     records = _label(records, labels)
     cols = ["model", "loss", "alpha", "eps", *(k for k in records[0] if k in _PARAM_COLUMNS), "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
-            "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost"]
+            "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost", "at_boundary"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
 

@@ -162,6 +162,63 @@ class SimulationResults(list, Tabular):
         return sum(r.n_failed for r in self)
 
 
+def _worker_init(parent):
+    """Worker processes: die with their parent (even on SIGKILL), one BLAS thread each."""
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except OSError:  # pragma: no cover - no glibc
+            pass
+    if os.getppid() != parent:  # the parent died while this worker was starting
+        os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=1)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _run_tasks(tasks, source, seed, jobs, bar):
+    """Every repetition, in order; in ``jobs`` worker processes when ``jobs > 1``.
+
+    The workers end with the command: they are killed if the parent dies, and a
+    Ctrl-C in the parent cancels what is pending and stops them.
+    """
+    if jobs == 1:
+        outs = []
+        for s, i in tasks:
+            outs.append(_one_run(s, source, seed, i))
+            if bar is not None:
+                bar.update()
+        return outs
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    outs = [None] * len(tasks)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(_one_run, s, source, seed, i): k for k, (s, i) in enumerate(tasks)}
+        for fut in as_completed(futures):
+            outs[futures[fut]] = fut.result()
+            if bar is not None:
+                bar.update()
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+        raise
+    pool.shutdown()
+    return outs
+
+
 def effective_jobs(n_jobs, n_tasks) -> int:
     """Processes actually used: ``n_jobs`` (``None``: 1, ``-1``: all cores) capped at the
     available cores and at the number of tasks."""
@@ -302,21 +359,7 @@ def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=Non
 
         bar = tqdm(total=len(tasks), desc="simulate", unit="fit", leave=False)
     try:
-        if jobs == 1:
-            outs = []
-            for s, i in tasks:
-                outs.append(_one_run(s, source, seed, i))
-                if bar is not None:
-                    bar.update()
-        else:
-            from joblib import Parallel, delayed
-
-            outs = []
-            for out in Parallel(n_jobs=jobs, return_as="generator")(
-                    delayed(_one_run)(s, source, seed, i) for s, i in tasks):
-                outs.append(out)
-                if bar is not None:
-                    bar.update()
+        outs = _run_tasks(tasks, source, seed, jobs, bar)
     finally:
         if bar is not None:
             bar.close()

@@ -267,6 +267,7 @@ def _label(records, labels):
         return records
     out = []
     for r, lab in zip(records, labels):
+        lab = {k: v for k, v in lab.items() if k not in r}  # library records carry their labels already
         items = list(r.items())
         i = [k for k, _ in items].index("loss") + 1 if "loss" in r else 1
         out.append(dict(items[:i] + list(lab.items()) + items[i:]))

@@ -24,6 +24,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from .._validation import check_positive_finite, check_positive_int, check_unit_interval
+from ..tables import Tabular
 from ..exceptions import ConvergenceError, ConvergenceWarning
 from .channel import _gauss_integral
 from .gaussian import SQRT_2PI
@@ -54,7 +55,7 @@ def _channel(q, eps, n_nodes=16):
 
 
 @dataclass(frozen=True)
-class BayesResult:
+class BayesResult(Tabular):
     """Bayes-optimal overlap and error (arrays for array input, floats for scalars).
 
     Attributes

@@ -21,6 +21,7 @@ from .._validation import (ParameterError, as_float_array, check_nonnegative_fin
 from ..exceptions import ConvergenceError, ConvergenceWarning
 from ..learners import Kernel, Linear, get_learner
 from ..losses import get_loss
+from ..tables import Tabular
 
 __all__ = ["optimal_lambda", "OptimalLambda", "ridge_lam_opt", "large_alpha_rate", "LargeAlphaRate",
            "square_rate_constant"]
@@ -88,7 +89,7 @@ def ridge_lam_opt(eps, learner=None):
 
 
 @dataclass(frozen=True)
-class OptimalLambda:
+class OptimalLambda(Tabular):
     """Result of :func:`optimal_lambda`.
 
     Attributes
@@ -135,6 +136,10 @@ class OptimalLambda:
     memorization_cost: float
     margin: object
     at_boundary: bool = False
+
+    def to_records(self) -> list[dict]:
+        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs."""
+        return [self.to_dict()]
 
     def to_dict(self) -> dict:
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
@@ -297,7 +302,7 @@ def square_rate_constant(eps):
 
 
 @dataclass(frozen=True)
-class LargeAlphaRate:
+class LargeAlphaRate(Tabular):
     """``gen_error ~ constant * alpha^(-exponent)`` at large ``alpha``.
 
     ``exponent`` and ``constant`` are measured from the fixed point at ``alphas``
@@ -311,6 +316,10 @@ class LargeAlphaRate:
     constant_closed_form: object
     alphas: np.ndarray
     gen_errors: np.ndarray
+
+    def to_records(self) -> list[dict]:
+        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs."""
+        return [self.to_dict()]
 
     def to_dict(self) -> dict:
         return {"exponent": self.exponent, "constant": self.constant,

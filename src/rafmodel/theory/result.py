@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..exceptions import ConvergenceError
+from ..tables import Tabular
 
 __all__ = ["TheoryResult", "TheoryResults", "ConvergenceError", "RESULT_FIELDS"]
 
@@ -66,6 +67,7 @@ class TheoryResult:
     def to_dict(self) -> dict:
         """Flat dict: learner, loss, parameters, results and diagnostics."""
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
+        out.update(self.setting.labels())
         out.update(self.setting.params())
         for k in RESULT_FIELDS:
             out[k] = getattr(self, k)
@@ -76,11 +78,22 @@ class TheoryResult:
 
 
 @dataclass
-class TheoryResults:
+class TheoryResults(Tabular):
     """Solutions of many settings (same order as the input).
 
     Each column is an array of shape ``(N,)``: ``results.gen_error``,
     ``results.converged`` ...; ``results[i]`` is a :class:`TheoryResult`.
+    ``to_records()``, ``to_frame()`` (a pandas DataFrame), ``to_csv()``,
+    ``to_json()`` and ``to_table()`` give one row per setting.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> res = rm.solve_many(rm.grid(alpha=[1, 2], eps=0.2, lam=0.1))
+    >>> res.to_frame()[["alpha", "gen_error", "converged"]].round(4)
+       alpha  gen_error  converged
+    0    1.0     0.3392       True
+    1    2.0     0.2682       True
     """
 
     settings: list

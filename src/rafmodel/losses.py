@@ -22,6 +22,7 @@ import numpy as np
 
 from scipy.special import ndtr as _ndtr
 
+from ._math.quadrature import legendre_panels, legendre_unit
 from .theory.gaussian import (BIG, MATH, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments,
                               ops)
 
@@ -200,8 +201,9 @@ class Hinge(Loss):
 
 #: Region 2 of the hinge is integrated by Gauss-Legendre below this narrowness.
 _NARROW = 0.2
-_GL_X, _GL_W0 = np.polynomial.legendre.leggauss(16)
-_GL_T, _GL_W = 0.5 * (_GL_X + 1.0), 0.5 * _GL_W0  # nodes and weights on [0, 1]
+#: Gauss-Legendre nodes of that integral.
+_REGION2_NODES = 16
+_GL_T, _GL_W = (a.tolist() for a in legendre_unit(_REGION2_NODES))  # floats, for the scalar path
 
 
 def _hinge_region2(m, q, V, sq, s, o):
@@ -212,7 +214,7 @@ def _hinge_region2(m, q, V, sq, s, o):
     c = m / s
     if o is MATH:
         acc = [0.0] * 6
-        for t, w in zip(_GL_T.tolist(), _GL_W.tolist()):
+        for t, w in zip(_GL_T, _GL_W):
             v = V * t
             ww = V * w
             pf = o.exp(-0.5 * ((1.0 - v) / sq) ** 2) / (SQRT_2PI * sq)
@@ -221,8 +223,7 @@ def _hinge_region2(m, q, V, sq, s, o):
             for i, val in enumerate((pf, pf * v * v, pr, pr * v * v, pm, pm * v)):
                 acc[i] += ww * val
         return tuple(acc)
-    v = V[..., None] * _GL_T
-    ww = V[..., None] * _GL_W
+    v, ww = legendre_panels(np.stack([np.zeros_like(V), V], axis=-1), _REGION2_NODES)
     sq_, s_, c_ = sq[..., None], s[..., None], c[..., None]
     pf = np.exp(-0.5 * ((1.0 - v) / sq_) ** 2) / (SQRT_2PI * sq_)
     pr = pf * _ndtr(c_ * (1.0 - v) / sq_)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from .._validation import check_positive_finite, check_unit_interval
-from .channel import _gauss_integral
+from .._math.quadrature import normal_expectation as _gauss_integral
 from .gaussian import SQRT_2PI
 
 __all__ = ["bayes_optimal", "bayes_rate", "BayesResult"]

@@ -140,6 +140,7 @@ def _ridge_initial(learner, a, eps, lam, limit, P):
     enters its own update linearly: both are solved directly.
     """
     from .losses import Square
+    from .theory.closed_form import square_channel
 
     sq = Square()
     delta = np.where(limit, 0.0, 1.0)
@@ -152,7 +153,7 @@ def _ridge_initial(learner, a, eps, lam, limit, P):
     out = []
     for qs in (0.0, 1.0):
         mc, qc, Vc = learner.to_channel((ones, qs * ones, Vs), lam, P)
-        mh = sq.channel_closed_form(0.0 * mc, qc, Vc, eps, False)[0] * (Vc + 1.0) / (Vc + delta)
+        mh = square_channel(sq, 0.0 * mc, qc, Vc, eps, False)[0] * (Vc + 1.0) / (Vc + delta)
         qh = (1.0 + qc) / (Vc + delta) ** 2
         vh = 1.0 / (Vc + delta)
         (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)

@@ -27,6 +27,7 @@ import numpy as np
 from scipy.special import ndtr
 
 from .._math.quadrature import normal_expectation, normal_rule
+from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
 __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
@@ -92,15 +93,16 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
 def channel(loss, m, q, V, eps, *, limit=False, method="auto", n_nodes=DEFAULT_NODES):
     """Channel ``(mhat, qhat, Vhat) / a`` of ``loss`` at training-time ``(m, q, V)``.
 
-    ``method`` is ``"auto"`` (closed form when the loss has one, else quadrature),
+    ``method`` is ``"auto"`` (closed form when the loss has one, see
+    :mod:`rafmodel.theory.closed_form`, else quadrature),
     ``"closed"`` or ``"quadrature"``.
     """
     if method not in ("auto", "closed", "quadrature"):
         raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
     if method != "quadrature":
-        out = loss.channel_closed_form(m, q, V, eps, limit)
-        if out is not None:
-            return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in out)
+        f = closed_form(loss)
+        if f is not None:
+            return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in f(loss, m, q, V, eps, limit))
         if method == "closed":
             raise ValueError(f"method: loss {loss.name!r} has no closed-form channel")
     return channel_quadrature(loss, m, q, V, eps, limit=limit, n_nodes=n_nodes)

@@ -2,7 +2,7 @@
 
 numpy's per-call overhead (about a microsecond) dominates a one-point solve, so a
 single point is iterated with Python floats and the ``math`` module instead: the
-same map (the learner's and the loss's own methods, which accept floats), the same
+same map (the learner's methods and the loss's closed-form channel, which accept floats), the same
 coordinates and convergence criterion as :mod:`rafmodel.theory.solver`, with plain
 Anderson acceleration.  Anything unusual (no closed form, a non-finite iterate, or
 no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point is
@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import math
 
-from ..losses import Loss
+from .closed_form import closed_form
 
 __all__ = ["solve_point", "FAST_MAX_ITER"]
 
 FAST_MAX_ITER = 100
 _RHO_MAX = 1.0 - 1e-16
 _MAX_STEP = 2.0
-
-
-def has_closed_form(loss) -> bool:
-    return type(loss).channel_closed_form is not Loss.channel_closed_form
 
 
 def _encode(state):
@@ -69,7 +65,8 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     point is on the interpolating side at ``lam = 0`` (both as the batch solver
     computes them).
     """
-    if not has_closed_form(loss):
+    cf = closed_form(loss)
+    if cf is None:
         return None
     lam_eff = 1.0 if limit else lam
     a = float(learner.sample_ratio(alpha, P))
@@ -82,7 +79,7 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     for it in range(1, min(opts.max_iter, FAST_MAX_ITER) + 1):
         try:
             mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
-            mh, qh, vh = loss.channel_closed_form(mc, qc, Vc, eps, limit)
+            mh, qh, vh = cf(loss, mc, qc, Vc, eps, limit)
             state, hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
             fy = _encode(state)
         except (ValueError, ZeroDivisionError, OverflowError):

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .channel import DEFAULT_NODES, channel
-from .fastpath import has_closed_form, solve_point
+from .closed_form import closed_form
+from .fastpath import solve_point
 from .gaussian import H, sign_error
 
 __all__ = ["solve_arrays", "SolverOptions"]
@@ -143,7 +144,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     iterations = np.zeros(B, int)
     residual = np.full(B, np.inf)
     todo = np.arange(B)
-    if B <= FAST_BATCH and opts.method != "quadrature" and has_closed_form(loss):  # a few points: plain-float fast path
+    if B <= FAST_BATCH and opts.method != "quadrature" and closed_form(loss) is not None:  # a few points: plain-float fast path
         for i in range(B):
             Pi = {k: float(v[i]) for k, v in P.items()}
             out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,

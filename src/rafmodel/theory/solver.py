@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
 from .fastpath import solve_point
 from .gaussian import H, sign_error
+from .initial import initial_state
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
@@ -125,13 +127,13 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     zero = lam == 0
     limit = np.zeros(B, bool)
     if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
-        thr = np.broadcast_to(learner.interpolation_threshold(loss, eps[zero], _take(P, zero)),
+        thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero)),
                               (int(zero.sum()),))
         limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):
-        y0 = learner.encode(learner.initial(a, eps, lam_eff, limit, P))
+        y0 = learner.encode(initial_state(learner, a, eps, lam_eff, limit, P))
     k, h = len(learner.state_names), len(learner.hat_names)
 
     bar = None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
@@ -31,7 +32,6 @@ __all__ = ["solve_arrays", "SolverOptions"]
 #: Batches up to this size try the plain-float fast path point by point first.
 FAST_BATCH = 8
 _MAX_BACKTRACKS = 40
-_MAX_STEP = 2.0
 _STALL = 12
 _GROW = 1.0
 _PLAIN_STEPS = 10
@@ -334,18 +334,12 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 if M > 0 and np.any(use):
                     iu = ii[use]
                     cols = np.arange(M)[None, :] < nhist[iu][:, None]
-                    G = dG[iu] * cols[..., None]
-                    Yd = dY[iu] * cols[..., None]
-                    A = np.einsum("bmi,bni->bmn", G, G)
-                    reg = 1e-12 * np.trace(A, axis1=1, axis2=2)[:, None, None] + 1e-300
-                    A = A + reg * np.eye(M) + np.where(cols[:, :, None], 0.0, np.eye(M))
-                    rhs = np.einsum("bmi,bi->bm", G, ga[use])
-                    gamma = np.linalg.solve(A, rhs[..., None])[..., 0] * cols
-                    acc = step[use] - np.einsum("bm,bmi->bi", gamma, Yd + beta * G)
-                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < _MAX_STEP)
+                    acc = anderson_step(Batch(cols), dY[iu] * cols[..., None], dG[iu] * cols[..., None],
+                                        ga[use], step[use], beta)
+                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < MAX_STEP)
                     step[use] = np.where(good[:, None], acc, step[use])
                     nhist[iu[~good]] = 0
-                y[ii] = yk + np.clip(step, -_MAX_STEP, _MAX_STEP)
+                y[ii] = yk + np.clip(step, -MAX_STEP, MAX_STEP)
     return final, converged, iterations, residual
 
 

@@ -2,24 +2,26 @@
 
 numpy's per-call overhead (about a microsecond) dominates a one-point solve, so a
 single point is iterated with Python floats and the ``math`` module instead: the
-same map (the learner's methods and the loss's closed-form channel, which accept floats), the same
-coordinates and convergence criterion as :mod:`rafmodel.theory.solver`, with plain
-Anderson acceleration (the same mixing, :mod:`rafmodel.theory.anderson`).  Anything unusual (no closed form, a non-finite iterate, or
-no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point is
-solved by the robust batch solver instead, so the fast path never decides a failure.
+same map (the learner's methods and the loss's closed-form channel, which accept
+floats), the same coordinates and convergence criterion as
+:mod:`rafmodel.theory.solver`, with plain Anderson acceleration (the same mixing,
+:mod:`rafmodel.theory.anderson`).  Anything unusual (no closed form, a non-finite
+iterate, or no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and
+the point is solved by the robust batch solver instead, so the fast path never
+decides a failure.
 """
 
 from __future__ import annotations
 
 import math
 
+from ..learners import _RHO_MAX  # the same coordinates as Learner.encode
 from .anderson import MAX_STEP, POINT, anderson_step
 from .closed_form import closed_form
 
 __all__ = ["solve_point", "FAST_MAX_ITER"]
 
 FAST_MAX_ITER = 100
-_RHO_MAX = 1.0 - 1e-16
 
 
 def _encode(state):

@@ -86,6 +86,17 @@ def _take(P, idx):
     return {k: v[idx] for k, v in P.items()}
 
 
+def _replace(opts, **changes):
+    """A copy of the :class:`SolverOptions` ``opts`` with some options changed."""
+    kw = {k: getattr(opts, k) for k in ("tol", "max_iter", "damping", "memory", "method", "n_nodes")}
+    return SolverOptions(**{**kw, **changes})
+
+
+def _unsolved(B, width):
+    """``final (B, width)`` (nan), ``converged``, ``iterations`` and ``residual`` of ``B`` points not solved yet."""
+    return np.full((B, width), np.nan), np.zeros(B, bool), np.zeros(B, int), np.full(B, np.inf)
+
+
 def _map(learner, loss, y, a, eps, lam, limit, P, opts):
     """One application of the fixed-point map on a subset: the new state, then the hats."""
     state = learner.decode(y)
@@ -141,12 +152,10 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
-    final = np.full((B, k + h), np.nan)
-    converged = np.zeros(B, bool)
-    iterations = np.zeros(B, int)
-    residual = np.full(B, np.inf)
+    final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
-    if B <= FAST_BATCH and opts.method != "quadrature" and closed_form(loss) is not None:  # a few points: plain-float fast path
+    # a few points with a closed-form channel: the plain-float fast path first
+    if B <= FAST_BATCH and opts.method != "quadrature" and closed_form(loss) is not None:
         for i in range(B):
             Pi = {k: float(v[i]) for k, v in P.items()}
             out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,
@@ -163,8 +172,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         bad = np.flatnonzero(~converged)
         if bad.size == 0 or opts.memory == 0 and damping == opts.damping:
             continue
-        plain = SolverOptions(tol=opts.tol, max_iter=opts.max_iter, damping=damping, memory=0,
-                              method=opts.method, n_nodes=opts.n_nodes)
+        plain = _replace(opts, damping=damping, memory=0)
         f2, c2, it2, r2 = _iterate(learner, loss, y0[bad], a[bad], eps[bad], lam_eff[bad],
                                    limit[bad], _take(P, bad), plain, None)
         final[bad], converged[bad], residual[bad] = f2, c2, r2
@@ -179,8 +187,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         step = np.full(bad.size, 0.1)
         alive = np.ones(bad.size, bool)
         its = np.zeros(bad.size, int)
-        cont = SolverOptions(tol=opts.tol, max_iter=min(opts.max_iter, 300), damping=opts.damping,
-                             memory=opts.memory, method=opts.method, n_nodes=opts.n_nodes)
+        cont = _replace(opts, max_iter=min(opts.max_iter, 300))
         Pb = _take(P, bad)
         for _ in range(_CONTINUATION_STEPS):
             sel = np.flatnonzero(alive & (f_cur < 1.0))
@@ -213,10 +220,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
     y = y0.copy()
     B, K = y.shape
-    final = np.full((B, K + len(learner.hat_names)), np.nan)
-    converged = np.zeros(B, bool)
-    iterations = np.zeros(B, int)
-    residual = np.full(B, np.inf)
+    final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
     active = np.arange(B)
     M, beta = opts.memory, opts.damping
     dY = np.zeros((B, M, K))

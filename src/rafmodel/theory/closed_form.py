@@ -20,6 +20,7 @@ its own).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 import numpy as np
@@ -117,7 +118,12 @@ def hinge_channel(loss, m, q, V, eps, limit):
 _NARROW = 0.2
 #: Gauss-Legendre nodes of that integral.
 _REGION2_NODES = 16
-_GL_T, _GL_W = (a.tolist() for a in legendre_unit(_REGION2_NODES))  # floats, for the scalar path
+
+
+@lru_cache(maxsize=1)
+def _region2_floats():
+    """The region-2 rule on ``[0, 1]`` as lists of floats, for the scalar path (built on first use)."""
+    return tuple(a.tolist() for a in legendre_unit(_REGION2_NODES))
 
 
 def _hinge_region2(m, q, V, sq, s, o):
@@ -128,7 +134,7 @@ def _hinge_region2(m, q, V, sq, s, o):
     c = m / s
     if o is MATH:
         acc = [0.0] * 6
-        for t, w in zip(_GL_T, _GL_W):
+        for t, w in zip(*_region2_floats()):
             v = V * t
             ww = V * w
             pf = o.exp(-0.5 * ((1.0 - v) / sq) ** 2) / (SQRT_2PI * sq)

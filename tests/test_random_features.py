@@ -7,6 +7,7 @@ import pytest
 
 import rafmodel as rm
 from rafmodel import Kernel, RandomFeatures, Setting, solve, solve_many
+from rafmodel.theory.capacity import interpolation_threshold
 
 
 def theory_md_update(mhat, qhat, Vhat, lam, kappa, mu1, mus):
@@ -72,7 +73,7 @@ def test_converges_on_whole_grids(loss, kappa):
         res = solve_many(S)
     P = {k: float(v) for k, v in rf.params().items()}
     # lam = 0 exactly at an interpolation threshold (e.g. p = n for the square loss) is singular
-    thr = {e: float(rf.interpolation_threshold(S[0].loss, e, P)) for e in (0.0, 0.2, 1.0)}
+    thr = {e: float(interpolation_threshold(rf, S[0].loss, e, P)) for e in (0.0, 0.2, 1.0)}
     singular = np.array([s.lam == 0 and abs(s.alpha / thr[s.eps] - 1) < 0.05 for s in S])
     assert np.all(res.converged | singular)
 
@@ -98,7 +99,7 @@ def test_extra_order_parameters_are_reported():
 
 def test_margin_losses_at_lam_zero_use_the_separability_threshold():
     rf = RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)
-    thr = float(rf.interpolation_threshold(rm.Hinge(), 0.3, {k: float(v) for k, v in rf.params().items()}))
+    thr = float(interpolation_threshold(rf, rm.Hinge(), 0.3, {k: float(v) for k, v in rf.params().items()}))
     assert 4.0 < thr < np.inf  # more than Cover's 2 kappa at eps = 1: the rule is easier to fit
     assert solve(Setting(alpha=0.5 * thr, eps=0.3, lam=0.0, loss="hinge", learner=rf)).interpolating
     assert not solve(Setting(alpha=1.5 * thr, eps=0.3, lam=0.0, loss="hinge", learner=rf)).interpolating

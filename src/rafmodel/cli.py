@@ -359,6 +359,7 @@ def cmd_bayes(args):
 
 def cmd_capacity(args):
     from .losses import Hinge, Square
+    from .theory.capacity import interpolation_threshold
 
     model, spec = _learner_from_args(args)
     eps_list = parse_values("eps", args.eps)
@@ -367,10 +368,10 @@ def cmd_capacity(args):
     for s in settings:
         P = {k: float(v) for k, v in s.learner.params().items()}
         try:
-            margin = float(s.learner.interpolation_threshold(Hinge(), s.eps, P))
+            margin = float(interpolation_threshold(s.learner, Hinge(), s.eps, P))
         except RuntimeError as e:
             raise UsageError(f"eps: {e}") from None
-        exact = float(s.learner.interpolation_threshold(Square(), s.eps, P))
+        exact = float(interpolation_threshold(s.learner, Square(), s.eps, P))
         records.append({"model": s.learner.name, "eps": s.eps, **P, "alpha_c": margin, "alpha_c_square": exact})
     records = _label([{"loss": None, **r} for r in records], labels)
     records = [{k: v for k, v in r.items() if k != "loss"} for r in records]

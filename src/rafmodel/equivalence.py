@@ -45,13 +45,13 @@ from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
-from numpy.polynomial.legendre import leggauss
 from scipy.integrate import quad_vec
 from scipy.special import erf as _sp_erf
 from scipy.special import expit as _sp_expit
 from scipy.special import ndtr as _sp_ndtr
 from scipy.special import roots_hermitenorm
 
+from ._math.quadrature import legendre_panels
 from ._validation import ParameterError, as_float_array
 
 __all__ = ["Coefficients", "activation_coefficients", "kernel_coefficients", "rf_kernel",
@@ -325,11 +325,7 @@ def _panel_rule(width):
     Panels of the given width with a breakpoint at 0, so functions that are smooth on
     each side of 0 (relu, abs, sign, ...) are integrated to machine precision.
     """
-    t, wt = leggauss(_PANEL_NODES)
-    edges = np.arange(0.0, _X_MAX + 0.5 * width, width)
-    lo, hi = edges[:-1, None], edges[1:, None]
-    x = (0.5 * (lo + hi) + 0.5 * (hi - lo) * t).ravel()
-    w = (0.5 * (hi - lo) * wt).ravel()
+    x, w = legendre_panels(np.arange(0.0, _X_MAX + 0.5 * width, width), _PANEL_NODES)
     x = np.concatenate([-x[::-1], x])
     w = np.concatenate([w[::-1], w]) * np.exp(-0.5 * x * x) * _INV_SQRT_2PI
     return x, w
@@ -512,20 +508,14 @@ _RHO_CHUNK = 16         # rho values per vectorized block (bounds memory)
 
 @lru_cache(maxsize=None)
 def _radial_rule(n_nodes):
-    t, wt = leggauss(n_nodes)
-    lo = np.arange(float(_RADIAL_MAX))[:, None]
-    r = (lo + 0.5 + 0.5 * t).ravel()
-    w = np.tile(0.5 * wt, _RADIAL_MAX) * r * np.exp(-0.5 * r * r) / _TWO_PI
-    return r, w
+    r, w = legendre_panels(np.arange(_RADIAL_MAX + 1.0), n_nodes)
+    return r, w * r * np.exp(-0.5 * r * r) / _TWO_PI
 
 
 @lru_cache(maxsize=None)
 def _unit_rule(n_nodes):
     """Composite Gauss-Legendre rule on [0, 1] with ``_ANGULAR_PANELS`` panels."""
-    t, wt = leggauss(n_nodes)
-    s = (np.arange(_ANGULAR_PANELS)[:, None] + 0.5 * (t + 1.0)).ravel() / _ANGULAR_PANELS
-    w = np.tile(0.5 * wt, _ANGULAR_PANELS) / _ANGULAR_PANELS
-    return s, w
+    return legendre_panels(np.arange(_ANGULAR_PANELS + 1.0) / _ANGULAR_PANELS, n_nodes)
 
 
 def _rf_kernel_block(evaluate, rho, n_nodes):

@@ -22,13 +22,9 @@ rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite lim
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
-from .theory.capacity import alpha_c
-from .theory.gaussian import SQRT_2_OVER_PI
 
 _RHO_MAX = 1.0 - 1e-16
 
@@ -41,6 +37,11 @@ class Learner:
     Subclasses set ``name`` and ``param_names`` and implement the methods below.
     Every method is vectorized over a batch: parameters arrive as a dict ``P``
     of arrays of shape ``(B,)``.
+
+    What the solver computes per learner type beyond this algebra lives with the
+    theory engine, where a new learner registers it: its interpolation threshold at
+    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally,
+    the solver's starting point (``rafmodel.theory.initial.initial_state``).
     """
 
     name = "learner"
@@ -84,15 +85,6 @@ class Learner:
         q = np.exp(y[:, 1])
         return (np.tanh(y[:, 0]) * np.sqrt(q), q, *(np.exp(y[:, i]) for i in range(2, y.shape[1])))
 
-    def initial(self, a, eps, lam, limit, P):
-        """Starting state of the solver (default: a neutral point)."""
-        one = np.ones_like(a)
-        return (0.5 * one, one, one, *(one for _ in self.state_names[3:]))
-
-    def interpolation_threshold(self, loss, eps, P):
-        """The ``alpha`` below which the learner fits every label at ``lam = 0``."""
-        raise NotImplementedError
-
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
         return f"{type(self).__name__}({args})"
@@ -129,53 +121,6 @@ def _ridge_response(a, lam, delta, mu1, c):
     return np.where(B >= 0, pos, neg)
 
 
-def _ridge_initial(learner, a, eps, lam, limit, P):
-    """Solver start for ridge-type learners: the exact square-loss fixed point.
-
-    ``learner.square_response(a, lam, delta, P)`` gives the training-time response of
-    the square loss, whose channel is ``Vhat = a / (delta + V)`` (``delta = 0`` at the
-    interpolating limit) independently of ``m, q``.
-
-    The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
-    enters its own update linearly: both are solved directly.
-    """
-    from .losses import Square
-
-    sq = Square()
-    delta = np.where(limit, 0.0, 1.0)
-    V = learner.square_response(a, lam, delta, P)
-    # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
-    _, _, V0 = learner.to_channel((0.0, 0.0, 0.0), lam, P)
-    _, _, V1 = learner.to_channel((0.0, 0.0, 1.0), lam, P)
-    Vs = (V - V0) / (V1 - V0)
-    ones = np.ones_like(a)
-    out = []
-    for qs in (0.0, 1.0):
-        mc, qc, Vc = learner.to_channel((ones, qs * ones, Vs), lam, P)
-        mh = sq.channel_closed_form(0.0 * mc, qc, Vc, eps, False)[0] * (Vc + 1.0) / (Vc + delta)
-        qh = (1.0 + qc) / (Vc + delta) ** 2
-        vh = 1.0 / (Vc + delta)
-        (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)
-        out.append((m2, q2))
-    m = out[0][0]
-    # q2 = A + B qs  (the m-dependent term of qhat is added through m2 below)
-    mc, _, Vc = learner.to_channel((m, 0.0 * m, Vs), lam, P)
-    corr = -2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mc / (Vc + delta) ** 2
-    (_, qcorr, _), _ = learner.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
-    A, Bq = out[0][1] + qcorr, out[1][1] - out[0][1]
-    q = np.where(Bq < 1.0, A / np.maximum(1.0 - Bq, 1e-12), 1.0)
-    q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
-    m = np.where(np.isfinite(m), m, 0.0)
-    V = np.where(np.isfinite(Vs) & (Vs > 0), Vs, 1.0)
-    return m, q, V
-
-
-def _linear_threshold(loss, eps):
-    if loss.interpolation == "exact":  # fit h_i = y_i: n < d
-        return np.ones_like(np.asarray(eps, dtype=float))
-    return np.asarray(alpha_c(eps), dtype=float)  # fit y_i h_i >= 1: separability
-
-
 class Linear(Learner):
     """Linear learner ``f(x) = w.x / sqrt(d)`` with penalty ``(lam/2)|w|^2``."""
 
@@ -190,12 +135,6 @@ class Linear(Learner):
 
     def test_overlaps(self, state, P):
         return state[0], state[1]
-
-    def initial(self, a, eps, lam, limit, P):
-        return _ridge_initial(self, a, eps, lam, limit, P)
-
-    def interpolation_threshold(self, loss, eps, P):
-        return _linear_threshold(loss, eps)
 
     def square_response(self, a, lam, delta, P):
         return _ridge_response(a, lam, delta, 1.0, 0.0)
@@ -279,15 +218,6 @@ class Kernel(Learner):
     def test_overlaps(self, state, P):
         mu1 = P["mu1"]
         return mu1 * state[0], mu1 * mu1 * state[1]
-
-    def initial(self, a, eps, lam, limit, P):
-        return _ridge_initial(self, a, eps, lam, limit, P)
-
-    def interpolation_threshold(self, loss, eps, P):
-        mem = np.asarray(P["mustar"]) > 0
-        if np.all(mem):  # the memory channel fits anything
-            return np.full(np.shape(eps), np.inf)
-        return np.where(mem, np.inf, _linear_threshold(loss, eps))
 
     def square_response(self, a, lam, delta, P):
         return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
@@ -413,29 +343,6 @@ class RandomFeatures(Learner):
             qw = np.where(lin, 1.0, qw)
             Vw = np.where(lin, 1.0, Vw)
         return (ms, qs, Vs, qw, Vw), (msh, qsh, Vsh, qwh, Vwh)
-
-    def interpolation_threshold(self, loss, eps, P):
-        kappa = np.asarray(P["kappa"], dtype=float)
-        if loss.interpolation == "exact":  # n < p (n < min(p, d) for a linear activation)
-            return np.where(np.asarray(P["mustar"]) > 0, kappa, np.minimum(kappa, 1.0))
-        # separability of the features: the zero-margin capacity, solved per point
-        e, k, m1, ms = np.broadcast_arrays(np.asarray(eps, dtype=float), kappa,
-                                           np.asarray(P["mu1"], dtype=float), np.asarray(P["mustar"], dtype=float))
-        return np.array([_rf_capacity(*map(float, t)) for t in zip(e.ravel(), k.ravel(), m1.ravel(), ms.ravel())]
-                        ).reshape(e.shape)
-
-
-@lru_cache(maxsize=4096)
-def _rf_capacity(eps, kappa, mu1, mustar):
-    from .theory.capacity import interpolation_capacity
-
-    rf = RandomFeatures(kappa=kappa, mu1=mu1, mustar=mustar)
-    val = interpolation_capacity(rf, eps, {"kappa": kappa, "mu1": mu1, "mustar": mustar})
-    if not np.isfinite(val) and eps > 0:
-        raise RuntimeError(f"could not compute the separability threshold of random features at eps={eps}, "
-                           f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
-    return val
-
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
 

@@ -13,17 +13,13 @@ minimizers of ``ell`` (``h = 1`` for the square loss, ``h >= 1`` for the hinge).
 To add a loss, subclass :class:`Loss`, implement ``value``, ``prox`` and ``dprox``
 (and ``prox_limit``/``dprox_limit`` if it can interpolate), and register it with
 :func:`register_loss`.  Nothing in the solver needs to change.  A closed-form
-channel (``channel_closed_form``) is an optional fast path.
+channel is an optional fast path, registered on the theory side
+(``rafmodel.theory.closed_form.register_closed_form``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from scipy.special import ndtr as _ndtr
-
-from .theory.gaussian import (BIG, MATH, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments,
-                              ops)
 
 __all__ = ["Loss", "Square", "Hinge", "Logistic", "get_loss", "register_loss", "LOSSES"]
 
@@ -81,10 +77,6 @@ class Loss:
         """
         return None
 
-    def channel_closed_form(self, m, q, V, eps, limit):
-        """Closed-form channel ``(mhat, qhat, Vhat) / a``, or ``None`` if there is none."""
-        return None
-
     def __repr__(self):
         return f"{type(self).__name__}()"
 
@@ -116,14 +108,6 @@ class Square(Loss):
     def dprox_limit(self, u):
         return np.zeros_like(np.asarray(u, dtype=float))
 
-    def channel_closed_form(self, m, q, V, eps, limit):
-        # Second-order loss: only E[y z] = (1-eps) sqrt(2/pi) and E[y^2] = 1 enter.
-        D = V if limit else 1.0 + V
-        mh = (1.0 - eps) * SQRT_2_OVER_PI / D
-        qh = (1.0 + q - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * m) / D**2
-        vh = 1.0 / D
-        return mh, qh, vh
-
 
 class Hinge(Loss):
     """Hinge loss ``max(0, 1 - y h)``; at ``lam = 0`` the max-margin classifier."""
@@ -150,85 +134,6 @@ class Hinge(Loss):
     def kinks(self, V, limit):
         V = np.asarray(V, dtype=float).reshape(-1, 1)
         return np.ones_like(V) if limit else np.concatenate([1.0 - V, np.ones_like(V)], axis=1)
-
-    def channel_closed_form(self, m, q, V, eps, limit):
-        # For y = +1:  g = 1 on u < lo = 1 - V, g = (1 - u)/V on [lo, 1], 0 above;
-        # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.
-        o = ops(m, q, V, eps)
-        sq = o.sqrt(q)
-        s = o.sqrt(o.maximum(q - m * m, 1e-300))
-        lo = -BIG if limit else 1.0 - V
-        # facts: omega = sqrt(q) xi, weight eps (both labels give the same by symmetry)
-        L, U = lo / sq, 1.0 / sq
-        M0, M1, M2 = gauss_interval_moments(L, U)
-        below = 0.0 if limit else o.ndtr(L)
-        mid2 = M0 - 2.0 * sq * M1 + q * M2  # E[(1 - sqrt(q) xi)^2 1{L<=xi<=U}]
-        # rules: 2 E[1{z>0} G(omega)], corr(xi, z) = m / sqrt(q)
-        tm = TruncatedMoments(m / sq)
-        A0U, A1U, A2U = tm.all(U)
-        if limit:
-            A0L = A1L = A2L = 0.0
-        else:
-            A0L, A1L, A2L = tm.all(L)
-        d0 = A0U - A0L
-        J = d0 - 2.0 * sq * (A1U - A1L) + q * (A2U - A2L)  # E[1{z>0}(1-omega)^2 1{region 2}]
-        # mhat: conditional on z = 0, omega ~ N(0, s^2) with s^2 = q - m^2
-        Ls, Us = lo / s, 1.0 / s
-        N0, N1, _ = gauss_interval_moments(Ls, Us)
-        Nv = N0 - s * N1  # E[(1 - s eta) 1{region 2}]
-        if not limit:
-            # A narrow region 2 (V small against the Gaussian scales) makes the
-            # differences above cancel catastrophically; integrate it directly there.
-            narrow = V * (1.0 + o.maximum(1.0, abs(m) / s) / sq + 1.0 / s) < _NARROW
-            if o is MATH:
-                if narrow:
-                    M0, mid2, d0, J, N0, Nv = _hinge_region2(m, q, V, sq, s, o)
-            elif np.any(narrow):
-                alt = _hinge_region2(m, q, V, sq, s, o)
-                M0, mid2, d0, J, N0, Nv = (np.where(narrow, a, b) for a, b in
-                                           zip(alt, (M0, mid2, d0, J, N0, Nv)))
-        facts_q = below + mid2 / (V * V)
-        facts_v = M0 / V
-        rule_q = 2.0 * (A0L + J / (V * V))
-        rule_v = 2.0 * d0 / V
-        Eg = (0.0 if limit else o.ndtr(Ls)) + Nv / V
-        mh = (1.0 - eps) * 2.0 * Eg / SQRT_2PI
-        qh = eps * facts_q + (1.0 - eps) * rule_q
-        vh = eps * facts_v + (1.0 - eps) * rule_v
-        return mh, qh, vh
-
-
-#: Region 2 of the hinge is integrated by Gauss-Legendre below this narrowness.
-_NARROW = 0.2
-_GL_X, _GL_W0 = np.polynomial.legendre.leggauss(16)
-_GL_T, _GL_W = 0.5 * (_GL_X + 1.0), 0.5 * _GL_W0  # nodes and weights on [0, 1]
-
-
-def _hinge_region2(m, q, V, sq, s, o):
-    """Region-2 integrals of the hinge channel by Gauss-Legendre in ``v = 1 - omega`` on ``[0, V]``.
-
-    Returns ``M0, mid2, d0, J, N0, Nv`` (see ``Hinge.channel_closed_form``).
-    """
-    c = m / s
-    if o is MATH:
-        acc = [0.0] * 6
-        for t, w in zip(_GL_T.tolist(), _GL_W.tolist()):
-            v = V * t
-            ww = V * w
-            pf = o.exp(-0.5 * ((1.0 - v) / sq) ** 2) / (SQRT_2PI * sq)
-            pr = pf * o.ndtr(c * (1.0 - v) / sq)
-            pm = o.exp(-0.5 * ((1.0 - v) / s) ** 2) / (SQRT_2PI * s)
-            for i, val in enumerate((pf, pf * v * v, pr, pr * v * v, pm, pm * v)):
-                acc[i] += ww * val
-        return tuple(acc)
-    v = V[..., None] * _GL_T
-    ww = V[..., None] * _GL_W
-    sq_, s_, c_ = sq[..., None], s[..., None], c[..., None]
-    pf = np.exp(-0.5 * ((1.0 - v) / sq_) ** 2) / (SQRT_2PI * sq_)
-    pr = pf * _ndtr(c_ * (1.0 - v) / sq_)
-    pm = np.exp(-0.5 * ((1.0 - v) / s_) ** 2) / (SQRT_2PI * s_)
-    v2 = v * v
-    return tuple(np.sum(ww * f, axis=-1) for f in (pf, pf * v2, pr, pr * v2, pm, pm * v))
 
 
 class Logistic(Loss):

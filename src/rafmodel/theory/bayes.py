@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_ndtr
 
+from .._math.quadrature import normal_expectation as _gauss_integral
 from .._validation import check_positive_finite, check_positive_int, check_unit_interval
-from ..tables import Tabular
 from ..exceptions import ConvergenceError, ConvergenceWarning
-from .channel import _gauss_integral
+from ..tables import Tabular
 from .gaussian import SQRT_2PI
 
 __all__ = ["bayes_optimal", "bayes_rate", "BayesResult"]

@@ -1,12 +1,18 @@
-"""Interpolation thresholds: where a learner can fit every training label at lam = 0."""
+"""Interpolation thresholds: where a learner can fit every training label at lam = 0.
+
+:func:`interpolation_threshold` dispatches on the learner's type; a new learner
+registers its own with ``@interpolation_threshold.register(MyLearner)``.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, singledispatch
 
 import numpy as np
 
-__all__ = ["alpha_c", "capacity_denominator"]
+from ..learners import Kernel, Linear, RandomFeatures
+
+__all__ = ["alpha_c", "capacity_denominator", "interpolation_capacity", "interpolation_threshold"]
 
 
 def capacity_denominator(R, eps):
@@ -148,3 +154,64 @@ def interpolation_capacity(learner, eps, P):
         x, e_cur = sol.x, e_next
         step = min(step * 1.5, 0.2)
     return float(np.exp(x[1]))
+
+
+@singledispatch
+def interpolation_threshold(learner, loss, eps, P):
+    """The ``alpha`` below which ``learner`` fits every label at ``lam = 0``.
+
+    What fitting means depends on ``loss.interpolation``: ``"exact"`` (``h_i = y_i``)
+    or ``"margin"`` (``y_i h_i >= 1``, separability).
+
+    Parameters
+    ----------
+    learner : Learner
+    loss : Loss
+    eps : float or ndarray
+        Fraction of facts.
+    P : dict
+        The learner's parameters (floats or arrays broadcasting with ``eps``).
+
+    Returns
+    -------
+    float or ndarray
+    """
+    raise NotImplementedError(f"no interpolation threshold for learner {type(learner).__name__!r}; "
+                              "register one with @interpolation_threshold.register")
+
+
+@interpolation_threshold.register(Linear)
+def _linear_threshold(learner, loss, eps, P):
+    if loss.interpolation == "exact":  # fit h_i = y_i: n < d
+        return np.ones_like(np.asarray(eps, dtype=float))
+    return np.asarray(alpha_c(eps), dtype=float)  # fit y_i h_i >= 1: separability
+
+
+@interpolation_threshold.register(Kernel)
+def _kernel_threshold(learner, loss, eps, P):
+    mem = np.asarray(P["mustar"]) > 0
+    if np.all(mem):  # the memory channel fits anything
+        return np.full(np.shape(eps), np.inf)
+    return np.where(mem, np.inf, _linear_threshold(learner, loss, eps, P))
+
+
+@interpolation_threshold.register(RandomFeatures)
+def _rf_threshold(learner, loss, eps, P):
+    kappa = np.asarray(P["kappa"], dtype=float)
+    if loss.interpolation == "exact":  # n < p (n < min(p, d) for a linear activation)
+        return np.where(np.asarray(P["mustar"]) > 0, kappa, np.minimum(kappa, 1.0))
+    # separability of the features: the zero-margin capacity, solved per point
+    e, k, m1, ms = np.broadcast_arrays(np.asarray(eps, dtype=float), kappa,
+                                       np.asarray(P["mu1"], dtype=float), np.asarray(P["mustar"], dtype=float))
+    return np.array([_rf_capacity(*map(float, t)) for t in zip(e.ravel(), k.ravel(), m1.ravel(), ms.ravel())]
+                    ).reshape(e.shape)
+
+
+@lru_cache(maxsize=4096)
+def _rf_capacity(eps, kappa, mu1, mustar):
+    rf = RandomFeatures(kappa=kappa, mu1=mu1, mustar=mustar)
+    val = interpolation_capacity(rf, eps, {"kappa": kappa, "mu1": mu1, "mustar": mustar})
+    if not np.isfinite(val) and eps > 0:
+        raise RuntimeError(f"could not compute the separability threshold of random features at eps={eps}, "
+                           f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
+    return val

@@ -16,62 +16,24 @@ even when ``m^2 / q -> 1``.
 
 The quadrature route writes the rule term as ``2 E_xi[Phi(c xi) G(sqrt(q) xi)]``
 with ``c = m / sqrt(q - m^2)`` and integrates all three lines with composite
-Gauss-Legendre panels on ``[-XMAX, XMAX]``, split at the kinks of the loss's
+Gauss-Legendre panels on ``[-XMAX, XMAX]`` (``XMAX = 10``), split at the kinks of the loss's
 proximal map (:meth:`Loss.kinks`) and around the steep part of ``Phi(c xi)``; so it
 is accurate for any piecewise-smooth margin loss, not only for smooth ones.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-from scipy.special import ndtr, roots_legendre
+from scipy.special import ndtr
 
+from .._math.quadrature import normal_expectation, normal_rule
+from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
 __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
 
 #: Default number of Gauss-Legendre nodes per panel of the quadrature route.
 DEFAULT_NODES = 12
-#: Integration range in units of the standard deviation.
-XMAX = 10.0
-#: Panel edges used for every integral (the Gaussian weight varies on these scales).
-_FIXED = np.array([-XMAX, -7.0, -5.0, -3.5, -2.0, -1.0, 0.0, 1.0, 2.0, 3.5, 5.0, 7.0, XMAX])
-
-
-@lru_cache(maxsize=16)
-def _legendre(n):
-    t, w = roots_legendre(n)
-    return 0.5 * (t + 1.0), 0.5 * w  # nodes and weights on [0, 1]
-
-
-def _panels(breaks, n):
-    """Nodes ``(B, K)`` and weights ``(B, K)`` of panels between sorted ``breaks`` ``(B, P)``."""
-    t, w = _legendre(n)
-    br = np.sort(np.clip(breaks, -XMAX, XMAX), axis=1)
-    lo, width = br[:, :-1], np.diff(br, axis=1)
-    x = lo[:, :, None] + width[:, :, None] * t
-    wt = width[:, :, None] * w
-    B = br.shape[0]
-    return x.reshape(B, -1), wt.reshape(B, -1)
-
-
-def _gauss_rule(breaks, n, extra_weight=None):
-    """Nodes ``x`` and weights ``w`` (B, K) for ``E_x[.]``, ``x ~ N(0,1)``, panels split at ``breaks`` (B, k)."""
-    B = breaks.shape[0]
-    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
-    x, w = _panels(edges, n)
-    w = w * np.exp(-0.5 * x * x) / SQRT_2PI
-    if extra_weight is not None:
-        w = w * extra_weight(x)
-    return x, w
-
-
-def _gauss_integral(f, breaks, n, extra_weight=None):
-    """``E_x[f(x)]`` for ``x ~ N(0,1)``, with panels split at ``breaks`` (B, k)."""
-    x, w = _gauss_rule(breaks, n, extra_weight)
-    return np.sum(w * f(x), axis=1)
 
 
 def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES):
@@ -108,7 +70,7 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
 
     # mhat: omega = s eta given z = 0; E[g1(s eta) + g1(-s eta)] = 2 E[g1(s eta)] (eta ~ -eta)
     kb = np.concatenate([kinks / s, np.zeros((len(m), 1))], axis=1)
-    mh = (1.0 - eps) * 2.0 / SQRT_2PI * _gauss_integral(lambda x: g_mdg(s * x)[0], kb, n_nodes)
+    mh = (1.0 - eps) * 2.0 / SQRT_2PI * normal_expectation(lambda x: g_mdg(s * x)[0], kb, n_nodes)
 
     # facts E_xi[G(sqrt(q) xi)] and rules 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s, on one
     # set of nodes (panels split at the kinks and around the steep part of Phi(c xi))
@@ -116,7 +78,7 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
     ac = np.maximum(np.abs(c), 1e-300)
     kr = np.concatenate([kinks / sq, np.zeros((len(m), 1)), np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])],
                         axis=1)
-    x, w = _gauss_rule(kr, n_nodes)
+    x, w = normal_rule(kr, n_nodes)
     gx, mdgx = g_mdg(sq * x)
     g2 = gx * gx
     wr = 2.0 * w * ndtr(c * x)
@@ -131,15 +93,16 @@ def channel_quadrature(loss, m, q, V, eps, *, limit=False, n_nodes=DEFAULT_NODES
 def channel(loss, m, q, V, eps, *, limit=False, method="auto", n_nodes=DEFAULT_NODES):
     """Channel ``(mhat, qhat, Vhat) / a`` of ``loss`` at training-time ``(m, q, V)``.
 
-    ``method`` is ``"auto"`` (closed form when the loss has one, else quadrature),
+    ``method`` is ``"auto"`` (closed form when the loss has one, see
+    :mod:`rafmodel.theory.closed_form`, else quadrature),
     ``"closed"`` or ``"quadrature"``.
     """
     if method not in ("auto", "closed", "quadrature"):
         raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
     if method != "quadrature":
-        out = loss.channel_closed_form(m, q, V, eps, limit)
-        if out is not None:
-            return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in out)
+        f = closed_form(loss)
+        if f is not None:
+            return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in f(loss, m, q, V, eps, limit))
         if method == "closed":
             raise ValueError(f"method: loss {loss.name!r} has no closed-form channel")
     return channel_quadrature(loss, m, q, V, eps, limit=limit, n_nodes=n_nodes)

@@ -2,28 +2,26 @@
 
 numpy's per-call overhead (about a microsecond) dominates a one-point solve, so a
 single point is iterated with Python floats and the ``math`` module instead: the
-same map (the learner's and the loss's own methods, which accept floats), the same
-coordinates and convergence criterion as :mod:`rafmodel.theory.solver`, with plain
-Anderson acceleration.  Anything unusual (no closed form, a non-finite iterate, or
-no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point is
-solved by the robust batch solver instead, so the fast path never decides a failure.
+same map (the learner's methods and the loss's closed-form channel, which accept
+floats), the same coordinates and convergence criterion as
+:mod:`rafmodel.theory.solver`, with plain Anderson acceleration (the same mixing,
+:mod:`rafmodel.theory.anderson`).  Anything unusual (no closed form, a non-finite
+iterate, or no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and
+the point is solved by the robust batch solver instead, so the fast path never
+decides a failure.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..losses import Loss
+from ..learners import _RHO_MAX  # the same coordinates as Learner.encode
+from .anderson import MAX_STEP, POINT, anderson_step
+from .closed_form import closed_form
 
 __all__ = ["solve_point", "FAST_MAX_ITER"]
 
 FAST_MAX_ITER = 100
-_RHO_MAX = 1.0 - 1e-16
-_MAX_STEP = 2.0
-
-
-def has_closed_form(loss) -> bool:
-    return type(loss).channel_closed_form is not Loss.channel_closed_form
 
 
 def _encode(state):
@@ -37,30 +35,6 @@ def _decode(y):
     return (math.tanh(y[0]) * math.sqrt(q), q, *(math.exp(v) for v in y[2:]))
 
 
-def _dot(u, v):
-    return math.fsum(x * y for x, y in zip(u, v)) if len(u) != 3 else u[0] * v[0] + u[1] * v[1] + u[2] * v[2]
-
-
-def _solve_small(A, b):
-    """Solve the small dense system ``A x = b`` (lists) by Gaussian elimination."""
-    n = len(b)
-    A = [row[:] + [b[i]] for i, row in enumerate(A)]
-    for k in range(n):
-        p = max(range(k, n), key=lambda i: abs(A[i][k]))
-        A[k], A[p] = A[p], A[k]
-        piv = A[k][k]
-        if piv == 0.0:
-            return None
-        for i in range(k + 1, n):
-            f = A[i][k] / piv
-            for j in range(k, n + 1):
-                A[i][j] -= f * A[k][j]
-    x = [0.0] * n
-    for i in range(n - 1, -1, -1):
-        x[i] = (A[i][n] - sum(A[i][j] * x[j] for j in range(i + 1, n))) / A[i][i]
-    return x
-
-
 def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     """Solve one point: ``(final, iterations, residual)`` or ``None`` (use the batch solver).
 
@@ -69,7 +43,8 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     point is on the interpolating side at ``lam = 0`` (both as the batch solver
     computes them).
     """
-    if not has_closed_form(loss):
+    cf = closed_form(loss)
+    if cf is None:
         return None
     lam_eff = 1.0 if limit else lam
     a = float(learner.sample_ratio(alpha, P))
@@ -82,7 +57,7 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     for it in range(1, min(opts.max_iter, FAST_MAX_ITER) + 1):
         try:
             mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
-            mh, qh, vh = loss.channel_closed_form(mc, qc, Vc, eps, limit)
+            mh, qh, vh = cf(loss, mc, qc, Vc, eps, limit)
             state, hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
             fy = _encode(state)
         except (ValueError, ZeroDivisionError, OverflowError):
@@ -103,19 +78,12 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
                 dG.pop(0)
         prev_y, prev_g, prev_r = y, g, r
         step = [beta * v for v in g]
-        k = len(dG)
-        if k:
-            A = [[_dot(dG[i], dG[j]) for j in range(k)] for i in range(k)]
-            reg = 1e-12 * sum(A[i][i] for i in range(k)) + 1e-300
-            for i in range(k):
-                A[i][i] += reg
-            gamma = _solve_small(A, [_dot(dG[i], g) for i in range(k)])
-            if gamma is not None:
-                acc = [step[t] - sum(gamma[i] * (dY[i][t] + beta * dG[i][t]) for i in range(k))
-                       for t in range(K)]
-                if all(math.isfinite(v) and abs(v) < _MAX_STEP for v in acc):
+        if dG:
+            acc = anderson_step(POINT, dY, dG, g, step, beta)
+            if acc is not None:
+                if all(math.isfinite(v) and abs(v) < MAX_STEP for v in acc):
                     step = acc
                 else:
                     dY, dG = [], []
-        y = [y[t] + min(max(step[t], -_MAX_STEP), _MAX_STEP) for t in range(K)]
+        y = [y[t] + min(max(step[t], -MAX_STEP), MAX_STEP) for t in range(K)]
     return None

@@ -15,8 +15,6 @@ __all__ = ["TheoryResult", "TheoryResults", "ConvergenceError", "RESULT_FIELDS"]
 RESULT_FIELDS = ("m", "q", "V", "mhat", "qhat", "Vhat", "gen_error", "mem_error", "rule_error")
 
 
-
-
 @dataclass(frozen=True)
 class TheoryResult:
     """Asymptotic solution of one setting.

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .anderson import MAX_STEP, Batch, anderson_step
+from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
-from .fastpath import has_closed_form, solve_point
+from .closed_form import closed_form
+from .fastpath import solve_point
 from .gaussian import H, sign_error
+from .initial import initial_state
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
 #: Batches up to this size try the plain-float fast path point by point first.
 FAST_BATCH = 8
 _MAX_BACKTRACKS = 40
-_MAX_STEP = 2.0
 _STALL = 12
 _GROW = 1.0
 _PLAIN_STEPS = 10
@@ -76,6 +79,17 @@ def _take(P, idx):
     return {k: v[idx] for k, v in P.items()}
 
 
+def _replace(opts, **changes):
+    """A copy of the :class:`SolverOptions` ``opts`` with some options changed."""
+    kw = {k: getattr(opts, k) for k in ("tol", "max_iter", "damping", "memory", "method", "n_nodes")}
+    return SolverOptions(**{**kw, **changes})
+
+
+def _unsolved(B, width):
+    """``final (B, width)`` (nan), ``converged``, ``iterations`` and ``residual`` of ``B`` points not solved yet."""
+    return np.full((B, width), np.nan), np.zeros(B, bool), np.zeros(B, int), np.full(B, np.inf)
+
+
 def _map(learner, loss, y, a, eps, lam, limit, P, opts):
     """One application of the fixed-point map on a subset: the new state, then the hats."""
     state = learner.decode(y)
@@ -117,13 +131,13 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     zero = lam == 0
     limit = np.zeros(B, bool)
     if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
-        thr = np.broadcast_to(learner.interpolation_threshold(loss, eps[zero], _take(P, zero)),
+        thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero)),
                               (int(zero.sum()),))
         limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):
-        y0 = learner.encode(learner.initial(a, eps, lam_eff, limit, P))
+        y0 = learner.encode(initial_state(learner, a, eps, lam_eff, limit, P))
     k, h = len(learner.state_names), len(learner.hat_names)
 
     bar = None
@@ -131,12 +145,10 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         from tqdm.auto import tqdm
 
         bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
-    final = np.full((B, k + h), np.nan)
-    converged = np.zeros(B, bool)
-    iterations = np.zeros(B, int)
-    residual = np.full(B, np.inf)
+    final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
-    if B <= FAST_BATCH and opts.method != "quadrature" and has_closed_form(loss):  # a few points: plain-float fast path
+    # a few points with a closed-form channel: the plain-float fast path first
+    if B <= FAST_BATCH and opts.method != "quadrature" and closed_form(loss) is not None:
         for i in range(B):
             Pi = {k: float(v[i]) for k, v in P.items()}
             out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,
@@ -153,8 +165,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         bad = np.flatnonzero(~converged)
         if bad.size == 0 or opts.memory == 0 and damping == opts.damping:
             continue
-        plain = SolverOptions(tol=opts.tol, max_iter=opts.max_iter, damping=damping, memory=0,
-                              method=opts.method, n_nodes=opts.n_nodes)
+        plain = _replace(opts, damping=damping, memory=0)
         f2, c2, it2, r2 = _iterate(learner, loss, y0[bad], a[bad], eps[bad], lam_eff[bad],
                                    limit[bad], _take(P, bad), plain, None)
         final[bad], converged[bad], residual[bad] = f2, c2, r2
@@ -169,8 +180,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         step = np.full(bad.size, 0.1)
         alive = np.ones(bad.size, bool)
         its = np.zeros(bad.size, int)
-        cont = SolverOptions(tol=opts.tol, max_iter=min(opts.max_iter, 300), damping=opts.damping,
-                             memory=opts.memory, method=opts.method, n_nodes=opts.n_nodes)
+        cont = _replace(opts, max_iter=min(opts.max_iter, 300))
         Pb = _take(P, bad)
         for _ in range(_CONTINUATION_STEPS):
             sel = np.flatnonzero(alive & (f_cur < 1.0))
@@ -203,10 +213,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
     y = y0.copy()
     B, K = y.shape
-    final = np.full((B, K + len(learner.hat_names)), np.nan)
-    converged = np.zeros(B, bool)
-    iterations = np.zeros(B, int)
-    residual = np.full(B, np.inf)
+    final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
     active = np.arange(B)
     M, beta = opts.memory, opts.damping
     dY = np.zeros((B, M, K))
@@ -324,18 +331,12 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 if M > 0 and np.any(use):
                     iu = ii[use]
                     cols = np.arange(M)[None, :] < nhist[iu][:, None]
-                    G = dG[iu] * cols[..., None]
-                    Yd = dY[iu] * cols[..., None]
-                    A = np.einsum("bmi,bni->bmn", G, G)
-                    reg = 1e-12 * np.trace(A, axis1=1, axis2=2)[:, None, None] + 1e-300
-                    A = A + reg * np.eye(M) + np.where(cols[:, :, None], 0.0, np.eye(M))
-                    rhs = np.einsum("bmi,bi->bm", G, ga[use])
-                    gamma = np.linalg.solve(A, rhs[..., None])[..., 0] * cols
-                    acc = step[use] - np.einsum("bm,bmi->bi", gamma, Yd + beta * G)
-                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < _MAX_STEP)
+                    acc = anderson_step(Batch(cols), dY[iu] * cols[..., None], dG[iu] * cols[..., None],
+                                        ga[use], step[use], beta)
+                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < MAX_STEP)
                     step[use] = np.where(good[:, None], acc, step[use])
                     nhist[iu[~good]] = 0
-                y[ii] = yk + np.clip(step, -_MAX_STEP, _MAX_STEP)
+                y[ii] = yk + np.clip(step, -MAX_STEP, MAX_STEP)
     return final, converged, iterations, residual
 
 

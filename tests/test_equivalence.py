@@ -15,6 +15,8 @@ from rafmodel import ParameterError
 from rafmodel.equivalence import (ACTIVATIONS, KERNELS, Coefficients, activation_coefficients,
                                   kernel_coefficients, rf_kernel)
 
+from _power import Stat, compare, record
+
 SQ = np.square
 
 # Hand-derived (E sigma, E g sigma, E sigma^2), written independently of the module.
@@ -175,9 +177,16 @@ def test_monte_carlo(name):
     s = LAMBDAS[name](g)
     c = activation_coefficients(name)
     resid2 = (s - c.mu0 - c.mu1 * g) ** 2  # E resid2 = mustar^2 given the exact mu0, mu1
-    for sample, expected in ((s, c.mu0), (g * s, c.mu1), (resid2, c.mustar ** 2)):
-        se = sample.std() / math.sqrt(n)
-        assert abs(sample.mean() - expected) < 5 * se
+    sim = {k: Stat(v.mean(), v.std() / math.sqrt(n)) for k, v in (("mu0", s), ("mu1", g * s), ("mustar2", resid2))}
+    # the same comparison (|z| <= 5) rejects mu1 x 1.3 and mustar x 1.3
+    exact = {"mu0": c.mu0, "mu1": c.mu1, "mustar2": c.mustar ** 2}
+    true = compare(exact, sim, k=5)
+    assert true.ok, str(true)
+    for label, wrong in (("mu1 x 1.3", dict(exact, mu1=1.3 * c.mu1)),
+                         ("mustar x 1.3", dict(exact, mustar2=1.69 * c.mustar ** 2))):
+        pert = compare(wrong, sim, k=5)
+        record(f"Monte Carlo coefficients {name}", perturbation=label, k=5, true=true.z, perturbed=pert.z)
+        assert not pert.ok, (label, str(pert))
 
 
 # ----------------------------------------------------------------------------- kernels

@@ -42,9 +42,18 @@ def test_kernel_ridge_lam_opt_and_memorization(mu1, mustar):
 
 
 def test_optimal_lambda_for_margin_losses_is_a_minimum():
+    # lam_opt is a local minimum at a 5 % scale: both neighbours lam x 0.95, x 1.05 are
+    # worse (by ~1e-5; the fixed point is accurate to ~1e-10).  The same check on
+    # lam_opt x 1.1 and lam_opt / 1.1 must fail (one neighbour better by ~3e-5)
+    def is_minimum(loss, lam):
+        g = [rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=f * lam, loss=loss)).gen_error for f in (0.95, 1.0, 1.05)]
+        return g[0] > g[1] < g[2]
+
     for loss in ("hinge", "logistic"):
         r = optimal_lambda(learner="linear", loss=loss, alpha=2.0, eps=0.2)
         assert r.lam_opt > 0
+        assert is_minimum(loss, r.lam_opt)
+        assert not is_minimum(loss, 1.1 * r.lam_opt) and not is_minimum(loss, r.lam_opt / 1.1)
         for f in (0.7, 1.4):
             g = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=f * r.lam_opt, loss=loss)).gen_error
             assert g >= r.gen_error - 1e-12

@@ -13,6 +13,8 @@ from rafmodel.estimators import fit
 from rafmodel.simulation import lam_path, simulate
 from rafmodel.theory import alpha_c
 
+from _power import check_with_power, scaled, sim_stats
+
 
 def test_sampler_counts_and_labels():
     data = sample_raf(d=50, alpha=2.0, eps=0.3, rng=1)
@@ -134,16 +136,32 @@ def _learner(name):
             "rf": RandomFeatures.from_activation("tanh", kappa=1.6)}[name]
 
 
+def _engine_perturbation(name, lam):
+    # a perturbation the measured metrics are sensitive to, one per learner (16 seeds,
+    # max |z| of the perturbed theory in brackets): linear alpha x 1.1 at lam = 0
+    # [7.3-8.3] and eps x 1.3 at lam = 0.3 [6.4-9.2] (alpha x 1.1 moves the ridge
+    # points by less than 5 se); kernel mustar x 1.3 [10-43]; random features
+    # kappa x 1/2 [11-16] (kappa x 2 moves the lam = 0 points by ~3 se only: at
+    # kappa = 1.6 the learner is already close to its kernel limit)
+    if name == "linear":
+        return {"alpha": 1.1} if lam == 0 else {"eps": 1.3}
+    return {"mustar": 1.3} if name == "kernel" else {"kappa": 0.5}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name,loss,lam", CASES)
 def test_engine_agrees_with_theory(name, loss, lam):
-    # d = 300, 6 seeds: |sim - theory| <= 4 se + 0.015 (O(1/sqrt d) finite-size effects)
+    # d = 300, 16 seeds: |z| <= 4 for every metric (tests/_power.py; the true theory's
+    # largest |z| over these cases is 1.9), and the same comparison rejects the theory
+    # at a perturbed point
     s = Setting(alpha=1.3, eps=0.2, lam=lam, learner=_learner(name), loss=loss)
     th = rm.solve(s)
-    sim = simulate(s, d=300, seeds=6, n_test=4000, seed=11, n_jobs=2)
+    sim = simulate(s, d=300, seeds=16, n_test=4000, seed=11, n_jobs=1)
     assert sim.n_failed == 0
-    for k in ("gen_error", "mem_error", "rule_error"):
-        assert abs(sim.mean(k) - getattr(th, k)) <= 4 * sim.se(k) + 0.015, (k, sim.mean(k), sim.se(k), getattr(th, k))
+    metrics = ("gen_error", "mem_error", "rule_error") + (("m", "q") if name != "rf" else ())
+    wrong, label = scaled(s, **_engine_perturbation(name, lam))
+    check_with_power(th, rm.solve(wrong), sim_stats(sim, metrics), what=f"engine {name}-{loss}-lam{lam}",
+                     perturbation=label)
 
 
 def test_cli_simulate_and_compare(capsys, tmp_path):
@@ -177,19 +195,40 @@ def test_compare_is_one_call():
     assert r["gen_error_z"] == pytest.approx((sims[0].gen_error - theory[0].gen_error) / sims[0].gen_error_se)
 
 
+#: Measured finite-size correction of the training errors of inner-product kernels whose
+#: nonlinear part is mostly of degree 2 (polynomial: all of mustar^2, arc-cosine: 88 %):
+#: at alpha = 3, eps = 0.5, lam = 3 mustar^2 the simulated mem_error exceeds the
+#: Gaussian-equivalent theory by 0.31/sqrt(d) (polynomial) and 0.42/sqrt(d) (arc-cosine),
+#: rule_error by 0.10/sqrt(d) and 0.15/sqrt(d), for d = 100, 200, 400, 800: an
+#: O(d^-1/2) correction that vanishes as d grows (the degree-2 part of the kernel matrix
+#: is a Wishart-like matrix with aspect ratio ~ n/d^2 = alpha/d, not yet the identity).
+#: RBF and exp(rho) show none at this precision (|z| < 3 without allowance).
+_FINITE_SIZE = {"arccos": (0.5, 0.2), "polynomial": (0.4, 0.15)}  # (mem, rule) x 1/sqrt(d)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("kernel,params", [("rbf", dict(c=1.0)), ("arccos", {}), ("polynomial", dict(degree=2, c=1.0)),
                                            (lambda rho: np.exp(rho), {})])
 @pytest.mark.parametrize("loss", ["square", "hinge"])
 def test_real_kernels_follow_their_gaussian_equivalent(kernel, params, loss):
     # the simulation uses the real kernel matrix k(x.x'/d) (RBF: exp(-c|x-x'|^2/(2d)));
-    # the theory only its (mu1, mustar).  d = 400, 6 seeds: |sim - theory| <= 4 se + 0.015
-    s = Setting(alpha=1.5, eps=0.2, lam=0.1, loss=loss, learner=Kernel.from_kernel(kernel, **params))
+    # the theory only its (mu1, mustar).  lam = 3 mustar^2, where part of the facts are
+    # memorized: the training errors measure mustar (at small lam every fact is fitted
+    # and the errors do not depend on it).  d = 400, 12 seeds: |z| <= 4 for every metric
+    # (largest |z| 2.6), and the same comparison rejects the theory at mustar x 1.3
+    # (|z| >= 18)
+    K = Kernel.from_kernel(kernel, **params)
+    s = Setting(alpha=3.0, eps=0.5, lam=3 * K.mustar**2, loss=loss, learner=K)
     th = rm.solve(s)
-    sim = simulate(s, d=400, seeds=6, n_test=4000, seed=1, n_jobs=2)
+    d = 400
+    sim = simulate(s, d=d, seeds=12, n_test=4000, seed=1, n_jobs=1)
     assert sim.n_failed == 0
-    for k in ("gen_error", "mem_error", "rule_error"):
-        assert abs(sim.mean(k) - getattr(th, k)) <= 4 * sim.se(k) + 0.015, (k, sim.mean(k), sim.se(k), getattr(th, k))
+    c_mem, c_rule = _FINITE_SIZE.get(kernel if isinstance(kernel, str) else "", (0.0, 0.0))
+    stats = sim_stats(sim, ("gen_error", "mem_error", "rule_error"),
+                      bias={"mem_error": c_mem / np.sqrt(d), "rule_error": c_rule / np.sqrt(d)})
+    wrong, label = scaled(s, mustar=1.3)
+    name = kernel if isinstance(kernel, str) else "callable"
+    check_with_power(th, rm.solve(wrong), stats, what=f"real kernel {name}-{loss}", perturbation=label)
 
 
 def test_random_features_with_a_callable_activation():

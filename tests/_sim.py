@@ -1,4 +1,4 @@
-"""Finite-size simulations of the Rules-and-Facts model (THEORY.md sections 1-2).
+"""Finite-size simulations of the Rules-and-Facts model (docs/theory.md sections 1-2).
 
 Independent of the theory code: only the parameters of a :class:`rafmodel.Setting`
 are read.  Conventions (no intercept anywhere):
@@ -174,7 +174,7 @@ def simulate(setting, d, seed, separable=None):
     Returns a dict with ``gen_error`` (exact, on the rule distribution: see the module
     docstring), ``mem_error``, ``rule_error``, and ``m = w.w*/d``, ``q = |w|^2/d`` of the
     weight ``w`` of the linear part (for the kernel learner: of the feature
-    ``mu1 x/sqrt d``, i.e. ``ms, qs`` of THEORY.md).
+    ``mu1 x/sqrt d``, i.e. ``ms, qs`` of docs/theory.md).
 
     ``separable=True`` (hinge/logistic at ``lam = 0``) skips the separability
     check and goes straight to the hard-margin SVM, whose margins are verified

@@ -51,7 +51,7 @@ def test_bayes_is_below_every_erm_learner():
             res = rm.solve_many(rm.grid(learner=learner, loss=loss, alpha=alphas, eps=epss, lam=lams))
             erm = res.gen_error.reshape(len(alphas), len(epss), len(lams))
             assert np.all(bayes[:, :, None] < erm), (loss, learner)
-    # including the best ridge, lam_opt = pi / (2 (1-eps)^2) - 1 (THEORY.md)
+    # including the best ridge, lam_opt = pi / (2 (1-eps)^2) - 1 (docs/theory.md)
     for a in alphas:
         for e in epss:
             lam_opt = max(np.pi / (2 * (1 - e) ** 2) - 1, 0.0)

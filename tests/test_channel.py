@@ -1,4 +1,4 @@
-"""Channel: closed forms against the generic quadrature route and the literal THEORY.md integrals."""
+"""Channel: closed forms against the generic quadrature route and the literal docs/theory.md integrals."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ POINTS = [  # (m, q, V, eps)
 
 
 def literal_channel(loss, m, q, V, eps, limit):
-    """THEORY.md section 3 verbatim: sums over y with Z0, dZ0, adaptive quadrature in xi."""
+    """docs/theory.md section 3 verbatim: sums over y with Z0, dZ0, adaptive quadrature in xi."""
     V0 = 1 - m * m / q
 
     def P(y, om):

@@ -1,4 +1,4 @@
-"""Optimal lam against THEORY.md's closed forms; large-alpha rates against their closed forms."""
+"""Optimal lam against docs/theory.md's closed forms; large-alpha rates against their closed forms."""
 
 import json
 import math
@@ -68,7 +68,7 @@ def test_square_rate_is_the_closed_form(eps):
 
 
 def test_hinge_with_facts_decays_like_alpha_to_minus_half():
-    # THEORY.md: "hinge is conjectured to decay as alpha^-1/2 too" (eps > 0)
+    # docs/theory.md: "hinge is conjectured to decay as alpha^-1/2 too" (eps > 0)
     r = large_alpha_rate(loss="hinge", eps=0.3, lam=1.0)
     assert r.exponent == pytest.approx(0.5, abs=0.01)
 

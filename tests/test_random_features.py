@@ -1,4 +1,4 @@
-"""Random-features learner: THEORY.md's learner side, the kernel limit, robustness on grids."""
+"""Random-features learner: docs/theory.md's learner side, the kernel limit, robustness on grids."""
 
 import warnings
 
@@ -13,7 +13,7 @@ from _power import check_with_power, scaled, sim_stats
 
 
 def theory_md_update(mhat, qhat, Vhat, lam, kappa, mu1, mus):
-    """THEORY.md section 3, random features, verbatim."""
+    """docs/theory.md section 3, random features, verbatim."""
     gam = 1 / kappa
     msh, qsh, Vsh = mu1 * kappa * mhat, mu1**2 * kappa * qhat, mu1**2 * kappa * Vhat
     qwh, Vwh = mus**2 * qhat, mus**2 * Vhat

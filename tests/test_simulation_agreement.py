@@ -1,4 +1,4 @@
-"""Theory vs finite-size simulations, every learner x loss (THEORY.md sections 1-3).
+"""Theory vs finite-size simulations, every learner x loss (docs/theory.md sections 1-3).
 
 For each point the asymptotic prediction of :func:`rafmodel.solve` is compared
 with the mean over ``N_SEEDS`` independent simulations at dimension ``D``

@@ -17,7 +17,7 @@ C = np.sqrt(2 / np.pi)
 
 
 def ridge_closed_form(alpha, eps, lam):
-    """Linear ridge fixed point solved by hand (THEORY.md square-loss channel).
+    """Linear ridge fixed point solved by hand (docs/theory.md square-loss channel).
 
     V solves V = 1/(lam + alpha/(1+V)); m = mhat V; q is linear in itself.
     lam = 0: V = 1/(alpha - 1) (alpha > 1) or, interpolating, lam V = 1 - alpha.

@@ -232,7 +232,7 @@ def build_parser():
 
     p = sub.add_parser("rate", help="large-alpha decay of gen_error",
                        description="Decay exponent and constant of gen_error ~ constant * alpha^-exponent "
-                                   "at large alpha, measured on the fixed point, with THEORY.md's closed "
+                                   "at large alpha, measured on the fixed point, with docs/theory.md's closed "
                                    "forms where known (--model bayes: the Bayes-optimal error).")
     _add_model_options(p, bayes=True)
     p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1))")

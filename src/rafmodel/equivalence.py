@@ -1,6 +1,6 @@
 """Gaussian-equivalence coefficients of activations and dot-product kernels.
 
-Kernel and random-features learners enter the theory of THEORY.md (section 2) only
+Kernel and random-features learners enter the theory of docs/theory.md (section 2) only
 through three numbers ``(mu0, mu1, mustar)``:
 
 * an **activation** ``sigma`` (random features ``f(x) = a.sigma(F x / sqrt d) / sqrt p``)

@@ -1,4 +1,4 @@
-"""Learners: their side of the fixed-point equations (THEORY.md section 3).
+"""Learners: their side of the fixed-point equations (docs/theory.md section 3).
 
 A learner maps its own order parameters ``(m, q, V)`` to the *training-time*
 overlaps the channel sees, maps the channel's conjugates back to its own, and
@@ -12,7 +12,7 @@ learner   m, q, V
 ========  ==============================================================
 linear    ``m = w.w*/d``, ``q = |w|^2/d``, ``V`` the response (ridge: ``tr (X'X/d + lam)^-1 / d``)
 kernel    the same for the weight ``w`` of the linear part ``mu1 x/sqrt(d)`` of the
-          kernel's feature map (``ms, qs, Vs`` in THEORY.md); the memory part
+          kernel's feature map (``ms, qs, Vs`` in docs/theory.md); the memory part
           ``mustar`` only enters through ``V_train = mu1^2 Vs + mustar^2 / lam``
 ========  ==============================================================
 
@@ -228,9 +228,9 @@ class RandomFeatures(Learner):
 
     ``F`` has i.i.d. N(0,1) entries and is fixed; only ``a`` is trained, with
     penalty ``(lam/2)|a|^2``.  The activation enters through its Gaussian-
-    equivalence coefficients ``mu1`` and ``mustar`` (THEORY.md section 2).
+    equivalence coefficients ``mu1`` and ``mustar`` (docs/theory.md section 2).
 
-    Order parameters: ``m, q, V`` are ``ms, qs, Vs`` of THEORY.md (the part of the
+    Order parameters: ``m, q, V`` are ``ms, qs, Vs`` of docs/theory.md (the part of the
     predictor along the linear component ``mu1``), ``qw, Vw`` those of the
     nonlinear component ``mustar``.  At a test point the predictor has overlaps
     ``(mu1 m, mu1^2 q + mustar^2 qw)``; at a training point the response is
@@ -314,7 +314,7 @@ class RandomFeatures(Learner):
         qwh, Vwh = mus * mus * qhat, mus * mus * Vhat
         L = lam + Vwh
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # THEORY.md's expressions, multiplied through by Vshat and rewritten without
+            # docs/theory.md's expressions, multiplied through by Vshat and rewritten without
             # cancellations, so that they stay finite as z = L / Vshat -> infinity (a
             # hinge channel can give Vhat = 0 exactly) and accurate over many decades.
             # With S = Vshat S_th = Vshat (1 + gam) + L and D = Vshat D_th:

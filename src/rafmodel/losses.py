@@ -7,7 +7,7 @@ replica channel then needs the proximal map only for ``y = +1``:
     prox(u, V)     = argmin_h [ ell(h) + (h - u)^2 / (2 V) ].
 
 ``prox_limit`` is the ``V -> infinity`` limit used at ``lam = 0`` when the learner
-interpolates (THEORY.md section 3, "lam = 0"): the projection of ``u`` on the set of
+interpolates (docs/theory.md section 3, "lam = 0"): the projection of ``u`` on the set of
 minimizers of ``ell`` (``h = 1`` for the square loss, ``h >= 1`` for the hinge).
 
 To add a loss, subclass :class:`Loss`, implement ``value``, ``prox`` and ``dprox``

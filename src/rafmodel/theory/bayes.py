@@ -1,4 +1,4 @@
-"""Bayes-optimal generalization error of the RAF model (THEORY.md section 3).
+"""Bayes-optimal generalization error of the RAF model (docs/theory.md section 3).
 
 The Bayes-optimal estimator of the teacher from RAF data has overlap ``q`` solving
 

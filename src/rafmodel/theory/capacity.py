@@ -47,7 +47,7 @@ def _alpha_c_scalar(eps):
 
 
 def alpha_c(eps):
-    """Capacity of the linear classifier on RAF data (THEORY.md section 3).
+    """Capacity of the linear classifier on RAF data (docs/theory.md section 3).
 
     ``alpha_c(eps) = max_R (1-R^2) / [(1-eps) E(-(R|z| + sqrt(1-R^2) g))_+^2 + eps/2]``;
     the max-margin classifier exists iff ``alpha < alpha_c``.  ``alpha_c(1) = 2``

@@ -1,4 +1,4 @@
-"""Channel side of the fixed-point equations (THEORY.md section 3).
+"""Channel side of the fixed-point equations (docs/theory.md section 3).
 
 For a margin loss the channel needs the proximal map for the label ``+1`` only.
 With ``g1(u) = (prox(u, V) - u) / V`` and ``-dg1(u) = (1 - prox'(u, V)) / V``:
@@ -8,9 +8,9 @@ With ``g1(u) = (prox(u, V) - u) / V`` and ``-dg1(u) = (1 - prox'(u, V)) / V``:
     Vhat / a = eps E_xi[ -dg1(sqrt(q) xi) ] + (1 - eps) 2 E[ 1{z > 0} (-dg1(omega)) ]
 
 where ``(z, omega)`` are jointly Gaussian with ``Var z = 1``, ``Var omega = q``,
-``Cov = m``.  The ``mhat`` line is the THEORY.md expression after integrating the
+``Cov = m``.  The ``mhat`` line is the docs/theory.md expression after integrating the
 derivative of the teacher channel: only the density of ``z`` at ``0`` survives.
-This is the same set of equations as THEORY.md, rewritten so that no integrand
+This is the same set of equations as docs/theory.md, rewritten so that no integrand
 contains the step ``Phi(w0 / sqrt(V0))``; this keeps Gauss quadrature accurate
 even when ``m^2 / q -> 1``.
 

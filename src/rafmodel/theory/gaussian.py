@@ -1,6 +1,6 @@
 """Gaussian integrals shared by the closed-form channels and the error formulas.
 
-Notation (THEORY.md): ``phi`` is the standard normal density, ``Phi`` its CDF and
+Notation (docs/theory.md): ``phi`` is the standard normal density, ``Phi`` its CDF and
 ``H = 1 - Phi``.  For a pair ``(xi, z)`` of standard normals with correlation ``rho``
 the *truncated moments*
 

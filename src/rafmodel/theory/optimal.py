@@ -3,7 +3,7 @@
 * :func:`optimal_lambda` -- the ``lam`` that minimizes ``gen_error`` for a learner x loss
   at given ``(alpha, eps)``, with the errors there, and whether the learner can
   memorize every fact while generalizing optimally.
-* :func:`ridge_lam_opt` -- THEORY.md's closed form for the square loss.
+* :func:`ridge_lam_opt` -- docs/theory.md's closed form for the square loss.
 * :func:`large_alpha_rate` -- decay exponent and constant of ``gen_error`` at large ``alpha``.
 """
 
@@ -71,7 +71,7 @@ def _check_solver_options(options):
 
 
 def ridge_lam_opt(eps, learner=None):
-    """Closed-form optimal ``lam`` of the square loss (THEORY.md), or ``None``.
+    """Closed-form optimal ``lam`` of the square loss (docs/theory.md), or ``None``.
 
     Linear: ``pi / (2 (1-eps)^2) - 1`` (independent of ``alpha``); kernel:
     ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)``.  ``inf`` at ``eps = 1``.
@@ -99,7 +99,7 @@ class OptimalLambda(Tabular):
     gen_error, mem_error, rule_error : float
         Errors at ``lam_opt``.
     lam_opt_closed_form : float or None
-        THEORY.md's closed form where there is one (square loss, linear and kernel).
+        docs/theory.md's closed form where there is one (square loss, linear and kernel).
     gen_error_at_zero : float
         ``gen_error`` at ``lam = 0`` (the interpolator / max-margin when it exists);
         ``nan`` where the loss has no ``lam = 0`` limit or it did not converge.
@@ -114,7 +114,7 @@ class OptimalLambda(Tabular):
         learner cannot interpolate).
     margin : float or None
         Square-loss kernel: ``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``; it is
-        ``>= 0`` exactly when memorizing every fact is optimal (THEORY.md).
+        ``>= 0`` exactly when memorizing every fact is optimal (docs/theory.md).
     at_boundary : bool
         ``True`` when the search hit the end of its range: ``gen_error`` at
         ``lam_max``, or at ``lam_min`` with ``lam = 0`` not as good, is as low as at
@@ -306,7 +306,7 @@ class LargeAlphaRate(Tabular):
     """``gen_error ~ constant * alpha^(-exponent)`` at large ``alpha``.
 
     ``exponent`` and ``constant`` are measured from the fixed point at ``alphas``
-    (log-log slope between the two largest); ``constant_closed_form`` is THEORY.md's
+    (log-log slope between the two largest); ``constant_closed_form`` is docs/theory.md's
     where known (square loss: ``exponent = 1/2``; Bayes-optimal: ``exponent = 1``).
     """
 

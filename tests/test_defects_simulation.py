@@ -283,3 +283,16 @@ def test_worker_processes_end_when_the_command_is_killed(sig):
     finally:
         if p.poll() is None:
             p.kill()
+
+
+@pytest.mark.parametrize("extra,prefix", [
+    (["--model", "rf", "--kappa", "2", "--activation", ""], "activation:"),
+    (["--model", "rf", "--kappa", "2", "--activation", "relu,"], "activation:"),
+    (["--model", "kernel", "--kernel", ""], "kernel:"),
+    (["--model", "kernel", "--kernel", "rbf", "--bandwidth", "710"], "bandwidth:"),
+    (["--model", "kernel", "--kernel", "polynomial", "--degree", "2000"], "degree:"),
+])
+def test_cli_learner_options_that_cannot_be_built_are_one_line(extra, prefix, capsys):
+    assert main(["theory", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"raf theory: error: {prefix}") and err.count("\n") == 1, err

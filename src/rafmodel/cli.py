@@ -618,7 +618,7 @@ def _named_learners(args, model):
         if getattr(args, k, None) is not None:
             raise UsageError(f"{k}: give either --{k} or --{'activation' if act else 'kernel'}, not both")
     out = []
-    name = (act or ker).strip()
+    name = (act if act is not None else ker).strip()
     try:
         if act is not None:
             if args.kappa is None:
@@ -698,9 +698,15 @@ def cmd_theory(args):
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    import warnings
+
+    from .exceptions import ConvergenceWarning
+
     try:
-        _convert_options(args)
-        return args.func(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # the command reports these itself, per row
+            _convert_options(args)
+            return args.func(args)
     except UsageError as e:
         print(f"raf {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE

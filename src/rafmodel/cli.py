@@ -159,6 +159,27 @@ def _add_output_options(p):
                    help="progress bar on stderr (default: for more than 200 points on a terminal)")
 
 
+def _subcommand(sub, name, func, help, description, *adders):
+    """A subcommand: its option groups (``adders``, each ``adder(parser)``), the output options, its function."""
+    p = sub.add_parser(name, help=help, description=description)
+    for add in adders:
+        add(p)
+    _add_output_options(p)
+    p.set_defaults(func=func)
+    return p
+
+
+def _plot_option(text):
+    def add(p):
+        p.add_argument("--plot", metavar="FILE", help=text)
+    return add
+
+
+def _out_option(p):
+    p.add_argument("--out", metavar="FILE.csv", help="append each finished point to this CSV at once, and "
+                                                     "resume: points already in it are not recomputed")
+
+
 def build_parser():
     from . import __version__
 
@@ -168,40 +189,22 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    p = sub.add_parser("theory", help="exact asymptotic errors (replica fixed point)",
-                       description="Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a "
-                                   "learner on RAF data. Lists and ranges give one row per combination.")
-    _add_model_options(p)
-    _add_grid_options(p)
-    _add_solver_options(p)
-    p.add_argument("--plot", metavar="FILE", help="save gen_error, mem_error, rule_error along the one "
-                                                  "parameter given as a list (png, pdf, svg)")
-    _add_output_options(p)
-    p.set_defaults(func=cmd_theory)
-
-    p = sub.add_parser("simulate", help="finite-size simulations with error bars",
-                       description="Sample RAF data at dimension d, train the learner, and report the mean "
-                                   "and standard error over seeds of gen_error, mem_error, rule_error "
-                                   "(and m, q where defined). Options as for raf theory.")
-    _add_model_options(p)
-    _add_grid_options(p)
-    _add_simulation_options(p)
-    p.add_argument("--out", metavar="FILE.csv", help="append each finished point to this CSV at once, and "
-                                                     "resume: points already in it are not recomputed")
-    _add_output_options(p)
-    p.set_defaults(func=cmd_simulate)
-
-    p = sub.add_parser("compare", help="theory and simulation side by side",
-                       description="Theory and finite-size simulation of the same settings side by side, "
-                                   "with the distance in standard errors (z = (sim - theory) / se). With a "
-                                   "list along one parameter, --plot FILE draws the theory curve and the "
-                                   "simulation points with error bars.")
-    _add_model_options(p)
-    _add_grid_options(p)
-    _add_simulation_options(p)
-    p.add_argument("--plot", metavar="FILE", help="save a plot (png, pdf, svg) along the parameter that varies")
-    _add_output_options(p)
-    p.set_defaults(func=cmd_compare)
+    _subcommand(sub, "theory", cmd_theory, "exact asymptotic errors (replica fixed point)",
+                "Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a learner on RAF data. "
+                "Lists and ranges give one row per combination.",
+                _add_model_options, _add_grid_options, _add_solver_options,
+                _plot_option("save gen_error, mem_error, rule_error along the one parameter given as a list "
+                             "(png, pdf, svg)"))
+    _subcommand(sub, "simulate", cmd_simulate, "finite-size simulations with error bars",
+                "Sample RAF data at dimension d, train the learner, and report the mean and standard error over "
+                "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory.",
+                _add_model_options, _add_grid_options, _add_simulation_options, _out_option)
+    _subcommand(sub, "compare", cmd_compare, "theory and simulation side by side",
+                "Theory and finite-size simulation of the same settings side by side, with the distance in "
+                "standard errors (z = (sim - theory) / se). With a list along one parameter, --plot FILE draws "
+                "the theory curve and the simulation points with error bars.",
+                _add_model_options, _add_grid_options, _add_simulation_options,
+                _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
     p = sub.add_parser("bayes", help="Bayes-optimal generalization error",
                        description="Bayes-optimal overlap q and gen_error of the RAF model (the best any "
@@ -404,10 +407,7 @@ def _warn_failed(sims):
 
 
 def cmd_simulate(args):
-    model, spec = _learner_from_args(args)
-    loss = _loss_from_args(args)
-    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
-    settings, labels = _product_settings(model, loss, values, spec)
+    settings, labels, values, spec = _settings_from_args(args)
     _check_simulation_args(args, settings)
     if args.out:
         from .experiments import check_output_path
@@ -517,13 +517,9 @@ def _save_plot(draw, path):
 
 
 def cmd_compare(args):
-    from ._validation import ParameterError
     from .experiments import compare, plot_comparison
 
-    model, spec = _learner_from_args(args)
-    loss = _loss_from_args(args)
-    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
-    settings, labels = _product_settings(model, loss, values, spec)
+    settings, labels, values, spec = _settings_from_args(args)
     var = _plot_variable(args, values, spec)
     _check_simulation_args(args, settings)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
@@ -668,13 +664,19 @@ def _loss_from_args(args):
         raise UsageError(str(e)) from None
 
 
-def cmd_theory(args):
-    from .theory import solve_many
-
+def _settings_from_args(args):
+    """The settings of the model, loss and grid options: ``(settings, labels, values, spec)``."""
     model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
+    return settings, labels, values, spec
+
+
+def cmd_theory(args):
+    from .theory import solve_many
+
+    settings, labels, values, spec = _settings_from_args(args)
     var = _plot_variable(args, values, spec)
     progress = args.progress if args.progress is not None else (len(settings) > 200 and sys.stderr.isatty())
     try:

@@ -1,0 +1,128 @@
+"""The figure registry: one function per figure, its parameters, defaults and description."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Callable
+
+from .._validation import Constraint
+from ..exceptions import ParameterError
+
+__all__ = ["FigureSpec", "FigureResult", "Context", "register_figure", "FIGURES", "get_figure"]
+
+
+@dataclass
+class Context:
+    """How a figure is computed: ``quick`` (reduced resolution), ``sim`` (simulations on), ``progress``."""
+
+    quick: bool = False
+    sim: bool = True
+    progress: bool = False
+
+
+@dataclass
+class FigureResult:
+    """A computed figure.
+
+    Attributes
+    ----------
+    name : str
+        The figure's registered name.
+    figure : matplotlib.figure.Figure
+        The figure (object-oriented; no pyplot state).
+    table : pandas.DataFrame
+        The plotted numbers, one row per plotted point, in the package vocabulary, with a
+        ``source`` column (``theory``, ``simulation``, ``bayes``) and ``*_se`` for simulations.
+    caption : str
+        The finding, with numbers taken from the computation.
+    params : dict
+        The parameters used.
+    """
+
+    name: str
+    figure: object
+    table: object
+    caption: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class FigureSpec:
+    """A registered figure: ``func(params, ctx) -> (Figure, DataFrame, caption)``.
+
+    Attributes
+    ----------
+    name, description : str
+    func : callable
+    defaults : dict
+        Default values of the user-settable parameters (numbers or lists of numbers).
+    quick : dict
+        Overrides for ``--quick`` (reduced resolution).
+    constraints : dict
+        ``{parameter: Constraint}`` for the settable parameters.
+    sim_params : tuple of str
+        Parameters that only matter when simulations are drawn (``d``, ``seeds``).
+    """
+
+    name: str
+    description: str
+    func: Callable
+    defaults: dict
+    quick: dict
+    constraints: dict
+    sim_params: tuple = ("d", "seeds")
+
+    def resolve(self, overrides: dict, ctx: Context) -> dict:
+        """The parameters of one run: defaults, then ``quick`` ones, then the user's (validated)."""
+        params = dict(self.defaults)
+        if ctx.quick:
+            params.update(self.quick)
+        for k, v in overrides.items():
+            if k not in self.constraints:
+                allowed = ", ".join(sorted(self.constraints)) or "none"
+                raise ParameterError(k, f"not a parameter of figure {self.name!r} (its parameters: {allowed})")
+            c: Constraint = self.constraints[k]
+            vals = v if isinstance(v, (list, tuple)) else [v]
+            if not vals:
+                raise ParameterError(k, "must not be empty")
+            checked = [c.check(k, x) for x in vals]
+            params[k] = checked if isinstance(self.defaults.get(k), (list, tuple)) else (
+                checked[0] if len(checked) == 1 else _one(k, checked))
+        return params
+
+    def key(self, params: dict, ctx: Context) -> str:
+        """A hash of everything that changes the result (the package version included)."""
+        from .. import __version__
+
+        used = {k: v for k, v in params.items() if ctx.sim or k not in self.sim_params}
+        blob = json.dumps({"figure": self.name, "params": used, "quick": ctx.quick, "sim": ctx.sim,
+                           "version": __version__}, sort_keys=True, default=repr)
+        return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _one(name, values):
+    raise ParameterError(name, f"takes one value here, got {len(values)}")
+
+
+FIGURES: dict[str, FigureSpec] = {}
+
+
+def register_figure(name, description, *, defaults, constraints, quick=None, sim_params=("d", "seeds")):
+    """Register a figure function under ``name`` (a decorator).
+
+    The function takes ``(params, ctx)`` and returns ``(Figure, DataFrame, caption)``.
+    """
+    def deco(func):
+        FIGURES[name] = FigureSpec(name, description, func, dict(defaults), dict(quick or {}), dict(constraints),
+                                   tuple(sim_params))
+        return func
+    return deco
+
+
+def get_figure(name) -> FigureSpec:
+    """The registered figure ``name``, or a :class:`ParameterError` listing the names."""
+    if name not in FIGURES:
+        raise ParameterError("figure", f"unknown figure {name!r}; allowed: {', '.join(FIGURES)}")
+    return FIGURES[name]

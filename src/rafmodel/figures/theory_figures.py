@@ -1,0 +1,163 @@
+"""Figures of the linear learner: errors along alpha, and the capacity alpha_c(eps)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._validation import NONNEGATIVE, POSITIVE, POSITIVE_INT, UNIT, Real
+from ._registry import register_figure
+from ._style import COLORS, PALETTE, finish, new_figure
+from ._tables import curve, frame, simulation_rows, theory_rows
+
+__all__ = ["linear_alpha", "capacity"]
+
+_ALPHA_RANGE = Real(0, lo_open=True)
+
+
+def _bar(ctx, total, desc):
+    if not ctx.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=False)
+
+
+@register_figure(
+    "linear-alpha",
+    "linear learner: gen_error and mem_error vs alpha, square and hinge, at lam = 0, a small lam and the "
+    "optimal lam, with the Bayes-optimal error and alpha_c(eps)",
+    defaults=dict(eps=0.2, lam=0.01, alpha=[0.2, 8.0], n_alpha=60, sim_alpha=[0.5, 1.5, 2.5, 4.0, 6.0], d=200,
+                  seeds=4),
+    quick=dict(n_alpha=10, sim_alpha=[1.5, 4.0], d=40, seeds=2),
+    constraints=dict(eps=Real(0, 1, hi_open=True), lam=POSITIVE, alpha=_ALPHA_RANGE, n_alpha=POSITIVE_INT,
+                     sim_alpha=_ALPHA_RANGE, d=POSITIVE_INT, seeds=POSITIVE_INT),
+    sim_params=("d", "seeds", "sim_alpha"))
+def linear_alpha(p, ctx):
+    """gen_error and mem_error of the linear learner along alpha (see the registry description)."""
+    import rafmodel as rm
+
+    eps, lam_small = float(p["eps"]), float(p["lam"])
+    lo, hi = float(min(p["alpha"])), float(max(p["alpha"]))
+    alphas = np.geomspace(lo, hi, int(p["n_alpha"]))
+    ac = rm.alpha_c(eps) if eps > 0 else math.inf
+    bayes = rm.bayes_optimal(alphas, np.full_like(alphas, eps), warn=False)
+    fig, axes = new_figure(2, sharey=True)
+    rows = [{"curve": "bayes-optimal", "model": "bayes", "alpha": a, "eps": eps, "gen_error": g,
+             "converged": bool(c), "source": "bayes"}
+            for a, g, c in zip(alphas, bayes.gen_error, bayes.converged)]
+    facts = {}
+    bar = _bar(ctx, 2 * len(alphas), "linear-alpha: optimal lam")
+    for ax, loss in zip(axes, ("square", "hinge")):
+        for style, lam, label in (("-", 0.0, "lam = 0"), ("--", lam_small, f"lam = {lam_small:g}")):
+            res = rm.solve_many(rm.grid(learner="linear", loss=loss, alpha=alphas, eps=eps, lam=lam), warn=False)
+            rows += theory_rows(res, curve=label)
+            ax.plot(alphas, curve(res, "gen_error"), style, color=COLORS["gen_error"], lw=1.3,
+                    label=f"gen_error, {label}")
+            ax.plot(alphas, curve(res, "mem_error"), style, color=COLORS["mem_error"], lw=1.3,
+                    label=f"mem_error, {label}")
+            if lam == 0:
+                facts[loss] = res
+        opt_gen, opt_mem = [], []
+        for a in alphas:
+            try:
+                o = rm.optimal_lambda(learner=rm.Linear(), loss=loss, alpha=float(a), eps=eps)
+                ok = not o.at_boundary
+            except rm.ConvergenceError:
+                o, ok = None, False
+            g = o.gen_error if ok else math.nan
+            m = o.mem_error if ok else math.nan
+            opt_gen.append(g)
+            opt_mem.append(m)
+            rows.append({"curve": "optimal lam", "model": "linear", "loss": loss, "alpha": float(a), "eps": eps,
+                         "lam": o.lam_opt if ok else math.nan, "gen_error": g, "mem_error": m,
+                         "converged": ok, "source": "theory"})
+            if bar is not None:
+                bar.update()
+        ax.plot(alphas, opt_gen, ":", color=COLORS["gen_error"], lw=1.6, label="gen_error, optimal lam")
+        ax.plot(alphas, opt_mem, ":", color=COLORS["mem_error"], lw=1.6, label="mem_error, optimal lam")
+        ax.plot(alphas, np.where(bayes.converged, bayes.gen_error, np.nan), color=COLORS["bayes"], lw=1.0,
+                label="Bayes-optimal")
+        thr = 1.0 if loss == "square" else ac
+        if math.isfinite(thr) and lo < thr < hi:
+            ax.axvline(thr, color="0.5", lw=0.8, ls="-.")
+            ax.text(thr, 0.47, r" $\alpha_c$" if loss == "hinge" else r" $\alpha = 1$", fontsize=7, color="0.4")
+        if ctx.sim:
+            settings = [rm.Setting(alpha=float(a), eps=eps, lam=0.0, loss=loss) for a in p["sim_alpha"]]
+            sims = rm.simulate_many(settings, d=int(p["d"]), seeds=int(p["seeds"]), n_test=4000, seed=0,
+                                    progress=ctx.progress)
+            rows += simulation_rows(sims, curve="lam = 0")
+            for k in ("gen_error", "mem_error"):
+                ax.errorbar([s.setting.alpha for s in sims], [s.mean(k) for s in sims],
+                            yerr=[s.se(k) for s in sims], fmt="o", ms=3, capsize=2, color=COLORS[k], zorder=3)
+        finish(ax, xlabel="alpha", ylabel="error" if loss == "square" else None, logx=True,
+               title=f"{loss} loss, eps = {eps:g}", legend=loss == "hinge")
+    if bar is not None:
+        bar.close()
+    axes[0].set_ylim(0, 0.52)
+    hinge = facts["hinge"]
+    last_free = alphas[(np.asarray(hinge.mem_error) == 0) & np.asarray(hinge.converged)]
+    caption = (f"At eps = {eps:g}, the max-margin classifier (hinge, lam = 0) stores every fact up to "
+               f"alpha_c({eps:g}) = {ac:.3g}" + (f" (mem_error = 0 up to alpha = {last_free.max():.3g} on this grid)"
+                                                  if last_free.size else "")
+               + f", then loses facts; the min-norm interpolator (square, lam = 0) stores them only up to "
+               f"alpha = 1. At alpha = {alphas[-1]:.3g}, gen_error is {curve(facts['square'], 'gen_error')[-1]:.3f} "
+               f"(square, lam = 0) and {curve(hinge, 'gen_error')[-1]:.3f} (hinge, lam = 0) against the "
+               f"Bayes-optimal {bayes.gen_error[-1]:.3f}.")
+    return fig, frame(rows), caption
+
+
+@register_figure(
+    "capacity",
+    "alpha_c(eps): the Gardner capacity extended to rules plus facts, for the linear learner and random "
+    "features at several kappa, with linear-programming separability tests on samples",
+    defaults=dict(kappa=[0.5, 1.0, 2.0], n_eps=41, sim_eps=[0.1, 0.3, 0.6, 1.0], d=100, seeds=6),
+    quick=dict(kappa=[1.0], n_eps=6, sim_eps=[0.3, 1.0], d=30, seeds=2),
+    constraints=dict(kappa=POSITIVE, n_eps=Real(3, 1000), sim_eps=UNIT, d=POSITIVE_INT, seeds=POSITIVE_INT),
+    sim_params=("d", "seeds", "sim_eps"))
+def capacity(p, ctx):
+    """alpha_c(eps) of the linear learner and of relu random features, with LP tests on samples."""
+    import rafmodel as rm
+    from rafmodel.estimators import represent
+    from rafmodel.estimators.solvers import _separability
+    from rafmodel.theory.capacity import interpolation_capacity
+
+    eps_grid = np.linspace(0.02, 1.0, int(p["n_eps"]))
+    lin = np.asarray(rm.alpha_c(eps_grid), dtype=float)
+    fig, (ax,) = new_figure(1, width=4.2, height=3.0)
+    ax.plot(eps_grid, lin, color=PALETTE[0], lw=1.6, label="linear")
+    rows = [{"curve": "linear", "model": "linear", "eps": e, "alpha_c": a, "source": "theory"}
+            for e, a in zip(eps_grid, lin)]
+    for j, kappa in enumerate(p["kappa"]):
+        rf = rm.RandomFeatures.from_activation("relu", kappa=float(kappa))
+        P = {"kappa": rf.kappa, "mu1": rf.mu1, "mustar": rf.mustar}
+        vals = np.array([interpolation_capacity(rf, float(e), P) for e in eps_grid], dtype=float)
+        ax.plot(eps_grid, vals, color=PALETTE[j + 1], lw=1.3, ls="--", label=f"relu random features, kappa = {kappa:g}")
+        rows += [{"curve": f"rf kappa={kappa:g}", "model": "rf", "activation": "relu", "kappa": float(kappa),
+                  "eps": e, "alpha_c": a, "source": "theory"} for e, a in zip(eps_grid, vals)]
+    if ctx.sim:
+        from rafmodel.data import sample_raf
+
+        d = int(p["d"])
+        for e in p["sim_eps"]:
+            ac = float(rm.alpha_c(e))
+            for a in (0.8 * ac, 1.2 * ac):
+                sep = []
+                for s in range(int(p["seeds"])):
+                    data = sample_raf(d=d, alpha=a, eps=e, rng=np.random.SeedSequence(s, spawn_key=(int(1e6 * e),)))
+                    sep.append(bool(_separability(represent(rm.Linear(), data.X, None), data.y)[0]))
+                frac = float(np.mean(sep))
+                rows.append({"curve": "LP test", "model": "linear", "eps": e, "alpha": a, "d": d,
+                             "seeds": int(p["seeds"]), "separable_fraction": frac, "source": "simulation"})
+                ax.plot([e], [a], "o", ms=5, mfc=PALETTE[0] if frac >= 0.5 else "white", mec=PALETTE[0],
+                        label=None)
+        ax.plot([], [], "o", color=PALETTE[0], ms=5, label=f"LP: separable (d = {d})")
+        ax.plot([], [], "o", mfc="white", mec=PALETTE[0], ms=5, label="LP: not separable")
+    finish(ax, xlabel="eps", ylabel="alpha_c", title="interpolation threshold of the max-margin classifier")
+    ax.set_ylim(0, None)
+    caption = (f"The linear classifier separates rules plus facts up to alpha_c(eps): alpha_c(1) = {lin[-1]:.3g} "
+               f"(Gardner's random-label capacity), alpha_c(0.2) = {float(rm.alpha_c(0.2)):.3g}, and alpha_c grows "
+               f"without bound as eps -> 0 (alpha_c({eps_grid[0]:.2g}) = {lin[0]:.3g}). Random features separate "
+               "more as kappa grows (Cover's 2 kappa at eps = 1).")
+    return fig, frame(rows), caption

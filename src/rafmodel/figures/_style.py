@@ -33,12 +33,18 @@ def new_figure(ncols=1, nrows=1, *, width=3.4, height=2.7, sharey=False):
 
 def finish(ax, *, xlabel=None, ylabel=None, title=None, legend=True, logx=False, logy=False):
     """Labels, scales and a frameless legend in the house style."""
-    from matplotlib.ticker import LogFormatterSciNotation, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, LogLocator, NullFormatter
 
-    for on, axis, setter in ((logx, ax.xaxis, ax.set_xscale), (logy, ax.yaxis, ax.set_yscale)):
+    for on, axis, setter, lim in ((logx, ax.xaxis, ax.set_xscale, ax.get_xlim),
+                                  (logy, ax.yaxis, ax.set_yscale, ax.get_ylim)):
         if on:
             setter("log")
-            axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=True))
+            lo, hi = lim()
+            if lo > 0 and hi / lo < 1e3:  # a few decades: plain numbers at 1, 2, 5 x 10^k
+                axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+                axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            else:
+                axis.set_major_formatter(LogFormatterSciNotation(labelOnlyBase=True))
             axis.set_minor_formatter(NullFormatter())
     if xlabel:
         ax.set_xlabel(LABELS.get(xlabel, xlabel), fontsize=FONT)

@@ -180,6 +180,27 @@ def _out_option(p):
                                                      "resume: points already in it are not recomputed")
 
 
+def _add_figure_options(p, per_figure=True):
+    p.add_argument("--out", metavar="DIR", help="folder to write into (created if needed)")
+    p.add_argument("--quick", action="store_true", help="reduced resolution (tests, previews)")
+    p.add_argument("--no-sim", dest="sim", action="store_false", help="theory only: no simulation points")
+    p.add_argument("--force", action="store_true", help="recompute even if the folder holds the same figure")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bars on stderr (default: on a terminal)")
+    if not per_figure:
+        return
+    from .figures import FIGURES, list_figures
+
+    users: dict = {}
+    for name in list_figures():
+        for k, c in FIGURES[name].constraints.items():
+            users.setdefault(k, (c, []))[1].append(name)
+    g = p.add_argument_group("figure parameters (numbers, lists a,b,c or ranges start:stop:num[:log])")
+    for k, (c, names) in users.items():
+        g.add_argument(f"--{k.replace('_', '-')}", dest=f"fig_{k}", metavar="V",
+                       help=f"{c.describe()}; used by {', '.join(names)}")
+
+
 def build_parser():
     from . import __version__
 
@@ -205,6 +226,22 @@ def build_parser():
                 "the theory curve and the simulation points with error bars.",
                 _add_model_options, _add_grid_options, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
+
+    p = sub.add_parser("figure", help="one of the paper's findings as a figure (png, pdf, csv)",
+                       description="Compute a figure and write NAME.png, NAME.pdf, NAME.csv (the plotted "
+                                   "numbers) and NAME.json (caption, parameters, command) to --out. An "
+                                   "unchanged figure already in the folder is not recomputed. --list names them.")
+    p.add_argument("name", nargs="?", help="the figure (see --list)")
+    p.add_argument("--list", action="store_true", help="list the figures with a one-line description")
+    _add_figure_options(p)
+    p.set_defaults(func=cmd_figure)
+
+    p = sub.add_parser("report", help="every figure and an offline HTML page (index.html)",
+                       description="Build every figure into --out and write --out/index.html: one offline page "
+                                   "with each figure, its finding, parameters, the command that regenerates it "
+                                   "and its data. Figures already there and unchanged are not recomputed.")
+    _add_figure_options(p, per_figure=False)
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("bayes", help="Bayes-optimal generalization error",
                        description="Bayes-optimal overlap q and gen_error of the RAF model (the best any "
@@ -671,6 +708,59 @@ def _settings_from_args(args):
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
     settings, labels = _product_settings(model, loss, values, spec)
     return settings, labels, values, spec
+
+
+def _progress(args):
+    return args.progress if args.progress is not None else sys.stderr.isatty()
+
+
+def _figure_out(args):
+    if not args.out:
+        raise UsageError("out: required (the folder to write into)")
+    return args.out
+
+
+def cmd_figure(args):
+    from .figures import get_figure, list_figures, write_figure
+
+    if args.list:
+        for name, desc in list_figures().items():
+            print(f"{name:14s} {desc}")
+        return EXIT_OK
+    if not args.name:
+        raise UsageError(f"name: give a figure name ({', '.join(list_figures())}) or --list")
+    spec = get_figure(args.name)
+    params = {}
+    for k, v in vars(args).items():
+        if k.startswith("fig_") and v is not None:
+            name = k[4:]
+            if name not in spec.constraints:
+                raise UsageError(f"{name.replace('_', '-')}: not a parameter of figure {args.name!r} "
+                                 f"(its parameters: {', '.join(spec.constraints)})")
+            params[name] = parse_values(name, v)
+    out = _figure_out(args)
+    meta = write_figure(args.name, out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
+                        **params)
+    how = "unchanged, read back from" if meta["cached"] else "written to"
+    print(f"raf: {args.name} {how} {out}: {', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}",
+          file=sys.stderr)
+    print(meta["caption"])
+    return EXIT_OK
+
+
+def cmd_report(args):
+    from .report import build_report
+
+    out = _figure_out(args)
+    from .figures import _check_out
+
+    _check_out(out)
+    res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force)
+    n_cached = sum(m["cached"] for m in res["figures"])
+    print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
+          f"{res['seconds']:.1f} s)", file=sys.stderr)
+    print(res["index"])
+    return EXIT_OK
 
 
 def cmd_theory(args):

@@ -1,0 +1,131 @@
+"""The report: every figure, and one offline HTML page that shows them with their findings.
+
+:func:`build_report` writes each registered figure into a folder (reusing those already
+there with the same cache key) and ``index.html``: one page with no network access (no
+scripts, fonts or styles from elsewhere) showing each figure, its caption (the finding,
+with numbers from the computation), the parameters used, the command that regenerates it,
+links to its CSV and PDF, and the package version.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import time
+
+from .figures import list_figures, write_figure
+
+__all__ = ["build_report"]
+
+_CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; max-width: 980px; margin: 2em auto;
+       padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; } h2 { font-size: 1.2em; margin-top: 2.2em; border-bottom: 1px solid #ddd; }
+.meta { color: #666; font-size: 0.9em; }
+figure { margin: 0.8em 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.95em; margin-top: 0.4em; }
+table.params { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
+table.params td, table.params th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+code, pre { background: #f5f5f5; font-size: 0.85em; } pre { padding: 0.5em; overflow-x: auto; }
+nav ol { columns: 2; font-size: 0.95em; }
+"""
+
+
+def _fmt(v):
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_fmt(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _section(meta):
+    name = html.escape(meta["name"])
+    rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
+                   for k, v in meta["params"].items())
+    files = meta["files"]
+    return f"""
+<section id="{name}">
+<h2>{name}</h2>
+<p class="meta">{html.escape(meta["description"])}</p>
+<figure>
+<img src="{html.escape(files["png"])}" alt="figure {name}">
+<figcaption>{html.escape(meta["caption"])}</figcaption>
+</figure>
+<p>Data: <a href="{html.escape(files["csv"])}">{html.escape(files["csv"])}</a> (the plotted numbers) &middot;
+vector version: <a href="{html.escape(files["pdf"])}">{html.escape(files["pdf"])}</a></p>
+<table class="params"><tr><th colspan="2">parameters{" (quick)" if meta.get("quick") else ""}{
+    "" if meta.get("sim", True) else ", no simulations"}</th></tr>{rows}</table>
+<p>Regenerate:</p>
+<pre>{html.escape(meta["command"])}</pre>
+</section>"""
+
+
+def build_report(out, *, quick=False, sim=True, progress=False, force=False) -> dict:
+    """Build every figure in folder ``out`` and write ``out/index.html``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The folder (created if needed).
+    quick : bool
+        Reduced resolution for every figure.
+    sim : bool
+        Draw the simulation points.
+    progress : bool
+        Progress bars on stderr.
+    force : bool
+        Recompute figures even when the folder already holds them.
+
+    Returns
+    -------
+    dict
+        ``{"index": path of index.html, "figures": [metadata of each figure], "seconds": time taken}``.
+    """
+    from . import __version__
+
+    start = time.perf_counter()
+    names = list(list_figures())
+    metas = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(names), desc="report", unit="figure")
+    try:
+        for name in names:
+            if bar is not None:
+                bar.set_postfix_str(name)
+            metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force))
+            if bar is not None:
+                bar.update()
+    finally:
+        if bar is not None:
+            bar.close()
+    toc = "".join(f'<li><a href="#{html.escape(m["name"])}">{html.escape(m["name"])}</a>: '
+                  f'{html.escape(m["description"])}</li>' for m in metas)
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>rafmodel report: rules and facts</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>The Rules-and-Facts model: the paper's findings</h1>
+<p class="meta">rafmodel {html.escape(__version__)} &middot; {"quick resolution" if quick else "full resolution"}
+{"&middot; no simulations" if not sim else "&middot; theory as lines, simulations as points with error bars"}
+&middot; Farné, Boncoraglio, Zdeborová, arXiv:2603.25579</p>
+<p>A fraction 1 &minus; eps of the training labels follow a teacher rule; a fraction eps are random facts
+that can only be memorized. Each figure below states when a learner learns the rule (low gen_error on fresh
+data) and stores the facts (low mem_error on them), with the numbers of the exact asymptotic theory.</p>
+<nav><ol>{toc}</ol></nav>
+{"".join(_section(m) for m in metas)}
+</body>
+</html>
+"""
+    index = os.path.join(os.fspath(out), "index.html")
+    with open(index, "w", encoding="utf-8") as fh:
+        fh.write(page)
+    return {"index": index, "figures": metas, "seconds": time.perf_counter() - start}

@@ -185,6 +185,8 @@ def _add_figure_options(p, per_figure=True):
     p.add_argument("--quick", action="store_true", help="reduced resolution (tests, previews)")
     p.add_argument("--no-sim", dest="sim", action="store_false", help="theory only: no simulation points")
     p.add_argument("--force", action="store_true", help="recompute even if the folder holds the same figure")
+    p.add_argument("--jobs", type=_int_option("jobs"), default=-1, help="processes for the simulations (default -1: all cores; "
+                                                       "the numbers do not depend on it)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bars on stderr (default: on a terminal)")
     if not per_figure:
@@ -740,7 +742,7 @@ def cmd_figure(args):
             params[name] = parse_values(name, v)
     out = _figure_out(args)
     meta = write_figure(args.name, out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
-                        **params)
+                        n_jobs=args.jobs, **params)
     how = "unchanged, read back from" if meta["cached"] else "written to"
     print(f"raf: {args.name} {how} {out}: {', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}",
           file=sys.stderr)
@@ -755,7 +757,8 @@ def cmd_report(args):
     from .figures import _check_out
 
     _check_out(out)
-    res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force)
+    res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
+                       n_jobs=args.jobs)
     n_cached = sum(m["cached"] for m in res["figures"])
     print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)

@@ -61,7 +61,7 @@ vector version: <a href="{html.escape(files["pdf"])}">{html.escape(files["pdf"])
 </section>"""
 
 
-def build_report(out, *, quick=False, sim=True, progress=False, force=False) -> dict:
+def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_jobs=-1) -> dict:
     """Build every figure in folder ``out`` and write ``out/index.html``.
 
     Parameters
@@ -76,6 +76,8 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False) -> 
         Progress bars on stderr.
     force : bool
         Recompute figures even when the folder already holds them.
+    n_jobs : int, optional
+        Processes for the simulations (default ``-1``: all cores); the numbers do not depend on it.
 
     Returns
     -------
@@ -96,7 +98,8 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False) -> 
         for name in names:
             if bar is not None:
                 bar.set_postfix_str(name)
-            metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force))
+            metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force,
+                                      n_jobs=n_jobs))
             if bar is not None:
                 bar.update()
     finally:

@@ -45,7 +45,7 @@ def list_figures() -> dict:
     return {name: FIGURES[name].description for name in names}
 
 
-def make_figure(name, *, quick=False, sim=True, progress=False, **params) -> FigureResult:
+def make_figure(name, *, quick=False, sim=True, progress=False, n_jobs=None, **params) -> FigureResult:
     """Compute figure ``name``.
 
     Parameters
@@ -58,6 +58,8 @@ def make_figure(name, *, quick=False, sim=True, progress=False, **params) -> Fig
         Draw the simulation points where the figure has them.
     progress : bool
         Progress bars on stderr.
+    n_jobs : int, optional
+        Processes for the simulations (``-1``: all cores); the numbers do not depend on it.
     **params
         The figure's parameters (e.g. ``eps=0.2``, ``kappa=[0.5, 1, 2]``, ``d=200``).
 
@@ -72,7 +74,7 @@ def make_figure(name, *, quick=False, sim=True, progress=False, **params) -> Fig
         Unknown figure, or a parameter the figure does not take or out of range.
     """
     spec = get_figure(name)
-    ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress))
+    ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)
     fig, table, caption = spec.func(p, ctx)
     return FigureResult(name, fig, table, caption, p)
@@ -126,7 +128,8 @@ def read_meta(out, name) -> dict | None:
         return None
 
 
-def write_figure(name, out, *, quick=False, sim=True, progress=False, force=False, **params) -> dict:
+def write_figure(name, out, *, quick=False, sim=True, progress=False, force=False, n_jobs=None,
+                 **params) -> dict:
     """Write figure ``name`` to folder ``out`` (created if needed), unless it is already there.
 
     Parameters
@@ -134,7 +137,7 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     name : str
     out : str or path-like
         The folder.
-    quick, sim, progress, **params
+    quick, sim, progress, n_jobs, **params
         As for :func:`make_figure`.
     force : bool
         Recompute even if the folder holds the same figure.
@@ -150,7 +153,7 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
 
     spec = get_figure(name)
     out = _check_out(out)
-    ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress))
+    ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)
     key = spec.key(p, ctx)
     files = {ext: f"{name}.{ext}" for ext in FILES}

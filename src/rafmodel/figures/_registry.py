@@ -15,11 +15,13 @@ __all__ = ["FigureSpec", "FigureResult", "Context", "register_figure", "FIGURES"
 
 @dataclass
 class Context:
-    """How a figure is computed: ``quick`` (reduced resolution), ``sim`` (simulations on), ``progress``."""
+    """How a figure is computed: ``quick`` (reduced resolution), ``sim`` (simulations on), ``progress``,
+    and ``n_jobs`` for the simulations (results do not depend on it)."""
 
     quick: bool = False
     sim: bool = True
     progress: bool = False
+    n_jobs: int | None = None
 
 
 @dataclass

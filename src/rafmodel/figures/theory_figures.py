@@ -28,8 +28,8 @@ def _bar(ctx, total, desc):
     "linear-alpha",
     "linear learner: gen_error and mem_error vs alpha, square and hinge, at lam = 0, a small lam and the "
     "optimal lam, with the Bayes-optimal error and alpha_c(eps)",
-    defaults=dict(eps=0.2, lam=0.01, alpha=[0.2, 8.0], n_alpha=60, sim_alpha=[0.5, 1.5, 2.5, 4.0, 6.0], d=200,
-                  seeds=4),
+    defaults=dict(eps=0.2, lam=0.01, alpha=[0.2, 8.0], n_alpha=60, sim_alpha=[0.5, 1.5, 2.5, 4.0, 6.0], d=100,
+                  seeds=6),
     quick=dict(n_alpha=10, sim_alpha=[1.5, 4.0], d=40, seeds=2),
     constraints=dict(eps=Real(0, 1, hi_open=True), lam=POSITIVE, alpha=_ALPHA_RANGE, n_alpha=POSITIVE_INT,
                      sim_alpha=_ALPHA_RANGE, d=POSITIVE_INT, seeds=POSITIVE_INT),
@@ -86,7 +86,7 @@ def linear_alpha(p, ctx):
         if ctx.sim:
             settings = [rm.Setting(alpha=float(a), eps=eps, lam=0.0, loss=loss) for a in p["sim_alpha"]]
             sims = rm.simulate_many(settings, d=int(p["d"]), seeds=int(p["seeds"]), n_test=4000, seed=0,
-                                    progress=ctx.progress)
+                                    n_jobs=ctx.n_jobs, progress=ctx.progress)
             rows += simulation_rows(sims, curve="lam = 0")
             for k in ("gen_error", "mem_error"):
                 ax.errorbar([s.setting.alpha for s in sims], [s.mean(k) for s in sims],

@@ -41,9 +41,10 @@ import dataclasses
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from numbers import Integral, Real
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.integrate import quad_vec

@@ -22,7 +22,8 @@ rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite lim
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

@@ -116,7 +116,8 @@ class Loss:
         """
         raise NotImplementedError
 
-    def prox_and_dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
+    def prox_and_dprox(self, u: float | np.ndarray,
+                       V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
         """``(prox(u, V), dprox(u, V))``; override when both share work.
 
         Parameters
@@ -306,7 +307,8 @@ class Logistic(Loss):
     def dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return self.prox_and_dprox(u, V)[1]
 
-    def prox_and_dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
+    def prox_and_dprox(self, u: float | np.ndarray,
+                       V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
         x = self.prox(u, V)
         s = _sigmoid(-x)
         return x, 1.0 / (1.0 + V * s * (1.0 - s))

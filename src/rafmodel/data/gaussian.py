@@ -170,6 +170,11 @@ class GaussianRAF:
     n_test : int
         Fresh rule samples in the test set.
 
+    Raises
+    ------
+    ParameterError
+        ``d`` or ``n_test`` not a positive integer.
+
     Notes
     -----
     Given a repetition's ``SeedSequence`` ``s``, the training set is drawn from

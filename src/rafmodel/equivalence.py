@@ -462,16 +462,16 @@ def activation_coefficients(activation: str | Callable[[np.ndarray], np.ndarray]
         grows too fast to be square-integrable under the normal density
         (``sigma(x)^2 phi(x)`` not negligible at the end of the integration range).
 
+    See Also
+    --------
+    kernel_coefficients : the same coefficients for a dot-product kernel.
+    rf_kernel : the kernel that random features with this activation converge to.
+
     Notes
     -----
     The numerical routes compute ``mustar^2`` as ``E (sigma - mu0 - mu1 g)^2`` rather
     than ``E sigma^2 - mu0^2 - mu1^2``, so a small ``mustar`` is accurate to rounding
     (a difference of moments would leave ``mustar ~ 1e-8`` for a linear activation).
-
-    See Also
-    --------
-    kernel_coefficients : the same coefficients for a dot-product kernel.
-    rf_kernel : the kernel that random features with this activation converge to.
 
     Examples
     --------

@@ -101,7 +101,13 @@ def compare(settings: Setting | Sequence[Setting], *, d: int = 500, seeds: int =
     ----------
     settings : Setting or sequence of Setting
         The points.
-    d, seeds, n_test, seed, n_jobs, data, progress
+    d, seeds, n_test, seed : int
+        As for :func:`rafmodel.simulate`.
+    n_jobs : int, optional
+        As for :func:`rafmodel.simulate`.
+    data : DataSource, optional
+        As for :func:`rafmodel.simulate`.
+    progress : bool, optional
         As for :func:`rafmodel.simulate`.
     **options
         Solver options of the theory (see :class:`rafmodel.SolverOptions`).

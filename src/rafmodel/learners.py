@@ -106,9 +106,12 @@ class Learner:
 
         Returns
         -------
-        m, q, V : float or ndarray of shape (B,)
-            Overlap with the teacher, squared norm and response of the predictor at a
-            training point.
+        m : float or ndarray of shape (B,)
+            Overlap of the predictor with the teacher at a training point.
+        q : float or ndarray of shape (B,)
+            Its squared norm.
+        V : float or ndarray of shape (B,)
+            Its response.
         """
         raise NotImplementedError
 
@@ -127,9 +130,10 @@ class Learner:
 
         Returns
         -------
-        state, hats : tuple of float or ndarray of shape (B,)
-            The new order parameters and the learner's own conjugates, ordered as
-            ``state_names`` and ``hat_names``.
+        state : tuple of float or ndarray of shape (B,)
+            The new order parameters, ordered as ``state_names``.
+        hats : tuple of float or ndarray of shape (B,)
+            The learner's own conjugates, ordered as ``hat_names``.
         """
         raise NotImplementedError
 
@@ -145,9 +149,10 @@ class Learner:
 
         Returns
         -------
-        m, q : float or ndarray of shape (B,)
-            Overlap with the teacher and squared norm of the test output;
-            ``gen_error = arccos(m / sqrt(q)) / pi``.
+        m : float or ndarray of shape (B,)
+            Overlap of the test output with the teacher.
+        q : float or ndarray of shape (B,)
+            Its squared norm; ``gen_error = arccos(m / sqrt(q)) / pi``.
         """
         raise NotImplementedError
 
@@ -609,6 +614,7 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
     Returns
     -------
     Learner
+        A new learner, or ``learner`` itself.
 
     Raises
     ------

@@ -129,8 +129,10 @@ class Loss:
 
         Returns
         -------
-        prox, dprox : float or ndarray
-            :meth:`prox` and :meth:`dprox` at ``(u, V)``.
+        prox : float or ndarray
+            :meth:`prox` at ``(u, V)``.
+        dprox : float or ndarray
+            :meth:`dprox` at ``(u, V)``.
         """
         return self.prox(u, V), self.dprox(u, V)
 
@@ -357,6 +359,7 @@ def get_loss(loss: str | Loss) -> Loss:
     Returns
     -------
     Loss
+        A new loss, or ``loss`` itself.
 
     Raises
     ------

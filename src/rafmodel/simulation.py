@@ -380,7 +380,11 @@ def check_simulation(settings: Sequence[Setting], *, d: int = 500, seeds: int = 
     ----------
     settings : sequence of Setting
         The points to be simulated.
-    d, seeds, n_test, seed, n_jobs, data
+    d, seeds, n_test, seed : int
+        As for :func:`simulate`.
+    n_jobs : int, optional
+        As for :func:`simulate`.
+    data : DataSource, optional
         As for :func:`simulate`.
 
     Raises
@@ -414,7 +418,7 @@ def simulate(setting: Setting, *, d: int = 500, seeds: int = 4, n_test: int = 10
     n_jobs : int, optional
         Processes for the repetitions (``None`` or 1: this process; ``-1``: all
         cores; capped at the cores available).  Results do not depend on it.
-    data : data source, optional
+    data : DataSource, optional
         Where the data come from (see :mod:`rafmodel.data`); default
         ``GaussianRAF(d=d, n_test=n_test)``.
     progress : bool, optional
@@ -460,7 +464,13 @@ def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, 
     ----------
     settings : sequence of Setting
         The points (e.g. from :func:`rafmodel.grid`).
-    d, seeds, n_test, seed, n_jobs, data, progress
+    d, seeds, n_test, seed : int
+        As for :func:`simulate`.
+    n_jobs : int, optional
+        As for :func:`simulate`.
+    data : DataSource, optional
+        As for :func:`simulate`.
+    progress : bool, optional
         As for :func:`simulate`.
 
     Returns
@@ -521,8 +531,10 @@ def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4,
         A square-loss setting (its ``lam`` is ignored).
     lams : float or sequence of float
         Penalties ``>= 0``.
-    d, seeds, n_test, seed, data
-        As for :func:`simulate` (always in this process).
+    d, seeds, n_test, seed : int
+        As for :func:`simulate`.
+    data : DataSource, optional
+        As for :func:`simulate`.  The repetitions always run in this process.
 
     Returns
     -------

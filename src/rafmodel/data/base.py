@@ -66,8 +66,10 @@ class DataSource(Protocol):
 
         Returns
         -------
-        train, test : Dataset
-            ``train.X`` of shape ``(n, d)``, ``test.X`` of shape ``(n_test, d)``.
+        train : Dataset
+            The training set, ``X`` of shape ``(n, d)``.
+        test : Dataset
+            The test set, ``X`` of shape ``(n_test, d)``.
         """
         ...
 
@@ -81,8 +83,12 @@ class DataSource(Protocol):
 
         Returns
         -------
-        n, d, n_test : int
-            The sizes :meth:`sample` will draw.
+        n : int
+            Training samples :meth:`sample` will draw.
+        d : int
+            Input dimension.
+        n_test : int
+            Test samples.
         """
         ...
 

@@ -221,8 +221,12 @@ class GaussianRAF:
 
         Returns
         -------
-        n, d, n_test : int
-            Training samples, input dimension, test samples.
+        n : int
+            Training samples, ``round(alpha d)``.
+        d : int
+            Input dimension.
+        n_test : int
+            Test samples.
         """
         return n_train(setting.alpha, self.d), self.d, self.n_test
 

@@ -60,8 +60,12 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
 
     Returns
     -------
-    mh, qh, vh : ndarray of shape (B,)
-        ``(mhat, qhat, Vhat) / a``.
+    mh : ndarray of shape (B,)
+        ``mhat / a``.
+    qh : ndarray of shape (B,)
+        ``qhat / a``.
+    vh : ndarray of shape (B,)
+        ``Vhat / a``.
 
     Examples
     --------
@@ -130,8 +134,12 @@ def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike
 
     Returns
     -------
-    mh, qh, vh : ndarray of shape (B,)
-        ``(mhat, qhat, Vhat) / a`` (of ``m``'s shape on the closed-form route).
+    mh : ndarray of shape (B,)
+        ``mhat / a`` (on the closed-form route all three have ``m``'s shape).
+    qh : ndarray of shape (B,)
+        ``qhat / a``.
+    vh : ndarray of shape (B,)
+        ``Vhat / a``.
 
     Raises
     ------

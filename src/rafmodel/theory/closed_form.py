@@ -110,8 +110,12 @@ def square_channel(loss: Loss, m: Value, q: Value, V: Value, eps: Value, limit: 
 
     Returns
     -------
-    mh, qh, vh : float or ndarray of shape (B,)
-        ``(mhat, qhat, Vhat) / a``.
+    mh : float or ndarray of shape (B,)
+        ``mhat / a``.
+    qh : float or ndarray of shape (B,)
+        ``qhat / a``.
+    vh : float or ndarray of shape (B,)
+        ``Vhat / a``.
 
     Examples
     --------
@@ -141,8 +145,12 @@ def hinge_channel(loss: Loss, m: Value, q: Value, V: Value, eps: Value, limit: b
 
     Returns
     -------
-    mh, qh, vh : float or ndarray of shape (B,)
-        ``(mhat, qhat, Vhat) / a``.
+    mh : float or ndarray of shape (B,)
+        ``mhat / a``.
+    qh : float or ndarray of shape (B,)
+        ``qhat / a``.
+    vh : float or ndarray of shape (B,)
+        ``Vhat / a``.
     """
     # For y = +1:  g = 1 on u < lo = 1 - V, g = (1 - u)/V on [lo, 1], 0 above;
     # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.

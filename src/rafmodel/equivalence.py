@@ -41,8 +41,10 @@ import dataclasses
 import math
 import sys
 import warnings
+from collections.abc import Callable
 from functools import lru_cache
 from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.integrate import quad_vec
@@ -53,6 +55,9 @@ from scipy.special import roots_hermitenorm
 
 from ._math.quadrature import legendre_panels
 from ._validation import ParameterError, as_float_array
+
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
 
 __all__ = ["Coefficients", "activation_coefficients", "kernel_coefficients", "rf_kernel",
            "ACTIVATIONS", "KERNELS"]
@@ -88,9 +93,20 @@ class Coefficients:
     mustar : float
         Non-linear ("memory") coefficient, ``mustar >= 0``.
 
+    Raises
+    ------
+    ParameterError
+        A coefficient that is not a finite real number, or ``mustar < 0``.
+
     Notes
     -----
     The triple unpacks: ``mu0, mu1, mustar = activation_coefficients("relu")``.
+
+    Examples
+    --------
+    >>> mu0, mu1, mustar = Coefficients(0.0, 1.0, 0.5)
+    >>> mu1, mustar
+    (1.0, 0.5)
     """
 
     mu0: float
@@ -393,7 +409,8 @@ def _check_n_nodes(n_nodes):
     return int(n_nodes)
 
 
-def activation_coefficients(activation, *, n_nodes=200, method="auto"):
+def activation_coefficients(activation: str | Callable[[np.ndarray], np.ndarray], *, n_nodes: int = 200,
+                            method: str = "auto") -> Coefficients:
     """Gaussian-equivalence coefficients of a random-features activation.
 
     With ``g ~ N(0, 1)``::
@@ -445,16 +462,16 @@ def activation_coefficients(activation, *, n_nodes=200, method="auto"):
         grows too fast to be square-integrable under the normal density
         (``sigma(x)^2 phi(x)`` not negligible at the end of the integration range).
 
+    See Also
+    --------
+    kernel_coefficients : the same coefficients for a dot-product kernel.
+    rf_kernel : the kernel that random features with this activation converge to.
+
     Notes
     -----
     The numerical routes compute ``mustar^2`` as ``E (sigma - mu0 - mu1 g)^2`` rather
     than ``E sigma^2 - mu0^2 - mu1^2``, so a small ``mustar`` is accurate to rounding
     (a difference of moments would leave ``mustar ~ 1e-8`` for a linear activation).
-
-    See Also
-    --------
-    kernel_coefficients : the same coefficients for a dot-product kernel.
-    rf_kernel : the kernel that random features with this activation converge to.
 
     Examples
     --------
@@ -537,7 +554,8 @@ def _rf_kernel_block(evaluate, rho, n_nodes):
     return np.einsum("kt,ktr,r->k", wtheta, su * sv, wr)
 
 
-def rf_kernel(activation, rho, *, n_nodes=16):
+def rf_kernel(activation: str | Callable[[np.ndarray], np.ndarray], rho: ArrayLike, *,
+              n_nodes: int = 16) -> float | np.ndarray:
     """Infinite-width random-features kernel ``k(rho) = E[sigma(u) sigma(v)]``.
 
     ``(u, v)`` is a standard bivariate normal pair with correlation ``rho``.  Random
@@ -560,6 +578,12 @@ def rf_kernel(activation, rho, *, n_nodes=16):
     -------
     float or ndarray
         ``k(rho)``, a float for a scalar ``rho``, else an array of ``rho``'s shape.
+
+    Raises
+    ------
+    ParameterError
+        (a ``ValueError``) for a ``rho`` outside ``[-1, 1]`` or not finite, a bad
+        ``n_nodes``, or an invalid activation (as in :func:`activation_coefficients`).
 
     Notes
     -----
@@ -825,7 +849,7 @@ def _callable_kernel_taylor(kernel, params):
     return k0, k1, kone - k0 - k1, tol
 
 
-def kernel_coefficients(kernel, **params):
+def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coefficients:
     """Gaussian-equivalence coefficients of a dot-product kernel ``K(x, x') = k(x.x'/d)``.
 
     On inputs with ``|x|^2 ~ d`` the kernel acts like

@@ -13,6 +13,8 @@ One policy everywhere:
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarning"]
 
 
@@ -32,21 +34,41 @@ class ParameterError(ValueError):
     'eps: must be in [0, 1], got 1.5'
     """
 
-    def __init__(self, param: str, message: str):
+    def __init__(self, param: str, message: str) -> None:
         super().__init__(f"{param}: {message}")
         self.param = param
 
 
 class ConvergenceError(RuntimeError):
-    """A fixed point or an optimum was not reached; ``result`` holds the diagnostics."""
+    """A fixed point or an optimum was not reached; ``result`` holds the diagnostics.
 
-    def __init__(self, message: str, result=None):
+    Parameters
+    ----------
+    message : str
+        What was not reached, where, and after how many iterations.
+    result : object, optional
+        The non-converged result (e.g. a :class:`rafmodel.TheoryResult` with
+        ``converged = False``, a :class:`rafmodel.BayesResult`, or the
+        :class:`rafmodel.OptimalLambda` found), available as ``exc.result``.
+
+    Examples
+    --------
+    >>> err = ConvergenceError("fixed point not reached", result={"iterations": 1000})
+    >>> str(err), err.result["iterations"]
+    ('fixed point not reached', 1000)
+    """
+
+    def __init__(self, message: str, result: Any = None) -> None:
         super().__init__(message)
         self.result = result
 
 
 class SolverError(RuntimeError):
-    """A finite-size solver failed or could not certify its solution."""
+    """A finite-size solver failed or could not certify its solution.
+
+    Raised with one message, like any ``RuntimeError``; :func:`rafmodel.simulate`
+    catches it per repetition and reports the repetition as failed.
+    """
 
 
 class ConvergenceWarning(RuntimeWarning):

@@ -9,12 +9,22 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .exceptions import ParameterError
 from .tables import Tabular
+
+if TYPE_CHECKING:  # for the annotations only
+    from matplotlib.figure import Figure
+
+    from .data import DataSource
+    from .setting import Setting
+    from .simulation import SimulationResult, SimulationResults
+    from .theory import TheoryResults
 
 __all__ = ["compare", "Comparison", "plot_comparison", "plot_theory", "save_figure", "check_output_path",
            "COMPARED", "FIGURE_FORMATS"]
@@ -37,35 +47,67 @@ class Comparison(Tabular):
         for each of ``gen_error, mem_error, rule_error``: ``<metric>_theory``,
         ``<metric>_sim``, ``<metric>_se`` and ``<metric>_z = (sim - theory) / se``.
     theory : TheoryResults
+        The theory of every setting.
     sims : SimulationResults
+        The simulation of every setting.
 
     Unpacks as ``records, theory, sims = compare(...)``.
     """
 
-    records: list
-    theory: object
-    sims: object
+    records: list[dict[str, Any]]
+    theory: TheoryResults
+    sims: SimulationResults
 
     def __iter__(self):
         return iter((self.records, self.theory, self.sims))
 
-    def to_records(self) -> list[dict]:
-        """The side-by-side records."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """The side-by-side records.
+
+        Returns
+        -------
+        list of dict
+            A copy of ``records``, one per setting.
+        """
         return list(self.records)
 
-    def z(self, metric="gen_error") -> np.ndarray:
-        """``(sim - theory) / se`` of ``metric`` at every point, shape ``(N,)``."""
+    def z(self, metric: str = "gen_error") -> np.ndarray:
+        """``(sim - theory) / se`` of ``metric`` at every point, shape ``(N,)``.
+
+        Parameters
+        ----------
+        metric : {"gen_error", "mem_error", "rule_error"}, default="gen_error"
+            The compared metric.
+
+        Returns
+        -------
+        ndarray of shape (N,)
+            One value per setting (``nan`` where the theory did not converge).
+
+        Raises
+        ------
+        KeyError
+            A metric that is not compared.
+        """
         return np.array([r[f"{metric}_z"] for r in self.records], dtype=float)
 
 
-def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None, progress=None,
-            **options) -> Comparison:
+def compare(settings: Setting | Sequence[Setting], *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
+            seed: int = 0, n_jobs: int | None = None, data: DataSource | None = None, progress: bool | None = None,
+            **options: Any) -> Comparison:
     """Theory and finite-size simulation of each setting, with the distance in standard errors.
 
     Parameters
     ----------
     settings : Setting or sequence of Setting
-    d, seeds, n_test, seed, n_jobs, data, progress
+        The points.
+    d, seeds, n_test, seed : int
+        As for :func:`rafmodel.simulate`.
+    n_jobs : int, optional
+        As for :func:`rafmodel.simulate`.
+    data : DataSource, optional
+        As for :func:`rafmodel.simulate`.
+    progress : bool, optional
         As for :func:`rafmodel.simulate`.
     **options
         Solver options of the theory (see :class:`rafmodel.SolverOptions`).
@@ -75,6 +117,14 @@ def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, dat
     Comparison
         ``z = (sim - theory) / se`` per metric; ``z = 0`` when simulation and theory
         agree exactly with zero spread, ``nan`` when the theory did not converge.
+
+    Raises
+    ------
+    ParameterError
+        A bad solver option or simulation argument.
+    TypeError
+        An element of ``settings`` that is not a :class:`rafmodel.Setting`, or an
+        unknown solver option.
 
     Examples
     --------
@@ -107,8 +157,23 @@ def compare(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, dat
     return Comparison(records, theory, sims)
 
 
-def check_output_path(path, name="plot", formats=FIGURE_FORMATS) -> str:
+def check_output_path(path: str | os.PathLike[str], name: str = "plot",
+                      formats: Sequence[str] = FIGURE_FORMATS) -> str:
     """Check, before any work, that ``path`` can be written as one of ``formats``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file to be written.
+    name : str, default="plot"
+        The parameter named in the error message (the CLI option).
+    formats : sequence of str, default=FIGURE_FORMATS
+        Allowed extensions, lower case without the dot; empty: any extension.
+
+    Returns
+    -------
+    str
+        ``path`` as a string.
 
     Raises
     ------
@@ -130,8 +195,26 @@ def check_output_path(path, name="plot", formats=FIGURE_FORMATS) -> str:
     return path
 
 
-def save_figure(fig, path):
-    """Save ``fig`` to exactly ``path``, in the format its extension names (png, pdf, svg)."""
+def save_figure(fig: Figure, path: str | os.PathLike[str]) -> str:
+    """Save ``fig`` to exactly ``path``, in the format its extension names (png, pdf, svg).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure.
+    path : str or path-like
+        The file, ending in ``.png``, ``.pdf`` or ``.svg`` (at 150 dpi for png).
+
+    Returns
+    -------
+    str
+        ``path`` as a string.
+
+    Raises
+    ------
+    ParameterError
+        As for :func:`check_output_path`.
+    """
     path = check_output_path(path)
     fig.savefig(path, format=os.path.splitext(path)[1].lower().lstrip("."), dpi=150)
     return path
@@ -170,7 +253,8 @@ def _finish_axes(fig, ax, base, var, logx, path):
     return fig
 
 
-def plot_theory(settings, results, var, path=None):
+def plot_theory(settings: Sequence[Setting], results: TheoryResults, var: str,
+                path: str | os.PathLike[str] | None = None) -> Figure:
     """``gen_error``, ``mem_error``, ``rule_error`` of the theory along ``var``.
 
     Parameters
@@ -188,6 +272,11 @@ def plot_theory(settings, results, var, path=None):
     -------
     matplotlib.figure.Figure
         Points that did not converge are left out of the curves (gaps, marked ``x``), never drawn.
+
+    Raises
+    ------
+    ParameterError
+        A ``path`` that cannot be written (checked after drawing).
     """
     xs = np.array([s.params()[var] for s in settings])
     order = np.argsort(xs)
@@ -202,7 +291,8 @@ def plot_theory(settings, results, var, path=None):
     return _finish_axes(fig, ax, settings[0], var, logx, path)
 
 
-def plot_comparison(settings, sims, var, path=None, *, n_points=200):
+def plot_comparison(settings: Sequence[Setting], sims: Sequence[SimulationResult], var: str,
+                    path: str | os.PathLike[str] | None = None, *, n_points: int = 200) -> Figure:
     """Theory curves along ``var`` and simulation points with error bars.
 
     Parameters
@@ -212,14 +302,22 @@ def plot_comparison(settings, sims, var, path=None, *, n_points=200):
     sims : sequence of SimulationResult
         Their simulations.
     var : str
+        The parameter along the x axis.
     path : str or path-like, optional
         Save the figure there (``.png``, ``.pdf`` or ``.svg``).
-    n_points : int
-        The theory is drawn on this many values between the extremes of ``var``.
+    n_points : int, default=200
+        The theory is drawn on this many values between the extremes of ``var``
+        (log-spaced when the settings are).
 
     Returns
     -------
     matplotlib.figure.Figure
+        Theory points that did not converge are left out of the curves (gaps).
+
+    Raises
+    ------
+    ParameterError
+        A ``path`` that cannot be written (checked after drawing).
     """
     from .learners import get_learner
     from .theory import solve_many

@@ -22,7 +22,18 @@ rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite lim
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+
+if TYPE_CHECKING:  # names for the annotations only (nothing is imported at run time)
+    from numpy.typing import ArrayLike
+
+    # A float (the solver's scalar fast path) or an array of shape (B,) (a batch).
+    Value = float | np.ndarray
+    # A learner's parameters, {name: float or ndarray of shape (B,)}.
+    Params = dict[str, float | np.ndarray]
 
 from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
 
@@ -36,7 +47,8 @@ class Learner:
 
     Subclasses set ``name`` and ``param_names`` and implement the methods below.
     Every method is vectorized over a batch: parameters arrive as a dict ``P``
-    of arrays of shape ``(B,)``.
+    of arrays of shape ``(B,)`` (or of floats, on the solver's scalar fast path),
+    and so do the order parameters and their conjugates.
 
     What the solver computes per learner type beyond this algebra lives with the
     theory engine, where a new learner registers it: its interpolation threshold at
@@ -51,37 +63,129 @@ class Learner:
     #: Their conjugates, in the same order.
     hat_names: tuple[str, ...] = ("mhat", "qhat", "Vhat")
 
-    def params(self) -> dict:
-        """Learner parameters as a dict of floats or arrays."""
+    def params(self) -> dict[str, float | np.ndarray]:
+        """Learner parameters as a dict of floats or arrays.
+
+        Returns
+        -------
+        dict of str to float or ndarray
+            ``{name: value}`` for each name of ``param_names`` (empty for :class:`Linear`).
+        """
         return {k: getattr(self, k) for k in self.param_names}
 
-    def sample_ratio(self, alpha, P):
-        """Sample ratio ``a`` seen by the channel."""
+    def sample_ratio(self, alpha: Value, P: Params) -> Value:
+        """Sample ratio ``a`` seen by the channel.
+
+        Parameters
+        ----------
+        alpha : float or ndarray of shape (B,)
+            Samples per input dimension.
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters.
+
+        Returns
+        -------
+        float or ndarray of shape (B,)
+            ``a``: samples per trained parameter dimension (``alpha`` for the linear and
+            kernel learners, ``alpha / kappa`` for random features).
+        """
         return alpha
 
-    def to_channel(self, state, lam, P):
-        """Training-time ``(m, q, V)`` seen by the channel, from the learner's state tuple."""
-        raise NotImplementedError
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
+        """Training-time ``(m, q, V)`` seen by the channel, from the learner's state tuple.
 
-    def update(self, mhat, qhat, Vhat, lam, P):
-        """New state and the learner's conjugates from the channel's hats.
+        Parameters
+        ----------
+        state : tuple of float or ndarray of shape (B,)
+            The learner's order parameters, ordered as ``state_names``.
+        lam : float or ndarray of shape (B,)
+            Ridge penalty (the solver passes ``1`` at the interpolating ``lam = 0`` limit, where ``V`` is
+            the rescaled ``lam V``).
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters.
 
-        Returns ``(state, hats)``, tuples ordered as ``state_names`` and ``hat_names``.
+        Returns
+        -------
+        m : float or ndarray of shape (B,)
+            Overlap of the predictor with the teacher at a training point.
+        q : float or ndarray of shape (B,)
+            Its squared norm.
+        V : float or ndarray of shape (B,)
+            Its response.
         """
         raise NotImplementedError
 
-    def test_overlaps(self, state, P):
-        """``(m, q)`` of the predictor at a fresh test point."""
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+        """New state and the learner's conjugates from the channel's hats.
+
+        Parameters
+        ----------
+        mhat, qhat, Vhat : float or ndarray of shape (B,)
+            The channel's conjugates, already multiplied by the sample ratio ``a``.
+        lam : float or ndarray of shape (B,)
+            Ridge penalty (the solver passes ``1`` at the interpolating ``lam = 0`` limit).
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters.
+
+        Returns
+        -------
+        state : tuple of float or ndarray of shape (B,)
+            The new order parameters, ordered as ``state_names``.
+        hats : tuple of float or ndarray of shape (B,)
+            The learner's own conjugates, ordered as ``hat_names``.
+        """
         raise NotImplementedError
 
-    def encode(self, state):
-        """Unconstrained solver coordinates ``(atanh(m/sqrt q), log q, log V, log ...)``, shape (B, k)."""
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
+        """``(m, q)`` of the predictor at a fresh test point.
+
+        Parameters
+        ----------
+        state : tuple of float or ndarray of shape (B,)
+            The learner's order parameters, ordered as ``state_names``.
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters.
+
+        Returns
+        -------
+        m : float or ndarray of shape (B,)
+            Overlap of the test output with the teacher.
+        q : float or ndarray of shape (B,)
+            Its squared norm; ``gen_error = arccos(m / sqrt(q)) / pi``.
+        """
+        raise NotImplementedError
+
+    def encode(self, state: tuple[np.ndarray, ...]) -> np.ndarray:
+        """Unconstrained solver coordinates ``(atanh(m/sqrt q), log q, log V, log ...)``.
+
+        Parameters
+        ----------
+        state : tuple of k ndarray of shape (B,)
+            Order parameters ordered as ``state_names`` (``q``, ``V`` and the rest positive).
+
+        Returns
+        -------
+        ndarray of shape (B, k)
+            The coordinates; ``m / sqrt(q)`` is clipped to ``(-1, 1)`` first.
+        """
         m, q, V, *rest = state
         rho = np.clip(m / np.sqrt(q), -_RHO_MAX, _RHO_MAX)
         return np.stack([np.arctanh(rho), np.log(q), np.log(V), *(np.log(r) for r in rest)], axis=-1)
 
-    def decode(self, y):
-        """Inverse of :meth:`encode`."""
+    def decode(self, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Inverse of :meth:`encode`.
+
+        Parameters
+        ----------
+        y : ndarray of shape (B, k)
+            Solver coordinates.
+
+        Returns
+        -------
+        tuple of k ndarray of shape (B,)
+            The order parameters, ordered as ``state_names``.
+        """
         q = np.exp(y[:, 1])
         return (np.tanh(y[:, 0]) * np.sqrt(q), q, *(np.exp(y[:, i]) for i in range(2, y.shape[1])))
 
@@ -122,21 +226,55 @@ def _ridge_response(a, lam, delta, mu1, c):
 
 
 class Linear(Learner):
-    """Linear learner ``f(x) = w.x / sqrt(d)`` with penalty ``(lam/2)|w|^2``."""
+    """Linear learner ``f(x) = w.x / sqrt(d)`` with penalty ``(lam/2)|w|^2``.
+
+    It has no parameters; ``m = w.w*/d``, ``q = |w|^2/d`` and ``V`` is the ridge response.
+
+    Examples
+    --------
+    >>> from rafmodel import Linear, Setting
+    >>> Setting(alpha=2.0, eps=0.1, lam=0.1, learner=Linear()).learner == Setting(
+    ...     alpha=2.0, eps=0.1, lam=0.1, learner="linear").learner
+    True
+    """
 
     name = "linear"
     param_names = ()
 
-    def to_channel(self, state, lam, P):
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
         return state
 
-    def update(self, mhat, qhat, Vhat, lam, P):
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
         return _ridge_update(mhat, qhat, Vhat, lam), (mhat, qhat, Vhat)
 
-    def test_overlaps(self, state, P):
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
         return state[0], state[1]
 
-    def square_response(self, a, lam, delta, P):
+    def square_response(self, a: Value, lam: Value, delta: Value, P: Params) -> Value:
+        """Training-time response ``V`` of the square loss, in closed form.
+
+        The positive root of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``
+        (``mu1 = 1``, ``c = 0`` for the linear learner); the solver starts there
+        (``rafmodel.theory.initial``).
+
+        Parameters
+        ----------
+        a : float or ndarray of shape (B,)
+            Sample ratio seen by the channel.
+        lam : float or ndarray of shape (B,)
+            Ridge penalty (the solver passes ``1`` at the interpolating limit).
+        delta : float or ndarray of shape (B,)
+            ``1``, or ``0`` at the interpolating ``lam = 0`` limit (square-loss channel
+            ``Vhat = a / (delta + V)``).
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters.
+
+        Returns
+        -------
+        float or ndarray of shape (B,)
+            The response ``V`` the channel sees.
+        """
         return _ridge_response(a, lam, delta, 1.0, 0.0)
 
 
@@ -151,6 +289,21 @@ class Kernel(Learner):
         Linear coefficient, ``mu1 > 0``.
     mustar : float or array_like
         Memory coefficient, ``mustar >= 0``.
+
+    Raises
+    ------
+    ParameterError
+        ``mu1 <= 0``, ``mustar < 0``, or a value that is not finite.
+
+    See Also
+    --------
+    from_kernel : the coefficients of a real dot-product kernel.
+
+    Examples
+    --------
+    >>> from rafmodel import Kernel
+    >>> Kernel(mu1=1.0, mustar=0.5)
+    Kernel(mu1=1.0, mustar=0.5)
     """
 
     name = "kernel"
@@ -159,18 +312,48 @@ class Kernel(Learner):
     #: ``None``: simulations use the Gaussian-equivalent kernel ``mu1^2 x.x'/d + mustar^2 delta``.
     kernel = None
 
-    def __init__(self, *, mu1, mustar):
+    def __init__(self, *, mu1: ArrayLike, mustar: ArrayLike) -> None:
         self.mu1 = check_positive_finite("mu1", mu1)
         self.mustar = check_nonnegative_finite("mustar", mustar)
 
     @classmethod
-    def from_kernel(cls, kernel, **params):
+    def from_kernel(cls, kernel: str | Callable[..., Any], **params: Any) -> Kernel:
         """The kernel learner of a dot-product kernel by name or callable.
 
         ``Kernel.from_kernel("rbf", c=2.0)``, ``Kernel.from_kernel("polynomial",
         degree=3, c=1.0)``, ``Kernel.from_kernel("arccos")``,
         ``Kernel.from_kernel("activation", activation="tanh")`` -- see
         :func:`rafmodel.equivalence.kernel_coefficients`.
+
+        Parameters
+        ----------
+        kernel : str or callable
+            A kernel name, or a function ``k(rho, **params)``, as in
+            :func:`rafmodel.kernel_coefficients`.
+        **params
+            The kernel's parameters (``c``, ``degree``, ``activation`` ...).
+
+        Returns
+        -------
+        Kernel
+            The learner with the kernel's ``mu1`` and ``mustar``; it remembers the kernel
+            (``kernel`` attribute), which simulations then use instead of the
+            Gaussian-equivalent kernel.
+
+        Raises
+        ------
+        ParameterError
+            An invalid kernel or parameter (see :func:`rafmodel.kernel_coefficients`),
+            or a kernel with ``mu1 = 0`` (no linear component: it cannot learn the rule).
+        TypeError
+            A parameter the named kernel does not take.
+
+        Examples
+        --------
+        >>> from rafmodel import Kernel
+        >>> k = Kernel.from_kernel("rbf", c=1.0)
+        >>> round(k.mu1, 4), round(k.mustar, 4), k.kernel
+        (0.6065, 0.514, ('rbf', {'c': 1.0}))
         """
         from .equivalence import kernel_coefficients
 
@@ -200,7 +383,7 @@ class Kernel(Learner):
         base = Learner.__repr__(self)
         return base if self.kernel is None else f"{base[:-1]}, kernel={self.kernel!r})"
 
-    def to_channel(self, state, lam, P):
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
         m, q, V = state
         mu1, ms = P["mu1"], P["mustar"]
         if type(ms) is float and type(lam) is float:  # scalar fast path
@@ -210,16 +393,40 @@ class Kernel(Learner):
                             where=np.asarray(ms) > 0)
         return mu1 * m, mu1 * mu1 * q, mu1 * mu1 * V + mem
 
-    def update(self, mhat, qhat, Vhat, lam, P):
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
         mu1 = P["mu1"]
         hats = (mu1 * mhat, mu1 * mu1 * qhat, mu1 * mu1 * Vhat)
         return _ridge_update(*hats, lam), hats
 
-    def test_overlaps(self, state, P):
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
         mu1 = P["mu1"]
         return mu1 * state[0], mu1 * mu1 * state[1]
 
-    def square_response(self, a, lam, delta, P):
+    def square_response(self, a: Value, lam: Value, delta: Value, P: Params) -> Value:
+        """Training-time response ``V`` of the square loss, in closed form.
+
+        The positive root of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``
+        with ``c = mustar^2 / lam`` (``0`` when ``mustar = 0``); the solver starts there
+        (``rafmodel.theory.initial``).
+
+        Parameters
+        ----------
+        a : float or ndarray of shape (B,)
+            Sample ratio seen by the channel.
+        lam : float or ndarray of shape (B,)
+            Ridge penalty (the solver passes ``1`` at the interpolating limit).
+        delta : float or ndarray of shape (B,)
+            ``1``, or ``0`` at the interpolating ``lam = 0`` limit (square-loss channel
+            ``Vhat = a / (delta + V)``).
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters ``mu1``, ``mustar``.
+
+        Returns
+        -------
+        float or ndarray of shape (B,)
+            The response ``V`` the channel sees.
+        """
         return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
 
 
@@ -238,12 +445,27 @@ class RandomFeatures(Learner):
 
     Parameters
     ----------
-    kappa : float
+    kappa : float or array_like
         Features per input dimension, ``kappa = p/d > 0``.
-    mu1 : float
+    mu1 : float or array_like
         Linear coefficient of the activation, ``mu1 > 0``.
-    mustar : float
+    mustar : float or array_like
         Nonlinear coefficient, ``mustar >= 0``.
+
+    Raises
+    ------
+    ParameterError
+        ``kappa <= 0``, ``mu1 <= 0``, ``mustar < 0``, or a value that is not finite.
+
+    See Also
+    --------
+    from_activation : the coefficients of a real activation.
+
+    Examples
+    --------
+    >>> from rafmodel import RandomFeatures
+    >>> RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.3)
+    RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.3)
     """
 
     name = "rf"
@@ -254,16 +476,46 @@ class RandomFeatures(Learner):
     state_names = ("m", "q", "V", "qw", "Vw")
     hat_names = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
 
-    def __init__(self, *, kappa, mu1, mustar):
+    def __init__(self, *, kappa: ArrayLike, mu1: ArrayLike, mustar: ArrayLike) -> None:
         self.kappa = check_positive_finite("kappa", kappa)
         self.mu1 = check_positive_finite("mu1", mu1)
         self.mustar = check_nonnegative_finite("mustar", mustar)
 
     @classmethod
-    def from_activation(cls, activation, *, kappa):
+    def from_activation(cls, activation: str | Callable[[np.ndarray], np.ndarray], *,
+                        kappa: float) -> RandomFeatures:
         """Random features with an activation by name (``"relu"``, ``"tanh"`` ...) or callable.
 
         See :func:`rafmodel.equivalence.activation_coefficients`.
+
+        Parameters
+        ----------
+        activation : str or callable
+            An activation name or an elementwise function, as in
+            :func:`rafmodel.activation_coefficients`.
+        kappa : float
+            Features per input dimension, ``kappa = p/d > 0``.
+
+        Returns
+        -------
+        RandomFeatures
+            The learner with ``mu1 = |E g sigma(g)|`` (the sign of the linear part is
+            absorbed by the trained weights) and ``mustar``; it remembers the activation
+            (``activation`` attribute), which simulations then use.
+
+        Raises
+        ------
+        ParameterError
+            An invalid activation (see :func:`rafmodel.activation_coefficients`), an
+            activation with ``mu1 = 0`` (no linear component: it cannot learn the rule),
+            or an invalid ``kappa``.
+
+        Examples
+        --------
+        >>> from rafmodel import RandomFeatures
+        >>> rf = RandomFeatures.from_activation("relu", kappa=2.0)
+        >>> rf.kappa, rf.mu1, round(rf.mustar, 4), rf.activation
+        (2.0, 0.5, 0.3014, 'relu')
         """
         from .equivalence import activation_coefficients
 
@@ -294,20 +546,21 @@ class RandomFeatures(Learner):
         base = Learner.__repr__(self)
         return base if self.activation is None else f"{base[:-1]}, activation={self.activation!r})"
 
-    def sample_ratio(self, alpha, P):
+    def sample_ratio(self, alpha: Value, P: Params) -> Value:
         return alpha / P["kappa"]
 
-    def to_channel(self, state, lam, P):
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
         ms, qs, Vs, qw, Vw = state
         mu1, mus = P["mu1"], P["mustar"]
         return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw, mu1 * mu1 * Vs + mus * mus * Vw
 
-    def test_overlaps(self, state, P):
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
         ms, qs, _, qw, _ = state
         mu1, mus = P["mu1"], P["mustar"]
         return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw
 
-    def update(self, mhat, qhat, Vhat, lam, P):
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
         kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
         gam = 1.0 / kappa
         msh, qsh, Vsh = mu1 * kappa * mhat, mu1 * mu1 * kappa * qhat, mu1 * mu1 * kappa * Vhat
@@ -347,8 +600,34 @@ class RandomFeatures(Learner):
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
 
 
-def get_learner(learner, **params) -> Learner:
-    """Return a :class:`Learner` from a name (with its parameters) or an instance."""
+def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
+    """Return a :class:`Learner` from a name (with its parameters) or an instance.
+
+    Parameters
+    ----------
+    learner : str or Learner
+        ``"linear"``, ``"kernel"`` or ``"rf"`` (case-insensitive), or a learner,
+        returned as is.
+    **params : float or array_like
+        The named learner's parameters (``mu1``, ``mustar``; ``kappa`` for ``"rf"``).
+
+    Returns
+    -------
+    Learner
+        A new learner, or ``learner`` itself.
+
+    Raises
+    ------
+    ValueError
+        An unknown name (a :class:`ParameterError` for a parameter out of range).
+    TypeError
+        A missing or unexpected parameter for the named learner.
+
+    Examples
+    --------
+    >>> get_learner("kernel", mu1=1.0, mustar=0.0)
+    Kernel(mu1=1.0, mustar=0.0)
+    """
     if isinstance(learner, Learner):
         return learner
     if isinstance(learner, str) and learner.lower() in LEARNERS:

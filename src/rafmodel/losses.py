@@ -19,7 +19,12 @@ channel is an optional fast path, registered on the theory side
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
 
 __all__ = ["Loss", "Square", "Hinge", "Logistic", "get_loss", "register_loss", "LOSSES"]
 
@@ -39,41 +44,154 @@ class Loss:
         (min-norm interpolator, possible for a linear model iff ``alpha < 1``),
         ``"margin"`` fits ``y_i h_i >= 1`` (max-margin, possible iff the data are
         linearly separable, ``alpha < alpha_c(eps)``).
+
+    Notes
+    -----
+    The methods broadcast: ``u`` and ``V`` (or ``y`` and ``h``) may be numbers or
+    arrays of any shapes that broadcast together, e.g. ``(B, 1)`` against ``(B, K)``
+    in the quadrature of the channel.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rafmodel import Hinge, Square
+    >>> float(Square().value(1.0, 0.5)), float(Hinge().value(-1.0, 0.5))
+    (0.125, 1.5)
+    >>> Hinge().prox(np.array([0.0, 0.9, 2.0]), 0.5)  # u + V, 1, u
+    array([0.5, 1. , 2. ])
     """
 
     name = "loss"
     slope0 = 1.0
     interpolation = "exact"
 
-    def value(self, y, h):
-        """Loss ``l(y, h)`` (broadcasting)."""
+    def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
+        """Loss ``l(y, h)`` (broadcasting).
+
+        Parameters
+        ----------
+        y : float or array_like
+            Labels in ``{-1, +1}``.
+        h : float or array_like
+            Outputs of the predictor, broadcasting with ``y``.
+
+        Returns
+        -------
+        float or ndarray
+            ``ell(y h)``, of the broadcast shape of ``y`` and ``h``.
+        """
         raise NotImplementedError
 
-    def prox(self, u, V):
-        """``argmin_h ell(h) + (h - u)^2 / (2 V)`` for margin ``u`` and ``V > 0``."""
+    def prox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
+        """``argmin_h ell(h) + (h - u)^2 / (2 V)`` for margin ``u`` and ``V > 0``.
+
+        Parameters
+        ----------
+        u : float or ndarray
+            Margins (the label ``+1`` times the pre-activation ``omega``).
+        V : float or ndarray
+            Response, ``V > 0``, broadcasting with ``u``.
+
+        Returns
+        -------
+        float or ndarray
+            The proximal point, of the broadcast shape of ``u`` and ``V``.
+        """
         raise NotImplementedError
 
-    def dprox(self, u, V):
-        """Derivative of :meth:`prox` with respect to ``u``."""
+    def dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
+        """Derivative of :meth:`prox` with respect to ``u``.
+
+        Parameters
+        ----------
+        u : float or ndarray
+            Margins.
+        V : float or ndarray
+            Response, ``V > 0``, broadcasting with ``u``.
+
+        Returns
+        -------
+        float or ndarray
+            ``d prox(u, V) / du``, in ``[0, 1]``, of the broadcast shape of ``u`` and ``V``.
+        """
         raise NotImplementedError
 
-    def prox_and_dprox(self, u, V):
-        """``(prox(u, V), dprox(u, V))``; override when both share work."""
+    def prox_and_dprox(self, u: float | np.ndarray,
+                       V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
+        """``(prox(u, V), dprox(u, V))``; override when both share work.
+
+        Parameters
+        ----------
+        u : float or ndarray
+            Margins.
+        V : float or ndarray
+            Response, ``V > 0``, broadcasting with ``u``.
+
+        Returns
+        -------
+        prox : float or ndarray
+            :meth:`prox` at ``(u, V)``.
+        dprox : float or ndarray
+            :meth:`dprox` at ``(u, V)``.
+        """
         return self.prox(u, V), self.dprox(u, V)
 
-    def prox_limit(self, u):
-        """Limit of :meth:`prox` as ``V -> infinity`` (projection on ``argmin ell``)."""
+    def prox_limit(self, u: float | np.ndarray) -> np.ndarray:
+        """Limit of :meth:`prox` as ``V -> infinity`` (projection on ``argmin ell``).
+
+        Parameters
+        ----------
+        u : float or ndarray
+            Margins.
+
+        Returns
+        -------
+        ndarray
+            The projection of ``u`` on the minimizers of ``ell``, of ``u``'s shape.
+
+        Raises
+        ------
+        NotImplementedError
+            For a loss that cannot interpolate (no minimizer of ``ell``).
+        """
         raise NotImplementedError(f"loss {self.name!r} has no interpolating limit")
 
-    def dprox_limit(self, u):
-        """Derivative of :meth:`prox_limit` with respect to ``u``."""
+    def dprox_limit(self, u: float | np.ndarray) -> np.ndarray:
+        """Derivative of :meth:`prox_limit` with respect to ``u``.
+
+        Parameters
+        ----------
+        u : float or ndarray
+            Margins.
+
+        Returns
+        -------
+        ndarray
+            ``d prox_limit(u) / du``, of ``u``'s shape.
+
+        Raises
+        ------
+        NotImplementedError
+            For a loss that cannot interpolate.
+        """
         raise NotImplementedError(f"loss {self.name!r} has no interpolating limit")
 
-    def kinks(self, V, limit):
+    def kinks(self, V: ArrayLike, limit: bool) -> np.ndarray | None:
         """Margins ``u`` where :meth:`prox` (or :meth:`prox_limit`) is not smooth.
 
-        Returns ``None`` (smooth loss) or an array of shape ``(B, k)`` for ``V`` of
-        shape ``(B,)``; the quadrature route splits its panels there.
+        The quadrature route splits its panels there.
+
+        Parameters
+        ----------
+        V : array_like of shape (B,)
+            Responses of ``B`` points.
+        limit : bool
+            Whether the interpolating limit :meth:`prox_limit` is used.
+
+        Returns
+        -------
+        ndarray of shape (B, k) or None
+            ``k`` kinks per point, or ``None`` for a smooth loss.
         """
         return None
 
@@ -93,19 +211,19 @@ class Square(Loss):
     name = "square"
     slope0 = 1.0
 
-    def value(self, y, h):
+    def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
         return 0.5 * (np.asarray(y) - np.asarray(h)) ** 2
 
-    def prox(self, u, V):
+    def prox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return (u + V) / (1.0 + V)
 
-    def dprox(self, u, V):
+    def dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return np.broadcast_to(1.0 / (1.0 + V), np.broadcast_shapes(np.shape(u), np.shape(V)))
 
-    def prox_limit(self, u):
+    def prox_limit(self, u: float | np.ndarray) -> np.ndarray:
         return np.ones_like(np.asarray(u, dtype=float))
 
-    def dprox_limit(self, u):
+    def dprox_limit(self, u: float | np.ndarray) -> np.ndarray:
         return np.zeros_like(np.asarray(u, dtype=float))
 
 
@@ -116,22 +234,22 @@ class Hinge(Loss):
     slope0 = 1.0
     interpolation = "margin"
 
-    def value(self, y, h):
+    def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
         return np.maximum(0.0, 1.0 - np.asarray(y) * np.asarray(h))
 
-    def prox(self, u, V):
+    def prox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return np.where(u < 1.0 - V, u + V, np.where(u <= 1.0, 1.0, u))
 
-    def dprox(self, u, V):
+    def dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return np.where((u >= 1.0 - V) & (u <= 1.0), 0.0, 1.0)
 
-    def prox_limit(self, u):
+    def prox_limit(self, u: float | np.ndarray) -> np.ndarray:
         return np.maximum(u, 1.0)
 
-    def dprox_limit(self, u):
+    def dprox_limit(self, u: float | np.ndarray) -> np.ndarray:
         return np.where(u <= 1.0, 0.0, 1.0)
 
-    def kinks(self, V, limit):
+    def kinks(self, V: ArrayLike, limit: bool) -> np.ndarray | None:
         V = np.asarray(V, dtype=float).reshape(-1, 1)
         return np.ones_like(V) if limit else np.concatenate([1.0 - V, np.ones_like(V)], axis=1)
 
@@ -151,10 +269,10 @@ class Logistic(Loss):
     interpolation = "margin"
     newton_iterations = 100
 
-    def value(self, y, h):
+    def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
         return np.logaddexp(0.0, -np.asarray(y) * np.asarray(h))
 
-    def prox(self, u, V):
+    def prox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         # Root of f(x) = x - u - V sigmoid(-x), increasing, by Newton steps safeguarded
         # by bisection (rtsafe); iterations continue only on the unconverged entries.
         u, V = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(V, dtype=float))
@@ -188,10 +306,11 @@ class Logistic(Loss):
         out[act] = x
         return out.reshape(shape)
 
-    def dprox(self, u, V):
+    def dprox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         return self.prox_and_dprox(u, V)[1]
 
-    def prox_and_dprox(self, u, V):
+    def prox_and_dprox(self, u: float | np.ndarray,
+                       V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
         x = self.prox(u, V)
         s = _sigmoid(-x)
         return x, 1.0 / (1.0 + V * s * (1.0 - s))
@@ -200,7 +319,7 @@ class Logistic(Loss):
     prox_limit = Hinge.prox_limit
     dprox_limit = Hinge.dprox_limit
 
-    def kinks(self, V, limit):
+    def kinks(self, V: ArrayLike, limit: bool) -> np.ndarray | None:
         return np.ones((np.size(V), 1)) if limit else None
 
 
@@ -212,13 +331,46 @@ LOSSES: dict[str, type[Loss]] = {"square": Square, "hinge": Hinge, "logistic": L
 
 
 def register_loss(cls: type[Loss]) -> type[Loss]:
-    """Register a :class:`Loss` subclass under ``cls.name`` (usable as a decorator)."""
+    """Register a :class:`Loss` subclass under ``cls.name`` (usable as a decorator).
+
+    Parameters
+    ----------
+    cls : type
+        A subclass of :class:`Loss` with its own ``name``; a registered name is replaced.
+
+    Returns
+    -------
+    type
+        ``cls`` itself, so that it can decorate the class definition.
+    """
     LOSSES[cls.name] = cls
     return cls
 
 
-def get_loss(loss) -> Loss:
-    """Return a :class:`Loss` instance from a name or an instance."""
+def get_loss(loss: str | Loss) -> Loss:
+    """Return a :class:`Loss` instance from a name or an instance.
+
+    Parameters
+    ----------
+    loss : str or Loss
+        A registered name (``"square"``, ``"hinge"``, ``"logistic"``, case-insensitive)
+        or a loss, returned as is.
+
+    Returns
+    -------
+    Loss
+        A new loss, or ``loss`` itself.
+
+    Raises
+    ------
+    ValueError
+        An unknown name.
+
+    Examples
+    --------
+    >>> get_loss("Hinge")
+    Hinge()
+    """
     if isinstance(loss, Loss):
         return loss
     if isinstance(loss, str) and loss.lower() in LOSSES:

@@ -7,7 +7,9 @@ the finite-size simulations, so that comparing them is one call.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -36,13 +38,34 @@ class Setting:
         ``Linear()``, ``Kernel(mu1=..., mustar=...)``, or ``"linear"``.
     loss : Loss or str
         ``"square"``, ``"hinge"``, ``"logistic"`` or a :class:`Loss`.
+
+    Raises
+    ------
+    ParameterError
+        ``alpha``, ``eps`` or ``lam`` (or a learner parameter) out of range or not finite.
+    ValueError
+        An array where one number is expected (use :func:`grid` for many points),
+        or an unknown learner or loss name.
+
+    See Also
+    --------
+    grid : many settings at once.
+
+    Examples
+    --------
+    >>> from rafmodel import Setting
+    >>> s = Setting(alpha=2.0, eps=0.2, lam=0.1, learner="linear", loss="hinge")
+    >>> s.learner, s.loss
+    (Linear(), Hinge())
+    >>> s.replace(lam=0).params()
+    {'alpha': 2.0, 'eps': 0.2, 'lam': 0.0}
     """
 
     alpha: float
     eps: float
     lam: float
-    learner: Learner = field(default="linear")
-    loss: Loss = field(default="square")
+    learner: Learner | str = field(default="linear")  # converted to a Learner
+    loss: Loss | str = field(default="square")  # converted to a Loss
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -61,17 +84,27 @@ class Setting:
             if type(v) is not float and np.ndim(v) != 0:
                 raise ValueError(f"{k}: a Setting holds one point; use rafmodel.grid for many")
 
-    def params(self) -> dict:
-        """All parameters as a flat dict (``alpha, eps, lam`` and the learner's)."""
+    def params(self) -> dict[str, float]:
+        """All parameters as a flat dict (``alpha, eps, lam`` and the learner's).
+
+        Returns
+        -------
+        dict of str to float
+            ``{"alpha": ..., "eps": ..., "lam": ..., **learner.params()}``.
+        """
         return {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
                 **{k: float(v) for k, v in self.learner.params().items()}}
 
-    def labels(self) -> dict:
+    def labels(self) -> dict[str, Any]:
         """Names that identify the learner beyond its parameters, as output columns.
 
-        ``{"activation": name}`` for random features built from an activation,
-        ``{"kernel": name, "bandwidth" | "offset" | "degree": ...}`` for a real kernel
-        (the CLI's option names), ``{}`` otherwise.
+        Returns
+        -------
+        dict
+            ``{"activation": name}`` for random features built from an activation,
+            ``{"kernel": name, "bandwidth" | "offset" | "degree": ...}`` for a real kernel
+            (the CLI's option names), ``{}`` otherwise.  A callable is named by its
+            ``__name__``.
         """
         lrn = self.learner
         act = getattr(lrn, "activation", None)
@@ -89,15 +122,35 @@ class Setting:
             out[k] = v
         return out
 
-    def replace(self, **changes) -> Setting:
-        """A copy with some of ``alpha, eps, lam, learner, loss`` changed."""
+    def replace(self, **changes: Any) -> Setting:
+        """A copy with some of ``alpha, eps, lam, learner, loss`` changed.
+
+        Parameters
+        ----------
+        **changes
+            New values of some of ``alpha``, ``eps``, ``lam``, ``learner``, ``loss``.
+
+        Returns
+        -------
+        Setting
+            A new, validated setting (``self`` is frozen and unchanged).
+
+        Raises
+        ------
+        ParameterError
+            A new value out of range.
+        TypeError
+            A name that is not a field of :class:`Setting`.
+        """
         kw = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
               "learner": self.learner, "loss": self.loss}
         kw.update(changes)
         return Setting(**kw)
 
 
-def grid(*, learner="linear", loss="square", alpha, eps, lam, **learner_params):
+def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | Loss = "square",
+         alpha: float | Sequence[float], eps: float | Sequence[float], lam: float | Sequence[float],
+         **learner_params: float | Sequence[float]) -> list[Setting]:
     """All combinations of the given values, as a list of :class:`Setting`.
 
     Each of ``alpha``, ``eps``, ``lam`` and the learner parameters (e.g. ``mu1``,
@@ -105,6 +158,32 @@ def grid(*, learner="linear", loss="square", alpha, eps, lam, **learner_params):
     order is that of :func:`itertools.product` with ``alpha`` varying slowest.
     ``learner`` may also be a list of :class:`Learner` instances (then it varies
     fastest, and no learner parameters are given).
+
+    Parameters
+    ----------
+    learner : str, Learner or sequence of Learner, default="linear"
+        A learner name (``"linear"``, ``"kernel"``, ``"rf"``) built from
+        ``learner_params``, one :class:`Learner` used at every point, or a list of them.
+    loss : str or Loss, default="square"
+        The loss of every point.
+    alpha, eps, lam : float or sequence of float
+        Samples per dimension, fraction of facts and ridge penalty (as in :class:`Setting`).
+    **learner_params : float or sequence of float
+        Parameters of a learner given by name (``mu1``, ``mustar``; ``kappa`` for ``"rf"``).
+
+    Returns
+    -------
+    list of Setting
+        ``len(alpha) * len(eps) * len(lam) * ...`` settings (a number counts as one value).
+
+    Raises
+    ------
+    ParameterError
+        A value out of range.
+    TypeError
+        Learner parameters together with a list of learners.
+    ValueError
+        An unknown learner or loss name.
 
     Examples
     --------

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,6 +31,12 @@ from .estimators import estimator_for, ridge_path
 from .exceptions import ParameterError, SolverError
 from .tables import Tabular
 
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
+
+    from .data import DataSource
+    from .setting import Setting
+
 __all__ = ["simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "METRICS",
            "sign_errors", "repetition_seed", "effective_jobs", "check_simulation"]
 
@@ -36,14 +44,46 @@ __all__ = ["simulate", "simulate_many", "lam_path", "SimulationResult", "Simulat
 METRICS = ("gen_error", "mem_error", "rule_error", "m", "q")
 
 
-def sign_errors(h, y):
-    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (``nan`` if empty)."""
+def sign_errors(h: ArrayLike, y: ArrayLike) -> float:
+    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (``nan`` if empty).
+
+    Parameters
+    ----------
+    h : array_like of shape (n,)
+        Outputs of the predictor.
+    y : array_like of shape (n,)
+        Labels in ``{-1, +1}``.
+
+    Returns
+    -------
+    float
+        The fraction of ``y h <= 0``; ``nan`` for no samples.
+
+    Examples
+    --------
+    >>> sign_errors([0.5, -2.0, 0.0, 1.0], [1, 1, 1, -1])
+    0.75
+    """
     h, y = np.asarray(h), np.asarray(y)
     return float(np.mean(~(y * h > 0))) if y.size else math.nan
 
 
 def repetition_seed(seed: int, i: int) -> np.random.SeedSequence:
-    """The ``SeedSequence`` of repetition ``i`` of every point simulated with base ``seed``."""
+    """The ``SeedSequence`` of repetition ``i`` of every point simulated with base ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Base seed, ``>= 0``.
+    i : int
+        Index of the repetition.
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        ``SeedSequence(seed, spawn_key=(i,))``; its children ``(0,)``, ``(1,)``, ``(2,)``
+        draw the training set, the learner's randomness and the test set.
+    """
     return np.random.SeedSequence(seed, spawn_key=(i,))
 
 
@@ -79,10 +119,15 @@ class SimulationResult:
     Attributes
     ----------
     setting : Setting
-    d, n_test, seed : int
-        Input dimension, test samples per repetition, base seed.
-    values : dict
-        ``{metric: ndarray of shape (seeds,)}``, one value per repetition.
+        The simulated point.
+    d, n_test : int or None
+        Input dimension and test samples per repetition (``None`` for a data source
+        without ``d`` or ``n_test`` attributes).
+    seed : int
+        Base seed.
+    values : dict of str to ndarray of shape (seeds,)
+        ``{metric: values}`` for each of :data:`METRICS`, one value per repetition
+        (``nan`` for a failed repetition, and for ``m, q`` where not defined).
     info : list of dict
         The solver and certificate of each repetition (``solver``, ``duality_gap``,
         ``grad_norm``, ``separable``; ``error`` for a failed one).
@@ -93,12 +138,12 @@ class SimulationResult:
     are the mean and standard error over the successful repetitions.
     """
 
-    setting: object
-    d: int
-    n_test: int
+    setting: Setting
+    d: int | None
+    n_test: int | None
     seed: int
-    values: dict
-    info: list = field(default_factory=list)
+    values: dict[str, np.ndarray]
+    info: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def n_seeds(self) -> int:
@@ -115,13 +160,45 @@ class SimulationResult:
         ok = np.array(["error" not in i for i in self.info], bool) if self.info else np.ones(len(v), bool)
         return v[ok]
 
-    def mean(self, metric) -> float:
-        """Mean of ``metric`` over the successful repetitions (``nan`` if none)."""
+    def mean(self, metric: str) -> float:
+        """Mean of ``metric`` over the successful repetitions (``nan`` if none).
+
+        Parameters
+        ----------
+        metric : str
+            One of :data:`METRICS` (``gen_error``, ``mem_error``, ``rule_error``, ``m``, ``q``).
+
+        Returns
+        -------
+        float
+            The mean (``result.<metric>`` is the same).
+
+        Raises
+        ------
+        KeyError
+            An unknown metric.
+        """
         v = self._ok(metric)
         return float(np.mean(v)) if v.size else math.nan
 
-    def se(self, metric) -> float:
-        """Standard error of the mean over the successful repetitions (``nan`` with fewer than two)."""
+    def se(self, metric: str) -> float:
+        """Standard error of the mean over the successful repetitions (``nan`` with fewer than two).
+
+        Parameters
+        ----------
+        metric : str
+            One of :data:`METRICS`.
+
+        Returns
+        -------
+        float
+            ``std(values, ddof=1) / sqrt(count)`` (``result.<metric>_se`` is the same).
+
+        Raises
+        ------
+        KeyError
+            An unknown metric.
+        """
         v = self._ok(metric)
         return float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else math.nan
 
@@ -133,8 +210,15 @@ class SimulationResult:
             return self.se(name[:-3])
         raise AttributeError(name)
 
-    def to_dict(self) -> dict:
-        """Flat dict: parameters, ``d, seeds, failed, n_test, seed``, and ``metric, metric_se`` for each metric."""
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict: parameters, ``d, seeds, failed, n_test, seed``, and ``metric, metric_se`` for each metric.
+
+        Returns
+        -------
+        dict
+            ``model``, ``loss``, the learner's labels (:meth:`Setting.labels`), the
+            parameters, the sizes and seed, then the mean and standard error of each metric.
+        """
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update(self.setting.labels())
         out.update(self.setting.params())
@@ -152,8 +236,14 @@ class SimulationResults(list, Tabular):
     ``to_json()``, ``to_table()`` the same as a DataFrame or text.
     """
 
-    def to_records(self) -> list[dict]:
-        """One :meth:`SimulationResult.to_dict` per point."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """One :meth:`SimulationResult.to_dict` per point.
+
+        Returns
+        -------
+        list of dict
+            In the order of the points.
+        """
         return [r.to_dict() for r in self]
 
     @property
@@ -219,9 +309,26 @@ def _run_tasks(tasks, source, seed, jobs, bar):
     return outs
 
 
-def effective_jobs(n_jobs, n_tasks) -> int:
-    """Processes actually used: ``n_jobs`` (``None``: 1, ``-1``: all cores) capped at the
-    available cores and at the number of tasks."""
+def effective_jobs(n_jobs: int | None, n_tasks: int) -> int:
+    """Processes actually used, capped at the available cores and at the number of tasks.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        Processes asked for (``None``: 1, ``-1``: all cores).
+    n_tasks : int
+        Number of tasks to run.
+
+    Returns
+    -------
+    int
+        ``max(1, min(n_jobs, cores, n_tasks))``, with the cores this process may use.
+
+    Raises
+    ------
+    ParameterError
+        ``n_jobs`` is not a positive integer, ``-1`` or ``None``.
+    """
     n_jobs = validate("simulate", n_jobs=n_jobs)["n_jobs"] or 1
     try:
         cores = len(os.sched_getaffinity(0))
@@ -265,8 +372,20 @@ def _settings_list(settings):
     return settings
 
 
-def check_simulation(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None) -> None:
+def check_simulation(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
+                     seed: int = 0, n_jobs: int | None = None, data: DataSource | None = None) -> None:
     """Validate every simulation argument and size, without simulating.
+
+    Parameters
+    ----------
+    settings : sequence of Setting
+        The points to be simulated.
+    d, seeds, n_test, seed : int
+        As for :func:`simulate`.
+    n_jobs : int, optional
+        As for :func:`simulate`.
+    data : DataSource, optional
+        As for :func:`simulate`.
 
     Raises
     ------
@@ -279,26 +398,27 @@ def check_simulation(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=
     _check_all(settings, _source(data, v["d"], v["n_test"]))
 
 
-def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None,
-             progress=None) -> SimulationResult:
+def simulate(setting: Setting, *, d: int = 500, seeds: int = 4, n_test: int = 10_000, seed: int = 0,
+             n_jobs: int | None = None, data: DataSource | None = None,
+             progress: bool | None = None) -> SimulationResult:
     """Simulate ``setting`` at finite size over ``seeds`` independent repetitions.
 
     Parameters
     ----------
     setting : Setting
         The point: ``alpha, eps, lam``, the learner and the loss.
-    d : int
+    d : int, default=500
         Input dimension of the Gaussian data (``n = round(alpha d)`` training samples).
-    seeds : int
+    seeds : int, default=4
         Number of independent repetitions (data, learner randomness, test set).
-    n_test : int
+    n_test : int, default=10000
         Fresh rule samples per repetition for ``gen_error``.
-    seed : int
+    seed : int, default=0
         Base seed, ``>= 0``; repetition ``i`` uses ``SeedSequence(seed, spawn_key=(i,))``.
     n_jobs : int, optional
         Processes for the repetitions (``None`` or 1: this process; ``-1``: all
         cores; capped at the cores available).  Results do not depend on it.
-    data : data source, optional
+    data : DataSource, optional
         Where the data come from (see :mod:`rafmodel.data`); default
         ``GaussianRAF(d=d, n_test=n_test)``.
     progress : bool, optional
@@ -315,6 +435,11 @@ def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, dat
     ParameterError
         Bad input, or sizes whose arrays would not fit in memory (before any work).
 
+    See Also
+    --------
+    simulate_many : many settings in one pool of processes.
+    lam_path : many ``lam`` of the square loss at the cost of one.
+
     Examples
     --------
     >>> import rafmodel as rm
@@ -330,14 +455,22 @@ def simulate(setting, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, dat
                          progress=progress)[0]
 
 
-def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=None, data=None,
-                  progress=None) -> SimulationResults:
-    """:func:`simulate` for many settings (every repetition of every point in one pool).
+def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
+                  seed: int = 0, n_jobs: int | None = None, data: DataSource | None = None,
+                  progress: bool | None = None) -> SimulationResults:
+    """Simulate many settings, every repetition of every point in one pool of processes.
 
     Parameters
     ----------
     settings : sequence of Setting
-    d, seeds, n_test, seed, n_jobs, data, progress
+        The points (e.g. from :func:`rafmodel.grid`).
+    d, seeds, n_test, seed : int
+        As for :func:`simulate`.
+    n_jobs : int, optional
+        As for :func:`simulate`.
+    data : DataSource, optional
+        As for :func:`simulate`.
+    progress : bool, optional
         As for :func:`simulate`.
 
     Returns
@@ -345,6 +478,22 @@ def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=Non
     SimulationResults
         One :class:`SimulationResult` per setting, in order; each equal to
         ``simulate`` of that setting alone.
+
+    Raises
+    ------
+    ParameterError
+        Bad input, or sizes whose arrays would not fit in memory (before any work).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> sims = rm.simulate_many(rm.grid(alpha=[1.0, 2.0], eps=0.2, lam=0.1), d=40, seeds=2, n_test=500)
+    >>> sims.to_frame()[["alpha", "d", "seeds", "failed"]]
+       alpha   d  seeds  failed
+    0    1.0  40      2       0
+    1    2.0  40      2       0
+    >>> sims[1].gen_error == rm.simulate(sims[1].setting, d=40, seeds=2, n_test=500).gen_error
+    True
     """
     settings = _settings_list(settings)
     v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
@@ -372,23 +521,42 @@ def simulate_many(settings, *, d=500, seeds=4, n_test=10_000, seed=0, n_jobs=Non
     return results
 
 
-def lam_path(setting, lams, *, d=500, seeds=4, n_test=10_000, seed=0, data=None) -> SimulationResults:
+def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
+             seed: int = 0, data: DataSource | None = None) -> SimulationResults:
     """Square-loss simulations for many ``lam`` at once (one eigendecomposition per repetition).
 
     Parameters
     ----------
     setting : Setting
         A square-loss setting (its ``lam`` is ignored).
-    lams : sequence of float
+    lams : float or sequence of float
         Penalties ``>= 0``.
-    d, seeds, n_test, seed, data
+    d, seeds, n_test, seed : int
         As for :func:`simulate`.
+    data : DataSource, optional
+        As for :func:`simulate`.  The repetitions always run in this process.
 
     Returns
     -------
     SimulationResults
         One :class:`SimulationResult` per ``lam``; equal, up to rounding, to
-        :func:`simulate` at each ``lam`` with the same seeds.
+        :func:`simulate` at each ``lam`` with the same seeds.  The overlaps ``m, q``
+        are not measured (``nan``).
+
+    Raises
+    ------
+    ParameterError
+        A loss other than the square loss, a negative ``lam``, or another bad input
+        (before any work).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> path = rm.lam_path(rm.Setting(alpha=2.0, eps=0.2, lam=0.0), [0.0, 0.1, 1.0], d=40, seeds=2, n_test=500)
+    >>> [r.setting.lam for r in path]
+    [0.0, 0.1, 1.0]
+    >>> rm.simulate(path[2].setting, d=40, seeds=2, n_test=500).gen_error == path[2].gen_error
+    True
     """
     from .setting import Setting
 

@@ -13,8 +13,14 @@ import csv
 import io
 import json
 import math
+import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only
+    import pandas as pd
 
 __all__ = ["Tabular", "format_records", "jsonable", "records_to_frame"]
 
@@ -26,8 +32,24 @@ def _plain(v):
     return v
 
 
-def jsonable(record: dict) -> dict:
-    """A record with ``nan`` -> ``None`` and ``+-inf`` -> ``"inf"``/``"-inf"``."""
+def jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with ``nan`` -> ``None`` and ``+-inf`` -> ``"inf"``/``"-inf"``.
+
+    Parameters
+    ----------
+    record : dict
+        A flat record; numpy scalars are converted to Python scalars.
+
+    Returns
+    -------
+    dict
+        A new record that :func:`json.dumps` writes as strict JSON.
+
+    Examples
+    --------
+    >>> jsonable({"a": float("nan"), "b": float("-inf"), "c": 1.5})
+    {'a': None, 'b': '-inf', 'c': 1.5}
+    """
     def conv(v):
         v = _plain(v)
         if isinstance(v, float) and not math.isfinite(v):
@@ -45,21 +67,31 @@ def _cell(v):
     return v
 
 
-def format_records(records, columns=None, fmt="table", *, single=None) -> str:
+def format_records(records: Iterable[dict[str, Any]], columns: Sequence[str] | None = None, fmt: str = "table",
+                   *, single: bool | None = None) -> str:
     """Records as text.
 
     Parameters
     ----------
-    records : list of dict
+    records : iterable of dict
+        Flat records, one per row.
     columns : list of str, optional
         Columns to show (default: the keys of the first record); JSON always has every key.
-    fmt : {"table", "csv", "json"}
+    fmt : {"table", "csv", "json"}, default="table"
+        A plain-text table (``nan`` blank, booleans ``yes``/``NO``), CSV (``nan`` as an
+        empty field) or JSON (``nan`` as ``null``, see :func:`jsonable`).
     single : bool, optional
         JSON: one object instead of an array (default: when there is one record).
 
     Returns
     -------
     str
+        The text, without a final newline.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``fmt``.
 
     Examples
     --------
@@ -92,33 +124,95 @@ def format_records(records, columns=None, fmt="table", *, single=None) -> str:
     raise ValueError(f"fmt: must be one of table, csv, json, got {fmt!r}")
 
 
-def records_to_frame(records, columns=None):
-    """Records as a :class:`pandas.DataFrame` (one row per record)."""
+def records_to_frame(records: Iterable[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Records as a :class:`pandas.DataFrame` (one row per record).
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Flat records; numpy scalars are converted to Python scalars.
+    columns : list of str, optional
+        The columns, in order (default: every key, in order of appearance).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per record.
+    """
     import pandas as pd
 
     return pd.DataFrame.from_records([{k: _plain(v) for k, v in r.items()} for r in records], columns=columns)
 
 
 class Tabular:
-    """Mixin: ``to_frame``, ``to_csv``, ``to_json``, ``to_table`` from ``to_records()``."""
+    """Mixin: ``to_frame``, ``to_csv``, ``to_json``, ``to_table`` from ``to_records()``.
 
-    def to_records(self) -> list[dict]:  # pragma: no cover - implemented by subclasses
+    A subclass implements :meth:`to_records`; every result class of rafmodel does.
+    """
+
+    def to_records(self) -> list[dict[str, Any]]:  # pragma: no cover - implemented by subclasses
+        """The results as flat records, one dict per point.
+
+        Returns
+        -------
+        list of dict
+            One record per point, in the package vocabulary.
+        """
         raise NotImplementedError
 
-    def to_frame(self):
-        """The results as a :class:`pandas.DataFrame`, one row per point."""
+    def to_frame(self) -> pd.DataFrame:
+        """The results as a :class:`pandas.DataFrame`, one row per point.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per record of :meth:`to_records`.
+        """
         return records_to_frame(self.to_records())
 
-    def to_csv(self, path=None) -> str:
-        """CSV text (a header and one line per point); written to ``path`` if given."""
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """CSV text (a header and one line per point); written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            A file to write (UTF-8, replaced if it exists).
+
+        Returns
+        -------
+        str
+            The CSV text, ending with a newline (``nan`` as an empty field).
+        """
         return _write(format_records(self.to_records(), fmt="csv") + "\n", path)
 
-    def to_json(self, path=None) -> str:
-        """JSON text (an array of objects; ``null`` where not converged); written to ``path`` if given."""
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """JSON text (an array of objects; ``null`` where not converged); written to ``path`` if given.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            A file to write (UTF-8, replaced if it exists).
+
+        Returns
+        -------
+        str
+            The JSON text, ending with a newline.
+        """
         return _write(format_records(self.to_records(), fmt="json", single=False) + "\n", path)
 
-    def to_table(self, columns=None) -> str:
-        """A plain-text table."""
+    def to_table(self, columns: Sequence[str] | None = None) -> str:
+        """A plain-text table.
+
+        Parameters
+        ----------
+        columns : list of str, optional
+            Columns to show (default: every key of the first record).
+
+        Returns
+        -------
+        str
+            One row per point.
+        """
         return format_records(self.to_records(), columns, fmt="table")
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only
+    from ..setting import Setting
 
 __all__ = ["Dataset", "DataSource", "child_seed"]
 
@@ -45,22 +48,73 @@ class Dataset:
 
 @runtime_checkable
 class DataSource(Protocol):
-    """Where a simulation's training and test sets come from (see :mod:`rafmodel.data`)."""
+    """Where a simulation's training and test sets come from (see :mod:`rafmodel.data`).
 
-    def sample(self, setting, seed: np.random.SeedSequence) -> tuple[Dataset, Dataset]:
-        """Training and test sets for ``setting`` from the streams of ``seed``."""
+    A protocol: any object with these four methods is a data source (checked with
+    ``isinstance(obj, DataSource)``); :class:`rafmodel.data.GaussianRAF` is the model's own.
+    """
+
+    def sample(self, setting: Setting, seed: np.random.SeedSequence) -> tuple[Dataset, Dataset]:
+        """Training and test sets for ``setting`` from the streams of ``seed``.
+
+        Parameters
+        ----------
+        setting : Setting
+            Gives ``alpha`` (the number of training samples) and ``eps`` (the facts).
+        seed : numpy.random.SeedSequence
+            The repetition's seed; the same ``(setting, seed)`` gives the same data.
+
+        Returns
+        -------
+        train : Dataset
+            The training set, ``X`` of shape ``(n, d)``.
+        test : Dataset
+            The test set, ``X`` of shape ``(n_test, d)``.
+        """
         ...
 
-    def shape(self, setting) -> tuple[int, int, int]:
-        """``(n, d, n_test)``: training samples, input dimension and test samples for ``setting``."""
+    def shape(self, setting: Setting) -> tuple[int, int, int]:
+        """``(n, d, n_test)``: training samples, input dimension and test samples for ``setting``.
+
+        Parameters
+        ----------
+        setting : Setting
+            The point to be sampled.
+
+        Returns
+        -------
+        n : int
+            Training samples :meth:`sample` will draw.
+        d : int
+            Input dimension.
+        n_test : int
+            Test samples.
+        """
         ...
 
-    def check(self, setting) -> None:
-        """Raise :class:`rafmodel.ParameterError` if ``setting`` cannot be sampled (sizes)."""
+    def check(self, setting: Setting) -> None:
+        """Raise :class:`rafmodel.ParameterError` if ``setting`` cannot be sampled (sizes).
+
+        Parameters
+        ----------
+        setting : Setting
+            The point to be sampled.
+
+        Raises
+        ------
+        ParameterError
+            Sizes that cannot be drawn or would not fit in memory.
+        """
         ...
 
     def key(self) -> tuple:
-        """Plain values identifying what the source draws."""
+        """Plain values identifying what the source draws.
+
+        Returns
+        -------
+        tuple
+            Hashable plain values (for caches and stores); equal keys draw the same data.
+        """
         ...
 
 
@@ -69,6 +123,19 @@ def child_seed(seed: np.random.SeedSequence, *path: int) -> np.random.SeedSequen
 
     ``SeedSequence.spawn`` counts the children already spawned, so two callers
     sharing one object get different streams; this never does.
+
+    Parameters
+    ----------
+    seed : numpy.random.SeedSequence
+        The parent.
+    *path : int
+        Indices of the child, the grandchild, ... (``child_seed(s, 1)`` is the stream of
+        ``s.spawn(2)[1]`` on a fresh ``s``).
+
+    Returns
+    -------
+    numpy.random.SeedSequence
+        The descendant, with ``spawn_key = seed.spawn_key + path``.
 
     Examples
     --------

@@ -9,11 +9,21 @@ fresh rule samples.  All randomness comes from an explicit seed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from .._validation import check_positive_finite, check_positive_int, check_unit_interval
 from ..exceptions import ParameterError
 from .base import Dataset, child_seed
+
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
+
+    from ..setting import Setting
+
+    # What a seed may be: an int, a SeedSequence or a Generator (never None).
+    Seed = int | np.random.SeedSequence | np.random.Generator
 
 __all__ = ["GaussianRAF", "RAFData", "sample_raf", "sample_rule", "as_generator", "MAX_ARRAY_BYTES"]
 
@@ -24,7 +34,7 @@ RAFData = Dataset
 MAX_ARRAY_BYTES = 4 * 2**30
 
 
-def as_generator(seed) -> np.random.Generator:
+def as_generator(seed: Seed) -> np.random.Generator:
     """A numpy ``Generator`` from a seed, a ``SeedSequence`` or a ``Generator``.
 
     Parameters
@@ -35,6 +45,17 @@ def as_generator(seed) -> np.random.Generator:
     Returns
     -------
     numpy.random.Generator
+        ``seed`` itself if it is a ``Generator``, else ``numpy.random.default_rng(seed)``.
+
+    Raises
+    ------
+    ParameterError
+        ``seed`` is ``None``, a bool, a float or a string.
+
+    Examples
+    --------
+    >>> int(as_generator(0).integers(10)) == int(as_generator(np.random.SeedSequence(0)).integers(10))
+    True
     """
     if isinstance(seed, np.random.Generator):
         return seed
@@ -54,7 +75,7 @@ def n_train(alpha: float, d: int) -> int:
     return int(round(alpha * d))
 
 
-def sample_raf(*, d, alpha, eps, rng) -> Dataset:
+def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
     """Sample a RAF training set.
 
     Parameters
@@ -71,7 +92,13 @@ def sample_raf(*, d, alpha, eps, rng) -> Dataset:
     Returns
     -------
     Dataset
-        ``X`` of shape ``(n, d)``, ``y``, ``is_fact``, and the teacher ``w_star``.
+        ``X`` of shape ``(n, d)``, ``y`` and ``is_fact`` of shape ``(n,)``, and the
+        teacher ``w_star`` of shape ``(d,)``.
+
+    Raises
+    ------
+    ParameterError
+        A bad ``d``, ``alpha``, ``eps`` or ``rng``, or ``n < 2``.
 
     Examples
     --------
@@ -95,8 +122,30 @@ def sample_raf(*, d, alpha, eps, rng) -> Dataset:
     return Dataset(X, y, is_fact, w_star)
 
 
-def sample_rule(*, w_star, n, rng):
-    """``n`` fresh rule samples ``(X, y)`` of the teacher ``w_star`` (shapes ``(n, d)``, ``(n,)``)."""
+def sample_rule(*, w_star: ArrayLike, n: int, rng: Seed) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` fresh rule samples ``(X, y)`` of the teacher ``w_star`` (shapes ``(n, d)``, ``(n,)``).
+
+    Parameters
+    ----------
+    w_star : array_like of shape (d,)
+        The teacher.
+    n : int
+        Number of samples, ``>= 1``.
+    rng : int, numpy.random.SeedSequence or numpy.random.Generator
+        Source of randomness.
+
+    Returns
+    -------
+    X : ndarray of shape (n, d)
+        Gaussian inputs.
+    y : ndarray of shape (n,)
+        Labels ``sign(X @ w_star)`` in ``{-1, +1}`` (``+1`` for a zero argument).
+
+    Raises
+    ------
+    ParameterError
+        A bad ``n`` (named ``n_test``, as the simulations call it) or ``rng``.
+    """
     n = check_positive_int("n_test", n)
     rng = as_generator(rng)
     X = rng.standard_normal((n, len(w_star)))
@@ -121,6 +170,11 @@ class GaussianRAF:
     n_test : int
         Fresh rule samples in the test set.
 
+    Raises
+    ------
+    ParameterError
+        ``d`` or ``n_test`` not a positive integer.
+
     Notes
     -----
     Given a repetition's ``SeedSequence`` ``s``, the training set is drawn from
@@ -140,7 +194,7 @@ class GaussianRAF:
     ((40, 20), 20, (100, 20))
     """
 
-    def __init__(self, *, d=500, n_test=10_000):
+    def __init__(self, *, d: int = 500, n_test: int = 10_000) -> None:
         self.d = check_positive_int("d", d)
         self.n_test = check_positive_int("n_test", n_test)
 
@@ -148,15 +202,41 @@ class GaussianRAF:
         return f"GaussianRAF(d={self.d}, n_test={self.n_test})"
 
     def key(self) -> tuple:
-        """``("gaussian", d, n_test)``."""
+        """``("gaussian", d, n_test)``.
+
+        Returns
+        -------
+        tuple
+            What identifies the data this source draws.
+        """
         return ("gaussian", self.d, self.n_test)
 
-    def shape(self, setting) -> tuple[int, int, int]:
-        """``(n, d, n_test)`` with ``n = round(alpha d)``."""
+    def shape(self, setting: Setting) -> tuple[int, int, int]:
+        """``(n, d, n_test)`` with ``n = round(alpha d)``.
+
+        Parameters
+        ----------
+        setting : Setting
+            Gives ``alpha``.
+
+        Returns
+        -------
+        n : int
+            Training samples, ``round(alpha d)``.
+        d : int
+            Input dimension.
+        n_test : int
+            Test samples.
+        """
         return n_train(setting.alpha, self.d), self.d, self.n_test
 
-    def check(self, setting) -> None:
+    def check(self, setting: Setting) -> None:
         """Refuse, before any work, a setting whose arrays would not fit.
+
+        Parameters
+        ----------
+        setting : Setting
+            Gives ``alpha``.
 
         Raises
         ------
@@ -172,8 +252,23 @@ class GaussianRAF:
                                           f"than {MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d"
                                      + (" or n_test" if what == "test set" else ""))
 
-    def sample(self, setting, seed: np.random.SeedSequence) -> tuple[Dataset, Dataset]:
-        """Training and test sets of ``setting`` from the streams of ``seed`` (see Notes)."""
+    def sample(self, setting: Setting, seed: np.random.SeedSequence) -> tuple[Dataset, Dataset]:
+        """Training and test sets of ``setting`` from the streams of ``seed`` (see Notes).
+
+        Parameters
+        ----------
+        setting : Setting
+            Gives ``alpha`` and ``eps``.
+        seed : numpy.random.SeedSequence
+            The repetition's seed.
+
+        Returns
+        -------
+        train : Dataset
+            ``round(alpha d)`` samples, exactly ``round(eps n)`` of them facts.
+        test : Dataset
+            ``n_test`` fresh rule samples of the same teacher (no facts).
+        """
         train = sample_raf(d=self.d, alpha=setting.alpha, eps=setting.eps, rng=child_seed(seed, 0))
         X, y = sample_rule(w_star=train.w_star, n=self.n_test, rng=child_seed(seed, 2))
         return train, Dataset(X, y, np.zeros(len(y), dtype=bool), train.w_star)

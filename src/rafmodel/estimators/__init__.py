@@ -18,6 +18,8 @@ Every fit carries a certificate (``Fitted.info``) naming the algorithm that ran.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ..data import Dataset, as_generator
@@ -27,12 +29,43 @@ from . import solvers as _solvers  # noqa: F401  (registers the losses)
 from .base import (_ESTIMATORS, _REPRESENTATIONS, _SOLVERS, Estimator, Fitted, Representation, lookup,
                    register_estimator, register_representation, register_solver)
 
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
+
+    from ..learners import Learner
+    from ..losses import Loss
+    from ..setting import Setting
+
+    # What a seed may be: an int, a SeedSequence or a Generator.
+    Seed = int | np.random.SeedSequence | np.random.Generator
+
 __all__ = ["Estimator", "Fitted", "Representation", "PenalizedERM", "estimator_for", "fit", "represent",
            "ridge_path", "register_estimator", "register_representation", "register_solver", "SolverError"]
 
 
-def represent(learner, X, rng) -> Representation:
-    """The representation of inputs ``X`` (shape ``(n, d)``) by ``learner``."""
+def represent(learner: Learner, X: np.ndarray, rng: np.random.Generator) -> Representation:
+    """The representation of inputs ``X`` (shape ``(n, d)``) by ``learner``.
+
+    Parameters
+    ----------
+    learner : Learner
+        A learner with a registered representation (:func:`register_representation`).
+    X : ndarray of shape (n, d)
+        Training inputs.
+    rng : numpy.random.Generator
+        The learner's own randomness (the random-features weights).
+
+    Returns
+    -------
+    Representation
+        Features of shape ``(n, p)`` or a kernel matrix of shape ``(n, n)``, and the map
+        of new inputs.
+
+    Raises
+    ------
+    ParameterError
+        No representation is registered for the learner's type.
+    """
     func = lookup(_REPRESENTATIONS, learner)
     if func is None:
         raise ParameterError("learner", f"no simulation for learner {type(learner).__name__}: register a "
@@ -46,7 +79,9 @@ class PenalizedERM:
     Parameters
     ----------
     learner : Learner
+        A learner with a registered representation.
     loss : Loss
+        The loss; the solver registered for its type (or nearest base class) is used.
     lam : float
         ``lam >= 0``; ``0`` is the ``lam -> 0+`` limit (min-norm, max-margin, or the
         unregularized minimizer where the data cannot be fitted).
@@ -62,19 +97,31 @@ class PenalizedERM:
     ('cholesky', (20,))
     """
 
-    def __init__(self, learner, loss, lam):
+    def __init__(self, learner: Learner, loss: Loss, lam: float) -> None:
         self.learner, self.loss, self.lam = learner, loss, float(lam)
         self._solver = lookup(_SOLVERS, loss)
 
     def __repr__(self):
         return f"PenalizedERM({self.learner!r}, {self.loss!r}, lam={self.lam!r})"
 
-    def check(self, n, d, n_test, max_bytes) -> None:
+    def check(self, n: int, d: int, n_test: int, max_bytes: float) -> None:
         """Refuse, before any work, sizes whose matrices exceed ``max_bytes`` each.
 
         The representation of the training set (``n`` x columns) and of the test set
         (``n_test`` x columns), and the ``n x n`` Gram matrix of the SVM dual (hinge,
         and the margin losses at ``lam = 0``).
+
+        Parameters
+        ----------
+        n, d, n_test : int
+            Training samples, input dimension, test samples.
+        max_bytes : float
+            Largest size of one matrix of float64, in bytes.
+
+        Raises
+        ------
+        ParameterError
+            A matrix would exceed ``max_bytes`` (named ``d``: a smaller ``d`` fixes it).
         """
         cols = lookup(_REPRESENTATIONS, self.learner).columns(self.learner, n, d)
         need = [("training representation", n, cols), ("test representation", n_test, cols)]
@@ -87,8 +134,29 @@ class PenalizedERM:
                                           f"{max_bytes / 2**30:.0f} GiB; use a smaller d"
                                      + (" or n_test" if what.startswith("test") else ""))
 
-    def fit(self, train: Dataset, rng) -> Fitted:
-        """Train on ``train``; raises :class:`rafmodel.SolverError` if the certificate fails."""
+    def fit(self, train: Dataset, rng: Seed) -> Fitted:
+        """Train on ``train``; raises :class:`rafmodel.SolverError` if the certificate fails.
+
+        Parameters
+        ----------
+        train : Dataset
+            ``X`` of shape ``(n, d)`` and labels ``y`` of shape ``(n,)``.
+        rng : int, numpy.random.SeedSequence or numpy.random.Generator
+            The learner's own randomness (random-features weights).
+
+        Returns
+        -------
+        Fitted
+            Training outputs of shape ``(n,)``, the decision function, the weight of the
+            linear part where defined, and the certificate ``info``.
+
+        Raises
+        ------
+        SolverError
+            The solver failed or its certificate (duality gap, gradient norm) is not met.
+        ParameterError
+            A loss without a solver for ``lam = 0`` (the generic solver needs ``lam > 0``).
+        """
         rep = represent(self.learner, train.X, as_generator(rng))
         theta, info = self._solver(rep, train.y, self.lam, self.loss)
         h_train = rep.train @ theta
@@ -101,8 +169,25 @@ class PenalizedERM:
         return Fitted(h_train=h_train, decision=decision, w=w, info=info)
 
 
-def estimator_for(setting) -> Estimator:
-    """The estimator of ``setting``'s learner, loss and ``lam``."""
+def estimator_for(setting: Setting) -> Estimator:
+    """The estimator of ``setting``'s learner, loss and ``lam``.
+
+    Parameters
+    ----------
+    setting : Setting
+        The learner, loss and ``lam`` to train.
+
+    Returns
+    -------
+    Estimator
+        The estimator registered for the learner's type (:func:`register_estimator`),
+        else a :class:`PenalizedERM`.
+
+    Raises
+    ------
+    ParameterError
+        The learner's type has neither an estimator nor a representation.
+    """
     factory = lookup(_ESTIMATORS, setting.learner)
     if factory is not None:
         return factory(setting)
@@ -112,12 +197,13 @@ def estimator_for(setting) -> Estimator:
     return PenalizedERM(setting.learner, setting.loss, setting.lam)
 
 
-def fit(setting, data: Dataset, *, rng) -> Fitted:
+def fit(setting: Setting, data: Dataset, *, rng: Seed) -> Fitted:
     """Train ``setting``'s learner with its loss and ``lam`` on ``data``.
 
     Parameters
     ----------
     setting : Setting
+        The learner, loss and ``lam``.
     data : Dataset
         The training set.
     rng : numpy.random.Generator, SeedSequence or int
@@ -126,21 +212,53 @@ def fit(setting, data: Dataset, *, rng) -> Fitted:
     Returns
     -------
     Fitted
+        The trained model and its certificate.
 
     Raises
     ------
     SolverError
         If a solver fails or its certificate is not met.
+
+    Examples
+    --------
+    >>> from rafmodel import Kernel, Setting
+    >>> from rafmodel.data import sample_raf
+    >>> train = sample_raf(d=20, alpha=2.0, eps=0.1, rng=0)
+    >>> setting = Setting(alpha=2.0, eps=0.1, lam=0.1, learner=Kernel(mu1=1.0, mustar=0.5))
+    >>> fitted = fit(setting, train, rng=0)
+    >>> fitted.h_train.shape, fitted.w.shape, fitted.info["solver"]
+    ((40,), (20,), 'cholesky')
     """
     return estimator_for(setting).fit(data, as_generator(rng))
 
 
-def ridge_path(setting, data: Dataset, lams, *, rng, X_test):
+def ridge_path(setting: Setting, data: Dataset, lams: ArrayLike, *, rng: Seed,
+               X_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Square-loss outputs for many ``lam`` from one eigendecomposition.
 
-    Returns ``(H_train, H_test)`` of shapes ``(len(lams), n)`` and ``(len(lams), m)``.
     ``lam = 0`` gives the min-norm interpolator / least squares (eigenvalues below
-    ``1e-10`` times the largest are treated as zero).
+    ``1e-10`` times the largest are treated as zero).  The loss and ``lam`` of
+    ``setting`` are not used: the square loss is assumed.
+
+    Parameters
+    ----------
+    setting : Setting
+        Gives the learner.
+    data : Dataset
+        The training set, ``X`` of shape ``(n, d)``.
+    lams : array_like of shape (L,)
+        Penalties ``>= 0``.
+    rng : int, numpy.random.SeedSequence or numpy.random.Generator
+        The learner's own randomness (random-features weights).
+    X_test : ndarray of shape (m, d)
+        Test inputs.
+
+    Returns
+    -------
+    H_train : ndarray of shape (L, n)
+        Training outputs, one row per ``lam``.
+    H_test : ndarray of shape (L, m)
+        Test outputs, one row per ``lam``.
     """
     rep = represent(setting.learner, data.X, as_generator(rng))
     lams = np.asarray(lams, dtype=float)

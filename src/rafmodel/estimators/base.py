@@ -4,9 +4,14 @@ through a setting's learner and loss."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:  # for the annotations only
+    from ..data import Dataset
+
+_F = TypeVar("_F", bound=Callable)
 
 __all__ = ["Estimator", "Fitted", "Representation", "register_estimator", "register_representation",
            "register_solver", "lookup"]
@@ -47,8 +52,26 @@ class Estimator(Protocol):
     ``fit`` raises :class:`rafmodel.SolverError` when it cannot certify its solution.
     """
 
-    def fit(self, train, rng: np.random.Generator) -> Fitted:
-        """Train on ``train``; return the fitted model and its certificate."""
+    def fit(self, train: Dataset, rng: np.random.Generator) -> Fitted:
+        """Train on ``train``; return the fitted model and its certificate.
+
+        Parameters
+        ----------
+        train : Dataset
+            The training set.
+        rng : numpy.random.Generator
+            The estimator's own randomness.
+
+        Returns
+        -------
+        Fitted
+            The trained model, with its certificate in ``info``.
+
+        Raises
+        ------
+        SolverError
+            The solution could not be certified.
+        """
         ...
 
 
@@ -86,12 +109,25 @@ _SOLVERS: dict[type, Callable] = {}
 _ESTIMATORS: dict[type, Callable] = {}
 
 
-def register_representation(learner_type, *, columns):
+def register_representation(learner_type: type,
+                            *, columns: Callable[[Any, int, int], int]) -> Callable[[_F], _F]:
     """Register ``func(learner, X, rng) -> Representation`` for a learner type (a decorator).
 
-    ``columns(learner, n, d)`` is the number of columns of the representation of
-    ``n`` inputs of dimension ``d`` (features: ``p``; a kernel: ``n``), so that its
-    size is checked before any work.
+    Parameters
+    ----------
+    learner_type : type
+        A :class:`rafmodel.Learner` subclass; its subclasses use the same function
+        unless they register their own.
+    columns : callable
+        ``columns(learner, n, d)``: the number of columns of the representation of
+        ``n`` inputs of dimension ``d`` (features: ``p``; a kernel: ``n``), so that its
+        size is checked before any work.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``func`` and returns it unchanged (with
+        ``func.columns = columns``).
     """
     def deco(func):
         func.columns = columns
@@ -100,13 +136,26 @@ def register_representation(learner_type, *, columns):
     return deco
 
 
-def register_solver(loss_type):
+def register_solver(loss_type: type) -> Callable[[_F], _F]:
     """Register ``func(rep, y, lam, loss) -> (theta, info)`` for a loss type (a decorator).
 
     The solver minimizes ``sum_i loss(y_i, h_i) + (lam/2) penalty`` on a
     :class:`Representation`; the most specific registered base class of a loss
     serves it, so a new loss without a solver of its own gets the generic one
     registered for :class:`rafmodel.Loss`.
+
+    Parameters
+    ----------
+    loss_type : type
+        A :class:`rafmodel.Loss` subclass.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``func`` and returns it unchanged.  ``func`` gets the
+        :class:`Representation`, labels ``y`` of shape ``(n,)``, ``lam`` and the loss,
+        and returns the coefficients ``theta`` (shape ``(p,)`` for features, ``(n,)``
+        for a kernel) and the certificate dict.
     """
     def deco(func):
         _SOLVERS[loss_type] = func
@@ -114,9 +163,22 @@ def register_solver(loss_type):
     return deco
 
 
-def register_estimator(learner_type):
-    """Register ``factory(setting) -> Estimator`` for learners that are not a
-    representation plus a convex solver (e.g. trained networks), as a decorator."""
+def register_estimator(learner_type: type) -> Callable[[_F], _F]:
+    """Register ``factory(setting) -> Estimator`` for a learner type, as a decorator.
+
+    For learners that are not a representation plus a convex solver (e.g. trained
+    networks); it takes precedence over a registered representation.
+
+    Parameters
+    ----------
+    learner_type : type
+        A :class:`rafmodel.Learner` subclass.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``factory`` and returns it unchanged.
+    """
     def deco(factory):
         _ESTIMATORS[learner_type] = factory
         return factory

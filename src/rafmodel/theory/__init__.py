@@ -9,6 +9,8 @@ solve_many(settings)  a list of settings, solved as vectorized batches -> :class
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,11 +20,15 @@ from .channel import channel, channel_quadrature
 from .result import RESULT_FIELDS, ConvergenceError, TheoryResult, TheoryResults
 from .solver import SolverOptions, solve_arrays
 
+if TYPE_CHECKING:  # for the annotations only
+    from ..setting import Setting
+
 __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "SolverOptions",
            "TheoryResult", "TheoryResults", "ConvergenceError"]
 
 
-def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResults:
+def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, warn: bool = True,
+               **options: Any) -> TheoryResults:
     """Solve many settings at once.
 
     Settings sharing a learner type and a loss are solved as one vectorized
@@ -33,8 +39,11 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
     Parameters
     ----------
     settings : sequence of Setting
+        The points (e.g. from :func:`rafmodel.grid`), of any learners and losses.
     progress : bool, optional
         Show a progress bar.
+    warn : bool, default=True
+        Warn when some points did not converge.
     **options
         Solver options, see :class:`rafmodel.theory.SolverOptions`
         (``tol``, ``max_iter``, ``damping``, ``memory``, ``method``, ``n_nodes``).
@@ -42,7 +51,34 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
     Returns
     -------
     TheoryResults
+        In the order of ``settings``; every column an array of shape ``(N,)``.
         Empty (``len 0``, empty columns) for an empty ``settings``.
+
+    Raises
+    ------
+    ParameterError
+        A bad solver option.
+    TypeError
+        ``settings`` is one :class:`rafmodel.Setting` or holds something else, or an
+        unknown solver option.
+
+    Warns
+    -----
+    ConvergenceWarning
+        Some points did not converge (unless ``warn=False``).
+
+    See Also
+    --------
+    solve : one point, raising if it does not converge.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> res = rm.solve_many(rm.grid(alpha=[1, 2, 4], eps=0.2, lam=0.1, loss="hinge"))
+    >>> res.converged, res.gen_error.round(4)
+    (array([ True,  True,  True]), array([0.3364, 0.2689, 0.1861]))
+    >>> round(res[1].gen_error, 4)
+    0.2689
     """
     from ..setting import Setting
 
@@ -81,24 +117,41 @@ def solve_many(settings, *, progress=None, warn=True, **options) -> TheoryResult
     return out
 
 
-def solve(setting, **options) -> TheoryResult:
+def solve(setting: Setting, **options: Any) -> TheoryResult:
     """Solve one setting.
 
     Parameters
     ----------
     setting : Setting
+        The point: ``alpha, eps, lam``, the learner and the loss.
     **options
         Solver options, see :class:`rafmodel.theory.SolverOptions`.
 
     Returns
     -------
     TheoryResult
+        The order parameters, their conjugates and the three errors.
 
     Raises
     ------
     ConvergenceError
         If the fixed point was not reached within ``max_iter`` iterations; the
         exception's ``result`` attribute carries the diagnostics.
+    ParameterError
+        A bad solver option.
+    TypeError
+        ``setting`` is not a :class:`rafmodel.Setting`, or an unknown solver option.
+
+    See Also
+    --------
+    solve_many : many points at once, vectorized.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> r = rm.solve(rm.Setting(alpha=0.5, eps=0.2, lam=0.0, loss="hinge"))  # max-margin
+    >>> r.interpolating, round(r.gen_error, 4), r.mem_error
+    (True, 0.3739, 0.0)
     """
     from ..setting import Setting
 

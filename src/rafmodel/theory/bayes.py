@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.special import log_ndtr
@@ -28,6 +29,9 @@ from .._validation import check_positive_finite, check_positive_int, check_unit_
 from ..exceptions import ConvergenceError, ConvergenceWarning
 from ..tables import Tabular
 from .gaussian import SQRT_2PI
+
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
 
 __all__ = ["bayes_optimal", "bayes_rate", "BayesResult"]
 
@@ -61,31 +65,43 @@ class BayesResult(Tabular):
     Attributes
     ----------
     alpha, eps : float or ndarray
+        The points, broadcast against each other (all arrays below have their shape).
     q : float or ndarray
         Overlap of the Bayes-optimal estimator with the teacher (``m = q``).
     qhat : float or ndarray
+        Its conjugate, ``q / (1 - q)``.
     gen_error : float or ndarray
         ``arccos(sqrt q) / pi``; ``nan`` where not converged.
-    converged : bool or ndarray
-    iterations : int or ndarray
+    converged : bool or ndarray of bool
+        Whether the fixed point was reached.
+    iterations : int or ndarray of int
+        Iterations spent per point.
     """
 
-    alpha: object
-    eps: object
-    q: object
-    qhat: object
-    gen_error: object
-    converged: object
-    iterations: object
+    alpha: float | np.ndarray
+    eps: float | np.ndarray
+    q: float | np.ndarray
+    qhat: float | np.ndarray
+    gen_error: float | np.ndarray
+    converged: bool | np.ndarray
+    iterations: int | np.ndarray
 
-    def to_records(self) -> list[dict]:
-        """One flat dict per point."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per point.
+
+        Returns
+        -------
+        list of dict
+            ``alpha, eps, q, qhat, gen_error, converged, iterations`` of each point,
+            in C order of the broadcast shape.
+        """
         cols = {k: np.atleast_1d(getattr(self, k)) for k in self.__dataclass_fields__}
         n = len(cols["q"])
         return [{k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in cols.items()} for i in range(n)]
 
 
-def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000, warn=True) -> BayesResult:
+def bayes_optimal(alpha: ArrayLike, eps: ArrayLike, *, tol: float = 1e-12, max_iter: int = 10000,
+                  warn: bool = True) -> BayesResult:
     """Bayes-optimal generalization error of the RAF model.
 
     Parameters
@@ -94,11 +110,11 @@ def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000, warn=True) -> BayesR
         Samples per dimension (> 0, finite).
     eps : float or array_like
         Fraction of facts, in [0, 1]; broadcast against ``alpha``.
-    tol : float
+    tol : float, default=1e-12
         Convergence tolerance on ``log(q / (1 - q))`` (> 0, finite).
-    max_iter : int
+    max_iter : int, default=10000
         Most iterations per point (a positive integer).
-    warn : bool
+    warn : bool, default=True
         For array input, warn (:class:`rafmodel.ConvergenceWarning`) when some points
         did not converge; ``False`` silences it.
 
@@ -117,6 +133,24 @@ def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000, warn=True) -> BayesR
         was not reached; its ``result`` is the non-converged :class:`BayesResult`.
         The iteration in ``q`` cannot resolve ``1 - q`` below the double precision,
         which happens at ``alpha`` of about ``1e9`` and beyond (``eps = 0``).
+
+    Warns
+    -----
+    ConvergenceWarning
+        For array input, when some points did not converge (unless ``warn=False``).
+
+    See Also
+    --------
+    bayes_rate : the constant of the large-``alpha`` decay ``gen_error ~ C / alpha``.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> r = rm.bayes_optimal(2.0, 0.2)
+    >>> r.converged, round(r.gen_error, 4), round(r.q, 4)
+    (True, 0.243, 0.522)
+    >>> rm.bayes_optimal([1.0, 2.0, 4.0], 0.2).gen_error.round(4)
+    array([0.3081, 0.243 , 0.1702])
     """
     scalar = np.ndim(alpha) == 0 and np.ndim(eps) == 0
     alpha = np.asarray(check_positive_finite("alpha", alpha), dtype=float)
@@ -172,10 +206,30 @@ def bayes_optimal(alpha, eps, *, tol=1e-12, max_iter=10000, warn=True) -> BayesR
     return BayesResult(**out)
 
 
-def bayes_rate(eps):
+def bayes_rate(eps: ArrayLike) -> float | np.ndarray:
     """Constant ``C(eps)`` of the large-``alpha`` decay ``gen_error ~ C / alpha`` (Bayes-optimal).
 
     ``C = 1 / (pi K)`` with ``K = (1-eps)^2 / sqrt(2 pi) int F(u) du``; ``C = inf`` at ``eps = 1``.
+
+    Parameters
+    ----------
+    eps : float or array_like
+        Fraction of facts, in ``[0, 1]``.
+
+    Returns
+    -------
+    float or ndarray
+        ``C``, a float for a scalar ``eps``, else an array of ``eps``'s shape.
+
+    Raises
+    ------
+    ParameterError
+        ``eps`` not a finite number in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> round(bayes_rate(0.2), 4), bayes_rate(1.0)
+    (0.9168, inf)
     """
     from scipy.integrate import quad
 

@@ -7,18 +7,41 @@ registers its own with ``@interpolation_threshold.register(MyLearner)``.
 from __future__ import annotations
 
 from functools import lru_cache, singledispatch
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..learners import Kernel, Linear, RandomFeatures
+from ..learners import Kernel, Learner, Linear, RandomFeatures
+
+if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
+
+    from ..losses import Loss
 
 __all__ = ["alpha_c", "capacity_denominator", "interpolation_capacity", "interpolation_threshold"]
 
 
-def capacity_denominator(R, eps):
+def capacity_denominator(R: ArrayLike, eps: float | np.ndarray) -> np.ndarray:
     """``(1-eps) E(-(R|z| + sqrt(1-R^2) g))_+^2 + eps/2`` in closed form.
 
     With ``W = R|z| + sqrt(1-R^2) g``: ``E(-W)_+^2 = 1/2 - (arcsin R + R sqrt(1-R^2)) / pi``.
+
+    Parameters
+    ----------
+    R : float or array_like
+        Correlation with the teacher, in ``[-1, 1]``.
+    eps : float or ndarray
+        Fraction of facts, broadcasting with ``R``.
+
+    Returns
+    -------
+    ndarray
+        The denominator of :func:`alpha_c`, of the broadcast shape (0-d for scalars).
+
+    Examples
+    --------
+    >>> float(capacity_denominator(0.0, 1.0)), float(capacity_denominator(1.0, 0.0))
+    (0.5, 0.0)
     """
     R = np.asarray(R, dtype=float)
     return (1.0 - eps) * (0.5 - (np.arcsin(R) + R * np.sqrt(1.0 - R * R)) / np.pi) + 0.5 * eps
@@ -46,7 +69,7 @@ def _alpha_c_scalar(eps):
     return float(-min(res.fun, vals[i]))
 
 
-def alpha_c(eps):
+def alpha_c(eps: ArrayLike) -> float | np.ndarray:
     """Capacity of the linear classifier on RAF data (docs/theory.md section 3).
 
     ``alpha_c(eps) = max_R (1-R^2) / [(1-eps) E(-(R|z| + sqrt(1-R^2) g))_+^2 + eps/2]``;
@@ -61,11 +84,24 @@ def alpha_c(eps):
     Returns
     -------
     float or ndarray
+        ``alpha_c``, a float for a scalar ``eps``, else an array of ``eps``'s shape.
 
     Raises
     ------
     ParameterError
         If ``eps`` is not a finite number in [0, 1].
+
+    See Also
+    --------
+    interpolation_capacity : the same threshold for other learners.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> round(rm.alpha_c(0.2), 4), rm.alpha_c(1.0), rm.alpha_c(0.0)
+    (2.9923, 2.0, inf)
+    >>> rm.alpha_c([0.5, 1.0]).round(4)
+    array([2.2453, 2.    ])
     """
     from .._validation import check_unit_interval
 
@@ -88,7 +124,7 @@ def _zero_margin_channel(rho, eps):
     return mh, qh, vh
 
 
-def interpolation_capacity(learner, eps, P):
+def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float]) -> float:
     """Largest ``alpha`` at which ``learner`` can fit every label with a margin (hinge, lam = 0).
 
     As ``alpha -> alpha_c`` the max-margin solution has ``q -> infinity`` and
@@ -103,17 +139,28 @@ def interpolation_capacity(learner, eps, P):
     Parameters
     ----------
     learner : Learner
+        The learner (its parameters are read from ``P``).
     eps : float
-    P : dict
-        The learner's parameters as floats.
+        Fraction of facts, in ``[0, 1]``.
+    P : dict of str to float
+        The learner's parameters as floats (``learner.params()``).
 
     Returns
     -------
     float
-        ``nan`` if the continuation fails for ``eps > 0``.  At ``eps = 0`` a learner
-        that can represent the teacher (linear, full-rank linear features) separates
-        any amount of rule data; the continuation then fails as ``rho -> 1`` and
-        ``inf`` is returned.
+        The capacity ``alpha``.  ``nan`` if the continuation fails for ``eps > 0``.
+        At ``eps = 0`` a learner that can represent the teacher (linear, full-rank
+        linear features) separates any amount of rule data; the continuation then
+        fails as ``rho -> 1`` and ``inf`` is returned.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> round(rm.interpolation_capacity(rm.Linear(), 0.2, {}), 4)  # alpha_c(0.2)
+    2.9923
+    >>> rf = rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.3)
+    >>> round(rm.interpolation_capacity(rf, 1.0, rf.params()), 4)  # Cover: 2 kappa
+    4.0
     """
     from scipy.optimize import brentq, root
 
@@ -157,7 +204,8 @@ def interpolation_capacity(learner, eps, P):
 
 
 @singledispatch
-def interpolation_threshold(learner, loss, eps, P):
+def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarray,
+                            P: dict[str, float | np.ndarray]) -> float | np.ndarray:
     """The ``alpha`` below which ``learner`` fits every label at ``lam = 0``.
 
     What fitting means depends on ``loss.interpolation``: ``"exact"`` (``h_i = y_i``)
@@ -166,15 +214,32 @@ def interpolation_threshold(learner, loss, eps, P):
     Parameters
     ----------
     learner : Learner
+        Selects the registered implementation (by type).
     loss : Loss
-    eps : float or ndarray
+        Its ``interpolation`` decides what fitting means.
+    eps : float or ndarray of shape (B,)
         Fraction of facts.
-    P : dict
+    P : dict of str to float or ndarray of shape (B,)
         The learner's parameters (floats or arrays broadcasting with ``eps``).
 
     Returns
     -------
     float or ndarray
+        The threshold ``alpha``, of the broadcast shape of ``eps`` and ``P`` (``inf``:
+        the learner fits any amount of data, e.g. a kernel with ``mustar > 0``).
+
+    Raises
+    ------
+    NotImplementedError
+        No threshold is registered for the learner's type.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> float(interpolation_threshold(rm.Linear(), rm.Square(), 0.2, {}))  # n < d
+    1.0
+    >>> round(float(interpolation_threshold(rm.Linear(), rm.Hinge(), 0.2, {})), 4)  # separability
+    2.9923
     """
     raise NotImplementedError(f"no interpolation threshold for learner {type(learner).__name__!r}; "
                               "register one with @interpolation_threshold.register")

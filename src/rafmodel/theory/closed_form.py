@@ -21,7 +21,7 @@ its own).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, TypeVar
 
 import numpy as np
 from scipy.special import ndtr as _ndtr
@@ -30,14 +30,37 @@ from .._math.quadrature import legendre_panels, legendre_unit
 from ..losses import Hinge, Square
 from .gaussian import BIG, MATH, SQRT_2_OVER_PI, SQRT_2PI, TruncatedMoments, gauss_interval_moments, ops
 
+if TYPE_CHECKING:  # for the annotations only
+    from ..losses import Loss
+
+    # Arguments of a channel: all plain floats (scalar fast path) or all arrays of one shape.
+    Value = float | np.ndarray
+
+_F = TypeVar("_F", bound=Callable)
+
 __all__ = ["register_closed_form", "closed_form", "square_channel", "hinge_channel"]
 
 _REGISTRY: dict[type, Callable] = {}
 _LOOKUP: dict[type, Callable | None] = {}  # loss type -> its closed form (through the MRO)
 
 
-def register_closed_form(loss_type: type):
-    """Register ``f(loss, m, q, V, eps, limit)`` as the closed-form channel of ``loss_type`` (a decorator)."""
+def register_closed_form(loss_type: type) -> Callable[[_F], _F]:
+    """Register ``f(loss, m, q, V, eps, limit)`` as the closed-form channel of ``loss_type`` (a decorator).
+
+    Parameters
+    ----------
+    loss_type : type
+        A :class:`rafmodel.Loss` subclass; its subclasses inherit the closed form
+        unless they register their own.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``f`` (replacing an earlier registration) and
+        returns it unchanged.  ``f`` returns ``(mhat, qhat, Vhat) / a`` like
+        :func:`rafmodel.theory.channel.channel_quadrature`, for arguments that are all
+        plain floats or all arrays of one shape.
+    """
     def deco(f):
         _REGISTRY[loss_type] = f
         _LOOKUP.clear()
@@ -45,8 +68,25 @@ def register_closed_form(loss_type: type):
     return deco
 
 
-def closed_form(loss) -> Callable | None:
-    """The closed-form channel of ``loss`` (or of the nearest registered base class), or ``None``."""
+def closed_form(loss: Loss) -> Callable | None:
+    """The closed-form channel of ``loss`` (or of the nearest registered base class), or ``None``.
+
+    Parameters
+    ----------
+    loss : Loss
+        A loss instance.
+
+    Returns
+    -------
+    callable or None
+        ``f(loss, m, q, V, eps, limit)``, or ``None``: the channel is computed by quadrature.
+
+    Examples
+    --------
+    >>> from rafmodel import Hinge, Logistic
+    >>> closed_form(Hinge()) is hinge_channel, closed_form(Logistic())
+    (True, None)
+    """
     t = type(loss)
     try:
         return _LOOKUP[t]
@@ -56,8 +96,33 @@ def closed_form(loss) -> Callable | None:
 
 
 @register_closed_form(Square)
-def square_channel(loss, m, q, V, eps, limit):
-    """Square loss: second order, so only ``E[y z] = (1-eps) sqrt(2/pi)`` and ``E[y^2] = 1`` enter."""
+def square_channel(loss: Loss, m: Value, q: Value, V: Value, eps: Value, limit: bool) -> tuple[Value, Value, Value]:
+    """Square loss: second order, so only ``E[y z] = (1-eps) sqrt(2/pi)`` and ``E[y^2] = 1`` enter.
+
+    Parameters
+    ----------
+    loss : Loss
+        The square loss (unused: the closed form is that of its type).
+    m, q, V, eps : float or ndarray of shape (B,)
+        Training-time overlaps, response and fact fraction.
+    limit : bool
+        The interpolating limit at ``lam = 0`` (``V`` is then ``lam V``).
+
+    Returns
+    -------
+    mh : float or ndarray of shape (B,)
+        ``mhat / a``.
+    qh : float or ndarray of shape (B,)
+        ``qhat / a``.
+    vh : float or ndarray of shape (B,)
+        ``Vhat / a``.
+
+    Examples
+    --------
+    >>> from rafmodel import Square
+    >>> [round(x, 4) for x in square_channel(Square(), 0.5, 1.0, 1.0, 0.2, False)]
+    [0.3192, 0.3404, 0.5]
+    """
     D = V if limit else 1.0 + V
     mh = (1.0 - eps) * SQRT_2_OVER_PI / D
     qh = (1.0 + q - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * m) / D**2
@@ -66,8 +131,27 @@ def square_channel(loss, m, q, V, eps, limit):
 
 
 @register_closed_form(Hinge)
-def hinge_channel(loss, m, q, V, eps, limit):
-    """Hinge loss, in ``Phi``, ``phi`` and Owen's T (a narrow margin region is integrated directly)."""
+def hinge_channel(loss: Loss, m: Value, q: Value, V: Value, eps: Value, limit: bool) -> tuple[Value, Value, Value]:
+    """Hinge loss, in ``Phi``, ``phi`` and Owen's T (a narrow margin region is integrated directly).
+
+    Parameters
+    ----------
+    loss : Loss
+        The hinge loss (unused: the closed form is that of its type).
+    m, q, V, eps : float or ndarray of shape (B,)
+        Training-time overlaps, response and fact fraction (``m^2 < q``).
+    limit : bool
+        The interpolating (max-margin) limit at ``lam = 0`` (``V`` is then ``lam V``).
+
+    Returns
+    -------
+    mh : float or ndarray of shape (B,)
+        ``mhat / a``.
+    qh : float or ndarray of shape (B,)
+        ``qhat / a``.
+    vh : float or ndarray of shape (B,)
+        ``Vhat / a``.
+    """
     # For y = +1:  g = 1 on u < lo = 1 - V, g = (1 - u)/V on [lo, 1], 0 above;
     # -dg = 1/V on [lo, 1].  At the interpolating limit lo = -infinity.
     o = ops(m, q, V, eps)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from collections.abc import Sequence
 from numbers import Real
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +24,11 @@ from ..exceptions import ConvergenceError, ConvergenceWarning
 from ..learners import Kernel, Linear, get_learner
 from ..losses import get_loss
 from ..tables import Tabular
+
+if TYPE_CHECKING:  # for the annotations only
+    from ..learners import Learner
+    from ..losses import Loss
+    from ..setting import Setting
 
 __all__ = ["optimal_lambda", "OptimalLambda", "ridge_lam_opt", "large_alpha_rate", "LargeAlphaRate",
            "square_rate_constant"]
@@ -70,11 +77,34 @@ def _check_solver_options(options):
     return SolverOptions(**options)
 
 
-def ridge_lam_opt(eps, learner=None):
+def ridge_lam_opt(eps: float, learner: Learner | None = None) -> float | None:
     """Closed-form optimal ``lam`` of the square loss (docs/theory.md), or ``None``.
 
     Linear: ``pi / (2 (1-eps)^2) - 1`` (independent of ``alpha``); kernel:
     ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)``.  ``inf`` at ``eps = 1``.
+
+    Parameters
+    ----------
+    eps : float
+        Fraction of facts, in ``[0, 1]``.
+    learner : Learner, optional
+        :class:`rafmodel.Linear` (the default) or :class:`rafmodel.Kernel`.
+
+    Returns
+    -------
+    float or None
+        The optimal ``lam``; ``None`` for another learner (no closed form), except
+        at ``eps = 1``, where it is ``inf`` for every learner.
+
+    Raises
+    ------
+    ParameterError
+        ``eps`` not one finite number in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> round(ridge_lam_opt(0.2), 4)
+    1.4544
     """
     eps = _one_eps(eps)
     learner = Linear() if learner is None else learner
@@ -94,12 +124,15 @@ class OptimalLambda(Tabular):
 
     Attributes
     ----------
+    setting : Setting
+        The point, with ``lam = lam_opt``.
     lam_opt : float
         The ``lam >= 0`` minimizing ``gen_error`` (``0`` means the ``lam -> 0+`` limit).
     gen_error, mem_error, rule_error : float
         Errors at ``lam_opt``.
     lam_opt_closed_form : float or None
-        docs/theory.md's closed form where there is one (square loss, linear and kernel).
+        docs/theory.md's closed form where there is one (square loss, linear and kernel;
+        see :func:`ridge_lam_opt`).  At ``eps = 1`` it is ``inf`` for every learner and loss.
     gen_error_at_zero : float
         ``gen_error`` at ``lam = 0`` (the interpolator / max-margin when it exists);
         ``nan`` where the loss has no ``lam = 0`` limit or it did not converge.
@@ -110,8 +143,8 @@ class OptimalLambda(Tabular):
         generalizing optimally: the optimum is the interpolating ``lam -> 0+`` limit.
     memorization_cost : float
         ``gen_error_at_zero - gen_error``: the excess generalization error paid for
-        fitting every fact (``0`` when ``memorizes_at_optimum``; ``nan`` if the
-        learner cannot interpolate).
+        fitting every fact, never below ``0`` (``0`` when ``memorizes_at_optimum``;
+        ``nan`` if the learner cannot interpolate, except at ``eps = 1``, where it is ``0``).
     margin : float or None
         Square-loss kernel: ``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``; it is
         ``>= 0`` exactly when memorizing every fact is optimal (docs/theory.md).
@@ -124,24 +157,38 @@ class OptimalLambda(Tabular):
         the ``lam -> 0+`` limit, checked at ``lam = 0`` itself.
     """
 
-    setting: object
+    setting: Setting
     lam_opt: float
     gen_error: float
     mem_error: float
     rule_error: float
-    lam_opt_closed_form: object
+    lam_opt_closed_form: float | None
     gen_error_at_zero: float
     interpolates_at_zero: bool
     memorizes_at_optimum: bool
     memorization_cost: float
-    margin: object
+    margin: float | None
     at_boundary: bool = False
 
-    def to_records(self) -> list[dict]:
-        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs.
+
+        Returns
+        -------
+        list of dict
+            One record.
+        """
         return [self.to_dict()]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict: learner, loss, ``alpha``, ``eps``, the learner's parameters and the results.
+
+        Returns
+        -------
+        dict
+            ``model``, ``loss``, the parameters but ``lam``, then every attribute from
+            ``lam_opt`` to ``at_boundary``.
+        """
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update({k: v for k, v in self.setting.params().items() if k != "lam"})
         for k in ("lam_opt", "gen_error", "mem_error", "rule_error", "lam_opt_closed_form",
@@ -162,8 +209,8 @@ def _resolution(g, tol):
     return 10.0 * (np.finfo(float).eps / (math.pi * s) + tol * s / math.pi)
 
 
-def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol=1e-7,
-                   **options) -> OptimalLambda:
+def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, eps: float, lam_min: float = 1e-7,
+                   lam_max: float = 1e4, xtol: float = 1e-7, **options: Any) -> OptimalLambda:
     """The ridge penalty that minimizes ``gen_error``.
 
     ``gen_error`` is evaluated on a log-spaced grid of ``lam`` in ``[lam_min, lam_max]``
@@ -175,14 +222,16 @@ def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol
     Parameters
     ----------
     learner : Learner or str
+        The learner (a name: its default parameters).
     loss : Loss or str
+        The loss.
     alpha : float
         Samples per dimension, ``> 0`` and finite.
     eps : float
         Fraction of facts, in ``[0, 1]``.
-    lam_min, lam_max : float
+    lam_min, lam_max : float, default=1e-7, 1e4
         Search range for ``lam > 0``: ``0 < lam_min < lam_max``, finite.
-    xtol : float
+    xtol : float, default=1e-7
         Tolerance on ``log lam`` (``> 0``, finite).
     **options
         Solver options (see :class:`rafmodel.theory.SolverOptions`).
@@ -190,6 +239,7 @@ def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol
     Returns
     -------
     OptimalLambda
+        ``lam_opt``, the errors there, and what happens at ``lam = 0``.
 
     Raises
     ------
@@ -207,6 +257,15 @@ def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol
     ConvergenceWarning
         If some grid points, or ``lam = 0``, did not converge (they are left out of
         the search; ``gen_error_at_zero`` is then ``nan``).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> o = rm.optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+    >>> round(o.lam_opt, 4), round(o.lam_opt_closed_form, 4), round(o.gen_error, 4)
+    (1.4544, 1.4544, 0.2479)
+    >>> o.memorizes_at_optimum, o.at_boundary
+    (False, False)
     """
     from scipy.optimize import minimize_scalar
 
@@ -290,10 +349,28 @@ def optimal_lambda(*, learner, loss, alpha, eps, lam_min=1e-7, lam_max=1e4, xtol
     return out
 
 
-def square_rate_constant(eps):
+def square_rate_constant(eps: float) -> float:
     """Square loss: ``gen_error ~ C / sqrt(alpha)`` with ``C = sqrt(pi/(2(1-eps)^2) - 1) / pi``.
 
-    ``inf`` at ``eps = 1`` (nothing is learned).
+    Parameters
+    ----------
+    eps : float
+        Fraction of facts, in ``[0, 1]``.
+
+    Returns
+    -------
+    float
+        ``C`` of the linear learner; ``inf`` at ``eps = 1`` (nothing is learned).
+
+    Raises
+    ------
+    ParameterError
+        ``eps`` not one finite number in ``[0, 1]``.
+
+    Examples
+    --------
+    >>> round(square_rate_constant(0.2), 4)
+    0.3839
     """
     eps = _one_eps(eps)
     if eps == 1.0:
@@ -306,50 +383,88 @@ class LargeAlphaRate(Tabular):
     """``gen_error ~ constant * alpha^(-exponent)`` at large ``alpha``.
 
     ``exponent`` and ``constant`` are measured from the fixed point at ``alphas``
-    (log-log slope between the two largest); ``constant_closed_form`` is docs/theory.md's
-    where known (square loss: ``exponent = 1/2``; Bayes-optimal: ``exponent = 1``).
+    (log-log slope between the last two, the two largest when ``alphas`` increase);
+    ``constant_closed_form`` is docs/theory.md's where known (square loss:
+    ``exponent = 1/2``; Bayes-optimal: ``exponent = 1``).
+
+    Attributes
+    ----------
+    exponent : float
+        Measured decay exponent.
+    constant : float
+        Measured constant, ``gen_error * alpha^exponent`` at the last ``alpha``.
+    exponent_closed_form : float or None
+        ``1/2`` for the square loss (any learner), ``1`` for the Bayes-optimal
+        error, else ``None``.
+    constant_closed_form : float or None
+        :func:`square_rate_constant` for the linear learner with the square loss,
+        :func:`rafmodel.theory.bayes.bayes_rate` for the Bayes-optimal error, else ``None``.
+    alphas : ndarray of shape (K,)
+        Where ``gen_error`` was computed.
+    gen_errors : ndarray of shape (K,)
+        ``gen_error`` there.
     """
 
     exponent: float
     constant: float
-    exponent_closed_form: object
-    constant_closed_form: object
+    exponent_closed_form: float | None
+    constant_closed_form: float | None
     alphas: np.ndarray
     gen_errors: np.ndarray
 
-    def to_records(self) -> list[dict]:
-        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs.
+
+        Returns
+        -------
+        list of dict
+            One record.
+        """
         return [self.to_dict()]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        """The exponents and constants, measured and closed-form, as a flat dict.
+
+        Returns
+        -------
+        dict
+            ``exponent``, ``constant``, ``exponent_closed_form``, ``constant_closed_form``.
+        """
         return {"exponent": self.exponent, "constant": self.constant,
                 "exponent_closed_form": self.exponent_closed_form,
                 "constant_closed_form": self.constant_closed_form}
 
 
-def large_alpha_rate(*, learner="linear", loss="square", eps, lam=0.0, alphas=(1e3, 1e4, 1e5),
-                     **options) -> LargeAlphaRate:
+def large_alpha_rate(*, learner: Learner | str = "linear", loss: Loss | str = "square", eps: float,
+                     lam: float = 0.0, alphas: Sequence[float] = (1e3, 1e4, 1e5),
+                     **options: Any) -> LargeAlphaRate:
     """Decay exponent and constant of ``gen_error`` as ``alpha -> infinity``.
 
     ``learner="bayes"`` gives the Bayes-optimal error.  Otherwise the ERM fixed
     point is solved at each of ``alphas`` (fixed ``lam``; at large ``alpha`` the
-    penalty no longer matters) and the local log-log slope of the two largest
-    gives the exponent.
+    penalty no longer matters) and the local log-log slope of the last two (the
+    two largest when ``alphas`` increase) gives the exponent.
 
     Parameters
     ----------
-    learner : Learner or str
+    learner : Learner or str, default="linear"
         A learner, or ``"bayes"``.
-    loss : Loss or str
+    loss : Loss or str, default="square"
         Ignored for ``learner="bayes"``.
     eps : float
         Fraction of facts, in ``[0, 1)``.
-    lam : float
+    lam : float, default=0.0
         Ridge penalty, ``>= 0`` and finite.
-    alphas : sequence of float
+    alphas : sequence of float, default=(1e3, 1e4, 1e5)
         At least two values ``> 0``, finite; the last two must differ.
     **options
         Solver options of the ERM fixed point (see :class:`rafmodel.theory.SolverOptions`).
+
+    Returns
+    -------
+    LargeAlphaRate
+        The measured exponent and constant, the closed forms where known, and the
+        errors at ``alphas``.
 
     Raises
     ------
@@ -359,6 +474,13 @@ def large_alpha_rate(*, learner="linear", loss="square", eps, lam=0.0, alphas=(1
         If the fixed point was not reached at some ``alpha``; ``result`` holds the
         solutions (:class:`rafmodel.theory.TheoryResults` or
         :class:`rafmodel.theory.bayes.BayesResult`).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> r = rm.large_alpha_rate(eps=0.2)  # linear learner, square loss: C / sqrt(alpha)
+    >>> round(r.exponent, 4), round(r.constant, 4), round(r.constant_closed_form, 4)
+    (0.5, 0.3839, 0.3839)
     """
     eps = _one_eps(eps)
     if eps == 1.0:

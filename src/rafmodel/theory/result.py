@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..exceptions import ConvergenceError
 from ..tables import Tabular
+
+if TYPE_CHECKING:  # for the annotations only
+    from ..setting import Setting
 
 __all__ = ["TheoryResult", "TheoryResults", "ConvergenceError", "RESULT_FIELDS"]
 
@@ -22,6 +27,7 @@ class TheoryResult:
     Attributes
     ----------
     setting : Setting
+        The solved point.
     m, q, V : float
         Order parameters of the learner (see :mod:`rafmodel.learners` for their
         meaning per learner); at ``lam = 0`` on the interpolating side ``V`` is
@@ -32,21 +38,29 @@ class TheoryResult:
         Generalization error on fresh rule data, training error on the facts, and
         training error on the rule samples.
     converged : bool
+        Whether the fixed point was reached (``residual < tol``).
     iterations : int
+        Iterations spent, over all attempts.
     residual : float
         Last change of ``(atanh(m/sqrt q), log q, log V)`` under the map.
     interpolating : bool
         ``True`` when ``lam = 0`` and the learner fits every training label
         (min-norm interpolator / max-margin).
-
-    extra : dict
+    extra : dict of str to float
         Further order parameters of learners with more than ``m, q, V`` (and
         their conjugates), e.g. ``qw, Vw, qwhat, Vwhat`` for random features.
 
     Non-converged results carry ``nan`` in every order parameter and error.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> r = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1))
+    >>> r.converged, round(r.gen_error, 4), round(r.m / r.q ** 0.5, 4)
+    (True, 0.2682, 0.6655)
     """
 
-    setting: object
+    setting: Setting
     m: float
     q: float
     V: float
@@ -60,10 +74,18 @@ class TheoryResult:
     iterations: int
     residual: float
     interpolating: bool
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, float] = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        """Flat dict: learner, loss, parameters, results and diagnostics."""
+    def to_dict(self) -> dict[str, Any]:
+        """Flat dict: learner, loss, parameters, results and diagnostics.
+
+        Returns
+        -------
+        dict
+            ``model``, ``loss``, the learner's labels, the parameters, the fields of
+            :data:`RESULT_FIELDS`, ``extra``, then ``converged``, ``iterations``,
+            ``residual`` and ``interpolating``.
+        """
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update(self.setting.labels())
         out.update(self.setting.params())
@@ -84,6 +106,14 @@ class TheoryResults(Tabular):
     ``to_records()``, ``to_frame()`` (a pandas DataFrame), ``to_csv()``,
     ``to_json()`` and ``to_table()`` give one row per setting.
 
+    Attributes
+    ----------
+    settings : list of Setting
+        The ``N`` solved points.
+    columns : dict of str to ndarray of shape (N,)
+        Every field of :class:`TheoryResult` but ``setting`` and ``extra`` (whose
+        entries are columns of their own), as attributes too.
+
     Examples
     --------
     >>> import rafmodel as rm
@@ -94,13 +124,13 @@ class TheoryResults(Tabular):
     1    2.0     0.2682       True
     """
 
-    settings: list
-    columns: dict = field(repr=False)
+    settings: list[Setting]
+    columns: dict[str, np.ndarray] = field(repr=False)
 
     def __len__(self):
         return len(self.settings)
 
-    def __getitem__(self, i) -> TheoryResult:
+    def __getitem__(self, i: int) -> TheoryResult:
         c = self.columns
         lrn = self.settings[i].learner
         names = (*lrn.state_names[3:], *lrn.hat_names[3:])
@@ -111,7 +141,7 @@ class TheoryResults(Tabular):
             converged=bool(c["converged"][i]), iterations=int(c["iterations"][i]),
             residual=float(c["residual"][i]), interpolating=bool(c["interpolating"][i]))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TheoryResult]:
         return (self[i] for i in range(len(self)))
 
     def __getattr__(self, name):
@@ -122,8 +152,15 @@ class TheoryResults(Tabular):
 
     @property
     def all_converged(self) -> bool:
+        """Whether every point converged (``True`` for no points)."""
         return bool(np.all(self.columns["converged"]))
 
-    def to_records(self) -> list[dict]:
-        """One flat dict per setting (see :meth:`TheoryResult.to_dict`)."""
+    def to_records(self) -> list[dict[str, Any]]:
+        """One flat dict per setting (see :meth:`TheoryResult.to_dict`).
+
+        Returns
+        -------
+        list of dict
+            In the order of the settings.
+        """
         return [r.to_dict() for r in self]

@@ -50,23 +50,43 @@ class SolverOptions:
 
     Parameters
     ----------
-    tol : float
+    tol : float, default=1e-11
         Convergence tolerance on the change of ``atanh(m/sqrt q)``, ``log q``, ``log V``,
         in ``(0, 1e-3]`` (a looser one would call a point converged that is not).
-    max_iter : int
+    max_iter : int, default=1000
         Maximum number of iterations per point.
-    damping : float
+    damping : float, default=0.8
         Weight of the new iterate in a plain step, in (0, 1].
-    memory : int
+    memory : int, default=4
         Anderson memory (0 disables acceleration).
-    method : {"auto", "closed", "quadrature"}
+    method : {"auto", "closed", "quadrature"}, default="auto"
         Channel evaluation: closed form when available, or Gauss quadrature.
-    n_nodes : int
-        Gauss-Legendre nodes per panel of the quadrature route.
+    n_nodes : int, default=12
+        Gauss-Legendre nodes per panel of the quadrature route, ``>= 2``.
+
+    Raises
+    ------
+    ParameterError
+        An option out of range.
+
+    Notes
+    -----
+    :func:`rafmodel.solve` and :func:`rafmodel.solve_many` take these options as
+    keyword arguments and build the :class:`SolverOptions` themselves.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> opts = rm.SolverOptions(tol=1e-10, method="quadrature")
+    >>> opts.tol, opts.max_iter, opts.damping, opts.memory, opts.method, opts.n_nodes
+    (1e-10, 1000, 0.8, 4, 'quadrature', 12)
+    >>> r = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), tol=1e-10, method="quadrature")
+    >>> round(r.gen_error, 4)
+    0.2682
     """
 
-    def __init__(self, *, tol=1e-11, max_iter=1000, damping=0.8, memory=4, method="auto",
-                 n_nodes=DEFAULT_NODES):
+    def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 0.8, memory: int = 4,
+                 method: str = "auto", n_nodes: int = DEFAULT_NODES) -> None:
         from .._validation import validate
 
         v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,

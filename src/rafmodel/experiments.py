@@ -140,6 +140,9 @@ def compare(settings: Setting | Sequence[Setting], *, d: int = 500, seeds: int =
     if isinstance(settings, Setting):
         settings = [settings]
     settings = list(settings)
+    from .simulation import check_simulation
+
+    check_simulation(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data)
     theory = solve_many(settings, warn=False, **options)
     sims = simulate_many(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data,
                          progress=progress)

@@ -618,7 +618,7 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
 
     Raises
     ------
-    ValueError
+    ParameterError
         An unknown name (a :class:`ParameterError` for a parameter out of range).
     TypeError
         A missing or unexpected parameter for the named learner.
@@ -633,4 +633,4 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
     if isinstance(learner, str) and learner.lower() in LEARNERS:
         return LEARNERS[learner.lower()](**params) if params else LEARNERS[learner.lower()]()
     allowed = ", ".join(sorted(LEARNERS))
-    raise ValueError(f"learner: unknown learner {learner!r}; allowed: {allowed}")
+    raise ParameterError("learner", f"unknown learner {learner!r}; allowed: {allowed}")

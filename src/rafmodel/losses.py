@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .exceptions import ParameterError
+
 if TYPE_CHECKING:  # for the annotations only
     from numpy.typing import ArrayLike
 
@@ -363,7 +365,7 @@ def get_loss(loss: str | Loss) -> Loss:
 
     Raises
     ------
-    ValueError
+    ParameterError
         An unknown name.
 
     Examples
@@ -376,4 +378,4 @@ def get_loss(loss: str | Loss) -> Loss:
     if isinstance(loss, str) and loss.lower() in LOSSES:
         return LOSSES[loss.lower()]()
     allowed = ", ".join(sorted(LOSSES))
-    raise ValueError(f"loss: unknown loss {loss!r}; allowed: {allowed}")
+    raise ParameterError("loss", f"unknown loss {loss!r}; allowed: {allowed}")

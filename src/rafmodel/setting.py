@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_nonnegative_finite, check_positive_finite, check_unit_interval
+from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite, check_unit_interval
 from .learners import Learner, get_learner
 from .losses import Loss, get_loss
 
@@ -76,13 +76,13 @@ class Setting:
             v = getattr(self, name)
             if type(v) is not float:
                 if np.ndim(v) != 0:
-                    raise ValueError(f"{name}: a Setting holds one point; use rafmodel.grid for many")
+                    raise ParameterError(name, "a Setting holds one point; use rafmodel.grid for many")
                 set_(self, name, float(v))
         set_(self, "learner", get_learner(self.learner))
         set_(self, "loss", get_loss(self.loss))
         for k, v in self.learner.params().items():
             if type(v) is not float and np.ndim(v) != 0:
-                raise ValueError(f"{k}: a Setting holds one point; use rafmodel.grid for many")
+                raise ParameterError(k, "a Setting holds one point; use rafmodel.grid for many")
 
     def params(self) -> dict[str, float]:
         """All parameters as a flat dict (``alpha, eps, lam`` and the learner's).

@@ -98,7 +98,9 @@ class PenalizedERM:
     """
 
     def __init__(self, learner: Learner, loss: Loss, lam: float) -> None:
-        self.learner, self.loss, self.lam = learner, loss, float(lam)
+        from .._validation import check_nonnegative_finite
+
+        self.learner, self.loss, self.lam = learner, loss, check_nonnegative_finite("lam", lam)
         self._solver = lookup(_SOLVERS, loss)
 
     def __repr__(self):

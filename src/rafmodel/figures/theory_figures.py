@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import NONNEGATIVE, POSITIVE, POSITIVE_INT, UNIT, Real
+from .._validation import POSITIVE, POSITIVE_INT, UNIT, Real
 from ._registry import register_figure
 from ._style import COLORS, PALETTE, finish, new_figure
 from ._tables import curve, frame, simulation_rows, theory_rows

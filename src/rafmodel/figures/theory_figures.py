@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._validation import POSITIVE, POSITIVE_INT, UNIT, Real
+from .._validation import POSITIVE, POSITIVE_INT, UNIT, Integer, Real
 from ._registry import register_figure
 from ._style import COLORS, PALETTE, finish, new_figure
 from ._tables import curve, frame, simulation_rows, theory_rows
@@ -114,7 +114,7 @@ def linear_alpha(p, ctx):
     "features at several kappa, with linear-programming separability tests on samples",
     defaults=dict(kappa=[0.5, 1.0, 2.0], n_eps=41, sim_eps=[0.1, 0.3, 0.6, 1.0], d=100, seeds=6),
     quick=dict(kappa=[1.0], n_eps=6, sim_eps=[0.3, 1.0], d=30, seeds=2),
-    constraints=dict(kappa=POSITIVE, n_eps=Real(3, 1000), sim_eps=UNIT, d=POSITIVE_INT, seeds=POSITIVE_INT),
+    constraints=dict(kappa=POSITIVE, n_eps=Integer(3, 1000), sim_eps=UNIT, d=POSITIVE_INT, seeds=POSITIVE_INT),
     sim_params=("d", "seeds", "sim_eps"))
 def capacity(p, ctx):
     """alpha_c(eps) of the linear learner and of relu random features, with LP tests on samples."""

@@ -27,7 +27,7 @@ figcaption { font-size: 0.95em; margin-top: 0.4em; }
 table.params { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 table.params td, table.params th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
 code, pre { background: #f5f5f5; font-size: 0.85em; } pre { padding: 0.5em; overflow-x: auto; }
-nav ol { columns: 2; font-size: 0.95em; }
+nav ol { columns: 2; font-size: 0.95em; } nav li { break-inside: avoid; }
 """
 
 

@@ -754,9 +754,6 @@ def cmd_report(args):
     from .report import build_report
 
     out = _figure_out(args)
-    from .figures import _check_out
-
-    _check_out(out)
     res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                        n_jobs=args.jobs)
     n_cached = sum(m["cached"] for m in res["figures"])

@@ -516,8 +516,7 @@ def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, 
     for k, s in enumerate(settings):
         runs = outs[k * seeds:(k + 1) * seeds]
         values = {m: np.array([r[0][m] for r in runs]) for m in METRICS}
-        results.append(SimulationResult(s, source.d if hasattr(source, "d") else None,
-                                        getattr(source, "n_test", None), seed, values, [r[1] for r in runs]))
+        results.append(SimulationResult(s, getattr(source, "d", None), getattr(source, "n_test", None), seed, values, [r[1] for r in runs]))
     return results
 
 

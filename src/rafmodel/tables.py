@@ -150,15 +150,17 @@ class Tabular:
     A subclass implements :meth:`to_records`; every result class of rafmodel does.
     """
 
-    def to_records(self) -> list[dict[str, Any]]:  # pragma: no cover - implemented by subclasses
+    def to_records(self) -> list[dict[str, Any]]:
         """The results as flat records, one dict per point.
+
+        A single result (one with ``to_dict()``) is one record; collections override this.
 
         Returns
         -------
         list of dict
             One record per point, in the package vocabulary.
         """
-        raise NotImplementedError
+        return [self.to_dict()]
 
     def to_frame(self) -> pd.DataFrame:
         """The results as a :class:`pandas.DataFrame`, one row per point.

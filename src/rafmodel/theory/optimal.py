@@ -170,16 +170,6 @@ class OptimalLambda(Tabular):
     margin: float | None
     at_boundary: bool = False
 
-    def to_records(self) -> list[dict[str, Any]]:
-        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs.
-
-        Returns
-        -------
-        list of dict
-            One record.
-        """
-        return [self.to_dict()]
-
     def to_dict(self) -> dict[str, Any]:
         """Flat dict: learner, loss, ``alpha``, ``eps``, the learner's parameters and the results.
 
@@ -411,16 +401,6 @@ class LargeAlphaRate(Tabular):
     constant_closed_form: float | None
     alphas: np.ndarray
     gen_errors: np.ndarray
-
-    def to_records(self) -> list[dict[str, Any]]:
-        """``[self.to_dict()]``: one row, for ``to_frame()`` and the text outputs.
-
-        Returns
-        -------
-        list of dict
-            One record.
-        """
-        return [self.to_dict()]
 
     def to_dict(self) -> dict[str, Any]:
         """The exponents and constants, measured and closed-form, as a flat dict.

@@ -267,3 +267,21 @@ def test_solve_many_of_nothing_is_empty():
     assert res.converged.shape == (0,) and res.converged.dtype == bool
     assert res.iterations.dtype.kind == "i" and res.interpolating.dtype == bool
     assert res.all_converged
+
+
+@pytest.mark.parametrize("alpha", [2.0, 8.0])
+def test_optimal_lambda_finds_a_narrow_dip_between_plateaus(alpha):
+    # kernel SVM with mustar^2 / mu1^2 = 100: gen_error is flat for lam below about 0.8 (every
+    # sample on the margin) and above about 1.3 (every sample inside it), with a narrow dip just
+    # below lam = 1 that the 45-point grid used to step over (0.1 found lam_opt = 0, "memorizes").
+    # Independent route: a 400-point grid, no search.
+    learner = rm.Kernel(mu1=0.1, mustar=1.0)
+    lams = np.geomspace(1e-2, 1e3, 400)
+    res = rm.solve_many([rm.Setting(alpha=alpha, eps=0.25, lam=lam, learner=learner, loss="hinge") for lam in lams])
+    assert res.all_converged
+    g_fine = float(np.min(res.gen_error))
+    plateau = float(res.gen_error[0])
+    assert g_fine < plateau - 5e-7  # the dip exists
+    o = rm.optimal_lambda(learner=learner, loss="hinge", alpha=alpha, eps=0.25)
+    assert o.gen_error <= g_fine + 1e-9
+    assert 0.5 < o.lam_opt < 1.2 and not o.memorizes_at_optimum

@@ -35,6 +35,8 @@ __all__ = ["optimal_lambda", "OptimalLambda", "ridge_lam_opt", "large_alpha_rate
 
 #: Points of the log-spaced grid of ``lam`` searched by :func:`optimal_lambda`.
 _GRID = 45
+#: Points added inside each interval of that grid where ``gen_error`` changes.
+_REFINE = 12
 
 
 def _one_eps(eps):
@@ -204,8 +206,9 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     """The ridge penalty that minimizes ``gen_error``.
 
     ``gen_error`` is evaluated on a log-spaced grid of ``lam`` in ``[lam_min, lam_max]``
-    and at ``lam = 0``; the best grid point is refined by a bounded Brent search in
-    ``log lam``.  An optimum at the lower end is reported as ``lam_opt = 0`` when
+    and at ``lam = 0``; every interval of the grid over which ``gen_error`` changes is
+    sampled again more finely (a narrow dip between two plateaus is not stepped over),
+    and the best point is refined by a bounded Brent search in ``log lam``.  An optimum at the lower end is reported as ``lam_opt = 0`` when
     ``lam = 0`` is at least as good (within the resolution of the fixed point).  An
     optimum at an end of the range otherwise is flagged ``at_boundary``.
 
@@ -301,6 +304,18 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
         warnings.warn(f"optimal_lambda: {int(np.sum(~conv))} of {_GRID} grid values of lam did not "
                       "converge; the optimum is searched among the others", ConvergenceWarning, stacklevel=2)
     g = np.where(conv, grid.gen_error, np.inf)
+    # gen_error can be flat over decades of lam and dip in a narrow window where it changes (the
+    # kernel SVM at large mustar/mu1: a dip just where support vectors start leaving the margin):
+    # every interval where it changes is looked at on a finer grid before the best point is taken.
+    delta0 = _resolution(float(np.min(g)), opts.tol)
+    steps = np.flatnonzero(np.isfinite(g[:-1]) & np.isfinite(g[1:]) & (np.abs(np.diff(g)) > delta0))
+    if steps.size:
+        fine = np.unique(np.concatenate([np.geomspace(lams[j], lams[j + 1], _REFINE + 2)[1:-1] for j in steps]))
+        extra = solve_many([base.replace(lam=float(l)) for l in fine], warn=False, **options)
+        lams = np.concatenate([lams, fine])
+        g = np.concatenate([g, np.where(np.asarray(extra.converged, dtype=bool), extra.gen_error, np.inf)])
+        order = np.argsort(lams)
+        lams, g = lams[order], g[order]
     i = int(np.argmin(g))
 
     def f(loglam):

@@ -65,10 +65,15 @@ def test_solver_options_are_checked():
 
 
 def test_solve_wants_settings():
-    with pytest.raises(TypeError, match="setting"):
-        rm.solve({"alpha": 1})
-    with pytest.raises(TypeError, match="settings"):
-        rm.solve_many(Setting(alpha=1.0, eps=0.2, lam=0.1))
+    # a ParameterError naming the parameter (one line), which is also a TypeError
+    for call, param in [(lambda: rm.solve({"alpha": 1}), "setting"),
+                        (lambda: rm.solve_many(Setting(alpha=1.0, eps=0.2, lam=0.1)), "settings"),
+                        (lambda: rm.solve_many(3), "settings"),
+                        (lambda: rm.solve_many([Setting(alpha=1.0, eps=0.2, lam=0.1), "x"]), "settings")]:
+        with pytest.raises(ParameterError) as info:
+            call()
+        assert info.value.param == param and "\n" not in str(info.value)
+        assert isinstance(info.value, TypeError) and isinstance(info.value, ValueError)
 
 
 # ---------------------------------------------------------------------------- the constraint table
@@ -120,3 +125,11 @@ def test_every_constrained_parameter_refuses_what_its_constraint_forbids(entry, 
         _entry_call(entry)(kw)
     assert str(info.value).startswith(f"{name}: "), str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_grid_names_a_wrong_learner_parameter():
+    for kw, param in [(dict(foo=3.0), "foo"), (dict(learner="kernel", mu1=1.0), "mustar"),
+                      (dict(learner=[rm.Linear()], mu1=1.0), "mu1")]:
+        with pytest.raises(ParameterError) as info:
+            rm.grid(alpha=1.0, eps=0.1, lam=0.0, **kw)
+        assert info.value.param == param

@@ -18,8 +18,12 @@ from typing import Any
 __all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarning"]
 
 
-class ParameterError(ValueError):
+class ParameterError(ValueError, TypeError):
     """An invalid parameter; ``param`` names it.
+
+    Both a :class:`ValueError` and a :class:`TypeError` (as scikit-learn's parameter
+    errors), so that a value out of range and an object of the wrong type are caught
+    alike.
 
     Parameters
     ----------

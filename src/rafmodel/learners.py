@@ -22,6 +22,7 @@ rescaled ``lam V``, ``mhat / lam``, ``qhat / lam^2``, ``Vhat / lam`` (finite lim
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -619,9 +620,8 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
     Raises
     ------
     ParameterError
-        An unknown name (a :class:`ParameterError` for a parameter out of range).
-    TypeError
-        A missing or unexpected parameter for the named learner.
+        An unknown name, a missing or unexpected parameter for the named learner, or a
+        parameter out of range.
 
     Examples
     --------
@@ -631,6 +631,16 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
     if isinstance(learner, Learner):
         return learner
     if isinstance(learner, str) and learner.lower() in LEARNERS:
-        return LEARNERS[learner.lower()](**params) if params else LEARNERS[learner.lower()]()
+        cls = LEARNERS[learner.lower()]
+        sig = inspect.signature(cls)
+        allowed = [k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
+        for k in params:
+            if k not in allowed:
+                raise ParameterError(k, f"not a parameter of the learner {learner.lower()!r}; its parameters: "
+                                        f"{', '.join(allowed) or 'none'}")
+        for k in allowed:
+            if sig.parameters[k].default is inspect.Parameter.empty and k not in params:
+                raise ParameterError(k, f"required by the learner {learner.lower()!r}")
+        return cls(**params)
     allowed = ", ".join(sorted(LEARNERS))
     raise ParameterError("learner", f"unknown learner {learner!r}; allowed: {allowed}")

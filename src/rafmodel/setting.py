@@ -179,11 +179,9 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
     Raises
     ------
     ParameterError
-        A value out of range.
-    TypeError
-        Learner parameters together with a list of learners.
-    ValueError
-        An unknown learner or loss name.
+        A value out of range, an unknown learner or loss name, a learner parameter the
+        learner does not take (or a missing one), or learner parameters together with a
+        list of learners.
 
     Examples
     --------
@@ -195,7 +193,8 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
     loss = get_loss(loss)
     if isinstance(learner, (list, tuple)):
         if learner_params:
-            raise TypeError("grid: give learner parameters through the Learner instances of the list")
+            raise ParameterError(next(iter(learner_params)), "give learner parameters through the Learner "
+                                                              "instances of the list")
         return [Setting(learner=lrn, loss=loss, alpha=a, eps=e, lam=l)
                 for a, e, l, lrn in itertools.product(*(np.atleast_1d(v).tolist() for v in (alpha, eps, lam)),
                                                        learner)]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..exceptions import ConvergenceWarning
+from ..exceptions import ConvergenceWarning, ParameterError
 from .capacity import alpha_c
 from .channel import channel, channel_quadrature
 from .result import RESULT_FIELDS, ConvergenceError, TheoryResult, TheoryResults
@@ -57,10 +57,10 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
     Raises
     ------
     ParameterError
-        A bad solver option.
+        A bad solver option, or ``settings`` is one :class:`rafmodel.Setting` or holds
+        something else.
     TypeError
-        ``settings`` is one :class:`rafmodel.Setting` or holds something else, or an
-        unknown solver option.
+        An unknown solver option.
 
     Warns
     -----
@@ -83,10 +83,14 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
     from ..setting import Setting
 
     if isinstance(settings, Setting):
-        raise TypeError("settings: must be a sequence of rafmodel.Setting; use solve() for one")
-    settings = list(settings)
-    if not all(isinstance(s, Setting) for s in settings):
-        raise TypeError("settings: must be a sequence of rafmodel.Setting")
+        raise ParameterError("settings", "must be a sequence of rafmodel.Setting; use solve() for one")
+    try:
+        settings = list(settings)
+    except TypeError:
+        raise ParameterError("settings", f"must be a sequence of rafmodel.Setting, got {settings!r:.60}") from None
+    bad = next((s for s in settings if not isinstance(s, Setting)), None)
+    if bad is not None:
+        raise ParameterError("settings", f"must be a sequence of rafmodel.Setting, got an element {bad!r:.60}")
     opts = SolverOptions(**options)
     N = len(settings)
     groups: dict = {}
@@ -138,9 +142,9 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
         If the fixed point was not reached within ``max_iter`` iterations; the
         exception's ``result`` attribute carries the diagnostics.
     ParameterError
-        A bad solver option.
+        A bad solver option, or ``setting`` is not a :class:`rafmodel.Setting`.
     TypeError
-        ``setting`` is not a :class:`rafmodel.Setting`, or an unknown solver option.
+        An unknown solver option.
 
     See Also
     --------
@@ -156,7 +160,7 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
     from ..setting import Setting
 
     if not isinstance(setting, Setting):
-        raise TypeError("setting: must be a rafmodel.Setting")
+        raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r:.60}")
     res = solve_many([setting], warn=False, **options)[0]
     if not res.converged:
         raise ConvergenceError(

@@ -1,4 +1,4 @@
-"""Speed of the simulation engine (plain script; prints the figures quoted in the README).
+"""Speed of the simulation engine (plain script; prints the figures quoted in docs/user_guide/speed.md).
 
     python benchmarks/bench_simulation.py [--d 1000]
 

@@ -1,4 +1,4 @@
-"""Speed of the theory engine (plain script; prints the figures quoted in the README).
+"""Speed of the theory engine (plain script; prints the figures quoted in docs/user_guide/speed.md).
 
     python benchmarks/bench_theory.py
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import shutil
 
 import pandas as pd
 import pytest
@@ -11,6 +10,8 @@ import rafmodel as rm
 from rafmodel.cli import main
 from rafmodel.figures import FIGURES, ORDER, list_figures, make_figure, write_figure
 from rafmodel.report import build_report
+
+from _browser import console_errors, headless_chrome
 
 REQUIRED = {"gen_error", "source"}
 
@@ -144,38 +145,14 @@ def test_the_report_page_references_every_figure_and_nothing_remote(quick_report
     assert all(m["cached"] for m in again["figures"])
 
 
-def _chromium():
-    for exe in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(exe)
-        if path:
-            return path
-    return None
-
-
 def test_the_report_opens_in_a_headless_browser_with_every_image_and_no_console_error(quick_report):
-    browser, driver_path = _chromium(), shutil.which("chromedriver")
-    if browser is None or driver_path is None:
-        pytest.skip("no headless browser: install Debian's chromium and chromium-driver to run this check")
-    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (pip install selenium)")
-    from selenium.webdriver.chrome.service import Service
-
     out, _ = quick_report
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--no-first-run", "--allow-file-access-from-files"):
-        opts.add_argument(flag)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
-    try:
+    with headless_chrome() as driver:
         driver.get((out / "index.html").as_uri())
         images = driver.execute_script(
             "return Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth]);")
         assert len(images) == len(FIGURES)
         for src, complete, width in images:
             assert complete and width > 0, f"{src} did not load"
-        errors = [e for e in driver.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+        errors = console_errors(driver)
         assert not errors, errors
-    finally:
-        driver.quit()

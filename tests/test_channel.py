@@ -88,3 +88,38 @@ def test_get_loss():
     with pytest.raises(ValueError, match="loss: unknown loss 'ramp'; allowed: hinge, logistic, square"):
         get_loss("ramp")
     assert isinstance(Square(), Loss)
+
+
+#: Large q (long logistic weights at small lam): ell'' varies over a width ~1/sqrt(q) of xi.
+LARGE_Q = [(10.0, 200.0, 0.01, 0.2), (-5.0, 500.0, 3.0, 0.5), (12.0, 150.0, 1e-3, 0.3), (20.0, 900.0, 30.0, 0.1)]
+
+
+@pytest.mark.parametrize("point", LARGE_Q)
+def test_logistic_channel_is_accurate_at_large_q(point):
+    # The default rule integrates over the proximal point (explicit inverse prox, panel edges
+    # where ell'' varies); the reference is docs/theory.md's integrals by adaptive quadrature
+    # with the root-finding prox.  0.2 (margin variable, 12 nodes per panel) was off by up to
+    # 1e-3 here, which moved gen_error by 6e-7 on the linear logistic grid at alpha = 10.
+    m, q, V, eps = point
+    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+    ref = np.array(literal_channel(Logistic(), m, q, V, eps, False))
+    np.testing.assert_allclose(ours, ref, rtol=1e-8, atol=1e-12)
+
+
+def test_logistic_routes_agree_on_a_wide_range(monkeypatch):
+    # the proximal-point rule against the margin rule (root-finding prox at every node), both
+    # with many nodes, on random points over wide ranges of q, V and m / sqrt(q)
+    import sys
+
+    mod = sys.modules["rafmodel.theory.channel"]
+    rng = np.random.default_rng(3)
+    B = 400
+    q = 10 ** rng.uniform(-3, 3, B)
+    m = np.sqrt(q) * rng.uniform(-0.9999, 0.9999, B)
+    V = 10 ** rng.uniform(-4, 4, B)
+    eps = rng.uniform(0, 1, B)
+    ours = np.array(channel_quadrature(Logistic(), m, q, V, eps))
+    assert mod._has_prox_inverse(Logistic())
+    monkeypatch.setattr(mod, "_has_prox_inverse", lambda loss: False)
+    margin = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=60))
+    np.testing.assert_allclose(ours, margin, rtol=2e-8, atol=1e-14)

@@ -46,6 +46,10 @@ class Loss:
         (min-norm interpolator, possible for a linear model iff ``alpha < 1``),
         ``"margin"`` fits ``y_i h_i >= 1`` (max-margin, possible iff the data are
         linearly separable, ``alpha < alpha_c(eps)``).
+    curvature_breaks : tuple of float
+        For a loss with :meth:`prox_inverse`: proximal points ``x`` around which
+        ``ell''(x)`` varies on a scale of one; the channel's quadrature puts panel edges
+        there (they are narrow in the Gaussian variable when ``q`` is large).
 
     Notes
     -----
@@ -66,6 +70,7 @@ class Loss:
     name = "loss"
     slope0 = 1.0
     interpolation = "exact"
+    curvature_breaks: tuple = ()
 
     def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
         """Loss ``l(y, h)`` (broadcasting).
@@ -115,6 +120,30 @@ class Loss:
         -------
         float or ndarray
             ``d prox(u, V) / du``, in ``[0, 1]``, of the broadcast shape of ``u`` and ``V``.
+        """
+        raise NotImplementedError
+
+    def prox_inverse(self, x: np.ndarray, V: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The margin whose proximal point is ``x``, and its derivative: ``u = x + V ell'(x)``.
+
+        For a loss with two continuous derivatives the proximal map is the inverse of
+        ``x -> x + V ell'(x)``, which is explicit: the channel then integrates over the
+        proximal point instead of the margin and needs no root finding (only the panel
+        edges are mapped by :meth:`prox`). Losses with kinks do not override this.
+
+        Parameters
+        ----------
+        x : ndarray
+            Proximal points.
+        V : float or ndarray
+            Response, ``V > 0``, broadcasting with ``x``.
+
+        Returns
+        -------
+        u : ndarray
+            ``x + V ell'(x)``, the margins with ``prox(u, V) = x``.
+        dudx : ndarray
+            ``1 + V ell''(x) = 1 / dprox(u, V)``.
         """
         raise NotImplementedError
 
@@ -269,6 +298,7 @@ class Logistic(Loss):
     name = "logistic"
     slope0 = 0.5
     interpolation = "margin"
+    curvature_breaks = (-10.0, -3.0, 0.0, 3.0, 10.0)
     newton_iterations = 100
 
     def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
@@ -316,6 +346,10 @@ class Logistic(Loss):
         x = self.prox(u, V)
         s = _sigmoid(-x)
         return x, 1.0 / (1.0 + V * s * (1.0 - s))
+
+    def prox_inverse(self, x: np.ndarray, V: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = _sigmoid(-x)  # -ell'(x); ell''(x) = s (1 - s)
+        return x - V * s, 1.0 + V * s * (1.0 - s)
 
     # lam -> 0 on separable data: direction of the max-margin classifier.
     prox_limit = Hinge.prox_limit

@@ -231,6 +231,10 @@ def _frame(rows: list[dict[str, Any]], sort: bool = True) -> Any:
         for k in rec:
             if k not in cols:
                 cols.append(k)
+    sim = any("d" in r["record"] for r in rows)
+    for c in _LEAD + (tuple(f"{m}_se" for m in _LEAD if m != "V") + ("failed",) if sim else ()):
+        if c not in cols and not (sim and c == "V"):
+            cols.append(c)  # a point that raised has no results: its values are nan
     params = [c for c in PARAM_COLUMNS if c in cols]
     lead = [c for c in _LEAD if c in cols]
     rest = [c for c in cols if c not in params and c not in lead and c not in _TAIL]

@@ -17,6 +17,9 @@ from ..exceptions import ParameterError
 
 __all__ = ["run_task", "run_local", "run_dask", "dask_client", "dask_workers"]
 
+#: How long to wait for a Dask scheduler to answer.
+CONNECT_TIMEOUT = "10s"
+
 #: Dask retries of a task whose worker died or which raised unexpectedly.
 DASK_RETRIES = 3
 
@@ -183,7 +186,7 @@ def dask_client(scheduler: Any) -> tuple[Any, bool]:
     if not isinstance(address, str) or not address:
         raise ParameterError("scheduler", f"must be an address tcp://HOST:PORT, a cluster or a Client, got {scheduler!r}")
     try:
-        return Client(address, timeout="20s"), True
+        return Client(address, timeout=CONNECT_TIMEOUT), True
     except (OSError, TimeoutError, ValueError) as e:
         raise ParameterError("scheduler", f"cannot connect to {address}: {e}") from None
 

@@ -150,8 +150,9 @@ def run_local(tasks: Sequence[tuple], jobs: int, on_rows: Callable[[list], None]
             for fut in done:
                 on_rows(fut.result())
     except BaseException:
+        procs = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in procs:
             proc.kill()
         raise
     pool.shutdown()

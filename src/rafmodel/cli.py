@@ -7,6 +7,7 @@
 ``raf rate``      large-alpha decay of gen_error
 ``raf simulate``  finite-size simulations with error bars
 ``raf compare``   theory and simulation side by side (and a plot)
+``raf sweep``     large sweeps from a TOML spec into a resumable store (run, status, export; local or Dask)
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the

@@ -41,6 +41,7 @@ PUBLIC_MODULES = (
     "rafmodel.tables", "rafmodel.exceptions", "rafmodel.theory", "rafmodel.theory.bayes",
     "rafmodel.theory.capacity", "rafmodel.theory.optimal", "rafmodel.theory.result",
     "rafmodel.theory.closed_form", "rafmodel.theory.channel",
+    "rafmodel.sweep", "rafmodel.sweep.spec", "rafmodel.sweep.store", "rafmodel.sweep.executors",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

@@ -251,10 +251,11 @@ def test_cli_simulate_out_appends_and_resumes(capsys, tmp_path):
     assert "1 points computed, 2 read back" in cap.err
     assert len(rows) == 3 and rows[0]["gen_error"] == pytest.approx(first[0]["gen_error"])
     assert len(out.read_text().strip().splitlines()) == 4
+    assert (tmp_path / "sweep.csv.sqlite").exists()  # the store the points are read back from
     bad = tmp_path / "bad.csv"
     bad.write_text("not,a\nsweep,file\n")
     assert main(base[:-3] + ["--out", str(bad), "--alpha", "1"]) == 2
-    assert "is not a CSV written by raf simulate" in capsys.readouterr().err
+    assert "exists without its store" in capsys.readouterr().err  # a CSV is never read back as results
 
 
 def test_oversized_kernel_matrix_is_refused_before_any_work():

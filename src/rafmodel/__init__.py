@@ -7,7 +7,8 @@ Everything public is importable from here: settings and their ingredients
 (:func:`solve`, :func:`solve_many`, :func:`bayes_optimal`, :func:`alpha_c`,
 :func:`interpolation_capacity`, :func:`optimal_lambda`, :func:`large_alpha_rate`),
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`),
-their comparison (:func:`compare`), the result classes and the exceptions.
+their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
+:func:`load_results`), the result classes and the exceptions.
 
 Examples
 --------
@@ -33,7 +34,8 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "bayes_optimal": "theory.bayes", "BayesResult": "theory.bayes",
          "interpolation_capacity": "theory.capacity",
          "optimal_lambda": "theory.optimal", "OptimalLambda": "theory.optimal",
-         "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal"}
+         "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
+         "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -54,6 +56,6 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Learner",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
-           "compare", "Comparison",
+           "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

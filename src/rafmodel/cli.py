@@ -7,6 +7,7 @@
 ``raf rate``      large-alpha decay of gen_error
 ``raf simulate``  finite-size simulations with error bars
 ``raf compare``   theory and simulation side by side (and a plot)
+``raf sweep``     large sweeps from a TOML spec into a resumable store (run, status, export; local or Dask)
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the
@@ -18,64 +19,18 @@ input.
 from __future__ import annotations
 
 import argparse
-import itertools
 import math
 import sys
 
 from ._validation import describe
+from ._options import (MAX_POINTS, UsageError, _learner_from_args, _loss_from_args, _number,  # noqa: F401
+                       _product_settings, _settings_from_args, parse_values)
 from .exceptions import ParameterError
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
 
-#: Most points one command may compute (a grid's combinations, a range's count).
-MAX_POINTS = 1_000_000
-
 #: The library's parameter names that the command line spells otherwise.
 _OPTION_NAMES = {"n_test": "n-test", "max_iter": "max-iter", "n_jobs": "jobs"}
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
-
-
-def parse_values(name, text):
-    """Parse ``"1,2,3"``, ``"0.5:10:20"`` or ``"1e-3:10:40:log"`` into a list of floats."""
-    text = text.strip()
-    if not text:
-        raise UsageError(f"{name}: empty value; give a number, a list a,b,c or a range start:stop:num[:log]")
-    if ":" in text:
-        parts = text.split(":")
-        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
-            raise UsageError(f"{name}: bad range {text!r}; use start:stop:num or start:stop:num:log")
-        start, stop = (_number(name, p) for p in parts[:2])
-        try:
-            num = int(parts[2])
-        except ValueError:
-            raise UsageError(f"{name}: range count must be a positive integer, got {parts[2]!r}") from None
-        if num < 1:
-            raise UsageError(f"{name}: range count must be a positive integer, got {num}")
-        if num > MAX_POINTS:
-            raise UsageError(f"{name}: range count must be at most {MAX_POINTS}, got {num}")
-        if len(parts) == 4:
-            if start <= 0 or stop <= 0:
-                raise UsageError(f"{name}: a log range needs start > 0 and stop > 0, got {text!r}")
-            ls, le = math.log(start), math.log(stop)
-            return [math.exp(ls + (le - ls) * i / (num - 1)) if num > 1 else start for i in range(num)]
-        return [start + (stop - start) * i / (num - 1) if num > 1 else start for i in range(num)]
-    items = text.split(",")
-    if len(items) > MAX_POINTS:
-        raise UsageError(f"{name}: at most {MAX_POINTS} values, got {len(items)}")
-    return [_number(name, p) for p in items]
-
-
-def _number(name, s):
-    try:
-        x = float(s)
-    except ValueError:
-        raise UsageError(f"{name}: not a number: {s.strip()!r}") from None
-    if not math.isfinite(x):
-        raise UsageError(f"{name}: must be a finite number, got {s.strip()!r}")
-    return x
 
 
 _TYPED_OPTIONS = {}  # dest -> (option name, converter): converted in main, so errors are one line
@@ -176,8 +131,9 @@ def _plot_option(text):
 
 
 def _out_option(p):
-    p.add_argument("--out", metavar="FILE.csv", help="append each finished point to this CSV at once, and "
-                                                     "resume: points already in it are not recomputed")
+    p.add_argument("--out", metavar="FILE.csv", help="keep every finished point in the store FILE.csv.sqlite at "
+                                                     "once (FILE.sqlite: the store only) and write this command's "
+                                                     "points to FILE.csv; points already stored are not recomputed")
 
 
 def _add_figure_options(p, per_figure=True):
@@ -281,26 +237,41 @@ def build_parser():
     p.add_argument("--lam", default="1", help="ridge penalty (default 1; irrelevant as alpha -> infinity)")
     _add_output_options(p)
     p.set_defaults(func=cmd_rate)
+
+    p = sub.add_parser("sweep", help="large theory / simulation sweeps into a resumable store (local or Dask)",
+                       description="Sweeps at scale: every point of a TOML spec is computed once and committed to "
+                                   "an SQLite store as it finishes; an interrupted sweep resumes where it stopped.")
+    ssub = p.add_subparsers(dest="sweep_command", metavar="ACTION")
+    ssub.required = True
+    q = ssub.add_parser("run", help="compute the points of SPEC not yet in the store",
+                        description="Compute the points of SPEC (a TOML file with the option names of raf theory / "
+                                    "raf simulate and kind = \"theory\" or \"simulate\") that the store does not "
+                                    "hold yet. Exit status 1 if any point of the store failed or did not converge.")
+    q.add_argument("spec", metavar="SPEC", help="the sweep spec (TOML)")
+    q.add_argument("--store", required=True, metavar="FILE", help="the SQLite store (created if absent)")
+    g = q.add_mutually_exclusive_group()
+    g.add_argument("--jobs", type=_int_option("jobs"), default=1,
+                   help="local processes (default 1; -1: all cores); the numbers do not depend on it")
+    g.add_argument("--scheduler", metavar="ADDR", help="run on a Dask cluster, e.g. tcp://HOST:8786 "
+                                                       "(needs rafmodel[dask])")
+    q.add_argument("--retry-failed", action="store_true", help="compute the failed points again")
+    q.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar with ETA on stderr (default: on a terminal)")
+    q.set_defaults(func=cmd_sweep_run)
+    q = ssub.add_parser("status", help="done / failed / pending points, time spent and left",
+                        description="Points done, failed, not converged and pending, the time spent and an "
+                                    "estimate of the time left.")
+    q.add_argument("--store", required=True, metavar="FILE", help="the SQLite store")
+    q.set_defaults(func=cmd_sweep_status)
+    q = ssub.add_parser("export", help="the stored points as CSV or Parquet, sorted by parameters",
+                        description="Every stored point, one row each, sorted by parameters: the parameters, "
+                                    "the results, status, error, version, seconds. Exit status 1 if any point "
+                                    "failed or did not converge.")
+    q.add_argument("--store", required=True, metavar="FILE", help="the SQLite store")
+    q.add_argument("--format", choices=("csv", "parquet"), help="default: from --out's extension, else csv")
+    q.add_argument("--out", metavar="FILE", help="write here (default: CSV on stdout)")
+    q.set_defaults(func=cmd_sweep_export)
     return parser
-
-
-def _product_settings(model, loss, values, spec):
-    """Settings for every combination, and the label columns (activation / kernel) of each."""
-    count = math.prod(len(v) for v in values.values())
-    count *= len(spec) if isinstance(spec, list) else math.prod(len(v) for v in spec.values())
-    if count > MAX_POINTS:
-        raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
-                         "one command may compute; split the sweep")
-    from ._validation import ParameterError
-    from .setting import grid
-
-    try:
-        if isinstance(spec, list):  # named learners: (label, learner) pairs, varying fastest
-            settings = grid(learner=[lrn for _, lrn in spec], loss=loss, **values)
-            return settings, [spec[i % len(spec)][0] for i in range(len(settings))]
-        return grid(learner=model, loss=loss, **values, **spec), []
-    except ParameterError as e:
-        raise UsageError(str(e)) from None
 
 
 def _label(records, labels):
@@ -451,7 +422,7 @@ def cmd_simulate(args):
     if args.out:
         from .experiments import check_output_path
 
-        check_output_path(args.out, "out", formats=("csv",))
+        check_output_path(args.out, "out", formats=("csv", "sqlite", "db"))
         records, n_failed = _simulate_to_file(args, settings, labels)
     else:
         sims = _simulations(args, settings)
@@ -465,68 +436,90 @@ def cmd_simulate(args):
     return EXIT_NOT_CONVERGED if n_failed else EXIT_OK
 
 
-_KEY_COLUMNS = ("model", "loss", "alpha", "eps", "lam", "activation", "kernel", "bandwidth", "degree", "offset",
-                "kappa", "mu1", "mustar", "d", "seeds", "n_test", "seed")
-
-
-def _row_key(rec):
-    return tuple(repr(float(rec[k])) if isinstance(rec[k], (int, float)) or _is_number(rec[k]) else str(rec[k])
-                 for k in _KEY_COLUMNS if k in rec and rec[k] not in ("", None))
-
-
-def _is_number(x):
-    try:
-        float(x)
-        return True
-    except (TypeError, ValueError):
-        return False
-
-
 def _simulate_to_file(args, settings, labels):
-    """Simulate point by point, appending each finished row to ``--out`` (CSV); points already
-    in the file (same parameters, d, seeds, n_test, seed) are read back, not recomputed."""
-    import csv
+    """Simulate into the store behind ``--out``: points already stored are read back, not recomputed.
+
+    ``--out FILE.csv`` keeps the store in ``FILE.csv.sqlite`` and rewrites FILE.csv (atomically,
+    this command's points only) after every point; ``--out FILE.sqlite`` is the store itself.
+    """
     import os
 
+    from .sweep import export_frame_to_csv, simulate_into_store
+
     path = args.out
-    done = {}
-    fields = None
-    if os.path.exists(path) and os.path.getsize(path) > 0:
-        try:
-            with open(path, newline="") as fh:
-                reader = csv.DictReader(fh)
-                fields = reader.fieldnames
-                if not fields or "gen_error" not in fields or "alpha" not in fields:
-                    raise ValueError
-                for row in reader:
-                    done[_row_key(row)] = row
-        except (ValueError, csv.Error, UnicodeDecodeError):
-            raise UsageError(f"out: {path!r} is not a CSV written by raf simulate; "
-                             "give a new file or remove it") from None
-    records, n_failed, computed = [], 0, 0
-    for i, s in enumerate(settings):
-        lab = labels[i] if labels else {}
-        probe = {"model": s.learner.name, "loss": s.loss.name, **lab, **s.params(), "d": args.d,
-                 "seeds": args.seeds, "n_test": args.n_test, "seed": args.seed}
-        key = _row_key(probe)
-        if key in done:
-            row = done[key]
-            records.append({k: (float(v) if _is_number(v) and k not in ("model", "loss", "activation", "kernel")
-                                else v) for k, v in row.items()})
-            continue
-        sim = _simulations(args, [s])[0]
-        computed += 1
-        n_failed += _warn_failed([sim]) != EXIT_OK
-        rec = _label([sim.to_dict()], [lab] if labels else [])[0]
-        if fields is None:
-            fields = list(rec)
-            with open(path, "w", newline="") as fh:
-                csv.DictWriter(fh, fieldnames=fields, lineterminator="\n").writeheader()
-        with open(path, "a", newline="") as fh:  # one row as soon as it is computed
-            csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore", lineterminator="\n").writerow(rec)
-        records.append(rec)
-    print(f"raf: {computed} points computed, {len(records) - computed} read back from {path}", file=sys.stderr)
-    return records, n_failed
+    store = path if path.lower().endswith((".sqlite", ".db")) else path + ".sqlite"
+    csv_out = None if store == path else path
+    if csv_out and os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
+        raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
+                         "of another program): give a new file or remove it")
+    on_rows = None
+    if csv_out:
+        def on_rows(df):
+            export_frame_to_csv(df, csv_out)
+    df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
+                                       seed=args.seed, jobs=args.jobs, progress=_progress(args), on_update=on_rows)
+    print(f"raf: {computed} points computed, {len(df) - computed} read back from {store}", file=sys.stderr)
+    records = []
+    for rec in df.to_dict("records"):
+        if rec["status"] != "done":
+            print(f"raf: warning: point {_point_text(rec)} failed: {rec['error']}", file=sys.stderr)
+        records.append({k: v for k, v in rec.items() if not (k in _PARAM_COLUMNS and _missing(v))})
+    return records, sum(r["status"] != "done" for r in records)
+
+
+def _missing(v):
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def _point_text(rec):
+    return ", ".join(f"{k}={rec[k]}" for k in ("alpha", "eps", "lam", *_PARAM_COLUMNS)
+                     if k in rec and not _missing(rec[k]))
+
+
+def _store_exit(status):
+    """Exit status of a sweep store: 1 (and a warning) when some point failed or did not converge."""
+    bad = status.failed + status.not_converged
+    if bad:
+        print(f"raf: warning: {status.failed} points failed and {status.not_converged} did not converge "
+              f"(status column; raf sweep export --store {status.store})", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
+
+
+def cmd_sweep_run(args):
+    from .sweep import run_sweep, sweep_status
+
+    try:
+        df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler, progress=_progress(args),
+                       retry_failed=args.retry_failed)
+    except KeyboardInterrupt:
+        print(f"raf sweep: interrupted; the finished points are in {args.store}: run the same command to resume",
+              file=sys.stderr)
+        return 130
+    status = sweep_status(args.store)
+    print(f"raf: {len(df)} points in {args.store}: {status.done} done, {status.failed} failed, "
+          f"{status.not_converged} not converged", file=sys.stderr)
+    return _store_exit(status)
+
+
+def cmd_sweep_status(args):
+    from .sweep import sweep_status
+
+    print(sweep_status(args.store).summary())
+    return EXIT_OK
+
+
+def cmd_sweep_export(args):
+    from .sweep import export_results, sweep_status
+
+    status = sweep_status(args.store)
+    text = export_results(args.store, args.out, args.format)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        print(f"raf: {status.done + status.failed + status.not_converged} points written to {args.out}",
+              file=sys.stderr)
+    return _store_exit(status)
 
 
 def _plot_variable(args, values, spec):
@@ -596,120 +589,6 @@ def emit(records, columns, args, single):
 
     fmt = "json" if args.json else "csv" if args.csv else "table"
     print(format_records(records, columns, fmt, single=single))
-
-
-_LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
-
-
-def _learner_from_args(args, allow_bayes=False):
-    """``(model, spec)``: ``spec`` is ``{param: list of values}`` or, for a named
-    activation / kernel, a list of ``(label, Learner)``."""
-    from .learners import LEARNERS
-
-    model = args.model.lower()
-    if allow_bayes and model == "bayes":
-        names = ()
-    elif model in LEARNERS:
-        names = LEARNERS[model].param_names
-    else:
-        allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
-        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(allowed)}")
-    named = _named_learners(args, model)
-    if named is not None:
-        return model, named
-    lp = {}
-    for name in _LEARNER_OPTIONS:
-        val = getattr(args, name, None)
-        if name in names:
-            if val is None:
-                hint = {"rf": " (or --activation)", "kernel": " (or --kernel)"}.get(model, "")
-                if name == "kappa":
-                    hint = ""
-                raise UsageError(f"{name}: required with --model {model}{hint}")
-            lp[name] = parse_values(name, val)
-        elif val is not None:
-            users = [m for m, c in LEARNERS.items() if name in c.param_names]
-            raise UsageError(f"{name}: only used with --model {' or '.join(users)}")
-    return model, lp
-
-
-def _named_learners(args, model):
-    """Learners from --activation (rf) or --kernel (kernel), or None if neither is given."""
-    from ._validation import ParameterError
-    from .learners import Kernel, RandomFeatures
-
-    act, ker = getattr(args, "activation", None), getattr(args, "kernel", None)
-    kparams = {k: getattr(args, k, None) for k in ("bandwidth", "degree", "offset")}
-    if act is None and ker is None:
-        for k, v in kparams.items():
-            if v is not None:
-                raise UsageError(f"{k}: only used with --kernel")
-        return None
-    if act is not None and model != "rf":
-        raise UsageError("activation: only used with --model rf")
-    if ker is not None and model != "kernel":
-        raise UsageError("kernel: only used with --model kernel")
-    for k in ("mu1", "mustar"):
-        if getattr(args, k, None) is not None:
-            raise UsageError(f"{k}: give either --{k} or --{'activation' if act else 'kernel'}, not both")
-    out = []
-    name = (act if act is not None else ker).strip()
-    try:
-        if act is not None:
-            if args.kappa is None:
-                raise UsageError("kappa: required with --model rf")
-            for a in act.split(","):
-                for kappa in parse_values("kappa", args.kappa):
-                    out.append(({"activation": a.strip()}, RandomFeatures.from_activation(a.strip(), kappa=kappa)))
-            return out
-        if getattr(args, "kappa", None) is not None:
-            raise UsageError("kappa: only used with --model rf")
-        params = {k: parse_values(k, v) for k, v in kparams.items() if v is not None}
-        for combo in itertools.product(*params.values()):
-            kw = dict(zip(params, combo))
-            call = {}
-            if "bandwidth" in kw:
-                call["c"] = kw["bandwidth"]
-            if "offset" in kw:
-                call["c"] = kw["offset"]
-            if "degree" in kw:
-                if kw["degree"] != int(kw["degree"]):
-                    raise UsageError(f"degree: must be a positive integer, got {kw['degree']}")
-                call["degree"] = int(kw["degree"])
-            if "degree" in kw:
-                kw["degree"] = int(kw["degree"])
-            try:
-                lrn = Kernel.from_kernel(name, **call)
-            except ParameterError as e:
-                if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
-                    opt = "bandwidth" if "bandwidth" in kw else "offset"
-                    raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None
-                raise
-            out.append(({"kernel": name.lower(), **kw}, lrn))
-        return out
-    except ParameterError as e:
-        raise UsageError(str(e)) from None
-    except TypeError:
-        given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
-        raise UsageError(f"kernel: {name!r} does not take {given}") from None
-
-
-def _loss_from_args(args):
-    from .losses import get_loss
-
-    try:
-        return get_loss(args.loss)
-    except ValueError as e:
-        raise UsageError(str(e)) from None
-
-
-def _settings_from_args(args):
-    """The settings of the model, loss and grid options: ``(settings, labels, values, spec)``."""
-    model, spec = _learner_from_args(args)
-    loss = _loss_from_args(args)
-    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
-    settings, labels = _product_settings(model, loss, values, spec)
-    return settings, labels, values, spec
 
 
 def _progress(args):

@@ -1,0 +1,195 @@
+"""Parsing of the model and grid options, shared by the command line and the sweep specs.
+
+Values arrive as text as the command line takes them: a number, a comma list ``a,b,c`` or a range
+``start:stop:num[:log]``; :func:`settings_from_args` turns an object with the option attributes
+(``model, loss, alpha, eps, lam, mu1, mustar, kappa, activation, kernel, bandwidth, degree, offset``)
+into the list of :class:`rafmodel.Setting`.  Bad input raises :class:`UsageError` with one line.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+#: Most points one command may compute (a grid's combinations, a range's count).
+MAX_POINTS = 1_000_000
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def parse_values(name, text):
+    """Parse ``"1,2,3"``, ``"0.5:10:20"`` or ``"1e-3:10:40:log"`` into a list of floats."""
+    text = text.strip()
+    if not text:
+        raise UsageError(f"{name}: empty value; give a number, a list a,b,c or a range start:stop:num[:log]")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+            raise UsageError(f"{name}: bad range {text!r}; use start:stop:num or start:stop:num:log")
+        start, stop = (_number(name, p) for p in parts[:2])
+        try:
+            num = int(parts[2])
+        except ValueError:
+            raise UsageError(f"{name}: range count must be a positive integer, got {parts[2]!r}") from None
+        if num < 1:
+            raise UsageError(f"{name}: range count must be a positive integer, got {num}")
+        if num > MAX_POINTS:
+            raise UsageError(f"{name}: range count must be at most {MAX_POINTS}, got {num}")
+        if len(parts) == 4:
+            if start <= 0 or stop <= 0:
+                raise UsageError(f"{name}: a log range needs start > 0 and stop > 0, got {text!r}")
+            ls, le = math.log(start), math.log(stop)
+            return [math.exp(ls + (le - ls) * i / (num - 1)) if num > 1 else start for i in range(num)]
+        return [start + (stop - start) * i / (num - 1) if num > 1 else start for i in range(num)]
+    items = text.split(",")
+    if len(items) > MAX_POINTS:
+        raise UsageError(f"{name}: at most {MAX_POINTS} values, got {len(items)}")
+    return [_number(name, p) for p in items]
+
+
+def _number(name, s):
+    try:
+        x = float(s)
+    except ValueError:
+        raise UsageError(f"{name}: not a number: {s.strip()!r}") from None
+    if not math.isfinite(x):
+        raise UsageError(f"{name}: must be a finite number, got {s.strip()!r}")
+    return x
+
+
+def _product_settings(model, loss, values, spec):
+    """Settings for every combination, and the label columns (activation / kernel) of each."""
+    count = math.prod(len(v) for v in values.values())
+    count *= len(spec) if isinstance(spec, list) else math.prod(len(v) for v in spec.values())
+    if count > MAX_POINTS:
+        raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
+                         "one command may compute; split the sweep")
+    from ._validation import ParameterError
+    from .setting import grid
+
+    try:
+        if isinstance(spec, list):  # named learners: (label, learner) pairs, varying fastest
+            settings = grid(learner=[lrn for _, lrn in spec], loss=loss, **values)
+            return settings, [spec[i % len(spec)][0] for i in range(len(settings))]
+        return grid(learner=model, loss=loss, **values, **spec), []
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+
+
+_LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
+
+
+def _learner_from_args(args, allow_bayes=False):
+    """``(model, spec)``: ``spec`` is ``{param: list of values}`` or, for a named
+    activation / kernel, a list of ``(label, Learner)``."""
+    from .learners import LEARNERS
+
+    model = args.model.lower()
+    if allow_bayes and model == "bayes":
+        names = ()
+    elif model in LEARNERS:
+        names = LEARNERS[model].param_names
+    else:
+        allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
+        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(allowed)}")
+    named = _named_learners(args, model)
+    if named is not None:
+        return model, named
+    lp = {}
+    for name in _LEARNER_OPTIONS:
+        val = getattr(args, name, None)
+        if name in names:
+            if val is None:
+                hint = {"rf": " (or --activation)", "kernel": " (or --kernel)"}.get(model, "")
+                if name == "kappa":
+                    hint = ""
+                raise UsageError(f"{name}: required with --model {model}{hint}")
+            lp[name] = parse_values(name, val)
+        elif val is not None:
+            users = [m for m, c in LEARNERS.items() if name in c.param_names]
+            raise UsageError(f"{name}: only used with --model {' or '.join(users)}")
+    return model, lp
+
+
+def _named_learners(args, model):
+    """Learners from --activation (rf) or --kernel (kernel), or None if neither is given."""
+    from ._validation import ParameterError
+    from .learners import Kernel, RandomFeatures
+
+    act, ker = getattr(args, "activation", None), getattr(args, "kernel", None)
+    kparams = {k: getattr(args, k, None) for k in ("bandwidth", "degree", "offset")}
+    if act is None and ker is None:
+        for k, v in kparams.items():
+            if v is not None:
+                raise UsageError(f"{k}: only used with --kernel")
+        return None
+    if act is not None and model != "rf":
+        raise UsageError("activation: only used with --model rf")
+    if ker is not None and model != "kernel":
+        raise UsageError("kernel: only used with --model kernel")
+    for k in ("mu1", "mustar"):
+        if getattr(args, k, None) is not None:
+            raise UsageError(f"{k}: give either --{k} or --{'activation' if act else 'kernel'}, not both")
+    out = []
+    name = (act if act is not None else ker).strip()
+    try:
+        if act is not None:
+            if args.kappa is None:
+                raise UsageError("kappa: required with --model rf")
+            for a in act.split(","):
+                for kappa in parse_values("kappa", args.kappa):
+                    out.append(({"activation": a.strip()}, RandomFeatures.from_activation(a.strip(), kappa=kappa)))
+            return out
+        if getattr(args, "kappa", None) is not None:
+            raise UsageError("kappa: only used with --model rf")
+        params = {k: parse_values(k, v) for k, v in kparams.items() if v is not None}
+        for combo in itertools.product(*params.values()):
+            kw = dict(zip(params, combo))
+            call = {}
+            if "bandwidth" in kw:
+                call["c"] = kw["bandwidth"]
+            if "offset" in kw:
+                call["c"] = kw["offset"]
+            if "degree" in kw:
+                if kw["degree"] != int(kw["degree"]):
+                    raise UsageError(f"degree: must be a positive integer, got {kw['degree']}")
+                call["degree"] = int(kw["degree"])
+            if "degree" in kw:
+                kw["degree"] = int(kw["degree"])
+            try:
+                lrn = Kernel.from_kernel(name, **call)
+            except ParameterError as e:
+                if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
+                    opt = "bandwidth" if "bandwidth" in kw else "offset"
+                    raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None
+                raise
+            out.append(({"kernel": name.lower(), **kw}, lrn))
+        return out
+    except ParameterError as e:
+        raise UsageError(str(e)) from None
+    except TypeError:
+        given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
+        raise UsageError(f"kernel: {name!r} does not take {given}") from None
+
+
+def _loss_from_args(args):
+    from .losses import get_loss
+
+    try:
+        return get_loss(args.loss)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+
+
+def _settings_from_args(args):
+    """The settings of the model, loss and grid options: ``(settings, labels, values, spec)``."""
+    model, spec = _learner_from_args(args)
+    loss = _loss_from_args(args)
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
+    settings, labels = _product_settings(model, loss, values, spec)
+    return settings, labels, values, spec
+
+
+settings_from_args = _settings_from_args

@@ -1,0 +1,447 @@
+"""Sweeps at scale: a spec, a resumable SQLite store, local processes or a Dask cluster.
+
+:func:`run_sweep` computes the points of a spec (:func:`load_spec`: a TOML file with the
+command line's option names) that its store does not hold yet, committing each finished
+point as it completes; :func:`sweep_status` counts done / failed / pending points;
+:func:`load_results` returns the stored points as a pandas DataFrame in the package
+vocabulary, sorted by parameters.  A point's numbers do not depend on how the sweep is run:
+alone, resumed, with any number of processes, or on Dask.
+
+Examples
+--------
+>>> import os, tempfile
+>>> from rafmodel.sweep import run_sweep, sweep_status
+>>> spec = {"kind": "theory", "model": "linear", "loss": "square", "alpha": [1, 2], "eps": 0.2, "lam": 0.1}
+>>> store = os.path.join(tempfile.mkdtemp(), "s.sqlite")
+>>> df = run_sweep(spec, store, progress=False)
+>>> list(df["alpha"]), list(df["status"])
+([1.0, 2.0], ['done', 'done'])
+>>> sweep_status(store).pending
+0
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from ..exceptions import ParameterError
+from .spec import Point, SweepSpec, load_spec, point_key
+from .store import OPEN, SweepStore
+
+__all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store",
+           "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus",
+           "SweepStore", "Point", "point_key"]
+
+#: Columns that identify a point, in the order exports sort by.
+PARAM_COLUMNS = ("model", "loss", "activation", "kernel", "bandwidth", "degree", "offset", "alpha", "eps", "lam",
+                 "kappa", "mu1", "mustar", "d", "seeds", "n_test", "seed")
+_LEAD = ("m", "q", "V", "gen_error", "mem_error", "rule_error")
+_TAIL = ("status", "error", "version", "seconds")
+
+
+@dataclass(frozen=True)
+class SweepStatus:
+    """Where a sweep stands.
+
+    Attributes
+    ----------
+    store : str
+        The store file.
+    kind : str
+        ``"theory"`` or ``"simulate"``.
+    spec_hash : str
+        The spec's hash (``"open"`` for a ``raf simulate --out`` store).
+    total : int or None
+        Points of the spec (None for an open store).
+    done, failed, not_converged : int
+        Stored points by status.
+    pending : int or None
+        Points not yet stored.
+    seconds : float
+        Compute time of the stored points, summed over workers.
+    wall : float
+        Wall time of the runs so far.
+    eta : float or None
+        Estimated wall time left, at the last run's rate (None if unknown).
+    """
+
+    store: str
+    kind: str
+    spec_hash: str
+    total: int | None
+    done: int
+    failed: int
+    not_converged: int
+    pending: int | None
+    seconds: float
+    wall: float
+    eta: float | None
+
+    def summary(self) -> str:
+        """A few lines for the terminal.
+
+        Returns
+        -------
+        str
+            Points by status, time spent and estimated time left.
+        """
+        spec = "any points (raf simulate --out)" if self.spec_hash == OPEN else f"spec {self.spec_hash[:12]}"
+        stored = self.done + self.failed + self.not_converged
+        total = self.total if self.total is not None else stored
+        lines = [f"store    {self.store} ({self.kind}, {spec})",
+                 f"points   {total}: {self.done} done, {self.failed} failed, {self.not_converged} not converged, "
+                 f"{self.pending if self.pending is not None else 0} pending",
+                 f"time     {_duration(self.wall)} wall, {_duration(self.seconds)} of compute"]
+        if self.pending:
+            lines.append(f"left     {'~' + _duration(self.eta) if self.eta is not None else 'unknown'}"
+                         " (at the last run's rate)")
+        return "\n".join(lines)
+
+
+def _duration(s: float) -> str:
+    if s < 100:
+        return f"{s:.1f} s"
+    if s < 6000:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+def _open_store(store: str | os.PathLike[str] | SweepStore, create: bool = False) -> tuple[SweepStore, bool]:
+    if isinstance(store, SweepStore):
+        return store, False
+    return SweepStore(store, create=create), True
+
+
+def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: str | os.PathLike[str],
+              *, jobs: int | None = 1, scheduler: Any = None, progress: bool | None = None,
+              retry_failed: bool = False) -> Any:
+    """Compute the points of ``spec`` that ``store`` does not hold yet, and return every point.
+
+    Parameters
+    ----------
+    spec : str, path-like, dict or SweepSpec
+        A TOML spec file or its table (see :func:`load_spec`).
+    store : str or path-like
+        The SQLite store (created if absent).  A store made for another spec is refused.
+    jobs : int, optional
+        Local processes (1: this process; -1: all cores; capped at the cores and tasks).
+    scheduler : str, cluster or Client, optional
+        Run on Dask instead: a scheduler address ``tcp://HOST:PORT``, a ``LocalCluster``
+        or a ``Client`` (needs ``rafmodel[dask]``).
+    progress : bool, optional
+        A progress bar with ETA on stderr (default: on a terminal).
+    retry_failed : bool, default=False
+        Compute the failed points again (they are kept as failed otherwise).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The spec's points, as :func:`load_results`.
+
+    Raises
+    ------
+    ParameterError
+        A bad spec, a foreign or damaged store, a bad ``jobs``, Dask missing or unreachable;
+        before any work.
+    """
+    spec = load_spec(spec)
+    st, owned = _open_store(store, create=True)
+    try:
+        st.bind(spec.kind, spec.spec_hash, len(spec.points), spec.options)
+        _run(spec.tasks, {p.key: p for p in spec.points}, st, jobs=jobs, scheduler=scheduler, progress=progress,
+             retry_failed=retry_failed)
+        return load_results(st, keys={p.key for p in spec.points})
+    finally:
+        if owned:
+            st.close()
+
+
+def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int | None, scheduler: Any,
+         progress: bool | None, retry_failed: bool = False, on_rows: Any = None) -> int:
+    """Run the pending points of ``points`` into ``st``; returns the points computed."""
+    from ..simulation import effective_jobs
+
+    if jobs is not None and scheduler is not None and jobs not in (1, None):
+        raise ParameterError("jobs", "give either jobs (local processes) or scheduler (Dask), not both")
+    if retry_failed:
+        st.forget_failed()
+    pending = set(points) - st.finished_keys()
+    tasks = make_tasks(pending)
+    n_pending = sum(len(t[1]) for t in tasks)
+    client = owned = None
+    if scheduler is not None:
+        from .executors import dask_client, dask_workers
+
+        client, owned = dask_client(scheduler)
+        workers, backend = dask_workers(client), "dask"
+    else:
+        workers, backend = effective_jobs(jobs, max(1, len(tasks))), "local"
+    bar = None
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if progress and n_pending:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n_pending, desc="sweep", unit="pt", file=sys.stderr, smoothing=0.05)
+    run = st.start_run(workers, backend) if n_pending else None
+
+    def commit(rows: list) -> None:
+        for r in rows:
+            p = points[r["key"]]
+            r["idx"], r["record"] = p.index, p.record
+        st.commit(rows, run)
+        if on_rows is not None:
+            on_rows(rows)
+        if bar is not None:
+            bar.update(len(rows))
+
+    try:
+        if not tasks:
+            return 0
+        if client is not None:
+            from .executors import run_dask
+
+            run_dask(tasks, client, commit)
+        else:
+            from .executors import run_local
+
+            run_local(tasks, workers, commit)
+    finally:
+        if bar is not None:
+            bar.close()
+        if owned:
+            client.close()
+    return n_pending
+
+
+def _frame(rows: list[dict[str, Any]], sort: bool = True) -> Any:
+    import pandas as pd
+
+    recs = []
+    for r in rows:
+        rec = dict(r["record"])
+        rec.update(r["results"])
+        rec.update(status=r["status"], error=r["error"], version=r["version"], seconds=r["seconds"])
+        recs.append(rec)
+    cols: list[str] = []
+    for rec in recs:
+        for k in rec:
+            if k not in cols:
+                cols.append(k)
+    sim = any("d" in r["record"] for r in rows)
+    for c in _LEAD + (tuple(f"{m}_se" for m in _LEAD if m != "V") + ("failed",) if sim else ()):
+        if c not in cols and not (sim and c == "V"):
+            cols.append(c)  # a point that raised has no results: its values are nan
+    params = [c for c in PARAM_COLUMNS if c in cols]
+    lead = [c for c in _LEAD if c in cols]
+    rest = [c for c in cols if c not in params and c not in lead and c not in _TAIL]
+    rest.sort(key=lambda c: (c.removesuffix("_se"), c.endswith("_se")))
+    lead_se = []
+    for c in lead:
+        lead_se += [c] + ([c + "_se"] if c + "_se" in rest else [])
+    rest = [c for c in rest if c not in lead_se]
+    order = params + lead_se + rest + list(_TAIL)
+    df = pd.DataFrame.from_records(recs, columns=order)
+    if len(df) and sort:
+        df = df.sort_values(params, kind="mergesort", na_position="first").reset_index(drop=True)
+    return df
+
+
+def load_results(store: str | os.PathLike[str] | SweepStore, *, keys: set[str] | None = None) -> Any:
+    """The stored points as a DataFrame, sorted by parameters.
+
+    Parameters
+    ----------
+    store : str, path-like or SweepStore
+        The store.
+    keys : set of str, optional
+        Only these points.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per point: the parameters (``model, loss, activation | kernel ..., alpha, eps,
+        lam, kappa, mu1, mustar``; simulations ``d, seeds, n_test, seed``), the results
+        (``m, q, V, gen_error, mem_error, rule_error``, simulations with ``*_se`` and
+        ``failed``), then ``status`` (``done``, ``failed``, ``not converged``), ``error``,
+        ``version``, ``seconds``.  Failed and non-converged points carry ``nan`` values.
+
+    Raises
+    ------
+    ParameterError
+        A missing, foreign or damaged store file.
+    """
+    st, owned = _open_store(store)
+    try:
+        return _frame(st.rows(keys))
+    finally:
+        if owned:
+            st.close()
+
+
+def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
+                   format: str | None = None) -> Any:
+    """Write the stored points as CSV or Parquet.
+
+    Parameters
+    ----------
+    store : str or path-like
+        The store.
+    out : str or path-like, optional
+        The file (default: return the CSV text).
+    format : {"csv", "parquet"}, optional
+        Default: from ``out``'s extension, else CSV.
+
+    Returns
+    -------
+    str or None
+        The CSV text when ``out`` is None.
+
+    Raises
+    ------
+    ParameterError
+        A bad format, Parquet without ``out`` or without pyarrow, or a bad store.
+    """
+    if format is None:
+        format = "parquet" if out is not None and os.fspath(out).lower().endswith(".parquet") else "csv"
+    if format not in ("csv", "parquet"):
+        raise ParameterError("format", f"must be csv or parquet, got {format!r}")
+    if format == "parquet":
+        if out is None:
+            raise ParameterError("out", "parquet needs a file (--out FILE.parquet)")
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise ParameterError("format", "parquet needs pyarrow; install it with pip install 'rafmodel[dask]'") from None
+    df = load_results(store)
+    if format == "parquet":
+        df.to_parquet(os.fspath(out), index=False)
+        return None
+    text = df.to_csv(index=False, float_format=None, lineterminator="\n")
+    if out is None:
+        return text
+    tmp = os.fspath(out) + ".tmp"
+    with open(tmp, "w", newline="") as fh:
+        fh.write(text)
+    os.replace(tmp, os.fspath(out))
+    return None
+
+
+def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
+    """Write a results DataFrame as CSV, atomically (a temporary file renamed over ``out``).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        From :func:`load_results`.
+    out : str or path-like
+        The CSV file.
+    """
+    tmp = os.fspath(out) + ".tmp"
+    df.to_csv(tmp, index=False, lineterminator="\n")
+    os.replace(tmp, os.fspath(out))
+
+
+def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d: int = 500, seeds: int = 4,
+                        n_test: int = 10_000, seed: int = 0, jobs: int | None = 1, progress: bool | None = None,
+                        on_update: Any = None) -> tuple[Any, int]:
+    """Simulate settings into an open store (any points, as ``raf simulate --out``), reading back those stored.
+
+    Parameters
+    ----------
+    settings : list of Setting
+        The points.
+    store : str or path-like
+        The store (created if absent; a store of ``raf sweep`` is refused).
+    d, seeds, n_test, seed : int
+        As for :func:`rafmodel.simulate`.
+    jobs : int, optional
+        Local processes over the points.
+    progress : bool, optional
+        A progress bar on stderr.
+    on_update : callable, optional
+        Called with the DataFrame of the points stored so far (in ``settings`` order) at the
+        start and after every finished point.
+
+    Returns
+    -------
+    tuple
+        ``(DataFrame of every point in settings order, points computed now)``.
+
+    Raises
+    ------
+    ParameterError
+        Bad sizes, a foreign or damaged store.
+    """
+    from ..simulation import check_simulation
+    from .spec import _record
+
+    check_simulation(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=jobs)
+    extra = {"d": d, "seeds": seeds, "n_test": n_test, "seed": seed}
+    points = []
+    for s in settings:
+        rec = _record(s, extra)
+        points.append(Point(len(points), s, rec, point_key("simulate", rec)))
+    keys = [p.key for p in points]
+    if len(set(keys)) != len(keys):
+        raise ParameterError("alpha", "some points are given twice (a repeated value in a list)")
+    spec = SweepSpec("simulate", {}, points)
+    order = {k: i for i, k in enumerate(keys)}
+    with SweepStore(store, create=True) as st:
+        st.bind("simulate", OPEN, 0, {})
+
+        def frame() -> Any:
+            rows = st.rows(set(keys))
+            rows.sort(key=lambda r: order[r["key"]])
+            for r in rows:  # the index in this command, not in the first command that stored it
+                r["idx"] = order[r["key"]]
+            return _frame(rows, sort=False)
+
+        if on_update is not None:
+            on_update(frame())
+        update = None if on_update is None else (lambda rows: on_update(frame()))
+        computed = _run(spec.tasks, {p.key: p for p in points}, st, jobs=jobs, scheduler=None, progress=progress,
+                        on_rows=update)
+        return frame(), computed
+
+
+def sweep_status(store: str | os.PathLike[str]) -> SweepStatus:
+    """Points done, failed and pending, time spent and estimated time left.
+
+    Parameters
+    ----------
+    store : str or path-like
+        The store.
+
+    Returns
+    -------
+    SweepStatus
+        The counts and times.
+
+    Raises
+    ------
+    ParameterError
+        A missing or damaged store file, or one that no sweep has started.
+    """
+    with SweepStore(store) as st:
+        if not st.meta:
+            raise ParameterError("store", f"{st.path!r} holds no sweep yet")
+        c = st.counts()
+        stored = sum(c.values())
+        total = None if st.meta["spec_hash"] == OPEN else int(st.meta["n_points"])
+        pending = None if total is None else max(0, total - stored)
+        runs = st.runs()
+        wall = sum(r["ended"] - r["started"] for r in runs)
+        eta = None
+        if pending:
+            last = next((r for r in reversed(runs) if r["points"]), None)
+            if last is not None and last["ended"] > last["started"]:
+                eta = pending * (last["ended"] - last["started"]) / last["points"]
+            elif stored:
+                eta = pending * st.seconds() / stored
+        return SweepStatus(st.path, st.meta["kind"], st.meta["spec_hash"], total, c["done"], c["failed"],
+                           c["not converged"], pending, st.seconds(), wall, eta)
+

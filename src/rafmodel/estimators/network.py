@@ -21,6 +21,7 @@ install it (``pip install 'rafmodel[nn]'``).  Computations run in float64
 from __future__ import annotations
 
 import math
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # for the annotations only
     from ..data import Dataset
     from ..setting import Setting
 
-__all__ = ["NetworkEstimator", "require_jax", "select_device", "device_name", "jax_activation"]
+__all__ = ["NetworkEstimator", "network_functions", "require_jax", "select_device", "device_name", "jax_activation"]
 
 _INSTALL = "trained networks need jax and optax: pip install 'rafmodel[nn]'"
 
@@ -154,6 +155,44 @@ def _jax_loss(name, jnp):
     raise ParameterError("loss", f"trained networks support the square, hinge and logistic losses, got {name!r}")
 
 
+def network_functions(net: Network, loss: str, lam: float, d: int, p: int, n: int) -> tuple[Any, Any]:
+    """The network's forward pass and training objective, as jax functions.
+
+    Parameters
+    ----------
+    net : Network
+        Gives the activation and the output scaling (``1/sqrt p`` for readout and lazy,
+        ``1/p`` for mean-field).
+    loss : {"square", "hinge", "logistic"}
+        The loss, as in :mod:`rafmodel.losses` (``(y - h)^2 / 2``, ``max(0, 1 - y h)``,
+        ``log(1 + exp(-y h))``).
+    lam : float
+        Weight decay.
+    d, p, n : int
+        Input dimension, hidden units, training samples.
+
+    Returns
+    -------
+    f : callable
+        ``f(params, X)``: outputs of shape ``(m,)``; ``params = {"W": (p, d), "a": (p,)}``.
+    objective : callable
+        ``objective(params, X, y) = [sum_i loss(y_i, f(x_i)) + (lam/2)(|a|^2 + |W|^2/d)] / n``.
+    """
+    jax, _ = require_jax()
+    jnp = jax.numpy
+    sigma = jax_activation(net.activation)
+    lossf = _jax_loss(loss, jnp)
+    scale = math.sqrt(p) if (net.train == "readout" or net.scaling == "lazy") else float(p)
+
+    def f(params, X):
+        return sigma(X @ params["W"].T / math.sqrt(d)) @ params["a"] / scale
+
+    def objective(params, X, y):
+        pen = jnp.sum(params["a"] ** 2) + jnp.sum(params["W"] ** 2) / d
+        return (jnp.sum(lossf(y, f(params, X))) + 0.5 * lam * pen) / n
+    return f, objective
+
+
 class NetworkEstimator:
     """Trains a :class:`rafmodel.Network` on a dataset (registered for the learner type).
 
@@ -255,21 +294,14 @@ class NetworkEstimator:
         p = max(1, int(round(self.net.kappa * d)))
         W0 = rng.standard_normal((p, d))
         a0 = rng.standard_normal(p)
-        jnp, hidden, f, scale = self._forward_parts(jax, d, p)
-        loss = _jax_loss(self.loss.name, jnp)
-        lam = self.lam
+        jnp = jax.numpy
+        f, objective = network_functions(self.net, self.loss.name, self.lam, d, p, n)
         X, y = jnp.asarray(train.X, dtype=jnp.float64), jnp.asarray(train.y, dtype=jnp.float64)
-
-        def data_loss(params):
-            return jnp.mean(loss(y, f(params, X)))
-
-        def objective(params):
-            pen = jnp.sum(params["a"] ** 2) + jnp.sum(params["W"] ** 2) / d
-            return data_loss(params) + 0.5 * lam * pen / n
+        objective = partial(objective, X=X, y=y)
 
         lr = self.net.lr * (p if (self.net.scaling == "mean-field" and self.net.optimizer == "gd") else 1.0)
         opt = optax.sgd(lr) if self.net.optimizer == "gd" else optax.adam(lr)
-        grad = jax.grad(objective)
+        grad = jax.jit(jax.grad(objective))
 
         def step(_, carry):
             params, state = carry

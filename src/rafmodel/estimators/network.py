@@ -21,7 +21,6 @@ install it (``pip install 'rafmodel[nn]'``).  Computations run in float64
 from __future__ import annotations
 
 import math
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -287,6 +286,25 @@ class NetworkEstimator:
         return Fitted(h_train=h_train, decision=decision, info=info)
 
     # -- all: both layers by gradient descent / Adam -------------------------------------------
+    def _compiled(self, n, d, p, lr):
+        """Jitted functions for one shape, reused across repetitions (one compilation per shape)."""
+        key = (n, d, p, lr)
+        cache = self.__dict__.setdefault("_cache", {})
+        if key not in cache:
+            jax, optax = require_jax()
+            f, objective = network_functions(self.net, self.loss.name, self.lam, d, p, n)
+            opt = optax.sgd(lr) if self.net.optimizer == "gd" else optax.adam(lr)
+            grad = jax.jit(jax.grad(objective))
+
+            def run(carry, X, y, k):
+                def step(_, c):
+                    params, state = c
+                    updates, state = opt.update(jax.grad(objective)(params, X, y), state, params)
+                    return optax.apply_updates(params, updates), state
+                return jax.lax.fori_loop(0, k, step, carry)
+            cache[key] = (f, opt, grad, jax.jit(run, static_argnums=3), jax.jit(f))
+        return cache[key]
+
     def _fit_all(self, train, rng, test, record_every, jax, optax):
         from ..simulation import sign_errors
 
@@ -295,21 +313,9 @@ class NetworkEstimator:
         W0 = rng.standard_normal((p, d))
         a0 = rng.standard_normal(p)
         jnp = jax.numpy
-        f, objective = network_functions(self.net, self.loss.name, self.lam, d, p, n)
         X, y = jnp.asarray(train.X, dtype=jnp.float64), jnp.asarray(train.y, dtype=jnp.float64)
-        objective = partial(objective, X=X, y=y)
-
         lr = self.net.lr * (p if (self.net.scaling == "mean-field" and self.net.optimizer == "gd") else 1.0)
-        opt = optax.sgd(lr) if self.net.optimizer == "gd" else optax.adam(lr)
-        grad = jax.jit(jax.grad(objective))
-
-        def step(_, carry):
-            params, state = carry
-            updates, state = opt.update(grad(params), state, params)
-            return optax.apply_updates(params, updates), state
-
-        run = jax.jit(lambda carry, k: jax.lax.fori_loop(0, k, step, carry), static_argnums=1)
-        fwd = jax.jit(f)
+        f, opt, grad, run, fwd = self._compiled(n, d, p, lr)
         params = {"W": jnp.asarray(W0), "a": jnp.asarray(a0)}
         carry = (params, opt.init(params))
         steps = self.net.steps
@@ -328,11 +334,11 @@ class NetworkEstimator:
         done = 0
         while done < steps:
             k = min(every, steps - done)
-            carry = run(carry, k)
+            carry = run(carry, X, y, k)
             done += k
             curve.append(record(carry[0], done))
         params = carry[0]
-        g = grad(params)
+        g = grad(params, X, y)
         gnorm = float(jnp.sqrt(sum(jnp.sum(v ** 2) for v in jax.tree_util.tree_leaves(g))))
         if not math.isfinite(gnorm):
             from ..exceptions import SolverError

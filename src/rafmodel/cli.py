@@ -843,6 +843,9 @@ def cmd_report(args):
     res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                        n_jobs=args.jobs)
     n_cached = sum(m["cached"] for m in res["figures"])
+    for m in res["figures"]:
+        if m.get("skipped"):
+            print(f"raf: {m['name']} skipped: {m['skipped']}", file=sys.stderr)
     print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)
     print(res["index"])

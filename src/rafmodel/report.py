@@ -116,7 +116,7 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
         for name in names:
             if bar is not None:
                 bar.set_postfix_str(name)
-            hint = FIGURES[name].install_hint()
+            hint = FIGURES[name].install_hint(sim)
             if hint:
                 metas.append({"name": name, "description": FIGURES[name].description, "skipped": hint,
                               "cached": False})

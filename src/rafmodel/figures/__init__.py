@@ -75,15 +75,15 @@ def make_figure(name, *, quick=False, sim=True, progress=False, n_jobs=None, **p
         Unknown figure, or a parameter the figure does not take or out of range.
     """
     spec = get_figure(name)
-    _check_requires(spec)
+    _check_requires(spec, sim)
     ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)
     fig, table, caption = spec.func(p, ctx)
     return FigureResult(name, fig, table, caption, p)
 
 
-def _check_requires(spec):
-    hint = spec.install_hint()
+def _check_requires(spec, sim):
+    hint = spec.install_hint(bool(sim))
     if hint:
         raise ParameterError("figure", f"{spec.name} {hint}")
 
@@ -160,7 +160,7 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     from .. import __version__
 
     spec = get_figure(name)
-    _check_requires(spec)
+    _check_requires(spec, sim)
     out = _check_out(out)
     ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)

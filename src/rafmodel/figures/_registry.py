@@ -67,8 +67,9 @@ class FigureSpec:
     sim_params : tuple of str
         Parameters that only matter when simulations are drawn (``d``, ``seeds``).
     requires : tuple of str
-        Modules the figure needs beyond the base install (e.g. ``("jax", "optax")``, the
-        extra ``rafmodel[nn]``); :meth:`missing` names those absent.
+        Modules the figure's simulations need beyond the base install (e.g. ``("jax", "optax")``,
+        the extra ``rafmodel[nn]``); :meth:`missing` names those absent.  Without simulations
+        (``sim=False``) the figure needs nothing more.
     """
 
     name: str
@@ -94,9 +95,9 @@ class FigureSpec:
                 out.append(mod)
         return out
 
-    def install_hint(self) -> str:
-        """What to install for the missing modules (``""`` if none is missing)."""
-        miss = self.missing()
+    def install_hint(self, sim: bool = True) -> str:
+        """What to install for the missing modules (``""`` if none is missing, or ``sim`` is false)."""
+        miss = self.missing() if sim else []
         if not miss:
             return ""
         return f"needs rafmodel[nn] ({', '.join(miss)} missing): pip install 'rafmodel[nn]'"

@@ -43,15 +43,16 @@ def network_kappa(p, ctx):
                             for k in grid])
     rf = rm.RandomFeatures.from_activation("relu", kappa=1.0)
     kern = rm.solve(base.replace(learner=rm.Kernel(mu1=rf.mu1, mustar=rf.mustar)))
-    rows = [{"source": "theory", "kappa": float(k), "gen_error": r.gen_error, "mem_error": r.mem_error}
-            for k, r in zip(grid, theory)]
-    rows.append({"source": "kernel", "kappa": math.inf, "gen_error": kern.gen_error, "mem_error": kern.mem_error})
+    rows = [{"source": "theory", "learner": "random features", "kappa": float(k), "gen_error": r.gen_error,
+             "mem_error": r.mem_error} for k, r in zip(grid, theory)]
+    rows.append({"source": "theory", "learner": "kernel limit", "kappa": math.inf, "gen_error": kern.gen_error,
+                 "mem_error": kern.mem_error})
     curves = None
     if ctx.sim:
         sims = sorted(set(float(k) for k in p["sim_kappa"]) | {float(p["curve_kappa"])})
         settings = []
         for k in sims:
-            settings.append(base.replace(learner=rm.Network(kappa=k, activation="relu", device="cpu")))
+            settings.append(base.replace(learner=rm.Network(kappa=k, activation="relu")))
             for sc in ("lazy", "mean-field"):
                 settings.append(base.replace(learner=rm.Network(kappa=k, activation="relu", train="all", scaling=sc,
                                                                 steps=p["steps"], lr=p["lr"], device="cpu")))
@@ -59,7 +60,7 @@ def network_kappa(p, ctx):
                                record_every=max(1, p["steps"] // 30), theory=False, progress=ctx.progress)
         for s, r in zip(settings, res.to_records()):
             src = "readout" if s.learner.train == "readout" else s.learner.scaling
-            rows.append({"source": src, "kappa": s.learner.kappa,
+            rows.append({"source": "simulation", "learner": src, "kappa": s.learner.kappa,
                          **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
                                               "rule_error", "rule_error_se", "train_loss")},
                          "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]})
@@ -67,7 +68,8 @@ def network_kappa(p, ctx):
         c = c[(c.kappa == float(p["curve_kappa"])) & (c.train == "all")]
         curves = c.groupby(["scaling", "step"], as_index=False)[["gen_error", "mem_error", "train_loss"]].mean()
         for _, r in curves.iterrows():
-            rows.append({"source": f"curve {r['scaling']}", "kappa": float(p["curve_kappa"]), "step": int(r["step"]),
+            rows.append({"source": "simulation", "learner": f"{r['scaling']} (training curve)",
+                         "kappa": float(p["curve_kappa"]), "step": int(r["step"]),
                          "gen_error": r["gen_error"], "mem_error": r["mem_error"], "train_loss": r["train_loss"]})
     table = pd.DataFrame(rows)
     table.insert(1, "alpha", alpha)
@@ -80,7 +82,7 @@ def network_kappa(p, ctx):
         ax.axhline(getattr(kern, m), color="0.5", ls="--", lw=1.0, label="kernel limit")
         for src, label in (("readout", "readout (sim.)"), ("lazy", "all layers, lazy"),
                            ("mean-field", "all layers, mean-field")):
-            sub = table[table.source == src]
+            sub = table[(table.source == "simulation") & (table.learner == src)]
             if len(sub):
                 col, mk = _STYLE[src]
                 ax.errorbar(sub.kappa, sub[m], yerr=sub[f"{m}_se"], fmt=mk, color=col, ms=4, capsize=2,
@@ -110,12 +112,12 @@ def _caption(p, table, theory, grid, kern, curves):
            f"(theory): gen_error {theory[0].gen_error:.3f} at kappa = {grid[0]:.2g} and {theory[-1].gen_error:.3f} at "
            f"kappa = {k_end:.2g} (kernel limit {kern.gen_error:.3f}); mem_error {theory[0].mem_error:.3f} -> "
            f"{theory[-1].mem_error:.3f} (kernel {kern.mem_error:.3f}).")
-    sim = table[table.source.isin(["readout", "lazy", "mean-field"])]
+    sim = table[table.learner.isin(["readout", "lazy", "mean-field"])] if "learner" in table else table[:0]
     if not len(sim):
         return txt
     kmax = sim.kappa.max()
-    at = {r.source: r for r in sim[sim.kappa == kmax].itertuples()}
-    ro = sim[sim.source == "readout"]
+    at = {r.learner: r for r in sim[sim.kappa == kmax].itertuples()}
+    ro = sim[sim.learner == "readout"]
     th = np.interp(np.log(ro.kappa), np.log(grid), [r.gen_error for r in theory])
     floor = np.sqrt(th * (1 - th) / (4000 * p["seeds"]))  # counting noise of the test points
     z = float(np.max(np.abs(ro.gen_error - th) / np.maximum(ro.gen_error_se.fillna(0), floor)))

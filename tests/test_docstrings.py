@@ -40,7 +40,8 @@ PUBLIC_MODULES = (
     "rafmodel.data", "rafmodel.estimators", "rafmodel.simulation", "rafmodel.experiments",
     "rafmodel.tables", "rafmodel.exceptions", "rafmodel.theory", "rafmodel.theory.bayes",
     "rafmodel.theory.capacity", "rafmodel.theory.optimal", "rafmodel.theory.result",
-    "rafmodel.theory.closed_form", "rafmodel.theory.channel",
+    "rafmodel.theory.closed_form", "rafmodel.theory.channel", "rafmodel.network", "rafmodel.estimators.network",
+    "rafmodel.figures.network_figures",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

@@ -708,11 +708,19 @@ class Network(Learner):
     def __hash__(self):
         return hash((type(self), self.kappa, self.train, self.scaling, self.optimizer, self.steps, self.lr))
 
-    def to_channel(self, state, lam, P):
-        raise NotImplementedError("a trained Network has no theory; its readout mode is "
-                                  "Network.random_features() (rafmodel.solve on that learner)")
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
 
-    update = test_overlaps = to_channel
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
+
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
+
+
+_NO_NETWORK_THEORY = ("a trained Network has no exact theory; its readout mode is Network.random_features() "
+                      "(rafmodel.solve on that learner)")
 
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}

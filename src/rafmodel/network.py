@@ -36,6 +36,13 @@ CURVE_METRICS = ("gen_error", "mem_error", "rule_error", "train_loss")
 class NetworkResult(Tabular):
     """Rows (one per setting) and training curves of :func:`train_network`.
 
+    Parameters
+    ----------
+    rows : list of dict
+        One flat record per setting (see ``rows`` below).
+    curves : list of dict
+        One record per setting, repetition and recorded step.
+
     Attributes
     ----------
     rows : list of dict

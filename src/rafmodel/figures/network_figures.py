@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
 from .._validation import POSITIVE, POSITIVE_INT, Integer, Real
-from ._registry import register_figure
+from ._registry import Context, register_figure
 from ._style import FONT, PALETTE, finish, new_figure
 
 __all__ = ["network_kappa"]
@@ -29,8 +30,22 @@ _STYLE = {"readout": (PALETTE[2], "s"), "lazy": (PALETTE[0], "o"), "mean-field":
     sim_params=("d", "seeds", "sim_kappa", "curve_kappa", "steps", "lr"),
     requires=("jax", "optax"),
 )
-def network_kappa(p, ctx):
-    """Errors of trained networks along kappa against the random-features theory; training curves."""
+def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
+    """Errors of trained networks along kappa against the random-features theory; training curves.
+
+    Parameters
+    ----------
+    p : dict
+        The figure's resolved parameters (``alpha, eps, lam, kappa, n_kappa, sim_kappa,
+        curve_kappa, steps, lr, d, seeds``).
+    ctx : Context
+        ``quick``, ``sim`` (trained networks are drawn only with simulations), ``progress``.
+
+    Returns
+    -------
+    tuple
+        ``(Figure, DataFrame, caption)``.
+    """
     import pandas as pd
 
     import rafmodel as rm

@@ -42,6 +42,8 @@ PUBLIC_MODULES = (
     "rafmodel.theory.capacity", "rafmodel.theory.optimal", "rafmodel.theory.result",
     "rafmodel.theory.closed_form", "rafmodel.theory.channel",
     "rafmodel.sweep", "rafmodel.sweep.spec", "rafmodel.sweep.store", "rafmodel.sweep.executors",
+    "rafmodel.network", "rafmodel.estimators.network",
+    "rafmodel.figures.network_figures",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

@@ -87,6 +87,8 @@ _VALID = {
     "simulate": dict(d=10, seeds=2, n_test=10, seed=0, n_jobs=1),
     "lam_path": dict(lams=[0.1, 1.0]),
     "GaussianRAF": dict(d=10, n_test=10),
+    "Network": dict(kappa=1.0, train="readout", scaling="lazy", optimizer="gd", steps=10, lr=0.5, device="cpu"),
+    "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
 }
 
 
@@ -103,6 +105,8 @@ def _entry_call(entry):
         "simulate": lambda kw: rm.simulate(s, **kw),
         "lam_path": lambda kw: rm.lam_path(s, d=10, seeds=2, n_test=10, **kw),
         "GaussianRAF": lambda kw: GaussianRAF(**kw),
+        "Network": lambda kw: rm.Network(**kw),
+        "train_network": lambda kw: rm.train_network(s.replace(learner=rm.Network(kappa=1.0, device="cpu")), **kw),
     }[entry]
 
 

@@ -19,7 +19,7 @@ Examples
 """
 
 from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
-from .learners import Kernel, Learner, Linear, RandomFeatures
+from .learners import Kernel, Learner, Linear, Network, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
 from .theory import SolverOptions, TheoryResult, TheoryResults, alpha_c, solve, solve_many
@@ -35,7 +35,9 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "interpolation_capacity": "theory.capacity",
          "optimal_lambda": "theory.optimal", "OptimalLambda": "theory.optimal",
          "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
-         "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep"}
+         "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
+
+         "train_network": "network", "NetworkResult": "network"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -50,12 +52,13 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Learner",
+__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "Learner",
            "Square", "Hinge", "Logistic", "Loss",
            "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
-           "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus",
+           "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
+           "NetworkResult",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -195,6 +195,11 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                  "n_jobs": Integer(1, extra=(-1,), optional=True)},
     "lam_path": {"lams": Real(0)},
     "GaussianRAF": {"d": POSITIVE_INT, "n_test": POSITIVE_INT},
+    "Network": {"kappa": POSITIVE, "train": Choice("readout", "all"), "scaling": Choice("lazy", "mean-field"),
+                "optimizer": Choice("gd", "adam"), "steps": POSITIVE_INT, "lr": POSITIVE,
+                "device": Choice("auto", "cpu", "gpu")},
+    "train_network": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
+                      "record_every": Integer(1, optional=True)},
 }
 
 

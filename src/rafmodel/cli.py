@@ -19,6 +19,7 @@ input.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 
@@ -30,7 +31,7 @@ from .exceptions import ParameterError
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
 
 #: The library's parameter names that the command line spells otherwise.
-_OPTION_NAMES = {"n_test": "n-test", "max_iter": "max-iter", "n_jobs": "jobs"}
+_OPTION_NAMES = {"n_test": "n-test", "max_iter": "max-iter", "n_jobs": "jobs", "record_every": "record-every"}
 
 
 _TYPED_OPTIONS = {}  # dest -> (option name, converter): converted in main, so errors are one line
@@ -185,6 +186,12 @@ def build_parser():
                 _add_model_options, _add_grid_options, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
+    _subcommand(sub, "network", cmd_network, "trained two-layer networks (needs rafmodel[nn])",
+                "Train f(x) = sum_k a_k sigma(w_k.x/sqrt d)/s(p), p = kappa d, on RAF data: --train readout "
+                "(first layer frozen: the random-features learner, with its exact theory in gen_error_theory, "
+                "mem_error_theory) or all (both layers, lazy 1/sqrt p or mean-field 1/p output scaling). "
+                "Numeric options take lists a,b,c and ranges start:stop:num[:log].",
+                _add_network_options)
     p = sub.add_parser("figure", help="one of the paper's findings as a figure (png, pdf, csv)",
                        description="Compute a figure and write NAME.png, NAME.pdf, NAME.csv (the plotted "
                                    "numbers) and NAME.json (caption, parameters, command) to --out. An "
@@ -272,6 +279,86 @@ def build_parser():
     q.add_argument("--out", metavar="FILE", help="write here (default: CSV on stdout)")
     q.set_defaults(func=cmd_sweep_export)
     return parser
+
+
+def _add_network_options(p):
+    _add_grid_options(p)
+    p.add_argument("--kappa", required=True, help=f"hidden units per dimension p/d ({describe('Network', 'kappa')})")
+    p.add_argument("--activation", default="relu", help="activation (relu, tanh, erf, sign, abs, sigmoid, gelu, "
+                                                        "quadratic, linear, step; a comma list; default relu)")
+    p.add_argument("--loss", required=True, help="loss: square, hinge or logistic")
+    p.add_argument("--train", default="readout", help="readout (first layer frozen) or all; a comma list "
+                                                      "(default readout)")
+    p.add_argument("--scaling", default="lazy", help="train all: lazy (1/sqrt p) or mean-field (1/p, learning "
+                                                     "rate lr p with gd); a comma list (default lazy)")
+    p.add_argument("--optimizer", default="gd", help="train all: gd (full batch) or adam (default gd)")
+    p.add_argument("--steps", default="2000", help=f"train all: steps ({describe('Network', 'steps')}; default 2000)")
+    p.add_argument("--lr", default="1", help=f"train all: base learning rate ({describe('Network', 'lr')}; default 1)")
+    p.add_argument("--device", default="auto", help="auto (a GPU when jax sees one), cpu or gpu (default auto)")
+    g = p.add_argument_group("simulation")
+    g.add_argument("--d", type=_int_option("d"), default=100,
+                   help=f"input dimension, {describe('simulate', 'd')} (default 100)")
+    g.add_argument("--seeds", type=_int_option("seeds"), default=4,
+                   help=f"independent repetitions, {describe('simulate', 'seeds')} (default 4)")
+    g.add_argument("--n-test", type=_int_option("n-test"), default=10_000,
+                   help=f"fresh test samples per repetition, {describe('simulate', 'n_test')} (default 10000)")
+    g.add_argument("--seed", type=_int_option("seed"), default=0,
+                   help=f"base seed, {describe('simulate', 'seed')} (default 0)")
+    g.add_argument("--record-every", type=_int_option("record-every"), default=None,
+                   help="steps between two points of the training curves (default steps/20)")
+    g.add_argument("--curves", metavar="FILE.csv", help="also write the training curves to this CSV")
+
+
+def cmd_network(args):
+    from .learners import Network
+    from .setting import Setting
+
+    loss = _loss_from_args(args)
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam", "kappa", "steps", "lr")}
+    for st in values["steps"]:
+        if st != int(st):
+            raise UsageError(f"steps: must be a positive integer, got {st:g}")
+    choices = {k: [c.strip() for c in getattr(args, k).split(",")]
+               for k in ("activation", "train", "scaling", "optimizer")}
+    settings = []
+    for alpha, eps, lam in itertools.product(values["alpha"], values["eps"], values["lam"]):
+        for act, train, kappa in itertools.product(choices["activation"], choices["train"], values["kappa"]):
+            readout = train.lower() == "readout"
+            for scaling, opt, steps, lr in itertools.product(
+                    choices["scaling"][:1] if readout else choices["scaling"],
+                    choices["optimizer"][:1] if readout else choices["optimizer"],
+                    values["steps"][:1] if readout else values["steps"],
+                    values["lr"][:1] if readout else values["lr"]):
+                net = Network(kappa=kappa, activation=act, train=train, scaling=scaling, optimizer=opt,
+                              steps=int(steps), lr=lr, device=args.device)
+                settings.append(Setting(alpha=alpha, eps=eps, lam=lam, learner=net, loss=loss))
+    if args.curves:
+        from .experiments import check_output_path
+
+        check_output_path(args.curves, "curves", formats=("csv",))
+    from .network import train_network
+
+    res = train_network(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
+                        record_every=args.record_every, progress=_progress(args))
+    records = res.to_records()
+    if args.curves:
+        res.curves.to_csv(args.curves, index=False)
+    cols = ["model", "loss", "activation", "train", "scaling", "optimizer", "alpha", "eps", "lam", "kappa", "lr",
+            "d", "seeds", "device", "steps", "gen_error", "gen_error_se", "mem_error", "mem_error_se",
+            "rule_error", "rule_error_se", "train_loss", "certificate"]
+    if any("gen_error_theory" in r for r in records):
+        cols += ["gen_error_theory", "mem_error_theory"]
+    if args.json or args.csv:
+        cols = list(dict.fromkeys(k for r in records for k in r))
+    for r in records:
+        for c in cols:
+            r.setdefault(c, math.nan)
+    emit(records, cols, args, single=len(records) == 1)
+    failed = sum(r["failed"] for r in records)
+    if failed:
+        print(f"raf: warning: {failed} trainings failed (diverged or not certified)", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK
 
 
 def _label(records, labels):
@@ -636,6 +723,9 @@ def cmd_report(args):
     res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                        n_jobs=args.jobs)
     n_cached = sum(m["cached"] for m in res["figures"])
+    for m in res["figures"]:
+        if m.get("skipped"):
+            print(f"raf: {m['name']} skipped: {m['skipped']}", file=sys.stderr)
     print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)
     print(res["index"])

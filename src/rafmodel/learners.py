@@ -40,7 +40,7 @@ from ._validation import ParameterError, check_nonnegative_finite, check_positiv
 
 _RHO_MAX = 1.0 - 1e-16
 
-__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "get_learner", "LEARNERS"]
+__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "get_learner", "LEARNERS"]
 
 
 class Learner:
@@ -597,6 +597,132 @@ class RandomFeatures(Learner):
             qw = np.where(lin, 1.0, qw)
             Vw = np.where(lin, 1.0, Vw)
         return (ms, qs, Vs, qw, Vw), (msh, qsh, Vsh, qwh, Vwh)
+
+
+class Network(Learner):
+    """A two-layer network ``f(x) = sum_k a_k sigma(w_k.x / sqrt d) / s(p)``, ``p = kappa d``.
+
+    A pure description (no training code, no jax): the estimator registered for it
+    (``rafmodel.estimators.network``) trains it.  The first layer starts at i.i.d.
+    N(0, 1) entries, exactly the random-features learner's ``F``.
+
+    * ``train="readout"``: the first layer stays at its initialization and only ``a`` is
+      trained, to the certified minimizer of ``sum_i loss(y_i, f(x_i)) + (lam/2)|a|^2``:
+      this *is* :class:`RandomFeatures` with the same activation (``s(p) = sqrt p``).
+    * ``train="all"``: both layers, by full-batch gradient descent or Adam for ``steps``
+      steps on ``[sum_i loss(y_i, f(x_i)) + (lam/2)(|a|^2 + |W|^2/d)] / n``;
+      ``scaling="lazy"``: ``s(p) = sqrt p``, learning rate ``lr``; ``"mean-field"``:
+      ``s(p) = p``, learning rate ``lr p`` (so that one step moves the outputs by the
+      same order at initialization in both).
+
+    No exact theory exists for ``train="all"`` (docs/theory.md section 7).
+
+    Parameters
+    ----------
+    kappa : float
+        Hidden units per input dimension, ``p = max(1, round(kappa d))``; ``kappa > 0``.
+    activation : str or callable, default="relu"
+        An activation name of :data:`rafmodel.equivalence.ACTIVATIONS`, or an elementwise
+        function written with ``jax.numpy`` (``train="all"`` differentiates it).
+    train : {"readout", "all"}, default="readout"
+        Which layers are trained.
+    scaling : {"lazy", "mean-field"}, default="lazy"
+        Output scaling of ``train="all"`` (readout always uses ``1/sqrt p``).
+    optimizer : {"gd", "adam"}, default="gd"
+        Optimizer of ``train="all"``.
+    steps : int, default=2000
+        Full-batch steps of ``train="all"``, ``>= 1``.
+    lr : float, default=1.0
+        Base learning rate of ``train="all"``, ``> 0``.
+    device : {"auto", "cpu", "gpu"}, default="auto"
+        Where jax runs (``auto``: a GPU when one is visible).
+
+    Raises
+    ------
+    ParameterError
+        A value out of range or an unknown choice.
+
+    Examples
+    --------
+    >>> from rafmodel import Network
+    >>> Network(kappa=2.0, activation="tanh", train="all", scaling="mean-field")
+    Network(kappa=2.0, activation='tanh', train='all', scaling='mean-field', optimizer='gd', steps=2000, lr=1.0)
+    """
+
+    name = "network"
+    param_names = ("kappa",)
+    #: Names of the descriptive options, reported as labels.
+    option_names = ("activation", "train", "scaling", "optimizer", "steps", "lr")
+
+    def __init__(self, *, kappa: float, activation: str | Callable[[Any], Any] = "relu", train: str = "readout",
+                 scaling: str = "lazy", optimizer: str = "gd", steps: int = 2000, lr: float = 1.0,
+                 device: str = "auto") -> None:
+        from ._validation import validate
+        from .equivalence import _resolve_activation
+
+        v = validate("Network", kappa=kappa, train=train, scaling=scaling, optimizer=optimizer, steps=steps, lr=lr,
+                     device=device)
+        if np.ndim(v["kappa"]) != 0:
+            raise ParameterError("kappa", "a Network holds one kappa; build one per value")
+        self.kappa = float(v["kappa"])
+        key = _resolve_activation(activation)[0]
+        self.activation = key if key is not None else activation
+        self.train, self.scaling, self.optimizer = v["train"], v["scaling"], v["optimizer"]
+        self.steps, self.lr, self.device = int(v["steps"]), float(v["lr"]), v["device"]
+
+    def options(self) -> dict[str, Any]:
+        """The descriptive options, ``{name: value}`` (the activation by name).
+
+        Returns
+        -------
+        dict
+            ``activation, train, scaling, optimizer, steps, lr``.
+        """
+        act = self.activation
+        return {"activation": act if isinstance(act, str) else getattr(act, "__name__", "callable"),
+                "train": self.train, "scaling": self.scaling, "optimizer": self.optimizer,
+                "steps": self.steps, "lr": self.lr}
+
+    def random_features(self) -> RandomFeatures:
+        """The random-features learner that ``train="readout"`` is.
+
+        Returns
+        -------
+        RandomFeatures
+            ``RandomFeatures.from_activation(activation, kappa=kappa)``.
+        """
+        return RandomFeatures.from_activation(self.activation, kappa=self.kappa)
+
+    def __repr__(self):
+        opts = self.options()
+        if not isinstance(self.activation, str):
+            opts["activation"] = self.activation
+        return f"Network(kappa={self.kappa!r}, " + ", ".join(f"{k}={v!r}" for k, v in opts.items()) + ")"
+
+    def __eq__(self, other):
+        from .equivalence import _activation_key
+
+        return (type(self) is type(other) and self.kappa == other.kappa and self.device == other.device
+                and _activation_key(self.activation) == _activation_key(other.activation)
+                and all(getattr(self, k) == getattr(other, k) for k in self.option_names[1:]))
+
+    def __hash__(self):
+        return hash((type(self), self.kappa, self.train, self.scaling, self.optimizer, self.steps, self.lr))
+
+    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
+
+    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
+               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
+
+    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
+        raise NotImplementedError(_NO_NETWORK_THEORY)
+
+
+_NO_NETWORK_THEORY = ("a trained Network has no exact theory; its readout mode is Network.random_features() "
+                      "(rafmodel.solve on that learner)")
+
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
 

@@ -26,6 +26,7 @@ figure { margin: 0.8em 0; } figure img { max-width: 100%; height: auto; border: 
 figcaption { font-size: 0.95em; margin-top: 0.4em; }
 table.params { border-collapse: collapse; font-size: 0.85em; margin: 0.5em 0; }
 table.params td, table.params th { border: 1px solid #ddd; padding: 2px 8px; text-align: left; }
+.skipped { background: #fff4e5; padding: 0.5em; }
 code, pre { background: #f5f5f5; font-size: 0.85em; } pre { padding: 0.5em; overflow-x: auto; }
 nav ol { columns: 2; font-size: 0.95em; } nav li { break-inside: avoid; }
 """
@@ -39,7 +40,20 @@ def _fmt(v):
     return str(v)
 
 
+def _skipped_section(meta):
+    name = html.escape(meta["name"])
+    return f"""
+<section id="{name}">
+<h2>{name}</h2>
+<p class="meta">{html.escape(meta["description"])}</p>
+<p class="skipped"><strong>Not built here:</strong> {html.escape(meta["skipped"])}, then rerun
+<code>raf report</code>.</p>
+</section>"""
+
+
 def _section(meta):
+    if meta.get("skipped"):
+        return _skipped_section(meta)
     name = html.escape(meta["name"])
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
                    for k, v in meta["params"].items())
@@ -83,7 +97,11 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
     -------
     dict
         ``{"index": path of index.html, "figures": [metadata of each figure], "seconds": time taken}``.
+        A figure whose optional modules are absent (``FigureSpec.requires``, e.g.
+        network-kappa without ``rafmodel[nn]``) is not built: its metadata has ``skipped``
+        (what to install) and the page shows that note in its place.
     """
+    from .figures import FIGURES
     from . import __version__
 
     start = time.perf_counter()
@@ -98,8 +116,13 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
         for name in names:
             if bar is not None:
                 bar.set_postfix_str(name)
-            metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force,
-                                      n_jobs=n_jobs))
+            hint = FIGURES[name].install_hint(sim)
+            if hint:
+                metas.append({"name": name, "description": FIGURES[name].description, "skipped": hint,
+                              "cached": False})
+            else:
+                metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force,
+                                          n_jobs=n_jobs))
             if bar is not None:
                 bar.update()
     finally:

@@ -107,6 +107,8 @@ class Setting:
             ``__name__``.
         """
         lrn = self.learner
+        if callable(getattr(lrn, "options", None)):  # a Network: activation, train, scaling ...
+            return lrn.options()
         act = getattr(lrn, "activation", None)
         if act is not None:
             return {"activation": act.lower() if isinstance(act, str) else getattr(act, "__name__", "callable")}

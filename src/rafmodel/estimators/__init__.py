@@ -24,6 +24,7 @@ import numpy as np
 
 from ..data import Dataset, as_generator
 from ..exceptions import ParameterError, SolverError
+from . import network as _network  # noqa: F401  (registers the Network estimator; jax only on use)
 from . import representations as _representations  # noqa: F401  (registers the learners)
 from . import solvers as _solvers  # noqa: F401  (registers the losses)
 from .base import (_ESTIMATORS, _REPRESENTATIONS, _SOLVERS, Estimator, Fitted, Representation, lookup,

@@ -24,14 +24,15 @@ import tempfile
 
 from ..exceptions import ParameterError
 from ._registry import FIGURES, Context, FigureResult, FigureSpec, get_figure, register_figure
+from . import network_figures as _network_figures  # noqa: F401  (needs rafmodel[nn] only when drawn)
 from . import rate_figures as _rate_figures  # noqa: F401  (each module registers its figures)
 from . import rf_figures as _rf_figures  # noqa: F401
 from . import theory_figures as _theory_figures  # noqa: F401
 from . import tradeoff_figures as _tradeoff_figures  # noqa: F401
 
 #: The figures in the order of the paper's story (and of the report).
-ORDER = ("linear-alpha", "tradeoff", "kernel-lambda", "rf-kappa", "large-alpha", "phase-kernel", "phase-rf",
-         "capacity")
+ORDER = ("linear-alpha", "tradeoff", "kernel-lambda", "rf-kappa", "network-kappa", "large-alpha", "phase-kernel",
+         "phase-rf", "capacity")
 
 __all__ = ["FIGURES", "FigureResult", "FigureSpec", "make_figure", "write_figure", "list_figures",
            "register_figure", "figure_command"]
@@ -74,10 +75,17 @@ def make_figure(name, *, quick=False, sim=True, progress=False, n_jobs=None, **p
         Unknown figure, or a parameter the figure does not take or out of range.
     """
     spec = get_figure(name)
+    _check_requires(spec, sim)
     ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)
     fig, table, caption = spec.func(p, ctx)
     return FigureResult(name, fig, table, caption, p)
+
+
+def _check_requires(spec, sim):
+    hint = spec.install_hint(bool(sim))
+    if hint:
+        raise ParameterError("figure", f"{spec.name} {hint}")
 
 
 def figure_command(name, out, *, quick=False, sim=True, **params) -> str:
@@ -152,6 +160,7 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     from .. import __version__
 
     spec = get_figure(name)
+    _check_requires(spec, sim)
     out = _check_out(out)
     ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs)
     p = spec.resolve(params, ctx)

@@ -66,6 +66,10 @@ class FigureSpec:
         ``{parameter: Constraint}`` for the settable parameters.
     sim_params : tuple of str
         Parameters that only matter when simulations are drawn (``d``, ``seeds``).
+    requires : tuple of str
+        Modules the figure's simulations need beyond the base install (e.g. ``("jax", "optax")``,
+        the extra ``rafmodel[nn]``); :meth:`missing` names those absent.  Without simulations
+        (``sim=False``) the figure needs nothing more.
     """
 
     name: str
@@ -75,6 +79,28 @@ class FigureSpec:
     quick: dict
     constraints: dict
     sim_params: tuple = ("d", "seeds")
+    requires: tuple = ()
+
+    def missing(self) -> list:
+        """The modules of ``requires`` that cannot be imported here."""
+        import importlib.util
+
+        out = []
+        for mod in self.requires:
+            try:
+                found = importlib.util.find_spec(mod) is not None
+            except (ImportError, ValueError):
+                found = False
+            if not found:
+                out.append(mod)
+        return out
+
+    def install_hint(self, sim: bool = True) -> str:
+        """What to install for the missing modules (``""`` if none is missing, or ``sim`` is false)."""
+        miss = self.missing() if sim else []
+        if not miss:
+            return ""
+        return f"needs rafmodel[nn] ({', '.join(miss)} missing): pip install 'rafmodel[nn]'"
 
     def resolve(self, overrides: dict, ctx: Context) -> dict:
         """The parameters of one run: defaults, then ``quick`` ones, then the user's (validated)."""
@@ -111,14 +137,17 @@ def _one(name, values):
 FIGURES: dict[str, FigureSpec] = {}
 
 
-def register_figure(name, description, *, defaults, constraints, quick=None, sim_params=("d", "seeds")):
+def register_figure(name, description, *, defaults, constraints, quick=None, sim_params=("d", "seeds"),
+                    requires=()):
     """Register a figure function under ``name`` (a decorator).
 
-    The function takes ``(params, ctx)`` and returns ``(Figure, DataFrame, caption)``.
+    The function takes ``(params, ctx)`` and returns ``(Figure, DataFrame, caption)``;
+    ``requires`` names the optional modules it needs (the report skips it, with a note,
+    where they are absent).
     """
     def deco(func):
         FIGURES[name] = FigureSpec(name, description, func, dict(defaults), dict(quick or {}), dict(constraints),
-                                   tuple(sim_params))
+                                   tuple(sim_params), tuple(requires))
         return func
     return deco
 

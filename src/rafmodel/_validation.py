@@ -195,6 +195,8 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                  "n_jobs": Integer(1, extra=(-1,), optional=True)},
     "lam_path": {"lams": Real(0)},
     "GaussianRAF": {"d": POSITIVE_INT, "n_test": POSITIVE_INT},
+    "ImageRAF": {"n_test": Integer(2, optional=True)},
+    "realdata": {"eta": POSITIVE, "repeats": POSITIVE_INT, "seed": NONNEGATIVE_INT},
 }
 
 

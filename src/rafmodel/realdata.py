@@ -96,7 +96,7 @@ class RealDataResults(Tabular):
                 "and the theory is not a prediction of it. The facts are random labels on top of the data, as "
                 "in the model: mem_error is 0 at small lam and grows with lam in both, but at the level of the "
                 "theory only roughly, since the memorizing part of the kernel acts on clustered, not isotropic, "
-                "inputs.\n")
+                "inputs.")
 
 
 def theory_coefficients(kernel: str, scale: float, eta: float | None = None,

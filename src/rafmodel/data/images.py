@@ -94,7 +94,7 @@ class SafeUnpickler(pickle.Unpickler):
     """An unpickler that builds only what CIFAR-10's python batches contain.
 
     Allowed globals: numpy's array reconstruction (``numpy.core.multiarray._reconstruct``,
-    ``numpy.ndarray``, ``numpy.dtype``) and ``codecs.encode``, which a byte string
+    ``numpy.ndarray``, ``numpy.dtype``) and ``(_)codecs.encode``, which a byte string
     pickled with protocol 2 needs.  Any other global (``os.system``, ``builtins.eval``,
     ``subprocess.Popen``, ...) raises :class:`pickle.UnpicklingError` before anything
     is called.
@@ -108,7 +108,7 @@ class SafeUnpickler(pickle.Unpickler):
     """
 
     _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy", "ndarray"), ("numpy", "dtype"), ("codecs", "encode")}
+                ("numpy", "ndarray"), ("numpy", "dtype"), ("codecs", "encode"), ("_codecs", "encode")}
 
     def __init__(self, file: io.BufferedIOBase, path: str = "<pickle>") -> None:
         super().__init__(file, encoding="bytes")
@@ -165,7 +165,7 @@ def read_cifar_batch(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarr
         obj = SafeUnpickler(io.BytesIO(raw), str(path)).load()
     except pickle.UnpicklingError as e:
         msg = str(e)
-        raise _bad(path, msg.split(": ", 1)[1] if msg.startswith(str(path)) else f"malformed pickle ({msg})") from None
+        raise _bad(path, msg.split(": ", 1)[1] if msg.startswith(str(path)) else f"truncated or malformed pickle ({msg})") from None
     except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, OverflowError) as e:
         raise _bad(path, f"truncated or malformed pickle ({type(e).__name__}: {e})") from None
     if not isinstance(obj, dict):

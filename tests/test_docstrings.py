@@ -41,6 +41,7 @@ PUBLIC_MODULES = (
     "rafmodel.tables", "rafmodel.exceptions", "rafmodel.theory", "rafmodel.theory.bayes",
     "rafmodel.theory.capacity", "rafmodel.theory.optimal", "rafmodel.theory.result",
     "rafmodel.theory.closed_form", "rafmodel.theory.channel",
+    "rafmodel.data.images", "rafmodel.data.real", "rafmodel.real_data",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

@@ -82,12 +82,14 @@ _VALID = {
     "simulate": dict(d=10, seeds=2, n_test=10, seed=0, n_jobs=1),
     "lam_path": dict(lams=[0.1, 1.0]),
     "GaussianRAF": dict(d=10, n_test=10),
+    "ImageRAF": dict(n_test=10),
+    "realdata": dict(eta=1.0, repeats=1, seed=0),
 }
 
 
 def _entry_call(entry):
     import rafmodel as rm
-    from rafmodel.data import GaussianRAF
+    from rafmodel.data import GaussianRAF, ImageRAF
 
     s = rm.Setting(alpha=1.0, eps=0.2, lam=0.1)
     return {
@@ -98,6 +100,8 @@ def _entry_call(entry):
         "simulate": lambda kw: rm.simulate(s, **kw),
         "lam_path": lambda kw: rm.lam_path(s, d=10, seeds=2, n_test=10, **kw),
         "GaussianRAF": lambda kw: GaussianRAF(**kw),
+        "ImageRAF": lambda kw: ImageRAF("digits", **kw),
+        "realdata": lambda kw: rm.realdata(alpha=1.0, eps=0.2, lam=1.0, **kw),
     }[entry]
 
 

@@ -7,7 +7,7 @@ Everything public is importable from here: settings and their ingredients
 (:func:`solve`, :func:`solve_many`, :func:`bayes_optimal`, :func:`alpha_c`,
 :func:`interpolation_capacity`, :func:`optimal_lambda`, :func:`large_alpha_rate`),
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`),
-their comparison (:func:`compare`), the result classes and the exceptions.
+their comparison (:func:`compare`), the real-data experiment (:func:`realdata`), the result classes and the exceptions.
 
 Examples
 --------
@@ -29,7 +29,7 @@ __version__ = "0.2.0"
 _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",
          "simulate": "simulation", "simulate_many": "simulation", "lam_path": "simulation",
          "SimulationResult": "simulation", "sample_raf": "data", "compare": "experiments",
-         "Comparison": "experiments",
+         "Comparison": "experiments", "realdata": "real_data", "RealDataResults": "real_data",
          "bayes_optimal": "theory.bayes", "BayesResult": "theory.bayes",
          "interpolation_capacity": "theory.capacity",
          "optimal_lambda": "theory.optimal", "OptimalLambda": "theory.optimal",
@@ -54,6 +54,6 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Learner",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
-           "compare", "Comparison",
+           "compare", "Comparison", "realdata", "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -324,7 +324,7 @@ def _class_list(name, text, count):
 
 
 def cmd_realdata(args):
-    from .realdata import realdata
+    from .real_data import realdata
 
     rule = _class_list("rule", args.rule, 2)
     facts = _class_list("facts", args.facts, 1)[0]

@@ -69,7 +69,8 @@ class ImageRAF:
     data_dir : str or path-like, optional
         Directory of the files (default: ``RAF_DATA``); not used for ``digits``.
     n_test : int, optional
-        Test images (half per rule class); default all held-out rule images, balanced.
+        Test images (half per rule class, rounded down to even); default as many held-out
+        rule images as the smaller rule class leaves, per class.
     standardize : bool, default=True
         z-score with training statistics and the distance scaling of the module docstring.
 
@@ -162,8 +163,8 @@ class ImageRAF:
             Test images.
         """
         n, _, _, per = self._counts(setting)
-        left = 2 * min(self._idx[c].size for c in self.rule) - 2 * per
-        return n, self.d, max(left, 0) if self.n_test is None else min(self.n_test, max(left, 0))
+        left = max(min(self._idx[c].size for c in self.rule) - per, 0)
+        return n, self.d, 2 * (left if self.n_test is None else min(self.n_test // 2, left))
 
     def check(self, setting: Setting) -> None:
         """Refuse a setting that needs more images of a class than the dataset has.
@@ -232,9 +233,7 @@ class ImageRAF:
         order = rng.permutation(n)
         idx, y, is_fact = idx[order], y[order], is_fact[order]
         rest_a, rest_b = a[n_a:], b[n_b:]
-        m = min(rest_a.size, rest_b.size)
-        if self.n_test is not None:
-            m = min(m, max(self.n_test // 2, 1))
+        m = self.shape(setting)[2] // 2  # the same for either side of an odd split
         trng = np.random.default_rng(child_seed(seed, 2))
         ta, tb = trng.choice(rest_a, m, replace=False), trng.choice(rest_b, m, replace=False)
         X_train, X_test = self._X[idx], self._X[np.concatenate([ta, tb])]

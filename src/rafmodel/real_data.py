@@ -233,7 +233,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     if loss_obj.name not in ("square", "hinge"):
         raise ParameterError("loss", f"must be square or hinge, got {loss_obj.name!r}")
     kernel = str(kernel).strip().lower()
-    etas = [float(x) for x in _as_list("eta", validate("realdata", eta=np.asarray(eta, dtype=float))["eta"])]
+    etas = [float(x) for x in _as_list("eta", validate("realdata", eta=eta)["eta"])]
     if kernel != "rbf":
         etas = [math.nan]
     v = validate("realdata", repeats=repeats, seed=seed)

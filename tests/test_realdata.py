@@ -176,3 +176,16 @@ def test_cli_realdata_json(capsys):
         assert k in rows[0]
     assert main(["realdata", "--alpha", "2", "--eps", "0.1", "--lam", "1", "--facts", "3"]) == 2
     assert "facts: must differ" in capsys.readouterr().err
+
+
+def test_realdata_figure_quick():
+    from rafmodel.figures import make_figure
+
+    res = make_figure("realdata", quick=True)
+    df = res.table
+    meas = df[df["source"] == "simulation"]
+    theo = df[df["source"] == "theory"]
+    assert len(meas) == 2 * 4 and len(theo) == 2 * 40
+    assert (meas["gen_error"] < theo["gen_error"].min()).all()  # images are easier than the Gaussian model
+    caption = res.caption
+    assert f"{meas['gen_error'].min():.3f}" in caption

@@ -92,11 +92,11 @@ def test_too_few_images_and_bad_classes(digits):
 
 # ------------------------------------------------------------------------------------- the learners
 def test_ridge_lam_path_equals_separate_solves(digits):
-    s = Setting(alpha=3.0, eps=0.2, lam=0.0, learner=Kernel.from_kernel("rbf", c=1 / 0.7))
+    s = Setting(alpha=3.0, eps=0.2, lam=0.0, learner=Kernel.from_kernel("rbf", c=0.7))
     train, test = digits.sample(s, repetition_seed(0, 0))
     lams = [1e-3, 0.1, 1.0, 30.0]
     Htr, Hte = ridge_path(s, train, lams, rng=0, X_test=test.X)
-    K, Kt = _rbf(train.X, train.X, 1 / 0.7), _rbf(test.X, train.X, 1 / 0.7)
+    K, Kt = _rbf(train.X, train.X, 0.7), _rbf(test.X, train.X, 0.7)
     for j, lam in enumerate(lams):
         coef = np.linalg.solve(K + lam * np.eye(len(K)), train.y)  # (y - Kc)^2/2 + lam/2 c'Kc
         assert np.allclose(Htr[j], K @ coef, atol=1e-8)
@@ -144,7 +144,7 @@ def test_digits_end_to_end_with_theory():
     assert small["mem_error_theory"] < 1e-6 < large["mem_error_theory"]
     # the theory's kernel: rbf with c = scale / eta on the unit-scale inputs
     mu1, mustar = theory_coefficients("rbf", rows[0]["scale"], eta=0.5)
-    c = rm.kernel_coefficients("rbf", c=rows[0]["scale"] / 0.5)
+    c = rm.kernel_coefficients("rbf", c=rows[0]["scale"] * 0.5)
     assert (rows[0]["mu1"], rows[0]["mustar"]) == pytest.approx((c.mu1, c.mustar)) == (mu1, mustar)
     s = Setting(alpha=3.0, eps=0.2, lam=10.0, learner=Kernel(mu1=mu1, mustar=mustar))
     assert rows[1]["gen_error_theory"] == pytest.approx(rm.solve(s).gen_error, rel=1e-6)

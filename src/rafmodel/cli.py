@@ -305,7 +305,7 @@ def _add_realdata_options(p):
     _add_grid_options(p)
     p.add_argument("--kernel", default="rbf", help="rbf (default), polynomial, arccos, arccos0, sign, erf, linear")
     p.add_argument("--eta", default="1", help="rbf bandwidth relative to the median squared distance m of the "
-                                              "training inputs, k = exp(-|x-x'|^2/(eta m)) (default 1)")
+                                              "training inputs, k = exp(-eta|x-x'|^2/m) (default 1)")
     p.add_argument("--loss", default="square", help="square (kernel ridge, default) or hinge (kernel SVM)")
     p.add_argument("--repeats", type=_int_option("repeats"), default=5, help="independent repetitions (default 5)")
     p.add_argument("--seed", type=_int_option("seed"), default=0, help="base seed (default 0)")

@@ -8,16 +8,16 @@ labels the facts), trains a kernel learner without intercept with the square los
 and reports the mean and standard error over repetitions of ``gen_error`` (held-out
 rule images), ``mem_error`` (facts) and ``rule_error`` (rule images of the training set).
 
-The RBF bandwidth ``eta`` is relative to the data: ``k(x, x') = exp(-|x - x'|^2 / (eta m))``
-with ``m`` the median squared distance between the (z-scored) training inputs.  The
-source rescales the inputs so that ``m = 2d``, which makes this the package's
-``rbf`` kernel with ``c = 1 / eta``.
+The RBF bandwidth ``eta`` is relative to the data, as in the paper (docs/theory.md
+section 4): ``k(x, x') = exp(-eta |x - x'|^2 / m)`` with ``m`` the median squared distance
+between the (z-scored) training inputs.  The source rescales the inputs so that ``m = 2d``,
+which makes this the package's ``rbf`` kernel ``exp(-c |x - x'|^2 / (2d))`` with ``c = eta``.
 
 With ``theory=True`` each row also carries the theory at the same ``alpha, eps, lam``
 for the Gaussian-equivalent kernel of this data's scale: with
 ``s = mean |x|^2 / d`` of the training inputs, the kernel acts on the unit-scale
 inputs ``x / sqrt s`` as ``exp(-(c s)(1 - rho))``, i.e. ``(mu1, mustar)`` of
-``kernel_coefficients("rbf", c = s / eta)`` (for a dot-product kernel ``k``, those of
+``kernel_coefficients("rbf", c = s eta)`` (for a dot-product kernel ``k``, those of
 ``rho -> k(s rho)``).
 """
 
@@ -110,7 +110,7 @@ def theory_coefficients(kernel: str, scale: float, eta: float | None = None,
     scale : float
         ``s = mean |x|^2 / d`` of the inputs, ``> 0``.
     eta : float, optional
-        The relative RBF bandwidth (the package's ``c = 1 / eta``); only for ``'rbf'``.
+        The relative RBF bandwidth (the package's ``c = eta``); only for ``'rbf'``.
     **params
         Parameters of a non-RBF kernel.
 
@@ -135,7 +135,7 @@ def theory_coefficients(kernel: str, scale: float, eta: float | None = None,
     from .equivalence import KERNELS, _KERNEL_ALIASES, kernel_coefficients
 
     if kernel.lower() == "rbf":
-        c = kernel_coefficients("rbf", c=float(scale) / float(eta))
+        c = kernel_coefficients("rbf", c=float(scale) * float(eta))
     else:
         f = KERNELS[_KERNEL_ALIASES.get(kernel.lower(), kernel.lower())]
         c = kernel_coefficients(lambda rho: f(np.clip(scale * rho, -1.0, 1.0), **params))
@@ -153,7 +153,7 @@ def _learner(kernel, eta):
     from .learners import Kernel
 
     if kernel == "rbf":
-        return Kernel.from_kernel("rbf", c=1.0 / eta)
+        return Kernel.from_kernel("rbf", c=eta)
     return Kernel.from_kernel(kernel)
 
 
@@ -187,7 +187,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         (``eta`` is then not used).
     eta : float or sequence of float, default=1.0
         RBF bandwidth relative to the median squared distance ``m`` of the training inputs:
-        ``k = exp(-|x - x'|^2 / (eta m))``.
+        ``k = exp(-eta |x - x'|^2 / m)`` (larger ``eta``: a narrower kernel).
     loss : {'square', 'hinge'}, default='square'
         Kernel ridge (all ``lam`` from one eigendecomposition) or kernel SVM.
     repeats : int, default=5

@@ -1,6 +1,8 @@
 """Loaders of local image files: the real formats written here, and bad or hostile files refused."""
 
+import csv
 import gzip
+import io
 import os
 import pickle
 import struct
@@ -39,7 +41,7 @@ def test_idx_files_are_read_back_exactly(tmp_path, gz):
     written = _write_mnist(tmp_path, gz=gz)
     X, y = load_images("mnist", tmp_path)
     expect_X = np.concatenate([written["train"][0], written["t10k"][0]]).reshape(40, 784)
-    assert X.shape == (40, 784) and X.dtype == float
+    assert X.shape == (40, 784) and X.dtype.kind == "f"
     assert np.array_equal(X, expect_X)
     assert np.array_equal(y, np.concatenate([written["train"][1], written["t10k"][1]]))
 
@@ -160,3 +162,17 @@ def test_missing_directory_and_files(tmp_path, monkeypatch, capsys):
                  "--lam", "1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("raf realdata: error: data-dir: ") and err.count("\n") == 1
+
+
+def test_mnist_files_end_to_end(tmp_path, capsys):
+    _write_mnist(tmp_path, n_train=200, n_test=50, gz=True)
+    rc = main(["realdata", "--dataset", "mnist", "--data-dir", str(tmp_path), "--rule", "1,2", "--facts", "0",
+               "--alpha", "0.03", "--eps", "0.25", "--lam", "0.1", "--repeats", "2", "--csv"])
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rc == 0 and len(rows) == 1
+    row = rows[0]
+    # 25 images per class: 9 per rule class in training (18 rule + 6 facts), 16 of each held out
+    assert (row["dataset"], row["rule"], row["d"], row["n"], row["n_test"]) == ("mnist", "1,2", "784", "24", "32")
+    assert main(["realdata", "--dataset", "mnist", "--data-dir", str(tmp_path), "--alpha", "0.1", "--eps", "0",
+                 "--lam", "0.1", "--rule", "1,2", "--facts", "0"]) == 2
+    assert "alpha: " in capsys.readouterr().err

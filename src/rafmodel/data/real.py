@@ -236,7 +236,8 @@ class ImageRAF:
         m = self.shape(setting)[2] // 2  # the same for either side of an odd split
         trng = np.random.default_rng(child_seed(seed, 2))
         ta, tb = trng.choice(rest_a, m, replace=False), trng.choice(rest_b, m, replace=False)
-        X_train, X_test = self._X[idx], self._X[np.concatenate([ta, tb])]
+        X_train = self._X[idx].astype(float)
+        X_test = self._X[np.concatenate([ta, tb])].astype(float)
         y_test = np.concatenate([np.ones(m), -np.ones(m)])
         if self.standardize:
             X_train, X_test = _preprocess(X_train, X_test)

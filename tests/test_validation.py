@@ -89,12 +89,14 @@ _VALID = {
     "GaussianRAF": dict(d=10, n_test=10),
     "Network": dict(kappa=1.0, train="readout", scaling="lazy", optimizer="gd", steps=10, lr=0.5, device="cpu"),
     "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
+    "ImageRAF": dict(n_test=10),
+    "realdata": dict(eta=1.0, repeats=1, seed=0),
 }
 
 
 def _entry_call(entry):
     import rafmodel as rm
-    from rafmodel.data import GaussianRAF
+    from rafmodel.data import GaussianRAF, ImageRAF
 
     s = rm.Setting(alpha=1.0, eps=0.2, lam=0.1)
     return {
@@ -107,6 +109,8 @@ def _entry_call(entry):
         "GaussianRAF": lambda kw: GaussianRAF(**kw),
         "Network": lambda kw: rm.Network(**kw),
         "train_network": lambda kw: rm.train_network(s.replace(learner=rm.Network(kappa=1.0, device="cpu")), **kw),
+        "ImageRAF": lambda kw: ImageRAF("digits", **kw),
+        "realdata": lambda kw: rm.realdata(alpha=1.0, eps=0.2, lam=1.0, **kw),
     }[entry]
 
 

@@ -8,7 +8,8 @@ Everything public is importable from here: settings and their ingredients
 :func:`interpolation_capacity`, :func:`optimal_lambda`, :func:`large_alpha_rate`),
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`),
 their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
-:func:`load_results`), the result classes and the exceptions.
+:func:`load_results`), trained networks (:class:`Network`, :func:`train_network`), the
+real-data experiment (:func:`realdata`), the result classes and the exceptions.
 
 Examples
 --------
@@ -30,7 +31,7 @@ __version__ = "0.2.0"
 _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",
          "simulate": "simulation", "simulate_many": "simulation", "lam_path": "simulation",
          "SimulationResult": "simulation", "sample_raf": "data", "compare": "experiments",
-         "Comparison": "experiments",
+         "Comparison": "experiments", "realdata": "real_data", "RealDataResults": "real_data",
          "bayes_optimal": "theory.bayes", "BayesResult": "theory.bayes",
          "interpolation_capacity": "theory.capacity",
          "optimal_lambda": "theory.optimal", "OptimalLambda": "theory.optimal",
@@ -59,6 +60,7 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult",
+           "NetworkResult", "realdata",
+           "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -200,6 +200,8 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                 "device": Choice("auto", "cpu", "gpu")},
     "train_network": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
                       "record_every": Integer(1, optional=True)},
+    "ImageRAF": {"n_test": Integer(2, optional=True)},
+    "realdata": {"eta": POSITIVE, "repeats": POSITIVE_INT, "seed": NONNEGATIVE_INT},
 }
 
 

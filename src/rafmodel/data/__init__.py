@@ -15,12 +15,15 @@ A data source is any object with
     a tuple of plain values that identifies what the source draws (for caches and stores).
 
 :class:`GaussianRAF` is the model's own data (i.i.d. Gaussian inputs, a teacher
-rule and random facts); real datasets and other sources plug into the same
+rule and random facts); :class:`ImageRAF` takes the rule and the facts from the
+classes of a local image dataset (:func:`load_images`); other sources and other sources plug into the same
 :func:`rafmodel.simulate`.
 """
 
 from .base import DataSource, Dataset, child_seed
 from .gaussian import GaussianRAF, RAFData, as_generator, sample_raf, sample_rule
+from .images import load_images
+from .real import ImageRAF
 
 __all__ = ["DataSource", "Dataset", "GaussianRAF", "RAFData", "sample_raf", "sample_rule", "as_generator",
-           "child_seed"]
+           "child_seed", "ImageRAF", "load_images"]

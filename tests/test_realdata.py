@@ -1,0 +1,191 @@
+"""The real-data RAF experiment: the split, the learners against independent solvers, digits end to end."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy.optimize import minimize
+
+import rafmodel as rm
+from rafmodel import Hinge, Kernel, ParameterError, Setting
+from rafmodel.cli import main
+from rafmodel.data import ImageRAF
+from rafmodel.estimators import PenalizedERM, ridge_path
+from rafmodel.real_data import realdata, theory_coefficients
+from rafmodel.simulation import repetition_seed
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return ImageRAF("digits", rule=(3, 5), facts=8)
+
+
+def _rbf(A, B, c):
+    # k = exp(-c |a - b|^2 / (2 d)), written out pair by pair
+    d = A.shape[1]
+    D = ((A[:, None, :] - B[None, :, :]) ** 2).sum(-1)
+    return np.exp(-c * D / (2 * d))
+
+
+# ------------------------------------------------------------------------------------------ the split
+@pytest.mark.parametrize("alpha,eps", [(2.0, 0.25), (3.0, 0.1), (1.0, 0.0), (1.5, 1.0)])
+def test_split_counts_and_balance(digits, alpha, eps):
+    s = Setting(alpha=alpha, eps=eps, lam=0.1)
+    train, test = digits.sample(s, repetition_seed(0, 0))
+    n = round(alpha * 64)
+    n_facts = round(eps * n)
+    assert train.X.shape == (n, 64) and int(train.is_fact.sum()) == n_facts
+    rule_y = train.y[~train.is_fact]
+    assert abs(int((rule_y > 0).sum()) - int((rule_y < 0).sum())) <= 1
+    assert int((test.y > 0).sum()) == int((test.y < 0).sum()) > 0 and not test.is_fact.any()
+    assert digits.shape(s) == (n, 64, len(test.y))
+    # training images come from the right classes, and no test image is a training image
+    X, labels = rm.data.load_images("digits")
+    raw, raw_test = (ImageRAF("digits", standardize=False).sample(s, repetition_seed(0, 0))[k].X for k in (0, 1))
+    lab_of = {row.tobytes(): lab for row, lab in zip(X, labels)}
+    got = np.array([lab_of[r.tobytes()] for r in raw])
+    assert set(got[train.is_fact]) <= {8}
+    assert np.all((got[~train.is_fact] == 3) == (train.y[~train.is_fact] > 0))
+    assert set(got[~train.is_fact]) <= {3, 5}
+    train_rows = {r.tobytes() for r in raw}
+    assert not any(r.tobytes() in train_rows for r in raw_test)
+
+
+def test_zscore_uses_training_statistics(digits):
+    train, test = digits.sample(Setting(alpha=3.0, eps=0.2, lam=0.1), repetition_seed(1, 0))
+    assert np.allclose(train.X.mean(axis=0), 0.0, atol=1e-12)
+    sq = ((train.X[:, None] - train.X[None]) ** 2).sum(-1)[np.triu_indices(len(train.X), 1)]
+    assert np.median(sq) == pytest.approx(2 * 64)  # the median squared distance is 2d
+    assert abs(test.X.mean()) > 1e-6  # the test set is not centred on its own
+
+
+def test_fact_labels_do_not_depend_on_the_images(digits):
+    s = Setting(alpha=2.0, eps=0.5, lam=0.1)
+    noise = ImageRAF("digits", rule=(3, 5), facts=8)
+    noise._X = np.random.default_rng(5).normal(size=noise._X.shape)  # other pixels, same classes
+    a, b = digits.sample(s, repetition_seed(3, 0))[0], noise.sample(s, repetition_seed(3, 0))[0]
+    assert np.array_equal(a.is_fact, b.is_fact) and np.array_equal(a.y, b.y)
+    fy = np.concatenate([t.y[t.is_fact] for t in (digits.sample(s, repetition_seed(3, i))[0] for i in range(40))])
+    assert abs(fy.mean()) < 4 / np.sqrt(fy.size)  # fair coins: 2560 labels, mean within 4 sigma
+
+
+def test_split_is_determined_by_the_seed(digits):
+    s = Setting(alpha=2.0, eps=0.3, lam=0.1)
+    a1, t1 = digits.sample(s, repetition_seed(7, 2))
+    a2, t2 = digits.sample(s.replace(lam=5.0), repetition_seed(7, 2))
+    b1, _ = digits.sample(s, repetition_seed(7, 3))
+    assert np.array_equal(a1.X, a2.X) and np.array_equal(a1.y, a2.y) and np.array_equal(t1.X, t2.X)
+    assert not np.array_equal(a1.X, b1.X)
+
+
+def test_too_few_images_and_bad_classes(digits):
+    with pytest.raises(ParameterError, match="^eps: .*class 8 of digits has only 174"):
+        digits.check(Setting(alpha=20.0, eps=0.5, lam=0.1))
+    with pytest.raises(ParameterError, match="^alpha: .*rule class"):
+        digits.check(Setting(alpha=8.0, eps=0.0, lam=0.1))
+    digits.check(Setting(alpha=5.0, eps=0.0, lam=0.1))
+    for kw, name in [(dict(rule=(3, 3)), "rule"), (dict(rule=(3, 10)), "rule"), (dict(rule=3), "rule"),
+                     (dict(facts=3), "facts"), (dict(facts=-1), "facts"), (dict(n_test=1), "n_test")]:
+        with pytest.raises(ParameterError, match=f"^{name}: "):
+            ImageRAF("digits", **kw)
+
+
+# ------------------------------------------------------------------------------------- the learners
+def test_ridge_lam_path_equals_separate_solves(digits):
+    s = Setting(alpha=3.0, eps=0.2, lam=0.0, learner=Kernel.from_kernel("rbf", c=0.7))
+    train, test = digits.sample(s, repetition_seed(0, 0))
+    lams = [1e-3, 0.1, 1.0, 30.0]
+    Htr, Hte = ridge_path(s, train, lams, rng=0, X_test=test.X)
+    K, Kt = _rbf(train.X, train.X, 0.7), _rbf(test.X, train.X, 0.7)
+    for j, lam in enumerate(lams):
+        coef = np.linalg.solve(K + lam * np.eye(len(K)), train.y)  # (y - Kc)^2/2 + lam/2 c'Kc
+        assert np.allclose(Htr[j], K @ coef, atol=1e-8)
+        assert np.allclose(Hte[j], Kt @ coef, atol=1e-8)
+    # realdata's rows are these fits' errors
+    res = realdata(alpha=3.0, eps=0.2, lam=lams, eta=0.7, repeats=1)
+    for j, row in enumerate(res):
+        coef = np.linalg.solve(K + lams[j] * np.eye(len(K)), train.y)
+        assert row["gen_error"] == pytest.approx(np.mean(np.sign(Kt @ coef) != test.y))
+        h = K @ coef
+        assert row["mem_error"] == pytest.approx(np.mean(np.sign(h[train.is_fact]) != train.y[train.is_fact]))
+
+
+@pytest.mark.parametrize("lam", [0.05, 1.0])
+def test_kernel_svm_agrees_with_a_box_constrained_dual(digits, lam):
+    s = Setting(alpha=2.0, eps=0.3, lam=lam, learner=Kernel.from_kernel("rbf", c=1.0), loss=Hinge())
+    train, _ = digits.sample(s, repetition_seed(2, 0))
+    fitted = PenalizedERM(s.learner, Hinge(), lam).fit(train, 0)
+    # no intercept: max_a sum a - |sum_i a_i y_i phi_i|^2 / (2 lam), 0 <= a <= 1, h = K (a y) / lam
+    K, y = _rbf(train.X, train.X, 1.0), train.y
+    Q = (y[:, None] * y[None, :]) * K / lam
+
+    def neg(a):
+        return 0.5 * a @ Q @ a - a.sum(), Q @ a - 1.0
+    opt = minimize(neg, np.full(len(y), 0.5), jac=True, method="L-BFGS-B", bounds=[(0, 1)] * len(y),
+                   options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 20000})
+    h = K @ (opt.x * y) / lam
+    assert np.allclose(fitted.h_train, h, atol=2e-3 * max(1.0, np.abs(h).max()))
+    primal = np.maximum(0, 1 - y * fitted.h_train).sum() + 0.5 * lam * fitted.h_train @ np.linalg.solve(
+        K + 1e-12 * np.eye(len(K)), fitted.h_train)
+    assert primal == pytest.approx(-opt.fun, rel=1e-4)
+
+
+# ------------------------------------------------------------------------------------- end to end
+def test_digits_end_to_end_with_theory():
+    res = realdata(alpha=3.0, eps=0.2, lam=[1e-3, 10.0], eta=[0.5, 2.0], repeats=2, theory=True)
+    rows = res.to_records()
+    assert [(r["eta"], r["lam"]) for r in rows] == [(0.5, 1e-3), (0.5, 10.0), (2.0, 1e-3), (2.0, 10.0)]
+    for r in rows:
+        assert (r["d"], r["n"], r["repeats"]) == (64, 192, 2)
+        assert 0 <= r["gen_error"] < 0.15 and r["gen_error_se"] >= 0
+        assert 0 <= r["gen_error_theory"] <= 0.5 and 0 <= r["mem_error_theory"] <= 0.5
+    small, large = rows[0], rows[1]
+    assert small["mem_error"] == 0.0 and large["mem_error"] > 0.1  # ridge memorizes at small lam only
+    assert small["mem_error_theory"] < 1e-6 < large["mem_error_theory"]
+    # the theory's kernel: rbf with c = scale / eta on the unit-scale inputs
+    mu1, mustar = theory_coefficients("rbf", rows[0]["scale"], eta=0.5)
+    c = rm.kernel_coefficients("rbf", c=rows[0]["scale"] * 0.5)
+    assert (rows[0]["mu1"], rows[0]["mustar"]) == pytest.approx((c.mu1, c.mustar)) == (mu1, mustar)
+    s = Setting(alpha=3.0, eps=0.2, lam=10.0, learner=Kernel(mu1=mu1, mustar=mustar))
+    assert rows[1]["gen_error_theory"] == pytest.approx(rm.solve(s).gen_error, rel=1e-6)
+    assert "gen_error" in res.fit_summary()
+    # seeded: the same call gives the same table
+    assert realdata(alpha=3.0, eps=0.2, lam=[1e-3], eta=0.5, repeats=2).to_records()[0]["gen_error"] == \
+        rows[0]["gen_error"]
+
+
+def test_hinge_and_other_kernels_run():
+    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], loss="hinge", repeats=2)
+    assert res[0]["loss"] == "hinge" and res[0]["failed"] == 0 and res[0]["gen_error"] < 0.2
+    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], kernel="polynomial", repeats=1, theory=True)
+    assert np.isnan(res[0]["eta"]) and res[0]["gen_error"] < 0.3
+    with pytest.raises(ParameterError, match="^loss: "):
+        realdata(loss="logistic")
+    with pytest.raises(ParameterError, match="^eta: "):
+        realdata(eta=[1.0, -1.0])
+
+
+def test_cli_realdata_json(capsys):
+    rc = main(["realdata", "--rule", "1,7", "--facts", "0", "--alpha", "2", "--eps", "0.1,0.3", "--lam",
+               "0.01:1:2:log", "--eta", "1", "--repeats", "2", "--theory", "--json"])
+    assert rc == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 4 and {r["eps"] for r in rows} == {0.1, 0.3} and rows[0]["rule"] == "1,7"
+    for k in ("d", "n", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se",
+              "gen_error_theory", "mem_error_theory"):
+        assert k in rows[0]
+    assert main(["realdata", "--alpha", "2", "--eps", "0.1", "--lam", "1", "--facts", "3"]) == 2
+    assert "facts: must differ" in capsys.readouterr().err
+
+
+def test_realdata_figure_quick():
+    from rafmodel.figures import make_figure
+
+    res = make_figure("realdata", quick=True)
+    df = res.table
+    meas = df[df["source"] == "simulation"]
+    theo = df[df["source"] == "theory"]
+    assert len(meas) == 2 * 4 and len(theo) == 2 * 40
+    assert (meas["gen_error"] < theo["gen_error"].min()).all()  # images are easier than the Gaussian model
+    caption = res.caption
+    assert f"{meas['gen_error'].min():.3f}" in caption

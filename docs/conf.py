@@ -90,6 +90,19 @@ html_show_sourcelink = False
 html_context = {"default_mode": "light"}  # an explicit mode: the theme logs an error for an unset one
 
 # --------------------------------------------------------------------------- gallery
+def _clear_stale_gallery():
+    """Remove the generated gallery when an example was renamed or removed (else its old page warns)."""
+    out = os.path.join(HERE, "auto_examples")
+    if not os.path.isdir(out):
+        return
+    examples = {f[:-3] for f in os.listdir(os.path.join(ROOT, "examples")) if f.startswith("plot_") and f.endswith(".py")}
+    built = {f[:-4] for f in os.listdir(out) if f.startswith("plot_") and f.endswith(".rst")}
+    if built - examples:
+        shutil.rmtree(out)
+
+
+_clear_stale_gallery()
+
 sphinx_gallery_conf = {
     "examples_dirs": os.path.join(ROOT, "examples"),
     "gallery_dirs": "auto_examples",

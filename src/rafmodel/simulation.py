@@ -301,8 +301,9 @@ def _run_tasks(tasks, source, seed, jobs, bar):
             if bar is not None:
                 bar.update()
     except BaseException:
+        procs = list((getattr(pool, "_processes", None) or {}).values())  # None once shut down
         pool.shutdown(wait=False, cancel_futures=True)
-        for proc in list(getattr(pool, "_processes", {}).values()):
+        for proc in procs:
             proc.kill()
         raise
     pool.shutdown()

@@ -28,6 +28,7 @@ from ._validation import validate
 from .data import GaussianRAF, child_seed
 from .data.gaussian import MAX_ARRAY_BYTES
 from .estimators import estimator_for, ridge_path
+from .estimators.base import sign_errors
 from .exceptions import ParameterError, SolverError
 from .tables import Tabular
 
@@ -42,30 +43,6 @@ __all__ = ["simulate", "simulate_many", "lam_path", "SimulationResult", "Simulat
 
 #: Measured quantities, in output order.
 METRICS = ("gen_error", "mem_error", "rule_error", "m", "q")
-
-
-def sign_errors(h: ArrayLike, y: ArrayLike) -> float:
-    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (``nan`` if empty).
-
-    Parameters
-    ----------
-    h : array_like of shape (n,)
-        Outputs of the predictor.
-    y : array_like of shape (n,)
-        Labels in ``{-1, +1}``.
-
-    Returns
-    -------
-    float
-        The fraction of ``y h <= 0``; ``nan`` for no samples.
-
-    Examples
-    --------
-    >>> sign_errors([0.5, -2.0, 0.0, 1.0], [1, 1, 1, -1])
-    0.75
-    """
-    h, y = np.asarray(h), np.asarray(y)
-    return float(np.mean(~(y * h > 0))) if y.size else math.nan
 
 
 def repetition_seed(seed: int, i: int) -> np.random.SeedSequence:

@@ -3,18 +3,21 @@ through a setting's learner and loss."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
 if TYPE_CHECKING:  # for the annotations only
+    from numpy.typing import ArrayLike
+
     from ..data import Dataset
 
 _F = TypeVar("_F", bound=Callable)
 
-__all__ = ["Estimator", "Fitted", "Representation", "register_estimator", "register_representation",
-           "register_solver", "lookup"]
+__all__ = ["sign_errors", "Estimator", "Fitted", "Representation", "register_estimator",
+           "register_representation", "register_solver", "lookup"]
 
 
 @dataclass
@@ -191,3 +194,27 @@ def lookup(table, obj):
         if cls in table:
             return table[cls]
     return None
+
+
+def sign_errors(h: ArrayLike, y: ArrayLike) -> float:
+    """Fraction of ``sign(h) != y``; an output of exactly 0 counts as an error (``nan`` if empty).
+
+    Parameters
+    ----------
+    h : array_like of shape (n,)
+        Outputs of the predictor.
+    y : array_like of shape (n,)
+        Labels in ``{-1, +1}``.
+
+    Returns
+    -------
+    float
+        The fraction of ``y h <= 0``; ``nan`` for no samples.
+
+    Examples
+    --------
+    >>> sign_errors([0.5, -2.0, 0.0, 1.0], [1, 1, 1, -1])
+    0.75
+    """
+    h, y = np.asarray(h), np.asarray(y)
+    return float(np.mean(~(y * h > 0))) if y.size else math.nan

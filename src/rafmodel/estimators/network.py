@@ -306,7 +306,7 @@ class NetworkEstimator:
         return cache[key]
 
     def _fit_all(self, train, rng, test, record_every, jax, optax):
-        from ..simulation import sign_errors
+        from .base import sign_errors
 
         n, d = train.X.shape
         p = max(1, int(round(self.net.kappa * d)))

@@ -41,3 +41,20 @@ def test_a_truncated_projected_newton_is_not_reported_converged(monkeypatch):
     fitted = fit(Setting(alpha=4.0, eps=0.2, lam=lam, loss="hinge"), data, rng=0)
     assert not fitted.info["solver"].startswith("projected Newton")  # the fallback ran and says so
     assert fitted.info["duality_gap"] < 1e-7
+
+
+@pytest.mark.parametrize("mu1,mustar,alpha", [(0.6, 0.5, 2.0), (1.0, 0.0, 2.0), (0.8, 0.3, 0.5)])
+def test_kernel_ridge_path_from_the_svd_matches_separate_solves(mu1, mustar, alpha):
+    # the path never forms K; each separate fit is a Cholesky solve (lstsq at lam = 0) on K
+    from rafmodel.estimators import ridge_path
+
+    d = 50
+    s = Setting(alpha=alpha, eps=0.2, lam=0.1, loss="square", learner=Kernel(mu1=mu1, mustar=mustar))
+    data = sample_raf(d=d, alpha=alpha, eps=0.2, rng=1)
+    X_test = sample_raf(d=d, alpha=1.0, eps=0.2, rng=2).X
+    lams = [0.0, 1e-3, 0.1, 3.0]
+    H_train, H_test = ridge_path(s, data, lams, rng=0, X_test=X_test)
+    for j, lam in enumerate(lams):
+        f = fit(s.replace(lam=lam), data, rng=0)
+        np.testing.assert_allclose(H_train[j], f.h_train, atol=1e-9)
+        np.testing.assert_allclose(H_test[j], f.decision(X_test), atol=1e-9)

@@ -315,14 +315,14 @@ def solve_logistic(rep, y, lam, loss):
     theta = None
     if rep.kind == "features" and lam > 0:
         # L-BFGS on the primal, stopped by the certificate itself: every gradient component
-        # below a tenth of the tolerance over sqrt(p), so the norm is below a tenth of it
+        # below 1e-3 of the tolerance over sqrt(p), so the norm is below 1e-3 of it
         from scipy.optimize import minimize
 
         def fun(w):
             m = y * (A @ w)
             return float(np.logaddexp(0.0, -m).sum()) + 0.5 * lam * float(w @ w), lam * w - A.T @ (y * expit(-m))
 
-        gtol = 0.1 * _grad_tol(len(y)) / np.sqrt(A.shape[1])
+        gtol = 1e-3 * _grad_tol(len(y)) / np.sqrt(A.shape[1])
         theta = minimize(fun, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B",
                          options={"maxiter": 20_000, "gtol": gtol, "ftol": 1e-16, "maxcor": 20}).x
         gn = float(np.linalg.norm(fun(theta)[1]))

@@ -48,7 +48,11 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="scaling table without d = 2000")
     ap.add_argument("--no-scaling", action="store_true", help="skip the scaling table")
+    ap.add_argument("--only-scaling", action="store_true", help="only the scaling table")
+    ap.add_argument("--ds", type=int, nargs="+", help="the scaling table's values of d")
     args = ap.parse_args()
+    if args.only_scaling:
+        return scaling(args.ds or ((250, 500, 1000) if args.quick else (250, 500, 1000, 2000)))
     d, alpha, eps, lam = args.d, 4.0, 0.2, 0.1
     s = rm.Setting(alpha=alpha, eps=eps, lam=lam, loss="hinge")
     data = sample_raf(d=d, alpha=alpha, eps=eps, rng=0)
@@ -91,7 +95,7 @@ def main():
     kernel_ridge_path(args.repeat)
     logistic(args.repeat)
     if not args.no_scaling:
-        scaling((250, 500, 1000) if args.quick else (250, 500, 1000, 2000))
+        scaling(args.ds or ((250, 500, 1000) if args.quick else (250, 500, 1000, 2000)))
 
 
 def best_of(k, f):
@@ -168,7 +172,7 @@ def scaling(ds):
                 t = time.perf_counter()
                 simulate(s, d=d, seeds=1, n_test=10_000)
                 ts.append(time.perf_counter() - t)
-            slope = np.polyfit(np.log(ds), np.log(ts), 1)[0]
+            slope = np.polyfit(np.log(ds), np.log(ts), 1)[0] if len(ds) > 1 else float("nan")
             print(f"  {lname:<8}{loss:<10}" + "".join(f"{t:10.2f}" for t in ts) + f"{slope:10.2f}", flush=True)
 
 

@@ -99,7 +99,7 @@ def _primal_svm_slsqp(Z, y, lam):
     return res.x[:p]
 
 
-@pytest.mark.parametrize("learner,expected_solver", [(Linear(), "liblinear"),
+@pytest.mark.parametrize("learner,expected_solver", [(Linear(), "projected Newton"),
                                                      (Kernel(mu1=0.7, mustar=0.0), "L-BFGS-B")])
 def test_svm_names_the_solver_that_ran_and_matches_an_independent_algorithm(learner, expected_solver):
     d, lam = 15, 0.3
@@ -117,6 +117,7 @@ def test_the_liblinear_certificate_is_not_labelled_lbfgs(monkeypatch):
     # force the fallback: the certificate must then name the dual L-BFGS-B
     from rafmodel.estimators import solvers
 
+    monkeypatch.setattr(solvers, "_svm_projected_newton", lambda A, y, C, alpha, tol: None)
     monkeypatch.setattr(solvers, "_liblinear_dual", lambda A, y, C, tol: np.zeros(len(y)))
     data = sample_raf(d=15, alpha=2.0, eps=0.3, rng=11)
     fitted = fit(Setting(alpha=2.0, eps=0.3, lam=0.3, loss="hinge"), data, rng=0)

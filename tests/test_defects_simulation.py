@@ -8,6 +8,9 @@ import sys
 import numpy as np
 import pytest
 
+from _procs import alive as _alive
+from _procs import children as _children
+
 import rafmodel as rm
 from rafmodel import Kernel, Linear, Loss, Setting
 from rafmodel.cli import main
@@ -235,28 +238,6 @@ def test_jobs_are_capped_at_the_cores():
     assert effective_jobs(100_000, 10**6) == cores
     assert effective_jobs(-1, 3) == min(cores, 3)
     assert effective_jobs(None, 5) == 1
-
-
-def _children(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)")

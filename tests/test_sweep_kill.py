@@ -12,6 +12,9 @@ import time
 import pandas as pd
 import pytest
 
+from _procs import alive as _alive
+from _procs import children as _children
+
 from rafmodel.sweep import load_results, run_sweep
 
 SPEC = """kind = "simulate"
@@ -24,28 +27,6 @@ d = 120
 seeds = 2
 n_test = 2000
 """
-
-
-def _children(pid):
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _done(store):

@@ -61,6 +61,17 @@ def main():
     tb, tm, res = best(lambda: grid40("logistic"), 2)
     rows.append((f"40x40 logistic kernel grid ({int(res.converged.sum())}/1600, quadrature)", tb, tm, ""))
 
+    # the cost per point against the grid size (n x n, same ranges), up to the 200 x 200 phase diagram
+    scaling = []
+    for learner, loss in ((rm.Kernel(mu1=0.5, mustar=0.5), "hinge"), (rm.Linear(), "hinge"),
+                          (rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5), "hinge"),
+                          (rm.Kernel(mu1=0.5, mustar=0.5), "logistic")):
+        for n in (20, 40, 100, 200):
+            S = rm.grid(learner=learner, loss=loss, alpha=np.linspace(0.5, 10, n), eps=0.2,
+                        lam=np.geomspace(1e-3, 10, n))
+            tb, _, res = best(lambda: rm.solve_many(S), 1 if n * n > 5000 else 3)
+            scaling.append((f"{learner.name} {loss}", n * n, tb, int(res.converged.sum())))
+
     print(f"rafmodel {rm.__version__}, Python {platform.python_version()}, numpy {np.__version__}, "
           f"{platform.machine()}, {os.cpu_count()} cores")
     w = max(len(r[0]) for r in rows)
@@ -68,6 +79,10 @@ def main():
     for name, tb, tm, note in rows:
         fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
         print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
+    print("\ncost per point against the grid size (n x n, alpha in [0.5, 10] x log lam in [1e-3, 10])")
+    print(f"{'learner x loss':<20} {'points':>7} {'time':>9} {'us/point':>9} {'points/s':>9} converged")
+    for name, npts, tb, conv in scaling:
+        print(f"{name:<20} {npts:>7} {tb:>8.3f}s {1e6 * tb / npts:>9.1f} {npts / tb:>9.0f} {conv}/{npts}")
 
 
 if __name__ == "__main__":

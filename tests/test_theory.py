@@ -277,3 +277,26 @@ def test_result_to_dict_uses_the_shared_vocabulary():
               "Vhat", "gen_error", "mem_error", "rule_error", "converged", "iterations", "residual"):
         assert k in d
     assert d["model"] == "kernel" and d["loss"] == "hinge"
+
+
+def test_solve_many_in_chunks_gives_the_numbers_of_one_batch(monkeypatch):
+    # solve_many splits large grids into batches of about CHUNK points (memory bounded, cost per
+    # point constant); a point's numbers must not depend on the batch it lands in
+    import sys
+
+    import rafmodel as rm
+
+    mod = sys.modules["rafmodel.theory"]
+    settings = rm.grid(learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="logistic", alpha=np.linspace(0.5, 6, 15),
+                       eps=[0.0, 0.3], lam=np.geomspace(1e-3, 3, 10))
+    whole = rm.solve_many(settings)
+    monkeypatch.setattr(mod, "CHUNK", 37)
+    chunks = mod._chunks(list(range(len(settings))))
+    from rafmodel.theory.solver import FAST_BATCH
+
+    assert len(chunks) > 5 and min(len(c) for c in chunks) > FAST_BATCH
+    assert sum(chunks, []) == list(range(len(settings)))
+    parts = rm.solve_many(settings)
+    for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error", "iterations"):
+        np.testing.assert_array_equal(getattr(parts, name), getattr(whole, name))
+    assert mod._chunks([1, 2, 3]) == [[1, 2, 3]]

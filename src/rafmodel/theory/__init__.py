@@ -27,12 +27,29 @@ __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "S
            "TheoryResult", "TheoryResults", "ConvergenceError"]
 
 
+#: Points per vectorized batch of :func:`solve_many`: large enough to amortize numpy's
+#: per-call cost, small enough that the batch's arrays stay in cache, so that the cost per
+#: point does not grow with the grid.
+CHUNK = 2048
+
+
+def _chunks(idx):
+    """``idx`` in consecutive chunks of about :data:`CHUNK`, none of at most ``FAST_BATCH`` points
+    unless ``idx`` itself is that small (a point's numbers are the same in any chunk of the
+    vectorized path; a batch of at most ``FAST_BATCH`` points takes the scalar fast path)."""
+    n = len(idx)
+    k = max(1, -(-n // CHUNK))
+    bounds = np.linspace(0, n, k + 1).round().astype(int)
+    return [idx[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, warn: bool = True,
                **options: Any) -> TheoryResults:
     """Solve many settings at once.
 
-    Settings sharing a learner type and a loss are solved as one vectorized
-    batch.  Non-converged points are kept, flagged ``converged = False`` and
+    Settings sharing a learner type and a loss are solved in vectorized batches of
+    about :data:`CHUNK` points (the cost per point does not grow with the grid, and a
+    point's numbers do not depend on which batch it is in).  Non-converged points are kept, flagged ``converged = False`` and
     carry ``nan`` values; a :class:`rafmodel.ConvergenceWarning` says how many (``warn=False``
     silences it).
 
@@ -93,22 +110,30 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
         raise ParameterError("settings", f"must be a sequence of rafmodel.Setting, got an element {bad!r:.60}")
     opts = SolverOptions(**options)
     N = len(settings)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=N, desc="theory", unit="pt", leave=False)
     groups: dict = {}
     for i, s in enumerate(settings):
         groups.setdefault((type(s.learner), s.loss), []).append(i)
     cols: dict = {}
     for (_, loss), idx in groups.items():
         learner = settings[idx[0]].learner
-        alpha = np.array([settings[i].alpha for i in idx])
-        eps = np.array([settings[i].eps for i in idx])
-        lam = np.array([settings[i].lam for i in idx])
-        P = {k: np.array([float(getattr(settings[i].learner, k)) for i in idx])
-             for k in learner.param_names}
-        res = solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=progress)
-        for k, v in res.items():
-            if k not in cols:
-                cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
-            cols[k][idx] = v
+        for chunk in _chunks(idx):
+            alpha = np.array([settings[i].alpha for i in chunk])
+            eps = np.array([settings[i].eps for i in chunk])
+            lam = np.array([settings[i].lam for i in chunk])
+            P = {k: np.array([float(getattr(settings[i].learner, k)) for i in chunk])
+                 for k in learner.param_names}
+            res = solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=bar)
+            for k, v in res.items():
+                if k not in cols:
+                    cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
+                cols[k][chunk] = v
+    if bar is not None:
+        bar.close()
     if N == 0:  # nothing to solve: every column, empty
         cols = {k: np.zeros(0) for k in (*RESULT_FIELDS, "residual")}
         cols.update(converged=np.zeros(0, bool), iterations=np.zeros(0, int),

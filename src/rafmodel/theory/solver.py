@@ -160,11 +160,14 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
         y0 = learner.encode(initial_state(learner, a, eps, lam_eff, limit, P))
     k, h = len(learner.state_names), len(learner.hat_names)
 
-    bar = None
-    if progress:
+    bar, own_bar = None, False
+    if hasattr(progress, "update"):  # a bar shared by several calls (solve_many's chunks)
+        bar = progress
+    elif progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=B, desc="theory", unit="pt", leave=False)
+        bar, own_bar = tqdm(total=B, desc="theory", unit="pt", leave=False), True
+    n0 = bar.n if bar is not None else 0
     final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
     # a few points with a closed-form channel: the plain-float fast path first
@@ -224,8 +227,9 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
             residual[bad[done_now]] = r3[c3][f_cur[won] == 1.0]
         iterations[bad] += its
     if bar is not None:
-        bar.update(int(B - bar.n))
-        bar.close()
+        bar.update(int(B - (bar.n - n0)))
+        if own_bar:
+            bar.close()
     return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
 
 

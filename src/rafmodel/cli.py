@@ -95,18 +95,21 @@ def _add_solver_options(p):
                    help="channel: closed form when available (auto), or Gauss quadrature")
 
 
-def _add_simulation_options(p):
+def _add_simulation_options(p, d=500, jobs=True):
+    """The simulation group (``--d --seeds --n-test --seed`` and, with ``jobs``, ``--jobs``); returns it."""
     g = p.add_argument_group("simulation")
-    g.add_argument("--d", type=_int_option("d"), default=500,
-                   help=f"input dimension, {describe('simulate', 'd')} (default 500)")
+    g.add_argument("--d", type=_int_option("d"), default=d,
+                   help=f"input dimension, {describe('simulate', 'd')} (default {d})")
     g.add_argument("--seeds", type=_int_option("seeds"), default=4,
                    help=f"independent repetitions, {describe('simulate', 'seeds')} (default 4)")
     g.add_argument("--n-test", type=_int_option("n-test"), default=10_000,
                    help=f"fresh test samples per repetition, {describe('simulate', 'n_test')} (default 10000)")
     g.add_argument("--seed", type=_int_option("seed"), default=0,
                    help=f"base seed, {describe('simulate', 'seed')} (default 0)")
-    g.add_argument("--jobs", type=_int_option("jobs"), default=1,
-                   help="processes for the repetitions (default 1; -1: all cores; capped at the cores available)")
+    if jobs:
+        g.add_argument("--jobs", type=_int_option("jobs"), default=1,
+                       help="processes for the repetitions (default 1; -1: all cores; capped at the cores available)")
+    return g
 
 
 def _add_output_options(p):
@@ -307,18 +310,12 @@ def _add_network_options(p):
     p.add_argument("--steps", default="2000", help=f"train all: steps ({describe('Network', 'steps')}; default 2000)")
     p.add_argument("--lr", default="1", help=f"train all: base learning rate ({describe('Network', 'lr')}; default 1)")
     p.add_argument("--device", default="auto", help="auto (a GPU when jax sees one), cpu or gpu (default auto)")
-    g = p.add_argument_group("simulation")
-    g.add_argument("--d", type=_int_option("d"), default=100,
-                   help=f"input dimension, {describe('simulate', 'd')} (default 100)")
-    g.add_argument("--seeds", type=_int_option("seeds"), default=4,
-                   help=f"independent repetitions, {describe('simulate', 'seeds')} (default 4)")
-    g.add_argument("--n-test", type=_int_option("n-test"), default=10_000,
-                   help=f"fresh test samples per repetition, {describe('simulate', 'n_test')} (default 10000)")
-    g.add_argument("--seed", type=_int_option("seed"), default=0,
-                   help=f"base seed, {describe('simulate', 'seed')} (default 0)")
+    g = _add_simulation_options(p, d=100, jobs=False)
     g.add_argument("--record-every", type=_int_option("record-every"), default=None,
                    help="steps between two points of the training curves (default steps/20)")
     g.add_argument("--curves", metavar="FILE.csv", help="also write the training curves to this CSV")
+
+
 def _add_realdata_options(p):
     p.add_argument("--dataset", default="digits", help="digits (default, ships with scikit-learn), mnist, "
                                                        "fashion-mnist or cifar10")

@@ -16,6 +16,7 @@ sweep, their order, or the number of processes.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Sequence
@@ -265,18 +266,33 @@ def _run_tasks(tasks, source, seed, jobs, bar):
             if bar is not None:
                 bar.update()
         return outs
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures import as_completed
 
     outs = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                               initargs=(os.getpid(),))
-    try:
+    with worker_pool(jobs) as pool:
         futures = {pool.submit(_one_run, s, source, seed, i): k for k, (s, i) in enumerate(tasks)}
         for fut in as_completed(futures):
             outs[futures[fut]] = fut.result()
             if bar is not None:
                 bar.update()
+    return outs
+
+
+@contextlib.contextmanager
+def worker_pool(jobs):
+    """A pool of ``jobs`` spawned worker processes that end with the command.
+
+    The workers die with this process, even on SIGKILL (``PR_SET_PDEATHSIG`` on Linux,
+    see :func:`_worker_init`); on Ctrl-C or an error in the block, pending tasks are
+    cancelled and the workers killed. Used by the simulations and the sweeps.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
+        yield pool
     except BaseException:
         procs = list((getattr(pool, "_processes", None) or {}).values())  # None once shut down
         pool.shutdown(wait=False, cancel_futures=True)
@@ -284,7 +300,6 @@ def _run_tasks(tasks, source, seed, jobs, bar):
             proc.kill()
         raise
     pool.shutdown()
-    return outs
 
 
 def effective_jobs(n_jobs: int | None, n_tasks: int) -> int:

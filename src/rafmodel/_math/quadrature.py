@@ -14,7 +14,7 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import roots_legendre
 
-__all__ = ["legendre_unit", "legendre_panels", "normal_rule", "normal_expectation", "XMAX"]
+__all__ = ["legendre_unit", "legendre_panels", "normal_edges", "normal_rule", "normal_expectation", "XMAX"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
@@ -57,14 +57,19 @@ def legendre_panels(edges, n):
     return x.reshape(shape), wt.reshape(shape)
 
 
+def normal_edges(breaks):
+    """Sorted panel edges (B, P) of :func:`normal_rule`: the fixed edges and ``breaks`` (B, k), clipped to the range."""
+    B = breaks.shape[0]
+    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
+    return np.sort(np.clip(edges, -XMAX, XMAX), axis=1)
+
+
 def normal_rule(breaks, n):
     """Nodes ``x`` and weights ``w`` (B, K) for ``E_x[.]``, ``x ~ N(0,1)``, on ``[-XMAX, XMAX]``.
 
     The panels are split at fixed edges and at ``breaks`` (B, k) (clipped to the range).
     """
-    B = breaks.shape[0]
-    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
-    x, w = legendre_panels(np.sort(np.clip(edges, -XMAX, XMAX), axis=1), n)
+    x, w = legendre_panels(normal_edges(breaks), n)
     return x, w * np.exp(-0.5 * x * x) / _SQRT_2PI
 
 

@@ -8,7 +8,6 @@ to the store.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -127,14 +126,11 @@ def run_local(tasks: Sequence[tuple], jobs: int, on_rows: Callable[[list], None]
         for t in tasks:
             on_rows(run_task(t))
         return
-    import multiprocessing as mp
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, wait
 
-    from ..simulation import _worker_init
+    from ..simulation import worker_pool
 
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                               initargs=(os.getpid(),))
-    try:
+    with worker_pool(jobs) as pool:
         queue = iter(tasks)
         running = set()
         window = 4 * jobs  # a few tasks ahead per worker: results stream in the spec's order, roughly
@@ -149,13 +145,6 @@ def run_local(tasks: Sequence[tuple], jobs: int, on_rows: Callable[[list], None]
             done, running = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 on_rows(fut.result())
-    except BaseException:
-        procs = list((getattr(pool, "_processes", None) or {}).values())  # before shutdown forgets them
-        pool.shutdown(wait=False, cancel_futures=True)
-        for proc in procs:
-            proc.kill()
-        raise
-    pool.shutdown()
 
 
 def dask_client(scheduler: Any) -> tuple[Any, bool]:

@@ -28,14 +28,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
-from .._math.quadrature import _FIXED, XMAX, legendre_panels, normal_expectation, normal_rule
+from .._math.quadrature import legendre_panels, normal_edges, normal_expectation, normal_rule
+from ..losses import Loss
 from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
 if TYPE_CHECKING:  # for the annotations only
     from numpy.typing import ArrayLike
-
-    from ..losses import Loss
 
 __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
 
@@ -116,8 +115,6 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
 
 
 def _has_prox_inverse(loss):
-    from ..losses import Loss
-
     return type(loss).prox_inverse is not Loss.prox_inverse
 
 
@@ -125,22 +122,22 @@ def _mapped_rule(loss, scale, V, breaks, n_nodes):
     """Nodes in the proximal point ``x`` for ``E_xi[F(scale xi)]``, ``xi ~ N(0, 1)``.
 
     The panels are those of :func:`normal_rule` (fixed edges and ``breaks``, in units of
-    ``xi``), mapped (approximately) to ``x = prox(scale xi, V)``; on each, Gauss-Legendre nodes in ``x``
-    with the weight ``phi(xi) dxi/dx``.  Returns ``x``, ``xi``, the weights and ``du/dx``.
+    ``xi``) mapped to ``x = prox(scale xi, V)``, split further at the loss's
+    ``curvature_breaks``; on each, Gauss-Legendre nodes in ``x`` with the weight
+    ``phi(xi) dxi/dx``.  Returns ``x``, the margin ``u = scale xi``, ``xi``, the weights
+    and ``du/dx``.
     """
-    B = breaks.shape[0]
-    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
-    edges = np.sort(np.clip(edges, -XMAX, XMAX), axis=1)
-    x_edges = loss.prox(scale * edges, V)
+    x_edges = loss.prox(scale * normal_edges(breaks), V)
     if len(loss.curvature_breaks):  # where ell'' varies: narrow in xi when scale is large
-        inner = np.broadcast_to(np.asarray(loss.curvature_breaks, dtype=float), (B, len(loss.curvature_breaks)))
+        inner = np.broadcast_to(np.asarray(loss.curvature_breaks, dtype=float),
+                                (x_edges.shape[0], len(loss.curvature_breaks)))
         x_edges = np.sort(np.concatenate([x_edges, np.clip(inner, x_edges[:, :1], x_edges[:, -1:])], axis=1),
                           axis=1)
     x, wx = legendre_panels(x_edges, n_nodes)
     u, dudx = loss.prox_inverse(x, V)
     xi = u / scale
     w = wx * dudx / scale * np.exp(-0.5 * xi * xi) / SQRT_2PI
-    return x, xi, w, dudx
+    return x, u, xi, w, dudx
 
 
 def _channel_smooth(loss, m, q, V, eps, n_nodes):
@@ -156,17 +153,15 @@ def _channel_smooth(loss, m, q, V, eps, n_nodes):
     zero = np.zeros((len(m), 1))
 
     # mhat: 2 E_eta[g1(s eta)]
-    x, eta, w, _ = _mapped_rule(loss, s, Vc, zero, n_nodes)
-    mh = (1.0 - eps) * 2.0 / SQRT_2PI * np.sum(w * (x - s * eta) / Vc, axis=1)
+    x, u, _, w, _ = _mapped_rule(loss, s, Vc, zero, n_nodes)
+    mh = (1.0 - eps) * 2.0 / SQRT_2PI * np.sum(w * (x - u) / Vc, axis=1)
 
     # facts E_xi[G(sqrt(q) xi)] and rules 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
-
     c = m[:, None] / s
     ac = np.maximum(np.abs(c), 1e-300)
     kr = np.concatenate([zero, np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
-    x, xi, w, dudx = _mapped_rule(loss, sq, Vc, kr, n_nodes)
-    ux = xi * sq
-    gx = (x - ux) / Vc
+    x, u, xi, w, dudx = _mapped_rule(loss, sq, Vc, kr, n_nodes)
+    gx = (x - u) / Vc
     mdgx = (1.0 - 1.0 / dudx) / Vc
     g2 = gx * gx
     wr = 2.0 * w * ndtr(c * xi)

@@ -46,10 +46,14 @@ class Loss:
         (min-norm interpolator, possible for a linear model iff ``alpha < 1``),
         ``"margin"`` fits ``y_i h_i >= 1`` (max-margin, possible iff the data are
         linearly separable, ``alpha < alpha_c(eps)``).
-    curvature_breaks : tuple of float
-        For a loss with :meth:`prox_inverse`: proximal points ``x`` around which
-        ``ell''(x)`` varies on a scale of one; the channel's quadrature puts panel edges
-        there (they are narrow in the Gaussian variable when ``q`` is large).
+    prox_panel : float
+        For a loss with :meth:`prox_inverse`: the widest panel, in the proximal point
+        ``x``, of the channel's Gauss-Legendre rule (``ell'`` must be analytic in a strip of
+        half-width about ``prox_panel`` around the real axis for 12 nodes per panel to
+        reach rounding; the logistic's poles are at distance ``pi``).
+    prox_support : float
+        For a loss with :meth:`prox_inverse`: ``ell''(x)`` is negligible (to rounding) for
+        ``|x| > prox_support``; panels are cut to ``prox_panel`` only inside.
 
     Notes
     -----
@@ -70,7 +74,8 @@ class Loss:
     name = "loss"
     slope0 = 1.0
     interpolation = "exact"
-    curvature_breaks: tuple = ()
+    prox_panel: float = 3.0
+    prox_support: float = 40.0
 
     def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:
         """Loss ``l(y, h)`` (broadcasting).
@@ -298,7 +303,8 @@ class Logistic(Loss):
     name = "logistic"
     slope0 = 0.5
     interpolation = "margin"
-    curvature_breaks = (-10.0, -3.0, 0.0, 3.0, 10.0)
+    prox_panel = 3.0  # ell' = -sigmoid(-x) has its poles at x = +-i pi
+    prox_support = 40.0  # ell''(x) = sigmoid(x) sigmoid(-x) < 5e-18 beyond
     newton_iterations = 100
 
     def value(self, y: ArrayLike, h: ArrayLike) -> float | np.ndarray:

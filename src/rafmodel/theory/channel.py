@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from scipy.special import ndtr
 
-from .._math.quadrature import legendre_panels, normal_edges, normal_expectation, normal_rule
+from .._math.quadrature import legendre_unit, normal_edges, normal_expectation, normal_rule
 from ..losses import Loss
 from .closed_form import closed_form
 from .gaussian import SQRT_2PI
@@ -119,33 +119,53 @@ def _has_prox_inverse(loss):
 
 
 def _mapped_rule(loss, scale, V, breaks, n_nodes):
-    """Nodes in the proximal point ``x`` for ``E_xi[F(scale xi)]``, ``xi ~ N(0, 1)``.
+    """Nodes in the proximal point ``x`` for ``E_xi[F(scale xi)]``, ``xi ~ N(0, 1)``, flattened.
 
     The panels are those of :func:`normal_rule` (fixed edges and ``breaks``, in units of
-    ``xi``) mapped to ``x = prox(scale xi, V)``, split further at the loss's
-    ``curvature_breaks``; on each, Gauss-Legendre nodes in ``x`` with the weight
-    ``phi(xi) dxi/dx``.  Returns ``x``, the margin ``u = scale xi``, ``xi``, the weights
-    and ``du/dx``.
+    ``xi``) mapped to ``x = prox(scale xi, V)``; each is cut into equal pieces no wider than
+    the loss's ``prox_panel`` where it overlaps ``[-prox_support, prox_support]`` (where
+    ``ell'`` varies: narrow in ``xi`` when ``scale`` is large).  On each piece, Gauss-Legendre
+    nodes in ``x`` with the weight ``phi(xi) dxi/dx``.
+
+    The number of pieces differs from point to point, so the nodes of all ``B`` points are
+    laid end to end: point ``b`` owns ``starts[b]:starts[b + 1]``, and its sums are
+    ``np.add.reduceat(values, starts)`` (each point's sum sees only its own nodes, so it
+    does not depend on the other points of the batch).  Returns ``x``, the margin
+    ``u = scale xi``, ``xi``, the weights, ``du/dx`` (all of shape ``(K,)``), the owner of
+    each node ``(K,)`` and ``starts`` ``(B,)``.
     """
-    x_edges = loss.prox(scale * normal_edges(breaks), V)
-    if len(loss.curvature_breaks):  # where ell'' varies: narrow in xi when scale is large
-        inner = np.broadcast_to(np.asarray(loss.curvature_breaks, dtype=float),
-                                (x_edges.shape[0], len(loss.curvature_breaks)))
-        x_edges = np.sort(np.concatenate([x_edges, np.clip(inner, x_edges[:, :1], x_edges[:, -1:])], axis=1),
-                          axis=1)
-    x, wx = legendre_panels(x_edges, n_nodes)
-    u, dudx = loss.prox_inverse(x, V)
-    xi = u / scale
-    w = wx * dudx / scale * np.exp(-0.5 * xi * xi) / SQRT_2PI
-    return x, u, xi, w, dudx
+    edges = loss.prox(scale * normal_edges(breaks), V)
+    T = loss.prox_support
+    support = np.clip(np.broadcast_to([-T, T], (edges.shape[0], 2)), edges[:, :1], edges[:, -1:])
+    edges = np.sort(np.concatenate([edges, support], axis=1), axis=1)
+    lo, hi = edges[:, :-1], edges[:, 1:]
+    inside = np.abs(lo + hi) < 2.0 * T  # the panel lies in [-T, T] (it is cut at +-T)
+    k = np.where(hi > lo, np.where(inside, np.maximum(1.0, np.ceil((hi - lo) / loss.prox_panel)), 1.0),
+                 0.0).astype(np.intp)
+    k[k.sum(axis=1) == 0, 0] = 1  # a point whose panels all have zero width keeps one (zero weights)
+    per_point = k.sum(axis=1)
+    k = k.ravel()
+    width = np.repeat((hi - lo).ravel() / np.maximum(k, 1), k)
+    piece = np.arange(width.size) - np.repeat(np.cumsum(k) - k, k)
+    left = np.repeat(lo.ravel(), k) + piece * width
+    t, wt = legendre_unit(n_nodes)
+    x = (left[:, None] + width[:, None] * t).ravel()
+    wx = (width[:, None] * wt).ravel()
+    owner = np.repeat(np.arange(edges.shape[0]), per_point * n_nodes)
+    Vn, sn = np.broadcast_to(V, scale.shape).ravel()[owner], scale.ravel()[owner]
+    u, dudx = loss.prox_inverse(x, Vn)
+    xi = u / sn
+    w = wx * dudx / sn * np.exp(-0.5 * xi * xi) / SQRT_2PI
+    starts = np.concatenate([[0], np.cumsum(per_point * n_nodes)[:-1]])
+    return x, u, xi, w, dudx, owner, starts
 
 
 def _channel_smooth(loss, m, q, V, eps, n_nodes):
     """:func:`channel_quadrature` for a loss with an explicit inverse proximal map.
 
-    The same integrals on the same panels, with the proximal point ``x`` as the variable:
-    ``g1 = (x - u) / V`` and ``-dg1 = (1 - 1/u'(x)) / V`` are explicit, so the proximal map
-    is evaluated only at the panel edges (about 30 per point instead of 350 nodes).
+    The same integrals on the same Gaussian panels, with the proximal point ``x`` as the
+    variable (:func:`_mapped_rule`): ``g1 = (x - u) / V`` and ``-dg1 = (1 - 1/u'(x)) / V``
+    are explicit, so the proximal map is evaluated only at the panel edges.
     """
     Vc = V[:, None]
     sq = np.sqrt(q)[:, None]
@@ -153,21 +173,19 @@ def _channel_smooth(loss, m, q, V, eps, n_nodes):
     zero = np.zeros((len(m), 1))
 
     # mhat: 2 E_eta[g1(s eta)]
-    x, u, _, w, _ = _mapped_rule(loss, s, Vc, zero, n_nodes)
-    mh = (1.0 - eps) * 2.0 / SQRT_2PI * np.sum(w * (x - u) / Vc, axis=1)
+    x, u, _, w, _, _, starts = _mapped_rule(loss, s, Vc, zero, n_nodes)
+    mh = (1.0 - eps) * 2.0 / SQRT_2PI * np.add.reduceat(w * (x - u), starts) / V
 
     # facts E_xi[G(sqrt(q) xi)] and rules 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
-    c = m[:, None] / s
-    ac = np.maximum(np.abs(c), 1e-300)
-    kr = np.concatenate([zero, np.outer(1.0 / ac[:, 0], [-6.0, -2.0, 2.0, 6.0])], axis=1)
-    x, u, xi, w, dudx = _mapped_rule(loss, sq, Vc, kr, n_nodes)
-    gx = (x - u) / Vc
-    mdgx = (1.0 - 1.0 / dudx) / Vc
-    g2 = gx * gx
-    wr = 2.0 * w * ndtr(c * xi)
-    qf, vf = np.sum(w * g2, axis=1), np.sum(w * mdgx, axis=1)
-    qr, vr = np.sum(wr * g2, axis=1), np.sum(wr * mdgx, axis=1)
-    return mh, eps * qf + (1.0 - eps) * qr, eps * vf + (1.0 - eps) * vr
+    c = m / s[:, 0]
+    kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), [-6.0, -2.0, 2.0, 6.0])], axis=1)
+    x, u, xi, w, dudx, owner, starts = _mapped_rule(loss, sq, Vc, kr, n_nodes)
+    g = x - u
+    wg2, wmdg = w * (g * g), w * (1.0 - 1.0 / dudx)
+    wr = 2.0 * ndtr(c[owner] * xi)
+    qf, vf = np.add.reduceat(wg2, starts), np.add.reduceat(wmdg, starts)
+    qr, vr = np.add.reduceat(wr * wg2, starts), np.add.reduceat(wr * wmdg, starts)
+    return mh, (eps * qf + (1.0 - eps) * qr) / (V * V), (eps * vf + (1.0 - eps) * vr) / V
 
 
 def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike, *, limit: bool = False,

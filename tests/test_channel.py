@@ -123,15 +123,16 @@ def test_logistic_accuracy_test_has_power(monkeypatch):
 
 
 def test_logistic_channel_does_not_depend_on_the_batch():
-    # each point's sums run over its own nodes only (a ragged rule): bit-identical alone or in a batch
+    # each point's sums run over its own nodes only (a ragged rule, in blocks of points):
+    # bit-identical alone or in a batch of several blocks
     rng = np.random.default_rng(5)
-    B = 64
+    B = 1100
     q = 10 ** rng.uniform(-3, 4, B)
     m = np.sqrt(q) * rng.uniform(-0.99, 0.99, B)
     V = 10 ** rng.uniform(-3, 4, B)
     eps = rng.uniform(0, 1, B)
     batch = np.array(channel(Logistic(), m, q, V, eps))
-    for i in (0, 17, 63):
+    for i in (0, 17, 600, 1099):
         alone = np.array(channel(Logistic(), m[i:i + 1], q[i:i + 1], V[i:i + 1], eps[i:i + 1]))[:, 0]
         assert np.array_equal(alone, batch[:, i])
 

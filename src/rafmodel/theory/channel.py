@@ -40,6 +40,8 @@ __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
 
 #: Default number of Gauss-Legendre nodes per panel of the quadrature route.
 DEFAULT_NODES = 12
+#: Points per block of the proximal-point rule (about 130,000 nodes: the arrays stay in cache).
+_BLOCK = 512
 
 
 def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike, *, limit: bool = False,
@@ -77,7 +79,12 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
     """
     m, q, V, eps = (np.asarray(a, dtype=float).reshape(-1) for a in (m, q, V, eps))
     if not limit and _has_prox_inverse(loss):
-        return _channel_smooth(loss, m, q, V, eps, n_nodes)
+        if len(m) <= _BLOCK:
+            return _channel_smooth(loss, m, q, V, eps, n_nodes)
+        # in blocks of points whose nodes fit in the cache (every point's numbers are its own)
+        parts = [_channel_smooth(loss, m[i:i + _BLOCK], q[i:i + _BLOCK], V[i:i + _BLOCK], eps[i:i + _BLOCK], n_nodes)
+                 for i in range(0, len(m), _BLOCK)]
+        return tuple(np.concatenate([p[k] for p in parts]) for k in range(3))
     Vc = V[:, None]
     sq = np.sqrt(q)[:, None]
     s = np.sqrt(np.maximum(q - m * m, 1e-300))[:, None]
@@ -163,29 +170,31 @@ def _mapped_rule(loss, scale, V, breaks, n_nodes):
 def _channel_smooth(loss, m, q, V, eps, n_nodes):
     """:func:`channel_quadrature` for a loss with an explicit inverse proximal map.
 
-    The same integrals on the same Gaussian panels, with the proximal point ``x`` as the
-    variable (:func:`_mapped_rule`): ``g1 = (x - u) / V`` and ``-dg1 = (1 - 1/u'(x)) / V``
-    are explicit, so the proximal map is evaluated only at the panel edges.
+    The same integrals with the proximal point ``x`` as the variable (:func:`_mapped_rule`):
+    ``g1 = (x - u) / V`` and ``-dg1 = (1 - 1/u'(x)) / V`` are explicit, so the proximal map
+    is evaluated only at the panel edges.  All three lines use one set of nodes, in
+    ``xi = omega / sqrt(q)``: ``mhat`` in the form of docs/theory.md before the change of
+    variable, ``mhat / a = 2 (1 - eps) E_xi[phi(c xi) g1(sqrt(q) xi)] / sqrt(1 - m^2 / q)``,
+    whose weight ``phi(c xi)`` is as steep as the rules' ``Phi(c xi)`` (the panels are split
+    at ``+-2/c`` and ``+-6/c`` for both).
     """
     Vc = V[:, None]
     sq = np.sqrt(q)[:, None]
-    s = np.sqrt(np.maximum(q - m * m, 1e-300))[:, None]
+    r0 = np.sqrt(np.maximum(1.0 - m * m / q, 1e-300))  # sqrt(V0) = s / sqrt(q)
+    c = m / (sq[:, 0] * r0)
     zero = np.zeros((len(m), 1))
-
-    # mhat: 2 E_eta[g1(s eta)]
-    x, u, _, w, _, _, starts = _mapped_rule(loss, s, Vc, zero, n_nodes)
-    mh = (1.0 - eps) * 2.0 / SQRT_2PI * np.add.reduceat(w * (x - u), starts) / V
-
-    # facts E_xi[G(sqrt(q) xi)] and rules 2 E_xi[Phi(c xi) G(sqrt(q) xi)], c = m / s
-    c = m / s[:, 0]
-    kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), [-6.0, -2.0, 2.0, 6.0])], axis=1)
+    kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), [-9.0, -6.0, -4.0, -2.0, 2.0, 4.0, 6.0, 9.0])], axis=1)
     x, u, xi, w, dudx, owner, starts = _mapped_rule(loss, sq, Vc, kr, n_nodes)
     g = x - u
-    wg2, wmdg = w * (g * g), w * (1.0 - 1.0 / dudx)
-    wr = 2.0 * ndtr(c[owner] * xi)
+    cx = c[owner] * xi
+    wg, wmdg = w * g, w * (1.0 - 1.0 / dudx)
+    wg2 = wg * g
+    wr = 2.0 * ndtr(cx)
+    mh = np.add.reduceat(wg * np.exp(-0.5 * cx * cx), starts)
     qf, vf = np.add.reduceat(wg2, starts), np.add.reduceat(wmdg, starts)
     qr, vr = np.add.reduceat(wr * wg2, starts), np.add.reduceat(wr * wmdg, starts)
-    return mh, (eps * qf + (1.0 - eps) * qr) / (V * V), (eps * vf + (1.0 - eps) * vr) / V
+    return ((1.0 - eps) * 2.0 / SQRT_2PI * mh / (r0 * V), (eps * qf + (1.0 - eps) * qr) / (V * V),
+            (eps * vf + (1.0 - eps) * vr) / V)
 
 
 def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike, *, limit: bool = False,

@@ -292,11 +292,29 @@ def test_solve_many_in_chunks_gives_the_numbers_of_one_batch(monkeypatch):
     whole = rm.solve_many(settings)
     monkeypatch.setattr(mod, "CHUNK", 37)
     chunks = mod._chunks(list(range(len(settings))))
-    from rafmodel.theory.solver import FAST_BATCH
-
-    assert len(chunks) > 5 and min(len(c) for c in chunks) > FAST_BATCH
+    assert len(chunks) > 5
     assert sum(chunks, []) == list(range(len(settings)))
     parts = rm.solve_many(settings)
     for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error", "iterations"):
         np.testing.assert_array_equal(getattr(parts, name), getattr(whole, name))
     assert mod._chunks([1, 2, 3]) == [[1, 2, 3]]
+
+
+@pytest.mark.parametrize("loss", ["hinge", "square", "logistic"])
+def test_a_point_of_solve_many_does_not_depend_on_the_batch_size(loss):
+    # 0.3.0 took a scalar route for batches of at most 8 points (closed-form losses), which
+    # differs from the vectorized path by rounding: a point's numbers depended on how many
+    # others were solved with it.  Now solve_many takes the vectorized path for any batch.
+    import rafmodel as rm
+
+    settings = rm.grid(learner=rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5), loss=loss,
+                       alpha=[0.7, 2.0, 5.0], eps=[0.0, 0.3], lam=[1e-3, 0.1, 1.0])
+    whole = rm.solve_many(settings)
+    for i in (0, 7, len(settings) - 1):
+        for few in ([settings[i]], [settings[i], settings[0]]):
+            alone = rm.solve_many(few)
+            for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error"):
+                assert getattr(alone, name)[0] == getattr(whole, name)[i], (loss, i, name)
+        one = rm.solve(settings[i])  # the scalar route: the same numbers to rounding
+        for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error"):
+            assert abs(getattr(one, name) - getattr(whole, name)[i]) <= 1e-12 * (1 + abs(getattr(one, name)))

@@ -29,8 +29,6 @@ from .initial import initial_state
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
-#: Batches up to this size try the plain-float fast path point by point first.
-FAST_BATCH = 8
 _MAX_BACKTRACKS = 40
 _STALL = 12
 _GROW = 1.0
@@ -38,6 +36,8 @@ _PLAIN_STEPS = 10
 _NEWTON_AFTER = 20
 _NEWTON_R = 1e-2
 _GIVE_UP = 100
+#: Newton phases that end in backtracking before an attempt is given up (restarted plainly).
+_NEWTON_LOSSES = 2
 #: Most solves of the continuation towards points near their interpolation threshold.
 _CONTINUATION_STEPS = 60
 _NEWTON_BACKTRACKS = 8
@@ -133,7 +133,7 @@ def _stack_args(a, eps, lam, limit, P, idx, reps):
     return take(a), take(eps), take(lam), take(limit), {k: take(v) for k, v in P.items()}
 
 
-def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
+def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=False):
     """Solve ``B`` points; every argument is an array of shape ``(B,)``.
 
     Returns a dict of arrays of shape ``(B,)`` with the order parameters, the
@@ -146,6 +146,11 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     Points that still fail are restarted with plain (undamped, then damped)
     iteration, which is slow but the most robust.  ``iterations`` counts all
     attempts.
+
+    ``scalar=True`` (:func:`rafmodel.solve`'s one point) first tries the plain-float fast
+    path (:mod:`rafmodel.theory.fastpath`) for a loss with a closed-form channel; its numbers
+    agree with the vectorized path's to rounding, not bit for bit, so :func:`rafmodel.solve_many`
+    never takes it (a point's numbers must not depend on how many others are solved with it).
     """
     B = alpha.shape[0]
     zero = lam == 0
@@ -170,8 +175,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     n0 = bar.n if bar is not None else 0
     final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
-    # a few points with a closed-form channel: the plain-float fast path first
-    if B <= FAST_BATCH and opts.method != "quadrature" and closed_form(loss) is not None:
+    # rm.solve's one point with a closed-form channel: the plain-float fast path first
+    if scalar and opts.method != "quadrature" and closed_form(loss) is not None:
         for i in range(B):
             Pi = {k: float(v[i]) for k, v in P.items()}
             out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,
@@ -250,6 +255,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     best_it = np.zeros(B, int)
     backtracks = np.zeros(B, int)
     newton = np.zeros(B, bool)
+    losses = np.zeros(B, int)  # Newton phases lost to backtracking
     plain_until = np.zeros(B, int)
     gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
     gain_it = np.zeros(B, int)
@@ -285,6 +291,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             # Newton that keeps backtracking is in the wrong basin: back to Anderson.
             lost = idx[worse & (backtracks[idx] > _NEWTON_BACKTRACKS)]
             newton[lost] = False
+            losses[lost] += 1
             best_it[lost] = it
             plain_until[lost] = it + _PLAIN_STEPS
             backtracks[lost] = 0
@@ -295,7 +302,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             gain_r[idx[gained]] = r[gained]
             gain_it[idx[gained]] = it
             if give_up:
-                failed |= (it - gain_it[idx]) > _GIVE_UP
+                failed |= ((it - gain_it[idx]) > _GIVE_UP) | (losses[idx] >= _NEWTON_LOSSES)
             keep = ~done & ~failed
             if bar is not None:
                 bar.update(int(np.sum(done)))

@@ -61,11 +61,18 @@ def main():
     tb, tm, res = best(lambda: grid40("logistic"), 2)
     rows.append((f"40x40 logistic kernel grid ({int(res.converged.sum())}/1600, quadrature)", tb, tm, ""))
 
+    # issue 13's grid for every learner x loss: points per second on one core
+    every = []
+    for learner in (rm.Linear(), rm.Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)):
+        for loss in ("square", "hinge", "logistic"):
+            tb, _, res = best(lambda: grid40(loss, learner), 3)
+            every.append((learner.name, loss, tb, int(res.converged.sum())))
+
     # the cost per point against the grid size (n x n, same ranges), up to the 200 x 200 phase diagram
     scaling = []
     for learner, loss in ((rm.Kernel(mu1=0.5, mustar=0.5), "hinge"), (rm.Linear(), "hinge"),
                           (rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5), "hinge"),
-                          (rm.Kernel(mu1=0.5, mustar=0.5), "logistic")):
+                          (rm.Kernel(mu1=0.5, mustar=0.5), "logistic"), (rm.Linear(), "logistic")):
         for n in (20, 40, 100, 200):
             S = rm.grid(learner=learner, loss=loss, alpha=np.linspace(0.5, 10, n), eps=0.2,
                         lam=np.geomspace(1e-3, 10, n))
@@ -79,6 +86,10 @@ def main():
     for name, tb, tm, note in rows:
         fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
         print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
+    print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 3")
+    print(f"{'learner':<8} {'loss':<9} {'time':>9} {'points/s':>9} converged")
+    for lname, loss, tb, conv in every:
+        print(f"{lname:<8} {loss:<9} {tb:>8.3f}s {1600 / tb:>9.0f} {conv}/1600")
     print("\ncost per point against the grid size (n x n, alpha in [0.5, 10] x log lam in [1e-3, 10])")
     print(f"{'learner x loss':<20} {'points':>7} {'time':>9} {'us/point':>9} {'points/s':>9} converged")
     for name, npts, tb, conv in scaling:

@@ -318,3 +318,30 @@ def test_a_point_of_solve_many_does_not_depend_on_the_batch_size(loss):
         one = rm.solve(settings[i])  # the scalar route: the same numbers to rounding
         for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error"):
             assert abs(getattr(one, name) - getattr(whole, name)[i]) <= 1e-12 * (1 + abs(getattr(one, name)))
+
+
+def test_solve_many_in_worker_processes_gives_the_same_numbers():
+    # n_jobs only spreads the batches over processes; a point's numbers do not depend on its batch
+    import rafmodel as rm
+
+    settings = rm.grid(learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="logistic", alpha=np.linspace(0.5, 8, 20),
+                       eps=[0.0, 0.3], lam=np.geomspace(1e-3, 3, 15))
+    serial = rm.solve_many(settings)
+    parallel = rm.solve_many(settings, n_jobs=2)
+    for name in ("m", "q", "V", "gen_error", "mem_error", "rule_error", "iterations", "converged"):
+        np.testing.assert_array_equal(getattr(parallel, name), getattr(serial, name))
+    with pytest.raises(rm.ParameterError, match="n_jobs"):
+        rm.solve_many(settings[:2], n_jobs=0)
+
+
+def test_cli_theory_jobs(capsys):
+    from rafmodel.cli import main
+
+    args = ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "0.5:4:30", "--eps", "0.2",
+            "--lam", "0.01:1:20:log", "--csv"]
+    assert main(args) == 0
+    serial = capsys.readouterr().out
+    assert main([*args, "--jobs", "2"]) == 0
+    assert capsys.readouterr().out == serial
+    assert main([*args, "--jobs", "0"]) == 2
+    assert "jobs" in capsys.readouterr().err

@@ -95,6 +95,12 @@ def _add_solver_options(p):
                    help="channel: closed form when available (auto), or Gauss quadrature")
 
 
+def _add_theory_jobs(p):
+    p.add_argument("--jobs", type=_int_option("jobs"), default=1,
+                   help="processes for the batches of points (default 1; -1: all cores; the same numbers for any "
+                        "number; worth it for thousands of points)")
+
+
 def _add_simulation_options(p, d=500, jobs=True):
     """The simulation group (``--d --seeds --n-test --seed`` and, with ``jobs``, ``--jobs``); returns it."""
     g = p.add_argument_group("simulation")
@@ -177,7 +183,7 @@ def build_parser():
     _subcommand(sub, "theory", cmd_theory, "exact asymptotic errors (replica fixed point)",
                 "Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a learner on RAF data. "
                 "Lists and ranges give one row per combination.",
-                _add_model_options, _add_grid_options, _add_solver_options,
+                _add_model_options, _add_grid_options, _add_solver_options, _add_theory_jobs,
                 _plot_option("save gen_error, mem_error, rule_error along the one parameter given as a list "
                              "(png, pdf, svg)"))
     _subcommand(sub, "simulate", cmd_simulate, "finite-size simulations with error bars",
@@ -798,7 +804,7 @@ def cmd_theory(args):
     progress = args.progress if args.progress is not None else (len(settings) > 200 and sys.stderr.isatty())
     try:
         res = solve_many(settings, progress=progress, warn=False, tol=args.tol, max_iter=args.max_iter,
-                         method=args.method)
+                         method=args.method, n_jobs=args.jobs)
     except NotImplementedError as e:
         raise UsageError(str(e)) from None
     records = _label(res.to_records(), labels)

@@ -162,7 +162,7 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
 def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int | None, scheduler: Any,
          progress: bool | None, retry_failed: bool = False, on_rows: Any = None) -> int:
     """Run the pending points of ``points`` into ``st``; returns the points computed."""
-    from ..simulation import effective_jobs
+    from .._parallel import effective_jobs
 
     if jobs is not None and scheduler is not None and jobs not in (1, None):
         raise ParameterError("jobs", "give either jobs (local processes) or scheduler (Dask), not both")

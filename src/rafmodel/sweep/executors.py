@@ -128,7 +128,7 @@ def run_local(tasks: Sequence[tuple], jobs: int, on_rows: Callable[[list], None]
         return
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from ..simulation import worker_pool
+    from .._parallel import worker_pool
 
     with worker_pool(jobs) as pool:
         queue = iter(tasks)

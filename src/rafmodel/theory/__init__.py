@@ -33,16 +33,20 @@ __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "S
 CHUNK = 2048
 
 
-def _chunks(idx):
-    """``idx`` in consecutive chunks of about :data:`CHUNK` (a point's numbers are the same in any chunk)."""
+#: Fewest points per batch of a parallel :func:`solve_many` (smaller ones pay numpy's per-call cost).
+_PARALLEL_MIN = 256
+
+
+def _chunks(idx, size=None):
+    """``idx`` in consecutive chunks of about ``size`` (default :data:`CHUNK`; a point's numbers are the same in any chunk)."""
     n = len(idx)
-    k = max(1, -(-n // CHUNK))
+    k = max(1, -(-n // (size or CHUNK)))
     bounds = np.linspace(0, n, k + 1).round().astype(int)
     return [idx[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, warn: bool = True,
-               **options: Any) -> TheoryResults:
+               n_jobs: int | None = None, **options: Any) -> TheoryResults:
     """Solve many settings at once.
 
     Settings sharing a learner type and a loss are solved in vectorized batches of
@@ -59,6 +63,10 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
         Show a progress bar.
     warn : bool, default=True
         Warn when some points did not converge.
+    n_jobs : int, optional
+        Worker processes for the batches (``None``: 1, this process; ``-1``: all cores).
+        The numbers are the same for any ``n_jobs``: a point's numbers do not depend on its
+        batch.  Starting the workers costs about a second, so it pays for large grids.
     **options
         Solver options, see :class:`rafmodel.theory.SolverOptions`
         (``tol``, ``max_iter``, ``damping``, ``memory``, ``method``, ``n_nodes``).
@@ -106,10 +114,14 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
     bad = next((s for s in settings if not isinstance(s, Setting)), None)
     if bad is not None:
         raise ParameterError("settings", f"must be a sequence of rafmodel.Setting, got an element {bad!r:.60}")
-    return _solve(settings, SolverOptions(**options), progress=progress, warn=warn)
+    from .._parallel import effective_jobs
+
+    opts = SolverOptions(**options)
+    jobs = effective_jobs(n_jobs, -(-len(settings) // _PARALLEL_MIN))
+    return _solve(settings, opts, progress=progress, warn=warn, jobs=jobs)
 
 
-def _solve(settings, opts, progress=None, warn=True, scalar=False):
+def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
     """:func:`solve_many` on checked ``settings`` (``scalar``: :func:`solve`'s fast path)."""
     N = len(settings)
     bar = None
@@ -120,20 +132,36 @@ def _solve(settings, opts, progress=None, warn=True, scalar=False):
     groups: dict = {}
     for i, s in enumerate(settings):
         groups.setdefault((type(s.learner), s.loss), []).append(i)
-    cols: dict = {}
+    tasks = []
     for (_, loss), idx in groups.items():
         learner = settings[idx[0]].learner
-        for chunk in _chunks(idx):
-            alpha = np.array([settings[i].alpha for i in chunk])
-            eps = np.array([settings[i].eps for i in chunk])
-            lam = np.array([settings[i].lam for i in chunk])
-            P = {k: np.array([float(getattr(settings[i].learner, k)) for i in chunk])
-                 for k in learner.param_names}
-            res = solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=bar, scalar=scalar)
-            for k, v in res.items():
-                if k not in cols:
-                    cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
-                cols[k][chunk] = v
+        size = CHUNK if jobs == 1 else max(_PARALLEL_MIN, min(CHUNK, -(-len(idx) // (4 * jobs))))
+        for chunk in _chunks(idx, size):
+            P = {k: np.array([float(getattr(settings[i].learner, k)) for i in chunk]) for k in learner.param_names}
+            tasks.append((chunk, (learner, loss, *(np.array([getattr(settings[i], name) for i in chunk])
+                                                   for name in ("alpha", "eps", "lam")), P, opts)))
+    cols: dict = {}
+
+    def store(chunk, res):
+        for k, v in res.items():
+            if k not in cols:
+                cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
+            cols[k][chunk] = v
+
+    if jobs == 1:
+        for chunk, args in tasks:
+            store(chunk, solve_arrays(*args, progress=bar, scalar=scalar))
+    else:  # the same batches' numbers in worker processes (a point's numbers do not depend on its batch)
+        from concurrent.futures import as_completed
+
+        from .._parallel import worker_pool
+
+        with worker_pool(jobs) as pool:
+            futures = {pool.submit(solve_arrays, *args): chunk for chunk, args in tasks}
+            for fut in as_completed(futures):
+                store(futures[fut], fut.result())
+                if bar is not None:
+                    bar.update(len(futures[fut]))
     if bar is not None:
         bar.close()
     if N == 0:  # nothing to solve: every column, empty

@@ -170,6 +170,20 @@ def test_large_alpha_rate_non_convergence_is_a_convergence_error():
             large_alpha_rate(loss="logistic", eps=0.2, lam=1.0, max_iter=1)
 
 
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+def test_large_alpha_rate_of_random_features_at_fixed_kappa_saturates(loss):
+    # p = kappa d features: gen_error tends to a positive limit, so the closed-form exponent is 0
+    # (0.3.0 reported the linear learner's 1/2 for the square loss); the measured one agrees
+    import rafmodel as rm
+
+    rf = rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)
+    r = large_alpha_rate(learner=rf, loss=loss, eps=0.2, lam=0.1)
+    assert r.exponent_closed_form == 0.0
+    assert abs(r.exponent - r.exponent_closed_form) < 0.01 and r.gen_errors[-1] > 0.05
+    lin = large_alpha_rate(learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="square", eps=0.2, lam=0.1)
+    assert lin.exponent_closed_form == 0.5 and abs(lin.exponent - 0.5) < 0.01
+
+
 # ------------------------------------------------- 3. bad input: ParameterError naming it
 
 def _rf(**kw):

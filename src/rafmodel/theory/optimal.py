@@ -21,7 +21,7 @@ import numpy as np
 from .._validation import (ParameterError, as_float_array, check_nonnegative_finite, check_positive_finite,
                            check_unit_interval)
 from ..exceptions import ConvergenceError, ConvergenceWarning
-from ..learners import Kernel, Linear, get_learner
+from ..learners import Kernel, Linear, RandomFeatures, get_learner
 from ..losses import get_loss
 from ..tables import Tabular
 
@@ -389,8 +389,9 @@ class LargeAlphaRate(Tabular):
 
     ``exponent`` and ``constant`` are measured from the fixed point at ``alphas``
     (log-log slope between the last two, the two largest when ``alphas`` increase);
-    ``constant_closed_form`` is docs/theory.md's where known (square loss:
-    ``exponent = 1/2``; Bayes-optimal: ``exponent = 1``).
+    ``constant_closed_form`` is docs/theory.md's where known (square loss, linear and kernel
+    learners: ``exponent = 1/2``; Bayes-optimal: ``exponent = 1``; random features at fixed
+    ``kappa``: ``exponent = 0``).
 
     Attributes
     ----------
@@ -399,8 +400,10 @@ class LargeAlphaRate(Tabular):
     constant : float
         Measured constant, ``gen_error * alpha^exponent`` at the last ``alpha``.
     exponent_closed_form : float or None
-        ``1/2`` for the square loss (any learner), ``1`` for the Bayes-optimal
-        error, else ``None``.
+        ``1/2`` for the square loss (linear and kernel learners), ``1`` for the
+        Bayes-optimal error, ``0`` for random features at fixed ``kappa`` (any
+        loss: ``gen_error`` tends to a positive limit) unless ``mu* = 0`` and ``kappa >= 1``,
+        else ``None``.
     constant_closed_form : float or None
         :func:`square_rate_constant` for the linear learner with the square loss,
         :func:`rafmodel.theory.bayes.bayes_rate` for the Bayes-optimal error, else ``None``.
@@ -504,8 +507,14 @@ def large_alpha_rate(*, learner: Learner | str = "linear", loss: Loss | str = "s
         bad = ~np.asarray(r.converged, dtype=bool)
         g = r.gen_error
         is_sq = get_loss(loss).name == "square"
-        ex_cf = 0.5 if is_sq else None
-        c_cf = square_rate_constant(eps) if (is_sq and type(get_learner(learner)) is Linear) else None
+        L = get_learner(learner)
+        if isinstance(L, RandomFeatures) and not (L.mustar == 0 and L.kappa >= 1):
+            # p = kappa d features cannot represent the teacher (docs/theory.md section 3.9):
+            # gen_error tends to a positive limit, for any loss
+            ex_cf = 0.0
+        else:  # (random features with mu* = 0 and kappa >= 1 are the linear learner)
+            ex_cf = 0.5 if is_sq else None
+        c_cf = square_rate_constant(eps) if (is_sq and type(L) is Linear) else None
     bad |= ~np.isfinite(g)
     if np.any(bad):
         raise ConvergenceError(f"large_alpha_rate: the fixed point was not reached at alpha = "

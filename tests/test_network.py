@@ -121,6 +121,10 @@ def test_network_validation_and_repr():
         Network(kappa=1.0, activation="nope")
     with pytest.raises(ParameterError, match="^steps"):
         Network(kappa=1.0, steps=0)
+    for flat in ("sign", "Step"):  # zero derivative: train="all" would leave the first layer unmoved
+        with pytest.raises(ParameterError, match="^activation: .*zero derivative"):
+            Network(kappa=1.0, activation=flat, train="all")
+        assert Network(kappa=1.0, activation=flat).train == "readout"
     net = Network(kappa=2.0, activation="Tanh", train="ALL")
     assert net == Network(kappa=2.0, activation="tanh", train="all") and hash(net) == hash(eval(repr(net), vars(rm)))
     assert net != Network(kappa=2.0, activation="tanh", train="all", scaling="mean-field")

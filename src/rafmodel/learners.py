@@ -599,6 +599,10 @@ class RandomFeatures(Learner):
         return (ms, qs, Vs, qw, Vw), (msh, qsh, Vsh, qwh, Vwh)
 
 
+#: Activations with a zero derivative almost everywhere (no gradient reaches the first layer).
+_FLAT_ACTIVATIONS = ("sign", "step")
+
+
 class Network(Learner):
     """A two-layer network ``f(x) = sum_k a_k sigma(w_k.x / sqrt d) / s(p)``, ``p = kappa d``.
 
@@ -640,7 +644,9 @@ class Network(Learner):
     Raises
     ------
     ParameterError
-        A value out of range or an unknown choice.
+        A value out of range or an unknown choice, or ``train="all"`` with a piecewise-constant
+        activation (``sign``, ``step``), whose zero derivative would leave the first layer
+        where it started.
 
     Examples
     --------
@@ -666,6 +672,10 @@ class Network(Learner):
             raise ParameterError("kappa", "a Network holds one kappa; build one per value")
         self.kappa = float(v["kappa"])
         key = _resolve_activation(activation)[0]
+        if v["train"] == "all" and key in _FLAT_ACTIVATIONS:
+            raise ParameterError("activation", f"{key!r} has a zero derivative almost everywhere, so train='all' "
+                                               "could not move the first layer; use train='readout' or a smooth "
+                                               "activation")
         self.activation = key if key is not None else activation
         self.train, self.scaling, self.optimizer = v["train"], v["scaling"], v["optimizer"]
         self.steps, self.lr, self.device = int(v["steps"]), float(v["lr"]), v["device"]

@@ -51,10 +51,10 @@ import warnings
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-from scipy.special import erfc  # noqa: E402
+import numpy as np
+from scipy.special import erfc
 
-import rafmodel as rm  # noqa: E402
+import rafmodel as rm
 
 FIELD_FILES = ("lossdependent_SE.py", "perceptron_SE.py", "kernel_SE.py", "randomfeatures_SE.py")
 MU1, MUSTAR, KAPPA, EPS = 0.5, 0.5, 2.0, 0.2
@@ -78,15 +78,15 @@ def field_errors(learner, lam, ov):
     """gen_error, mem_error and (m, q, V) of the learner from the field's overlap vector."""
     if learner == "linear":
         m, q, V = ov[0], ov[1], ov[2]
-        mte, qte, mtr, qtr, Vtr = m, q, m, q, V
+        mte, qte, qtr, Vtr = m, q, q, V
     elif learner == "kernel":
         m, q, V = ov[0], ov[1], ov[2]
         mte, qte = MU1 * m, MU1 ** 2 * q
-        mtr, qtr, Vtr = mte, qte, MU1 ** 2 * V + MUSTAR ** 2 / lam
+        qtr, Vtr = qte, MU1 ** 2 * V + MUSTAR ** 2 / lam
     else:
         m, q, V, qw, Vw = ov[:5]
         mte, qte = MU1 * m, MU1 ** 2 * q + MUSTAR ** 2 * qw
-        mtr, qtr, Vtr = mte, qte, MU1 ** 2 * V + MUSTAR ** 2 * Vw
+        qtr, Vtr = qte, MU1 ** 2 * V + MUSTAR ** 2 * Vw
     gen = np.arccos(np.clip(mte / np.sqrt(qte), -1.0, 1.0)) / np.pi
     return gen, H(Vtr / np.sqrt(qtr)), m, q, V
 
@@ -115,8 +115,8 @@ def field_solver(mods, learner, loss):
 
 
 def ours_settings(learner, loss, alphas, lams):
-    params = {"linear": {}, "kernel": dict(mu1=MU1, mustar=MUSTAR),
-              "rf": dict(kappa=KAPPA, mu1=MU1, mustar=MUSTAR)}[learner]
+    params = {"linear": {}, "kernel": {"mu1": MU1, "mustar": MUSTAR},
+              "rf": {"kappa": KAPPA, "mu1": MU1, "mustar": MUSTAR}}[learner]
     return rm.grid(learner=learner, loss=loss, alpha=alphas, eps=EPS, lam=lams, **params)
 
 
@@ -158,7 +158,7 @@ def main(argv=None):
         solve_field(2.0, 0.1)  # numba compiles here
         pts = [(a, lam) for a in alphas for lam in lams]  # rm.grid's order: alpha slowest
 
-        def run_field():
+        def run_field(solve_field=solve_field, pts=pts):
             out = []
             for a, lam in pts:
                 try:
@@ -175,7 +175,7 @@ def main(argv=None):
             if r < args.repeat:
                 t, fres = best(run_field, 1)
                 t_field = min(t_field, t)
-            t, res = best(lambda: rm.solve_many(S, warn=False), 1)
+            t, res = best(lambda S=S: rm.solve_many(S, warn=False), 1)
             t_ours = min(t_ours, t)
         f_conv = np.array([c for _, c in fres])
         f_vals = np.array([field_errors(learner, lam, ov) for (_, lam), (ov, _) in zip(pts, fres)])

@@ -92,6 +92,33 @@ def test_square_interpolates_when_more_features_than_samples():
         above.gen_error, abs=1e-5)
 
 
+def test_square_loss_starts_at_its_exact_fixed_point():
+    """The solver's random-features start is the square-loss fixed point: one map evaluation confirms it.
+
+    Same numbers as from the neutral start, and no spurious start at a threshold (lam = 0, p = n).
+    """
+    from rafmodel.theory import initial
+
+    rf = RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)
+    S = rm.grid(learner=rf, loss="square", alpha=[0.3, 1.0, 1.9, 2.1, 3.0, 8.0], eps=[0.0, 0.3],
+                lam=[0.0, 1e-4, 1e-2, 1.0, 10.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = solve_many(S)
+        try:
+            initial.initial_state.register(RandomFeatures)(initial.initial_state.dispatch(object))
+            ref = solve_many(S)
+        finally:
+            initial.initial_state.register(RandomFeatures)(initial.random_features_initial_state)
+    assert res.converged.all() and ref.converged.all()
+    assert np.all(res.iterations == 1)
+    for k in ("gen_error", "mem_error", "rule_error", "m", "q", "V", "qw", "Vw"):
+        np.testing.assert_allclose(getattr(res, k), getattr(ref, k), rtol=1e-9, atol=1e-12)
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        at = solve_many([Setting(alpha=2.0, eps=0.3, lam=0.0, learner=rf)])
+    assert not at.converged[0]
+
+
 def test_extra_order_parameters_are_reported():
     r = solve(Setting(alpha=1.0, eps=0.3, lam=0.1, learner=RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)))
     d = r.to_dict()

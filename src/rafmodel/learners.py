@@ -431,6 +431,19 @@ class Kernel(Learner):
         return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
 
 
+def _rf_responses(Vsh, L, gam):
+    """Random-features responses ``Vs, Vw`` from ``Vshat`` and ``L = lam + Vwhat`` (also ``S + D, D``).
+
+    They depend on ``Vhat`` only (not on ``mhat, qhat``); see :meth:`RandomFeatures.update`.
+    """
+    S = Vsh * (1.0 + gam) + L
+    D = np.sqrt((Vsh * (1.0 - gam)) ** 2 + 2.0 * (1.0 + gam) * Vsh * L + L * L)
+    SD = S + D
+    b = Vsh * (1.0 - gam) - L
+    Vw = np.where(b >= 0, (b + D) / (2.0 * L * Vsh), 2.0 / (D - b))
+    return 2.0 / SD, Vw, SD, D
+
+
 class RandomFeatures(Learner):
     """Random-features learner ``f(x) = a.sigma(F x/sqrt d)/sqrt p``, ``p = kappa d``.
 
@@ -560,6 +573,31 @@ class RandomFeatures(Learner):
         mu1, mus = P["mu1"], P["mustar"]
         return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw
 
+    def training_response(self, Vhat: Value, lam: Value, P: Params) -> Value:
+        """Training-time response ``V_tr = mu1^2 Vs + mustar^2 Vw`` after an update with this ``Vhat``.
+
+        The responses do not depend on ``mhat, qhat``; the solver's square-loss start
+        (``rafmodel.theory.initial``) solves ``Vhat (delta + V_tr(Vhat)) = a`` with it.
+
+        Parameters
+        ----------
+        Vhat : float or ndarray of shape (B,)
+            The channel's ``Vhat``, already multiplied by the sample ratio ``a``.
+        lam : float or ndarray of shape (B,)
+            Ridge penalty (the solver passes ``1`` at the interpolating limit).
+        P : dict of str to float or ndarray of shape (B,)
+            The learner's parameters ``kappa``, ``mu1``, ``mustar``.
+
+        Returns
+        -------
+        float or ndarray of shape (B,)
+            The response ``V`` the channel sees after the update.
+        """
+        kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            Vs, Vw, _, _ = _rf_responses(mu1 * mu1 * kappa * Vhat, lam + mus * mus * Vhat, 1.0 / kappa)
+        return mu1 * mu1 * Vs + mus * mus * np.where(np.asarray(mus) == 0, 1.0, Vw)
+
     def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
                P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
         kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
@@ -578,13 +616,8 @@ class RandomFeatures(Learner):
             #   qw = qwhat C + 2 gam (mshat^2 + qshat) / ((S + D) D),
             #   C = (X + (1 - gam) D) / (2 L^2 D)  (gam <= 1)  or  2 gam / (D (X + (gam - 1) D)),
             #   X = Vshat (1 - gam)^2 + (1 + gam) L.
-            S = Vsh * (1.0 + gam) + L
-            D = np.sqrt((Vsh * (1.0 - gam)) ** 2 + 2.0 * (1.0 + gam) * Vsh * L + L * L)
-            SD = S + D
+            Vs, Vw, SD, D = _rf_responses(Vsh, L, gam)
             e = 4.0 * gam * Vsh / SD
-            Vs = 2.0 / SD
-            b = Vsh * (1.0 - gam) - L
-            Vw = np.where(b >= 0, (b + D) / (2.0 * L * Vsh), 2.0 / (D - b))
             ms = msh * Vs
             P2 = msh * msh + qsh
             X = Vsh * (1.0 - gam) ** 2 + (1.0 + gam) * L

@@ -11,7 +11,7 @@ from functools import singledispatch
 
 import numpy as np
 
-from ..learners import Kernel, Linear
+from ..learners import Kernel, Linear, RandomFeatures
 from ..losses import Square
 from .closed_form import square_channel
 from .gaussian import SQRT_2_OVER_PI
@@ -19,6 +19,7 @@ from .gaussian import SQRT_2_OVER_PI
 __all__ = ["initial_state"]
 
 _SQUARE = Square()
+_HUGE = 1e8  # largest response / norm accepted from the random-features square-loss start
 
 
 @singledispatch
@@ -71,3 +72,84 @@ def ridge_initial_state(learner, a, eps, lam, limit, P):
     m = np.where(np.isfinite(m), m, 0.0)
     V = np.where(np.isfinite(Vs) & (Vs > 0), Vs, 1.0)
     return m, q, V
+
+
+@initial_state.register(RandomFeatures)
+def random_features_initial_state(learner, a, eps, lam, limit, P):
+    """Solver start for random features: the exact square-loss fixed point.
+
+    The square-loss channel gives ``Vhat = a / (delta + V_tr)`` whatever ``m, q``
+    (``delta = 0`` at the interpolating limit), and the learner's responses ``V, V_w``
+    depend on ``Vhat`` only, so ``Vhat`` solves the scalar equation
+    ``Vhat (delta + V_tr(Vhat)) = a``, whose left side increases with ``Vhat``:
+    safeguarded Newton steps in ``log Vhat`` (finite-difference slope) inside a bracket.
+    Then ``mhat`` follows, ``m`` is linear in ``mhat`` and ``q_tr`` affine in ``qhat``,
+    so ``qhat`` solves a linear equation.  Points where this fails (not finite, or the
+    scalar solve did not settle) start from the neutral point instead; the solver decides
+    convergence either way.
+    """
+    delta = np.where(limit, 0.0, 1.0)
+    a = np.asarray(a, float)
+    zero = np.zeros_like(a)
+
+    lam2, delta2, loga2 = np.concatenate([lam, lam]), np.concatenate([delta, delta]), np.log(np.concatenate([a, a]))
+    P2 = {k: np.concatenate([np.broadcast_to(v, a.shape)] * 2) for k, v in P.items()}
+
+    def vtr(Vh):
+        return learner.training_response(Vh, lam, P)
+
+    def g2(x, h):  # log(Vhat (delta + V_tr)) - log a at x and x + h (x = log Vhat), in one call
+        Vh = np.exp(np.concatenate([x, x + h]))
+        out = np.log(Vh * (delta2 + learner.training_response(Vh, lam2, P2))) - loga2
+        return out[:x.size], out[x.size:]
+
+    # bracket: V_tr <= V_tr(0) = (mu1^2 + mustar^2) / lam, and V_tr > 0
+    T0 = vtr(zero)
+    lo = np.log(a) - np.log(delta + T0)  # -inf where lam = 0 on the non-interpolating side
+    hi = np.where(delta > 0, np.log(a), np.inf)
+    x = np.where(np.isfinite(lo), lo, np.log(a) - 1.0)
+    done = np.zeros(a.shape, bool)
+    h = 1e-6
+    for _ in range(60):
+        gx, gh = g2(x, h)
+        lo = np.where(gx < 0, x, lo)
+        hi = np.where(gx > 0, x, hi)
+        slope = (gh - gx) / h
+        step = -gx / slope
+        good = np.isfinite(step) & (slope > 0)
+        step = np.where(good, np.clip(step, -5.0, 5.0), 0.0)
+        done = done | (gx == 0.0) | good & (np.abs(step) < 1e-13 * np.maximum(1.0, np.abs(x)))
+        new = x + step
+        out = ~((new > lo) & (new < hi)) | ~good
+        both = np.isfinite(lo) & np.isfinite(hi)
+        bis = np.where(both, 0.5 * (lo + hi), np.where(np.isfinite(hi), hi - 1.0, lo + 1.0))
+        new = np.where(out, bis, new)
+        x = np.where(done, x, new)
+        if done.all():
+            break
+    Vh = np.exp(x)
+    Vt = vtr(Vh)
+    den = delta + Vt
+    mh = a * (1.0 - eps) * SQRT_2_OVER_PI / den
+    (ms, _, _, _, _), _ = learner.update(mh, zero, Vh, lam, P)
+    q0 = learner.to_channel(learner.update(mh, zero, Vh, lam, P)[0], lam, P)[1]
+    q1 = learner.to_channel(learner.update(mh, np.ones_like(a), Vh, lam, P)[0], lam, P)[1]
+    mtr = learner.to_channel((ms, zero, zero, zero, zero), lam, P)[0]
+    k = q1 - q0  # q_tr = q0 + k qhat
+    c = a / (den * den)
+    qh = c * (1.0 + q0 - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mtr) / (1.0 - c * k)
+    state, _ = learner.update(mh, qh, Vh, lam, P)
+    ms, qs, Vs, qw, Vw = state
+    ok = done & (c * k < 1.0) & (qh > 0)
+    for v in state:
+        ok &= np.isfinite(v) & (v != 0 if v is not ms else True)
+    ok &= (qs > 0) & (Vs > 0) & (qw > 0) & (Vw > 0)
+    mu1 = np.asarray(P["mu1"], float)
+    _, qtr, Vtr = learner.to_channel(state, lam, P)
+    ok &= (mu1 * ms) ** 2 < qtr  # m_tr^2 < q_tr
+    # no finite fixed point at a threshold (e.g. lam = 0, alpha = kappa): the scalar solve then
+    # ends at a numerically huge response, a spurious fixed point "at infinity" that the solver
+    # would accept; such points start from the neutral point, which never converges there
+    ok &= (Vtr < _HUGE) & (qtr < _HUGE)
+    one = np.ones_like(a)
+    return tuple(np.where(ok, v, d) for v, d in zip(state, (0.5 * one, one, one, one, one)))

@@ -163,12 +163,8 @@ class PenalizedERM:
         """
         rep = represent(self.learner, train.X, as_generator(rng))
         theta, info = self._solver(rep, train.y, self.lam, self.loss)
-        h_train = rep.train @ theta
-        test_map = rep.test_map
-
-        def decision(X):
-            return test_map(X) @ theta
-
+        h_train = rep.apply(theta)
+        decision = rep.decision(theta)
         w = rep.lin(theta) if rep.lin is not None else None
         return Fitted(h_train=h_train, decision=decision, w=w, info=info)
 

@@ -144,3 +144,25 @@ def test_a_truncated_lowrank_logistic_is_not_reported_converged(monkeypatch):
         **k.get("options", {}), "maxiter": 2}}))
     with pytest.raises(SolverError):
         PenalizedERM(s.learner, s.loss, 0.1).fit(data, 0)
+
+
+def test_the_ridge_warm_start_eliminates_the_identity_features_exactly():
+    # the smoothed hinge on [B, sqrt(s2) I_n] with all n + r variables, solved tightly here,
+    # against the closed-form elimination of the n identity variables (width mu + C s2 on B)
+    from scipy.optimize import minimize
+
+    data = sample_raf(d=20, alpha=4.0, eps=0.2, rng=9)
+    B, y, C, s2, mu = 0.6 * data.X / np.sqrt(20), data.y, 10.0, 0.25, 0.03
+    Phi = np.hstack([B, np.sqrt(s2) * np.eye(data.n)]) * y[:, None]
+
+    def fun(x):
+        z = 1.0 - Phi @ x
+        loss = np.where(z >= mu, z - 0.5 * mu, np.where(z > 0, 0.5 * z * z / mu, 0.0))
+        return 0.5 * x @ x + C * loss.sum(), x - C * Phi.T @ np.clip(z / mu, 0.0, 1.0)
+
+    x = minimize(fun, np.zeros(Phi.shape[1]), jac=True, method="L-BFGS-B",
+                 options={"maxiter": 100_000, "gtol": 1e-12, "ftol": 0.0, "maxcor": 50}).x
+    alpha_full = C * np.clip((1.0 - Phi @ x) / mu, 0.0, 1.0)
+    alpha = solvers._smoothed_warm_start(B, y, C, max_iter=100_000, ridge=s2)
+    np.testing.assert_allclose(alpha, alpha_full, atol=1e-4 * C)
+    assert np.abs(alpha - alpha_full).max() < 0.1 * np.abs(alpha - solvers._smoothed_warm_start(B, y, C)).max()

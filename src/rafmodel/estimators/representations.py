@@ -83,15 +83,17 @@ def _kernel_function(spec):
 @register_representation(Kernel, columns=lambda learner, n, d: n)
 def represent_kernel(learner, X, rng) -> Representation:
     """The Gaussian-equivalent kernel matrix, or the learner's real kernel."""
-    n, d = X.shape
-    Z = X / np.sqrt(d)
+    d = X.shape[1]
     if learner.kernel is None:  # Gaussian-equivalent kernel
         mu1, ms = learner.mu1, learner.mustar
         # K = mu1^2 Z Z' + mustar^2 I, the Gram matrix of the features [mu1 Z, mustar I_n], kept
-        # factored: formed (n x n) only by the routes that need it
-        B = mu1 * Z
-        lowrank = LowRankKernel(B, ms * ms, lambda Xn: mu1 * (Xn / np.sqrt(d)))
-        return Representation("kernel", None, lambda Xn: mu1 * mu1 * (Xn / np.sqrt(d)) @ Z.T,
+        # factored (B = mu1 Z): formed (n x n) only by the routes that need it
+        B = X * (mu1 / np.sqrt(d))
+
+        def test_factor(Xn):
+            return Xn * (mu1 / np.sqrt(d))
+        lowrank = LowRankKernel(B, ms * ms, test_factor)
+        return Representation("kernel", None, lambda Xn: test_factor(Xn) @ B.T,
                               lambda c: B.T @ c, full_rank=ms > 0, lowrank=lowrank)
     k, rbf_c = _kernel_function(learner.kernel)
     sq = np.sum(X**2, axis=1) / d

@@ -179,27 +179,25 @@ def _smoothed_warm_start(A, y, C, mu=0.03, max_iter=300, ridge=0.0):
     quadratically over a width ``mu``, solved loosely by L-BFGS; its dual variables
     ``alpha_i = C clip((1 - y_i h_i)/mu, 0, 1)`` lie in the SVM's box ``[0, C]``.
 
-    ``ridge > 0``: the features are ``[A, sqrt(ridge) I_n]`` (the kernel ``A A' + ridge I``);
-    the primal then has ``n`` more variables, one per sample."""
+    ``ridge > 0``: the features are ``[A, sqrt(ridge) I_n]`` (the kernel ``A A' + ridge I``).
+    The ``n`` extra variables ``v`` are minimized out in closed form: for each sample,
+    ``min_v v^2/2 + C phi_mu(z - sqrt(ridge) v)`` is ``C phi_{mu + C ridge}(z)`` (the Moreau
+    envelope of a Huber function is the Huber function of the summed width), so the same
+    problem is solved on ``A`` alone with the width ``mu + C ridge``, and the dual variables
+    keep the formula above with that width."""
     from scipy.optimize import minimize
 
     Y = A * y[:, None]
-    p, r = A.shape[1], np.sqrt(ridge)
+    mu = mu + C * ridge
 
-    def fun(x):
-        w = x[:p]
+    def fun(w):
         z = 1.0 - Y @ w
-        if ridge > 0:
-            z -= r * x[p:]
         loss = np.where(z >= mu, z - 0.5 * mu, np.where(z > 0, 0.5 * z * z / mu, 0.0))
-        s = C * np.clip(z / mu, 0.0, 1.0)
-        g = x - np.concatenate([Y.T @ s, r * s]) if ridge > 0 else w - Y.T @ s
-        return 0.5 * float(x @ x) + C * float(loss.sum()), g
+        return 0.5 * float(w @ w) + C * float(loss.sum()), w - C * (Y.T @ np.clip(z / mu, 0.0, 1.0))
 
-    x = minimize(fun, np.zeros(p + (len(y) if ridge > 0 else 0)), jac=True, method="L-BFGS-B",
+    w = minimize(fun, np.zeros(A.shape[1]), jac=True, method="L-BFGS-B",
                  options={"maxiter": max_iter, "gtol": 1e-6, "maxcor": 20}).x
-    z = 1.0 - Y @ x[:p] - (r * x[p:] if ridge > 0 else 0.0)
-    return C * np.clip(z / mu, 0.0, 1.0)
+    return C * np.clip((1.0 - Y @ w) / mu, 0.0, 1.0)
 
 
 def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60, ridge=0.0):
@@ -225,6 +223,7 @@ def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60, ridge=0.0):
         return 0.5 * (float(w @ w) + ridge * float(a @ a)) - float(a.sum())
 
     pos = np.full(n, -1)  # row of each sample in the cached Gram matrix Gc (-1: not cached)
+    YtY = None  # Y'Y, once, for the Woodbury steps with most samples free (ridge > 0)
     cached, Gc = np.empty(0, dtype=int), np.empty((0, 0))
     for _ in range(max_iter):
         w = Y.T @ alpha
@@ -260,7 +259,17 @@ def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60, ridge=0.0):
                 GF[np.diag_indices(k)] += delta
                 dF = -solve(GF, gF, assume_a="pos", check_finite=False)
             else:
-                inner = solve(delta * np.eye(p) + YF.T @ YF, YF.T @ gF, assume_a="pos", check_finite=False)
+                if ridge > 0 and 2 * k > n:
+                    # most samples free: Y_F'Y_F = Y'Y - Y_out'Y_out, O((n - k) p^2) a step (the
+                    # shift >= ridge keeps the difference well conditioned)
+                    if YtY is None:
+                        YtY = Y.T @ Y
+                    Yo = Y[~free]
+                    M = YtY - Yo.T @ Yo
+                else:
+                    M = YF.T @ YF
+                M[np.diag_indices(p)] += delta
+                inner = solve(M, YF.T @ gF, assume_a="pos", check_finite=False)
                 dF = -(gF - YF @ inner) / delta
         except (LinAlgError, ValueError):
             return None

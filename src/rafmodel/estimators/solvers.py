@@ -5,15 +5,20 @@ Each solver minimizes ``sum_i loss(y_i, h_i) + (lam/2) penalty`` on a
 with a certificate naming the algorithm that ran:
 
 * square loss: closed form (Cholesky; ``lstsq`` for the min-norm solution at ``lam = 0``);
+  for the Gaussian-equivalent kernel ``K = B B' + mustar^2 I`` (``B = mu1 Z``, ``n x d``,
+  :class:`~rafmodel.estimators.base.LowRankKernel`) Woodbury's identity, a ``d x d`` Cholesky;
 * hinge loss: the SVM without intercept (``C = 1/lam``), on explicit features by
   projected Newton on the dual warm-started by a loosely solved smoothed hinge (then, should it
   miss the gap, liblinear run tight with its dual variables rebuilt from the KKT
-  conditions), or by
-  L-BFGS-B on the box-constrained dual (kernels, the hard margin, and when
-  liblinear cannot reach the tolerance); certified by the relative **duality gap**;
-* logistic loss: L-BFGS-B on the primal stopped by the certificate (explicit features,
-  ``lam > 0``; scikit-learn's Newton if it is not reached, and at ``lam = 0``) or L-BFGS
-  on the representer coefficients (kernels), certified by the gradient norm;
+  conditions); the Gaussian-equivalent kernel the same way, as the explicit features
+  ``[B, mustar I_n]`` (``K`` never formed); otherwise, and should those miss the gap,
+  L-BFGS-B on the box-constrained dual (real kernels, the hard margin); certified by the
+  relative **duality gap**;
+* logistic loss: L-BFGS-B on the primal stopped by the certificate (explicit features and the
+  Gaussian-equivalent kernel as the features ``[B, mustar I_n]``, ``lam > 0``; otherwise, or if
+  it is not reached, scikit-learn's Newton for explicit features and L-BFGS on the representer
+  coefficients for kernels), certified by the gradient norm (for a kernel, of the returned
+  representer coefficients in the RKHS metric);
 * any other loss: L-BFGS on the primal objective, certified by the gradient norm
   (the loss's ``derivative(y, h)`` if it has one, else central differences of ``value``).
 

@@ -227,7 +227,7 @@ def fit(setting: Setting, data: Dataset, *, rng: Seed) -> Fitted:
     >>> setting = Setting(alpha=2.0, eps=0.1, lam=0.1, learner=Kernel(mu1=1.0, mustar=0.5))
     >>> fitted = fit(setting, train, rng=0)
     >>> fitted.h_train.shape, fitted.w.shape, fitted.info["solver"]
-    ((40,), (20,), 'cholesky')
+    ((40,), (20,), 'cholesky (Woodbury, low-rank kernel)')
     """
     return estimator_for(setting).fit(data, as_generator(rng))
 

@@ -28,7 +28,8 @@ def test_the_factored_representation_is_the_dense_kernel():
 
 
 @pytest.mark.parametrize("mu1,mustar,alpha,lam", [(0.6, 0.5, 4.0, 0.1), (0.6, 0.5, 4.0, 0.0),
-                                                  (1.0, 0.0, 2.0, 1e-2), (0.8, 0.3, 1.5, 3.0)])
+                                                  (1.0, 0.0, 2.0, 1e-2), (0.8, 0.3, 1.5, 3.0),
+                                                  (0.7, 0.03, 1.2, 0.0)])
 def test_woodbury_kernel_ridge_matches_the_n_by_n_cholesky(mu1, mustar, alpha, lam):
     data = sample_raf(d=40, alpha=alpha, eps=0.2, rng=3)
     X_test = sample_raf(d=40, alpha=1.0, eps=0.2, rng=4).X
@@ -52,6 +53,10 @@ def test_kernel_ridge_without_a_usable_factor_keeps_the_dense_route():
     data = sample_raf(d=40, alpha=2.0, eps=0.2, rng=3)
     f = fit(Setting(alpha=2.0, eps=0.2, lam=0.0, loss="square", learner=Kernel(mu1=0.6, mustar=0.0)), data, rng=0)
     assert f.info["solver"] == "lstsq (min-norm)"
+    # a shift too small for Woodbury's subtraction (mustar = 0, lam = 1e-9): the n x n Cholesky
+    data = sample_raf(d=40, alpha=1.1, eps=0.2, rng=3)
+    f = fit(Setting(alpha=1.1, eps=0.2, lam=1e-9, loss="square", learner=Kernel(mu1=0.6, mustar=0.0)), data, rng=0)
+    assert f.info["solver"] == "cholesky"
 
 
 @pytest.mark.parametrize("mu1,mustar,lam", [(0.6, 0.5, 0.1), (0.8, 0.3, 3e-2), (0.7, 0.0, 0.3)])

@@ -53,8 +53,11 @@ def solve_square(rep, y, lam, loss):
     """Ridge / kernel ridge in closed form; ``lam = 0``: the min-norm least-squares solution."""
     n = len(y)
     lr = rep.lowrank
-    if lr is not None and lr.B.shape[1] < n and lr.s2 + lam > 0:
-        # K + lam I = B B' + (s2 + lam) I: Woodbury, an r x r Cholesky (K never formed)
+    if lr is not None and lr.B.shape[1] < n and (
+            lr.s2 + lam > 1e-6 * np.einsum("ij,ij->", lr.B, lr.B) / lr.B.shape[1]):
+        # K + lam I = B B' + (s2 + lam) I: Woodbury, an r x r Cholesky (K never formed); a shift
+        # below 1e-6 of B'B's mean eigenvalue (mustar ~ lam ~ 0) would lose digits to the
+        # subtraction in Woodbury's formula: the n x n route then
         return _lowrank_solve(lr.B, lr.s2 + lam, y), {"solver": "cholesky (Woodbury, low-rank kernel)"}
     A = rep.train
     if rep.kind == "kernel":

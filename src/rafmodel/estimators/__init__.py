@@ -163,12 +163,8 @@ class PenalizedERM:
         """
         rep = represent(self.learner, train.X, as_generator(rng))
         theta, info = self._solver(rep, train.y, self.lam, self.loss)
-        h_train = rep.train @ theta
-        test_map = rep.test_map
-
-        def decision(X):
-            return test_map(X) @ theta
-
+        h_train = rep.apply(theta)
+        decision = rep.decision(theta)
         w = rep.lin(theta) if rep.lin is not None else None
         return Fitted(h_train=h_train, decision=decision, w=w, info=info)
 
@@ -231,7 +227,7 @@ def fit(setting: Setting, data: Dataset, *, rng: Seed) -> Fitted:
     >>> setting = Setting(alpha=2.0, eps=0.1, lam=0.1, learner=Kernel(mu1=1.0, mustar=0.5))
     >>> fitted = fit(setting, train, rng=0)
     >>> fitted.h_train.shape, fitted.w.shape, fitted.info["solver"]
-    ((40,), (20,), 'cholesky')
+    ((40,), (20,), 'cholesky (Woodbury, low-rank kernel)')
     """
     return estimator_for(setting).fit(data, as_generator(rng))
 

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # for the annotations only
 
 _F = TypeVar("_F", bound=Callable)
 
-__all__ = ["sign_errors", "Estimator", "Fitted", "Representation", "register_estimator",
+__all__ = ["sign_errors", "Estimator", "Fitted", "Representation", "LowRankKernel", "register_estimator",
            "register_representation", "register_solver", "lookup"]
 
 
@@ -79,6 +79,56 @@ class Estimator(Protocol):
 
 
 @dataclass
+class LowRankKernel:
+    """A kernel matrix ``K = B B' + s2 I`` kept in factored form (never formed).
+
+    The Gaussian-equivalent kernel ``mu1^2 Z Z' + mustar^2 I`` is the Gram matrix of the
+    explicit features ``[mu1 Z, mustar I_n]``: ``B = mu1 Z`` (``n x d``), ``s2 = mustar^2``.
+
+    Attributes
+    ----------
+    B : ndarray of shape (n, r)
+        The low-rank factor.
+    s2 : float
+        The multiple of the identity, ``>= 0``.
+    test_factor : callable
+        ``test_factor(X)`` of shape ``(m, r)``: the cross kernel of new inputs is
+        ``test_factor(X) @ B.T`` (the identity part does not reach new inputs).
+    """
+
+    B: np.ndarray
+    s2: float
+    test_factor: Callable
+
+    def matvec(self, c: np.ndarray) -> np.ndarray:
+        """``K c`` in ``O(n r)``.
+
+        Parameters
+        ----------
+        c : ndarray of shape (n,)
+            Coefficients.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            ``B (B' c) + s2 c``.
+        """
+        return self.B @ (self.B.T @ c) + self.s2 * c
+
+    def dense(self) -> np.ndarray:
+        """The ``n x n`` matrix ``K`` (for the routes that need it).
+
+        Returns
+        -------
+        ndarray of shape (n, n)
+            ``B B' + s2 I``.
+        """
+        K = self.B @ self.B.T
+        K[np.diag_indices_from(K)] += self.s2
+        return K
+
+
+@dataclass
 class Representation:
     """A learner's representation of a training set.
 
@@ -89,8 +139,9 @@ class Representation:
         predictor is ``h = A theta`` with penalty ``(lam/2)|theta|^2``;
         ``"kernel"``: ``train`` is the ``(n, n)`` kernel matrix ``K`` and ``h = K c``
         with penalty ``(lam/2) c'Kc``.
-    train : ndarray
-        ``A`` or ``K``.
+    train : ndarray or None
+        ``A`` or ``K``.  ``None`` with ``lowrank``: ``K`` is then formed from the factor
+        on first access (only the routes that need the dense matrix touch it).
     test_map : callable
         ``test_map(X)``: the features ``(m, p)`` or the cross kernel ``(m, n)`` of new inputs.
     lin : callable or None
@@ -98,13 +149,69 @@ class Representation:
     full_rank : bool
         The representation fits any labels (e.g. a kernel with ``mustar > 0``):
         the data are separable whatever the labels.
+    lowrank : LowRankKernel or None
+        A kernel in the factored form ``B B' + s2 I``: the solvers use it to work in
+        ``O(n r)`` per product and ``r x r`` factorizations instead of ``n x n`` ones.
     """
 
     kind: str
-    train: np.ndarray
+    train: np.ndarray | None = field(repr=False)
     test_map: Callable
     lin: Callable | None = None
     full_rank: bool = False
+    lowrank: LowRankKernel | None = field(default=None, repr=False)
+
+    def apply(self, theta: np.ndarray) -> np.ndarray:
+        """The training outputs ``h = train @ theta`` (through the factor when there is one).
+
+        Parameters
+        ----------
+        theta : ndarray of shape (p,) or (n,)
+            Coefficients.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            The outputs on the training inputs.
+        """
+        if self.lowrank is not None:
+            return self.lowrank.matvec(theta)
+        return self.train @ theta
+
+    def decision(self, theta: np.ndarray) -> Callable:
+        """``X -> test_map(X) @ theta``, through the factor (``O(m r)``) when there is one.
+
+        Parameters
+        ----------
+        theta : ndarray of shape (p,) or (n,)
+            Coefficients.
+
+        Returns
+        -------
+        callable
+            ``decision(X)``: outputs of shape ``(m,)`` on inputs ``X`` of shape ``(m, d)``.
+        """
+        if self.lowrank is not None:
+            lr, v = self.lowrank, self.lowrank.B.T @ theta
+            return lambda X: lr.test_factor(X) @ v
+        test_map = self.test_map
+        return lambda X: test_map(X) @ theta
+
+
+def _get_train(self) -> np.ndarray | None:
+    t = self.__dict__.get("_train")
+    if t is None and self.__dict__.get("lowrank") is not None:
+        t = self.__dict__["_train"] = self.lowrank.dense()
+    return t
+
+
+def _set_train(self, value: np.ndarray | None) -> None:
+    self.__dict__["_train"] = value
+
+
+# ``train`` is formed lazily from a low-rank factor: a property over the dataclass field
+Representation.train = property(_get_train, _set_train, doc="``A`` or ``K`` (formed on first access "
+                                                            "from ``lowrank`` when given as ``None``).")
 
 
 _REPRESENTATIONS: dict[type, Callable] = {}

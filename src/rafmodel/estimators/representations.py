@@ -3,7 +3,8 @@
 No intercept anywhere; ``Z = X / sqrt d``.
 
 * linear: features ``Z``, ``h = Z w``, penalty ``(lam/2)|w|^2``;
-* kernel: ``K = mu1^2 Z Z' + mustar^2 I`` (the Gaussian-equivalent kernel), or the real
+* kernel: ``K = mu1^2 Z Z' + mustar^2 I`` (the Gaussian-equivalent kernel, kept factored as
+  the Gram matrix of ``[mu1 Z, mustar I_n]``: :class:`~rafmodel.estimators.base.LowRankKernel`), or the real
   kernel ``k(x.x'/d)`` (``exp(-c|x-x'|^2/(2d))`` for RBF) of a learner built with
   :meth:`rafmodel.Kernel.from_kernel`; ``h = K c``, penalty ``(lam/2) c'Kc = (lam/2)|f|_K^2``;
 * random features: ``Phi = sigma(X F'/sqrt d)/sqrt p`` with ``F`` i.i.d. N(0, 1) of shape
@@ -18,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..learners import Kernel, Linear, RandomFeatures
-from .base import Representation, register_representation
+from .base import LowRankKernel, Representation, register_representation
 
 __all__ = ["represent_linear", "represent_kernel", "represent_random_features", "n_features"]
 
@@ -82,13 +83,18 @@ def _kernel_function(spec):
 @register_representation(Kernel, columns=lambda learner, n, d: n)
 def represent_kernel(learner, X, rng) -> Representation:
     """The Gaussian-equivalent kernel matrix, or the learner's real kernel."""
-    n, d = X.shape
-    Z = X / np.sqrt(d)
+    d = X.shape[1]
     if learner.kernel is None:  # Gaussian-equivalent kernel
         mu1, ms = learner.mu1, learner.mustar
-        K = mu1 * mu1 * (Z @ Z.T) + ms * ms * np.eye(n)
-        return Representation("kernel", K, lambda Xn: mu1 * mu1 * (Xn / np.sqrt(d)) @ Z.T,
-                              lambda c: mu1 * (Z.T @ c), full_rank=ms > 0)
+        # K = mu1^2 Z Z' + mustar^2 I, the Gram matrix of the features [mu1 Z, mustar I_n], kept
+        # factored (B = mu1 Z): formed (n x n) only by the routes that need it
+        B = X * (mu1 / np.sqrt(d))
+
+        def test_factor(Xn):
+            return Xn * (mu1 / np.sqrt(d))
+        lowrank = LowRankKernel(B, ms * ms, test_factor)
+        return Representation("kernel", None, lambda Xn: test_factor(Xn) @ B.T,
+                              lambda c: B.T @ c, full_rank=ms > 0, lowrank=lowrank)
     k, rbf_c = _kernel_function(learner.kernel)
     sq = np.sum(X**2, axis=1) / d
     G = X @ X.T / d

@@ -5,15 +5,20 @@ Each solver minimizes ``sum_i loss(y_i, h_i) + (lam/2) penalty`` on a
 with a certificate naming the algorithm that ran:
 
 * square loss: closed form (Cholesky; ``lstsq`` for the min-norm solution at ``lam = 0``);
+  for the Gaussian-equivalent kernel ``K = B B' + mustar^2 I`` (``B = mu1 Z``, ``n x d``,
+  :class:`~rafmodel.estimators.base.LowRankKernel`) Woodbury's identity, a ``d x d`` Cholesky;
 * hinge loss: the SVM without intercept (``C = 1/lam``), on explicit features by
   projected Newton on the dual warm-started by a loosely solved smoothed hinge (then, should it
   miss the gap, liblinear run tight with its dual variables rebuilt from the KKT
-  conditions), or by
-  L-BFGS-B on the box-constrained dual (kernels, the hard margin, and when
-  liblinear cannot reach the tolerance); certified by the relative **duality gap**;
-* logistic loss: L-BFGS-B on the primal stopped by the certificate (explicit features,
-  ``lam > 0``; scikit-learn's Newton if it is not reached, and at ``lam = 0``) or L-BFGS
-  on the representer coefficients (kernels), certified by the gradient norm;
+  conditions); the Gaussian-equivalent kernel the same way, as the explicit features
+  ``[B, mustar I_n]`` (``K`` never formed); otherwise, and should those miss the gap,
+  L-BFGS-B on the box-constrained dual (real kernels, the hard margin); certified by the
+  relative **duality gap**;
+* logistic loss: L-BFGS-B on the primal stopped by the certificate (explicit features and the
+  Gaussian-equivalent kernel as the features ``[B, mustar I_n]``, ``lam > 0``; otherwise, or if
+  it is not reached, scikit-learn's Newton for explicit features and L-BFGS on the representer
+  coefficients for kernels), certified by the gradient norm (for a kernel, of the returned
+  representer coefficients in the RKHS metric);
 * any other loss: L-BFGS on the primal objective, certified by the gradient norm
   (the loss's ``derivative(y, h)`` if it has one, else central differences of ``value``).
 
@@ -46,7 +51,15 @@ def _grad_tol(n):
 @register_solver(Square)
 def solve_square(rep, y, lam, loss):
     """Ridge / kernel ridge in closed form; ``lam = 0``: the min-norm least-squares solution."""
-    A, n = rep.train, len(y)
+    n = len(y)
+    lr = rep.lowrank
+    if lr is not None and lr.B.shape[1] < n and (
+            lr.s2 + lam > 1e-6 * np.einsum("ij,ij->", lr.B, lr.B) / lr.B.shape[1]):
+        # K + lam I = B B' + (s2 + lam) I: Woodbury, an r x r Cholesky (K never formed); a shift
+        # below 1e-6 of B'B's mean eigenvalue (mustar ~ lam ~ 0) would lose digits to the
+        # subtraction in Woodbury's formula: the n x n route then
+        return _lowrank_solve(lr.B, lr.s2 + lam, y), {"solver": "cholesky (Woodbury, low-rank kernel)"}
+    A = rep.train
     if rep.kind == "kernel":
         theta = _chol_solve(A + lam * np.eye(n), y) if lam > 0 else np.linalg.lstsq(A, y, rcond=None)[0]
     elif lam == 0:
@@ -65,6 +78,14 @@ def _chol_solve(M, b):
         return cho_solve(cho_factor(M, lower=True, check_finite=False), b, check_finite=False)
     except np.linalg.LinAlgError:
         return np.linalg.solve(M, b)
+
+
+def _lowrank_solve(B, t, b):
+    """``(B B' + t I)^{-1} b`` for ``t > 0`` by Woodbury: ``(b - B (B'B + t I)^{-1} B'b) / t``,
+    one ``r x r`` Cholesky (``O(n r^2)``) instead of an ``n x n`` one."""
+    M = B.T @ B
+    M[np.diag_indices_from(M)] += t
+    return (b - B @ _chol_solve(M, B.T @ b)) / t
 
 
 def _hinge_lp(A, y):
@@ -161,13 +182,21 @@ def _svm(kind, A, y, C, tol=1e-7):
     return theta, gap, "SVM dual (L-BFGS-B)"
 
 
-def _smoothed_warm_start(A, y, C, mu=0.03, max_iter=300):
+def _smoothed_warm_start(A, y, C, mu=0.03, max_iter=300, ridge=0.0):
     """A feasible dual point near the optimum: the primal SVM with the hinge smoothed
     quadratically over a width ``mu``, solved loosely by L-BFGS; its dual variables
-    ``alpha_i = C clip((1 - y_i h_i)/mu, 0, 1)`` lie in the SVM's box ``[0, C]``."""
+    ``alpha_i = C clip((1 - y_i h_i)/mu, 0, 1)`` lie in the SVM's box ``[0, C]``.
+
+    ``ridge > 0``: the features are ``[A, sqrt(ridge) I_n]`` (the kernel ``A A' + ridge I``).
+    The ``n`` extra variables ``v`` are minimized out in closed form: for each sample,
+    ``min_v v^2/2 + C phi_mu(z - sqrt(ridge) v)`` is ``C phi_{mu + C ridge}(z)`` (the Moreau
+    envelope of a Huber function is the Huber function of the summed width), so the same
+    problem is solved on ``A`` alone with the width ``mu + C ridge``, and the dual variables
+    keep the formula above with that width."""
     from scipy.optimize import minimize
 
     Y = A * y[:, None]
+    mu = mu + C * ridge
 
     def fun(w):
         z = 1.0 - Y @ w
@@ -179,16 +208,18 @@ def _smoothed_warm_start(A, y, C, mu=0.03, max_iter=300):
     return C * np.clip((1.0 - Y @ w) / mu, 0.0, 1.0)
 
 
-def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60):
+def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60, ridge=0.0):
     """Bertsekas' projected Newton method on the SVM dual with explicit features.
 
-    Minimizes ``f(alpha) = (1/2)|Y' alpha|^2 - sum(alpha)`` over ``0 <= alpha <= C``
-    (``Y = diag(y) A``, ``n x p``).  Each step frees the variables not held at a bound by
-    their gradient, takes the Newton step ``(Y_F Y_F' + delta I) d_F = -g_F`` on them (in
-    the ``p``-dimensional space by Woodbury when ``|F| > p``), and searches along the
-    projection arc ``clip(alpha + t d, 0, C)`` with an Armijo condition.  Stops when the
-    relative duality gap (as in :func:`_svm`) is below ``tol``; returns the last feasible
-    ``alpha`` (the caller certifies it) or ``None`` if a linear solve failed.
+    Minimizes ``f(alpha) = (1/2)|Y' alpha|^2 + (ridge/2)|alpha|^2 - sum(alpha)`` over
+    ``0 <= alpha <= C`` (``Y = diag(y) A``, ``n x p``; ``ridge > 0``: the kernel
+    ``A A' + ridge I``, i.e. the features ``[A, sqrt(ridge) I_n]``, never formed).  Each step
+    frees the variables not held at a bound by their gradient, takes the Newton step
+    ``(Y_F Y_F' + (ridge + delta) I) d_F = -g_F`` on them (in the ``p``-dimensional space by
+    Woodbury when ``|F| > p``), and searches along the projection arc
+    ``clip(alpha + t d, 0, C)`` with an Armijo condition.  Stops when the relative duality
+    gap (as in :func:`_svm`) is below ``tol``; returns the last feasible ``alpha`` (the
+    caller certifies it) or ``None`` if a linear solve failed.
     """
     from scipy.linalg import LinAlgError, solve
 
@@ -197,15 +228,16 @@ def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60):
 
     def f_of(a):
         w = Y.T @ a
-        return 0.5 * float(w @ w) - float(a.sum())
+        return 0.5 * (float(w @ w) + ridge * float(a @ a)) - float(a.sum())
 
     pos = np.full(n, -1)  # row of each sample in the cached Gram matrix Gc (-1: not cached)
+    YtY = None  # Y'Y, once, for the Woodbury steps with most samples free (ridge > 0)
     cached, Gc = np.empty(0, dtype=int), np.empty((0, 0))
     for _ in range(max_iter):
         w = Y.T @ alpha
-        marg = Y @ w
+        marg = Y @ w + ridge * alpha
         g = marg - 1.0
-        w2 = float(w @ w)
+        w2 = float(w @ w) + ridge * float(alpha @ alpha)
         primal = 0.5 * w2 + C * float(np.sum(np.maximum(0.0, -g)))
         dual = float(alpha.sum()) - 0.5 * w2
         if (primal - dual) / max(abs(primal), 1e-300) < tol:
@@ -218,7 +250,7 @@ def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60):
         k = len(F)
         if k == 0:
             break
-        delta = 1e-8 * max(1.0, float(np.einsum("ij,ij->", YF, YF)) / k)
+        delta = 1e-8 * max(1.0, float(np.einsum("ij,ij->", YF, YF)) / k) + ridge
         try:
             if k <= p:
                 # Gram rows are cached: the free set changes little from step to step
@@ -235,7 +267,17 @@ def _svm_projected_newton(A, y, C, alpha, tol, max_iter=60):
                 GF[np.diag_indices(k)] += delta
                 dF = -solve(GF, gF, assume_a="pos", check_finite=False)
             else:
-                inner = solve(delta * np.eye(p) + YF.T @ YF, YF.T @ gF, assume_a="pos", check_finite=False)
+                if ridge > 0 and 2 * k > n:
+                    # most samples free: Y_F'Y_F = Y'Y - Y_out'Y_out, O((n - k) p^2) a step (the
+                    # shift >= ridge keeps the difference well conditioned)
+                    if YtY is None:
+                        YtY = Y.T @ Y
+                    Yo = Y[~free]
+                    M = YtY - Yo.T @ Yo
+                else:
+                    M = YF.T @ YF
+                M[np.diag_indices(p)] += delta
+                inner = solve(M, YF.T @ gF, assume_a="pos", check_finite=False)
                 dF = -(gF - YF @ inner) / delta
         except (LinAlgError, ValueError):
             return None
@@ -292,10 +334,35 @@ def solve_hinge(rep, y, lam, loss):
             return theta_lp, {"solver": "linear program (unregularized hinge)", "separable": False}
         theta, info = _hard_margin(rep, y)
         return theta, {**info, "separable": True}
-    theta, gap, solver = _svm(rep.kind, rep.train, y, 1.0 / lam)
+    found = _svm_lowrank(rep.lowrank, y, 1.0 / lam) if rep.lowrank is not None else None
+    theta, gap, solver = found if found is not None else _svm(rep.kind, rep.train, y, 1.0 / lam)
     if gap > DUALITY_GAP_TOL:
         raise SolverError(f"SVM duality gap {gap:.3g} too large")
     return theta, {"solver": solver, "duality_gap": gap}
+
+
+def _svm_lowrank(lr, y, C, tol=1e-7):
+    """The kernel SVM for ``K = B B' + s2 I`` (:class:`~rafmodel.estimators.base.LowRankKernel`)
+    as the explicit-feature SVM on ``[B, sqrt(s2) I_n]``: smoothed-hinge warm start, then
+    projected Newton on the dual, never forming ``K``.  Returns ``(c, gap, solver)`` with the
+    representer coefficients ``c = alpha * y`` and the same relative duality gap as
+    :func:`_svm`, or ``None`` if the gap is not below ``tol`` (the caller then runs the dense
+    route)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        alpha = _svm_projected_newton(lr.B, y, C, _smoothed_warm_start(lr.B, y, C, ridge=lr.s2), tol,
+                                      ridge=lr.s2)
+    if alpha is None:
+        return None
+    c = alpha * y
+    h = lr.matvec(c)
+    w2 = float(c @ h)
+    primal = 0.5 * w2 + C * float(np.sum(np.maximum(0.0, 1.0 - y * h)))
+    gap = (primal - (float(alpha.sum()) - 0.5 * w2)) / max(abs(primal), 1e-300)
+    if not gap < tol:
+        return None
+    return c, gap, "projected Newton on the SVM dual (kernel as features [B, mustar I], smoothed-hinge warm start)"
 
 
 @register_solver(Logistic)
@@ -309,8 +376,15 @@ def solve_logistic(rep, y, lam, loss):
         if separable:
             theta, hm = _hard_margin(rep, y)
             return theta, {**hm, **info}
-    A = rep.train
     theta = None
+    if rep.lowrank is not None and lam > 0:
+        theta, gn = _logistic_lowrank(rep.lowrank, y, lam)
+        name = "L-BFGS-B (primal, kernel as features [B, mustar I])"
+        if gn > _grad_tol(len(y)):
+            theta = None  # not certified: the representer route below
+    if theta is not None:
+        return theta, {**info, "solver": name, "grad_norm": gn}
+    A = rep.train
     if rep.kind == "features" and lam > 0:
         # L-BFGS on the primal, stopped by the certificate itself: every gradient component
         # below 1e-3 of the tolerance over sqrt(p), so the norm is below 1e-3 of it
@@ -357,6 +431,46 @@ def solve_logistic(rep, y, lam, loss):
     if gn > _grad_tol(len(y)):
         raise SolverError(f"logistic solver not converged (gradient norm {gn:.3g})")
     return theta, {**info, "solver": name, "grad_norm": gn}
+
+
+def _logistic_lowrank(lr, y, lam):
+    """Kernel logistic regression for ``K = B B' + s2 I`` as the explicit-feature primal on
+    ``[B, sqrt(s2) I_n]`` (L-BFGS-B stopped as for explicit features), ``K`` never formed.
+
+    Returns ``(c, grad_norm)``: the representer coefficients ``c = K^{-1} h`` of the outputs
+    ``h`` found (Woodbury; for ``s2 = 0``, ``c = B (B'B)^{-1} w``, so ``K c = h`` either way)
+    and the certificate of the kernel route, ``|g + lam c|_K`` with ``g = loss'(K c)``
+    (at most the primal gradient norm).  ``(None, inf)`` where ``c`` cannot be formed.
+    """
+    from scipy.optimize import minimize
+
+    B, s2 = lr.B, lr.s2
+    n, p = B.shape
+    if s2 == 0 and p >= n:
+        return None, np.inf
+    r = np.sqrt(s2)
+    m_ = p + (n if s2 > 0 else 0)
+
+    def fun(x):
+        h = B @ x[:p] + (r * x[p:] if s2 > 0 else 0.0)
+        m = y * h
+        s = y * expit(-m)
+        g = lam * x
+        g[:p] -= B.T @ s
+        if s2 > 0:
+            g[p:] -= r * s
+        return float(np.logaddexp(0.0, -m).sum()) + 0.5 * lam * float(x @ x), g
+
+    gtol = 1e-3 * _grad_tol(n) / np.sqrt(m_)
+    x = minimize(fun, np.zeros(m_), jac=True, method="L-BFGS-B",
+                 options={"maxiter": 20_000, "gtol": gtol, "ftol": 1e-16, "maxcor": 20}).x
+    if s2 > 0:
+        c = _lowrank_solve(B, s2, B @ x[:p] + r * x[p:])
+    else:
+        c = B @ _chol_solve(B.T @ B, x[:p])
+    h = lr.matvec(c)
+    grad = -y * expit(-y * h) + lam * c  # gradient in the function values, RKHS metric
+    return c, float(np.sqrt(max(float(grad @ lr.matvec(grad)), 0.0)))
 
 
 def _derivative(loss, y, h):

@@ -100,30 +100,49 @@ POINT = _Point()
 
 
 class Batch:
-    """``B`` points: vectors ``(B, K)``, histories ``(B, M, K)`` zero outside the valid columns ``cols`` ``(B, M)``."""
+    """``B`` points: vectors ``(B, K)``, histories ``(B, M, K)`` zero outside the valid columns ``cols`` ``(B, M)``.
+
+    The ``M x M`` systems are solved by a Cholesky factorization written out on ``(B,)``
+    columns (a handful of numpy calls for the whole batch instead of a LAPACK call per point);
+    each point's numbers depend on its own arrays only.
+    """
 
     def __init__(self, cols):
         self.cols = cols
 
     @staticmethod
     def gram(G):
-        return np.einsum("bmi,bni->bmn", G, G)
+        return G @ G.transpose(0, 2, 1)
 
     @staticmethod
     def trace(A):
         return np.trace(A, axis1=1, axis2=2)[:, None, None]
 
     def regularize(self, A, reg):
-        eye = np.eye(A.shape[1])
-        return A + reg * eye + np.where(self.cols[:, :, None], 0.0, eye)  # unused columns: gamma = 0
+        d = np.arange(A.shape[1])
+        A[:, d, d] += reg[:, :, 0] + ~self.cols  # unused columns: an identity row, so gamma = 0
+        return A
 
     def solve(self, A, b):
-        return np.linalg.solve(A, b[..., None])[..., 0] * self.cols
+        M = A.shape[1]
+        L = np.zeros_like(A)
+        for j in range(M):
+            d = np.sqrt(A[:, j, j] - np.sum(L[:, j, :j] ** 2, axis=1))
+            L[:, j, j] = d
+            for i in range(j + 1, M):
+                L[:, i, j] = (A[:, i, j] - np.sum(L[:, i, :j] * L[:, j, :j], axis=1)) / d
+        z = np.empty_like(b)
+        for i in range(M):
+            z[:, i] = (b[:, i] - np.sum(L[:, i, :i] * z[:, :i], axis=1)) / L[:, i, i]
+        x = np.empty_like(b)
+        for i in range(M - 1, -1, -1):
+            x[:, i] = (z[:, i] - np.sum(L[:, i + 1:, i] * x[:, i + 1:], axis=1)) / L[:, i, i]
+        return x * self.cols  # not positive definite to rounding: nan, and the caller takes the plain step
 
     @staticmethod
     def project(G, g):
-        return np.einsum("bmi,bi->bm", G, g)
+        return (G @ g[..., None])[..., 0]
 
     @staticmethod
     def mix(step, gamma, Y, G, beta):
-        return step - np.einsum("bm,bmi->bi", gamma, Y + beta * G)
+        return step - (gamma[:, None, :] @ (Y + beta * G))[:, 0, :]

@@ -351,8 +351,8 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 if M > 0:
                     upd_m = (prev_r[ii] < np.inf) & ~grew & ~stalled
                     upd = ii[upd_m]
-                    dY[upd] = np.roll(dY[upd], 1, axis=1)
-                    dG[upd] = np.roll(dG[upd], 1, axis=1)
+                    dY[upd, 1:] = dY[upd, :-1]  # the newest difference first
+                    dG[upd, 1:] = dG[upd, :-1]
                     dY[upd, 0] = yk[upd_m] - prev_y[upd]
                     dG[upd, 0] = ga[upd_m] - prev_g[upd]
                     nhist[upd] = np.minimum(nhist[upd] + 1, M)

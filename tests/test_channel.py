@@ -122,15 +122,18 @@ def test_logistic_accuracy_test_has_power(monkeypatch):
     assert worst > 1e-8
 
 
+def _random_points(seed, B, log_q, log_V, rho):
+    """``B`` channel inputs ``(m, q, V, eps)``: log-uniform ``q``, ``V``; ``m / sqrt(q)`` uniform in ``(-rho, rho)``."""
+    rng = np.random.default_rng(seed)
+    q = 10 ** rng.uniform(*log_q, B)
+    m = np.sqrt(q) * rng.uniform(-rho, rho, B)
+    return m, q, 10 ** rng.uniform(*log_V, B), rng.uniform(0, 1, B)
+
+
 def test_logistic_channel_does_not_depend_on_the_batch():
     # each point's sums run over its own nodes only (a ragged rule, in blocks of points):
     # bit-identical alone or in a batch of several blocks
-    rng = np.random.default_rng(5)
-    B = 1100
-    q = 10 ** rng.uniform(-3, 4, B)
-    m = np.sqrt(q) * rng.uniform(-0.99, 0.99, B)
-    V = 10 ** rng.uniform(-3, 4, B)
-    eps = rng.uniform(0, 1, B)
+    m, q, V, eps = _random_points(5, 1100, (-3, 4), (-3, 4), 0.99)
     batch = np.array(channel(Logistic(), m, q, V, eps))
     for i in (0, 17, 600, 1099):
         alone = np.array(channel(Logistic(), m[i:i + 1], q[i:i + 1], V[i:i + 1], eps[i:i + 1]))[:, 0]
@@ -143,12 +146,7 @@ def test_logistic_routes_agree_on_a_wide_range(monkeypatch):
     import sys
 
     mod = sys.modules["rafmodel.theory.channel"]
-    rng = np.random.default_rng(3)
-    B = 400
-    q = 10 ** rng.uniform(-3, 3, B)
-    m = np.sqrt(q) * rng.uniform(-0.9999, 0.9999, B)
-    V = 10 ** rng.uniform(-4, 4, B)
-    eps = rng.uniform(0, 1, B)
+    m, q, V, eps = _random_points(3, 400, (-3, 3), (-4, 4), 0.9999)
     ours = np.array(channel_quadrature(Logistic(), m, q, V, eps))
     assert mod._has_prox_inverse(Logistic())
     monkeypatch.setattr(mod, "_has_prox_inverse", lambda loss: False)

@@ -25,7 +25,7 @@ from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
 from .theory import SolverOptions, TheoryResult, TheoryResults, alpha_c, solve, solve_many
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",

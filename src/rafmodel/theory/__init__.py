@@ -38,7 +38,10 @@ _PARALLEL_MIN = 256
 
 
 def _chunks(idx, size=None):
-    """``idx`` in consecutive chunks of about ``size`` (default :data:`CHUNK`; a point's numbers are the same in any chunk)."""
+    """``idx`` in consecutive chunks of about ``size`` (default :data:`CHUNK`).
+
+    A point's numbers are the same in any chunk, so the chunking only sets memory and speed.
+    """
     n = len(idx)
     k = max(1, -(-n // (size or CHUNK)))
     bounds = np.linspace(0, n, k + 1).round().astype(int)

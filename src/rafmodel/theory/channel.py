@@ -40,6 +40,8 @@ __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
 
 #: Default number of Gauss-Legendre nodes per panel of the quadrature route.
 DEFAULT_NODES = 12
+#: Panel breaks of the proximal-point rule where ``Phi(c xi)`` and ``phi(c xi)`` vary, in units of ``c xi``.
+_C_BREAKS = (-9.0, -6.0, -4.0, -2.0, 2.0, 4.0, 6.0, 9.0)
 #: Points per block of the proximal-point rule (about 130,000 nodes: the arrays stay in cache).
 _BLOCK = 512
 
@@ -176,14 +178,14 @@ def _channel_smooth(loss, m, q, V, eps, n_nodes):
     ``xi = omega / sqrt(q)``: ``mhat`` in the form of docs/theory.md before the change of
     variable, ``mhat / a = 2 (1 - eps) E_xi[phi(c xi) g1(sqrt(q) xi)] / sqrt(1 - m^2 / q)``,
     whose weight ``phi(c xi)`` is as steep as the rules' ``Phi(c xi)`` (the panels are split
-    at ``+-2/c`` and ``+-6/c`` for both).
+    at :data:`_C_BREAKS` over ``c`` for both; ``phi`` has decayed to rounding at ``9``).
     """
     Vc = V[:, None]
     sq = np.sqrt(q)[:, None]
     r0 = np.sqrt(np.maximum(1.0 - m * m / q, 1e-300))  # sqrt(V0) = s / sqrt(q)
     c = m / (sq[:, 0] * r0)
     zero = np.zeros((len(m), 1))
-    kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), [-9.0, -6.0, -4.0, -2.0, 2.0, 4.0, 6.0, 9.0])], axis=1)
+    kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), _C_BREAKS)], axis=1)
     x, u, xi, w, dudx, owner, starts = _mapped_rule(loss, sq, Vc, kr, n_nodes)
     g = x - u
     cx = c[owner] * xi

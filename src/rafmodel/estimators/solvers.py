@@ -395,7 +395,7 @@ class _Design:
 
     def __init__(self, B, r=0.0):
         self.B, self.r = np.ascontiguousarray(B, dtype=float), float(r)
-        self.B32 = self.B.astype(np.float32)
+        self.B32 = None  # filled by the first float32 product, in the same pass
         self.n, self.p = B.shape
         self.m = self.p + (self.n if self.r > 0 else 0)
         rows = max(8, self.BLOCK_BYTES // (4 * max(self.p, 1)))
@@ -412,11 +412,23 @@ class _Design:
         return np.concatenate([g, self.r * u]) if self.r > 0 else g
 
     def tdot32(self, s):
-        """``A' s`` from the float32 copy (float64 out)."""
-        return self._split((self.B32.T @ s.astype(np.float32)).astype(float), s)
+        """``A' s`` from the float32 copy (float64 out); the first call makes the copy, block by
+        block in the same pass."""
+        s32 = s.astype(np.float32)
+        if self.B32 is None:
+            self.B32 = np.empty(self.B.shape, dtype=np.float32)
+            out = np.zeros(self.p)
+            for b in self._blocks:
+                Bb = self.B32[b]
+                Bb[...] = self.B[b]
+                out += Bb.T @ s32[b]
+            return self._split(out, s)
+        return self._split((self.B32.T @ s32).astype(float), s)
 
     def hessp32(self, q, D):
         """``(A q, A'(D A q))`` from the float32 copy, one pass over it (float64 out)."""
+        if self.B32 is None:
+            self.B32 = self.B.astype(np.float32)
         p, r = self.p, self.r
         q32 = q[:p].astype(np.float32)
         D32 = D.astype(np.float32)

@@ -299,3 +299,33 @@ def test_optimal_lambda_finds_a_narrow_dip_between_plateaus(alpha):
     o = rm.optimal_lambda(learner=learner, loss="hinge", alpha=alpha, eps=0.25)
     assert o.gen_error <= g_fine + 1e-9
     assert 0.5 < o.lam_opt < 1.2 and not o.memorizes_at_optimum
+
+
+# ------------------------------------------------- max-margin at eps = 0 (a nearly neutral direction)
+
+@pytest.mark.parametrize("alpha", [20.0, 50.0])
+def test_max_margin_without_facts_converges_at_large_alpha(alpha):
+    # At eps = 0 the linear max-margin's response lam V -> 0 and the iteration drifts along
+    # log V; Powell's method finishes it.  Second route: the hinge at lam = 1e-5 (finite V,
+    # the non-limit channel) is already the max-margin classifier; known limit: the
+    # maximal-stability perceptron's gen_error ~ 0.5 / alpha (Opper et al.).
+    r0 = solve_many([rm.Setting(alpha=alpha, eps=0.0, lam=0.0, loss="hinge")])
+    r1 = solve_many([rm.Setting(alpha=alpha, eps=0.0, lam=1e-5, loss="hinge")])
+    assert r0.converged[0] and r1.converged[0]
+    assert float(r0.gen_error[0]) == pytest.approx(float(r1.gen_error[0]), rel=1e-8)
+    assert float(r0.m[0]) == pytest.approx(float(r1.m[0]), rel=1e-8)
+    assert 0.49 < alpha * float(r0.gen_error[0]) < 0.51
+
+
+def test_max_margin_without_facts_needs_the_new_stages(monkeypatch):
+    # the test above has power: without the Powell stage and with the continuation starting
+    # only at 0.7 alpha (the solver before 0.5), the same point is not converged
+    import sys
+
+    solver = sys.modules["rafmodel.theory.solver"]
+    monkeypatch.setattr(solver, "_powell", lambda *args: (None, np.inf, 0))
+    monkeypatch.setattr(solver, "_FIRST_MIN", 0.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        r = solve_many([rm.Setting(alpha=20.0, eps=0.0, lam=0.0, loss="hinge")])
+    assert not r.converged[0] and math.isnan(float(r.gen_error[0]))

@@ -40,6 +40,10 @@ _GIVE_UP = 100
 _NEWTON_LOSSES = 2
 #: Most solves of the continuation towards points near their interpolation threshold.
 _CONTINUATION_STEPS = 60
+#: Smallest fraction of alpha where the continuation may start (halved from 0.7 on failure).
+_FIRST_MIN = 0.05
+#: Map evaluations of Powell's method per point, per unknown plus one (at most ``max_iter``).
+_POWELL_EVALS = 60
 _NEWTON_BACKTRACKS = 8
 _MAX_NEWTON_STEP = 1.0
 _FD_STEP = 1e-7
@@ -189,6 +193,16 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
                                    limit[todo], _take(P, todo), opts, bar, give_up=True)
         final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
+    # Powell's hybrid method (trust-region dogleg on F(y) - y) on each point still unsolved:
+    # it handles nearly neutral directions that the iteration drifts along (the max-margin at
+    # eps = 0, where the response lam V -> 0 and the V-map's slope -> 1); the same criterion decides.
+    bad = np.flatnonzero(~converged)
+    for i in bad:
+        out = _powell(learner, loss, y0[i], a[i:i + 1], eps[i:i + 1], lam_eff[i:i + 1], limit[i:i + 1],
+                      _take(P, slice(i, i + 1)), opts)
+        iterations[i] += out[2]
+        if out[0] is not None:
+            final[i], converged[i], residual[i] = out[0], True, out[1]
     for damping in (1.0, 0.5):  # fallbacks: plain iteration from the start
         bad = np.flatnonzero(~converged)
         if bad.size == 0 or opts.memory == 0 and damping == opts.damping:
@@ -199,12 +213,14 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         final[bad], converged[bad], residual[bad] = f2, c2, r2
         iterations[bad] += it2
     # Interpolating points close to their threshold (the max-margin norm diverges there and
-    # the iteration slows down critically): continuation in alpha from 0.7 alpha, each
-    # solution starting the next solve, with a step that halves on failure and grows on success.
+    # the iteration slows down critically): continuation in alpha from 0.7 alpha (from a
+    # smaller fraction where that first solve fails), each solution starting the next solve
+    # (by iteration, else Powell's method), with a step that halves on failure and grows on success.
     bad = np.flatnonzero(~converged & limit)
     if bad.size:
         y = y0[bad].copy()
         f_cur = np.full(bad.size, 0.0)  # 0: not started yet
+        f_first = np.full(bad.size, 0.7)
         step = np.full(bad.size, 0.1)
         alive = np.ones(bad.size, bool)
         its = np.zeros(bad.size, int)
@@ -214,18 +230,28 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
             sel = np.flatnonzero(alive & (f_cur < 1.0))
             if sel.size == 0:
                 break
-            f_next = np.where(f_cur[sel] == 0.0, 0.7, np.minimum(1.0, f_cur[sel] + step[sel]))
+            f_next = np.where(f_cur[sel] == 0.0, f_first[sel], np.minimum(1.0, f_cur[sel] + step[sel]))
             Ps = _take(Pb, sel)
             a_f = np.broadcast_to(learner.sample_ratio(alpha[bad][sel] * f_next, Ps), (sel.size,)).astype(float)
             f3, c3, it3, r3 = _iterate(learner, loss, y[sel], a_f, eps[bad][sel], lam_eff[bad][sel],
                                        limit[bad][sel], Ps, cont, None)
             its[sel] += it3
+            for j in np.flatnonzero(~c3):  # Powell's method from the last solution
+                i = bad[sel[j]]
+                out = _powell(learner, loss, y[sel[j]], a_f[j:j + 1], eps[i:i + 1], lam_eff[i:i + 1],
+                              limit[i:i + 1], _take(P, slice(i, i + 1)), opts)
+                its[sel[j]] += out[2]
+                if out[0] is not None:
+                    f3[j], c3[j], r3[j] = out[0], True, out[1]
             won, lost = sel[c3], sel[~c3]
             y[won] = learner.encode([f3[c3, j] for j in range(k)])
             f_cur[won] = f_next[c3]
             step[won] = np.minimum(step[won] * 1.5, 0.1)
-            step[lost] /= 2.0
-            alive[lost[(f_cur[lost] == 0.0) | (step[lost] < 1e-4)]] = False
+            first = f_cur[lost] == 0.0
+            f_first[lost[first]] /= 2.0
+            step[lost[~first]] /= 2.0
+            alive[lost[first & (f_first[lost] < _FIRST_MIN)]] = False
+            alive[lost[~first & (step[lost] < 1e-4)]] = False
             done_now = won[f_cur[won] == 1.0]
             final[bad[done_now]] = f3[c3][f_cur[won] == 1.0]
             converged[bad[done_now]] = True
@@ -236,6 +262,43 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         if own_bar:
             bar.close()
     return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
+
+
+def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
+    """One point by Powell's hybrid method on ``F(y) - y`` (:func:`scipy.optimize.root`, ``hybr``).
+
+    Returns ``(final, residual, evaluations)``: ``final`` (the map's output at the root, as
+    :func:`_iterate` reports it) is ``None`` unless one more application of the map moves every
+    coordinate by less than ``opts.tol`` there (the solver's one convergence criterion).
+    """
+    from scipy.optimize import root
+
+    K = y0.shape[0]
+    count = [0]
+    budget = min(_POWELL_EVALS * (K + 1), opts.max_iter)  # the options' bound on the work per point
+    if budget < 2 * (K + 1):
+        return None, np.inf, 0
+
+    def G(y):
+        count[0] += 1
+        out = _map(learner, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
+        g = learner.encode(out[:K])[0] - y
+        return np.where(np.isfinite(g), g, 1e6)
+
+    with np.errstate(all="ignore"):
+        try:
+            sol = root(G, y0, method="hybr", options={"xtol": 1e-14, "maxfev": budget})
+        except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - defensive
+            return None, np.inf, count[0]
+        y = sol.x
+        out = _map(learner, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
+        fy = learner.encode(out[:K])[0]
+    count[0] += 1
+    vals = np.array([o[0] for o in out])
+    r = float(np.max(np.abs(fy - y)))
+    if not (np.all(np.isfinite(vals)) and np.all(np.isfinite(fy)) and r < opts.tol):
+        return None, np.inf, count[0]
+    return vals, r, count[0]
 
 
 def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False):

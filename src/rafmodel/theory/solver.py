@@ -31,7 +31,9 @@ __all__ = ["solve_arrays", "SolverOptions"]
 
 _MAX_BACKTRACKS = 40
 _STALL = 12
-_GROW = 1.0
+#: A residual that grows by more than this factor in one Anderson step resets the history (a
+#: slower growth is kept: along a slow mode the residual may rise while the iterate approaches).
+_GROW = 1.5
 _PLAIN_STEPS = 10
 _NEWTON_AFTER = 20
 _NEWTON_R = 1e-2
@@ -59,9 +61,9 @@ class SolverOptions:
         in ``(0, 1e-3]`` (a looser one would call a point converged that is not).
     max_iter : int, default=1000
         Maximum number of iterations per point.
-    damping : float, default=0.8
+    damping : float, default=1.0
         Weight of the new iterate in a plain step, in (0, 1].
-    memory : int, default=4
+    memory : int, default=3
         Anderson memory (0 disables acceleration).
     method : {"auto", "closed", "quadrature"}, default="auto"
         Channel evaluation: closed form when available, or Gauss quadrature.
@@ -83,13 +85,13 @@ class SolverOptions:
     >>> import rafmodel as rm
     >>> opts = rm.SolverOptions(tol=1e-10, method="quadrature")
     >>> opts.tol, opts.max_iter, opts.damping, opts.memory, opts.method, opts.n_nodes
-    (1e-10, 1000, 0.8, 4, 'quadrature', 12)
+    (1e-10, 1000, 1.0, 3, 'quadrature', 12)
     >>> r = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), tol=1e-10, method="quadrature")
     >>> round(r.gen_error, 4)
     0.2682
     """
 
-    def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 0.8, memory: int = 4,
+    def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 1.0, memory: int = 3,
                  method: str = "auto", n_nodes: int = DEFAULT_NODES) -> None:
         from .._validation import validate
 

@@ -23,7 +23,7 @@ from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
-from .fastpath import solve_point
+from .fastpath import FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
 from .gaussian import H, sign_error
 from .initial import initial_state
 
@@ -35,14 +35,20 @@ _GROW = 1.0
 _PLAIN_STEPS = 10
 _NEWTON_AFTER = 20
 _NEWTON_R = 1e-2
+#: The same switch in the first attempt when the channel is in closed form (that of the scalar
+#: fast path): a map evaluation costs about a microsecond per point there, so the Newton finish
+#: (``K + 1`` evaluations per step) is cheaper than the tens of Anderson iterations that slow
+#: points take otherwise.
+_NEWTON_AFTER_CHEAP = NEWTON_AFTER
+_NEWTON_R_CHEAP = NEWTON_R
 _GIVE_UP = 100
 #: Newton phases that end in backtracking before an attempt is given up (restarted plainly).
 _NEWTON_LOSSES = 2
 #: Most solves of the continuation towards points near their interpolation threshold.
 _CONTINUATION_STEPS = 60
 _NEWTON_BACKTRACKS = 8
-_MAX_NEWTON_STEP = 1.0
-_FD_STEP = 1e-7
+_MAX_NEWTON_STEP = MAX_NEWTON_STEP
+_FD_STEP = FD_STEP
 
 
 class SolverOptions:
@@ -187,7 +193,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         todo = np.flatnonzero(~converged)
     if todo.size:
         f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
-                                   limit[todo], _take(P, todo), opts, bar, give_up=True)
+                                   limit[todo], _take(P, todo), opts, bar, give_up=True,
+                                   cheap=opts.method != "quadrature" and closed_form(loss) is not None)
         final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
     for damping in (1.0, 0.5):  # fallbacks: plain iteration from the start
         bad = np.flatnonzero(~converged)
@@ -238,8 +245,12 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
 
 
-def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False):
-    """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
+def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False, cheap=False):
+    """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``.
+
+    ``cheap``: the channel is in closed form, and slow points switch to Newton's method early.
+    """
+    newton_r, newton_after = (_NEWTON_R_CHEAP, _NEWTON_AFTER_CHEAP) if cheap else (_NEWTON_R, _NEWTON_AFTER)
     y = y0.copy()
     B, K = y.shape
     final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
@@ -255,6 +266,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     best_it = np.zeros(B, int)
     backtracks = np.zeros(B, int)
     newton = np.zeros(B, bool)
+    nstep = np.zeros(B, bool)  # the last step was a Newton step (judged by the residual it reaches)
     losses = np.zeros(B, int)  # Newton phases lost to backtracking
     plain_until = np.zeros(B, int)
     gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
@@ -282,7 +294,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
 
             # Backtrack halfway to the last accepted iterate where the map was not
             # finite, or where a Newton step increased the residual.
-            worse = newton[idx] & ok & ~done & (r > prev_r[idx])
+            worse = nstep[idx] & ok & ~done & (r > prev_r[idx])
             back = (~ok | worse)
             bi = idx[back]
             backtracks[bi] += 1
@@ -291,6 +303,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             # Newton that keeps backtracking is in the wrong basin: back to Anderson.
             lost = idx[worse & (backtracks[idx] > _NEWTON_BACKTRACKS)]
             newton[lost] = False
+            nstep[lost] = False
             losses[lost] += 1
             best_it[lost] = it
             plain_until[lost] = it + _PLAIN_STEPS
@@ -322,7 +335,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 J = np.stack([(learner.encode([o[n + j * nw.size:n + (j + 1) * nw.size] for o in allout[:K]])[pos]
                                - fy[jn]) / _FD_STEP for j in range(K)], axis=-1)
                 A = J - np.eye(K)
-                delta = np.linalg.solve(A + 1e-14 * np.eye(K), -g[jn][..., None])[..., 0]
+                delta = np.linalg.solve(A + NEWTON_SHIFT * np.eye(K), -g[jn][..., None])[..., 0]
                 bad = ~np.all(np.isfinite(delta), axis=1)
                 delta[bad] = beta * g[jn][bad]
                 size = np.max(np.abs(delta), axis=1, keepdims=True)
@@ -330,6 +343,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 ii = idx[jn]
                 prev_y[ii], prev_g[ii], prev_r[ii] = y[ii], g[jn], r[jn]
                 backtracks[ii] = 0
+                nstep[ii] = True
                 y[ii] = y[ii] + delta
 
             # ---- Anderson points
@@ -345,7 +359,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 plain_until[ii[stalled]] = it + _PLAIN_STEPS
                 best_it[ii[stalled]] = it
                 # close to the fixed point but converging slowly: finish with Newton
-                slow = (ra < _NEWTON_R) & (ra > 0.3 * prev_r[ii]) & (it > _NEWTON_AFTER)
+                slow = (ra < newton_r) & (ra > NEWTON_SLOW * prev_r[ii]) & (it > newton_after)
                 newton[ii[slow]] = True
                 backtracks[ii[slow]] = 0
                 if M > 0:

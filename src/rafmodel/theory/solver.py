@@ -249,15 +249,18 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``.
 
     ``cheap``: the channel is in closed form, and slow points switch to Newton's method early.
+    The per-point arrays hold the active points only (compacted whenever points leave); the
+    Anderson histories are stored points last, ``(M, K, n)``, as a ring of ``M`` columns.
     """
     newton_r, newton_after = (_NEWTON_R_CHEAP, _NEWTON_AFTER_CHEAP) if cheap else (_NEWTON_R, _NEWTON_AFTER)
     y = y0.copy()
     B, K = y.shape
     final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
-    active = np.arange(B)
-    M, beta = opts.memory, opts.damping
-    dY = np.zeros((B, M, K))
-    dG = np.zeros((B, M, K))
+    M, beta, tol = opts.memory, opts.damping, opts.tol
+    pos = np.arange(B)  # each active point's row in the outputs
+    dY = np.zeros((M, K, B))
+    dG = np.zeros((M, K, B))
+    head = np.zeros(B, int)  # ring position of the newest history column
     nhist = np.zeros(B, int)  # valid Anderson history columns per point
     prev_y = y.copy()  # last accepted iterate (where the map was finite)
     prev_g = np.zeros((B, K))
@@ -271,117 +274,134 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     plain_until = np.zeros(B, int)
     gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
     gain_it = np.zeros(B, int)
+    fd = _FD_STEP * np.eye(K)
+    ring = np.arange(M)[:, None]
 
     with np.errstate(all="ignore"):
         for it in range(1, opts.max_iter + 1):
-            idx = active
-            nw = idx[newton[idx]]
-            # one batched map evaluation: the iterates, plus 3 perturbations per Newton point
-            Ys = [y[idx]] + [y[nw] + _FD_STEP * np.eye(K)[j] for j in range(K)]
-            args = _stack_args(a, eps, lam_eff, limit, P, idx, [nw] * K)
-            allout = _map(learner, loss, np.concatenate(Ys), *args[:4], args[4], opts)
-            n = idx.size
-            out = [o[:n] for o in allout]
+            n = y.shape[0]
+            nw = np.flatnonzero(newton)
+            # one batched map evaluation: the iterates, plus K perturbations per Newton point
+            if nw.size:
+                rows = np.concatenate([np.arange(n)] + [nw] * K)
+                allout = _map(learner, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],
+                              eps[rows], lam_eff[rows], limit[rows], {k: v[rows] for k, v in P.items()}, opts)
+                out = [o[:n] for o in allout]
+            else:
+                out = allout = _map(learner, loss, y, a, eps, lam_eff, limit, P, opts)
             fy = learner.encode(out[:K])
-            g = fy - y[idx]
-            ok = np.all(np.isfinite(fy), axis=1) & np.all(np.isfinite(np.stack(out, 1)), axis=1)
-            r = np.where(ok, np.max(np.abs(g), axis=1), np.inf)
-            iterations[idx] = it
-            residual[idx] = r
-            done = ok & (r < opts.tol)
-            final[idx[done]] = np.stack(out, axis=1)[done]
-            converged[idx[done]] = True
+            g = fy - y
+            stacked = np.stack(out)  # (k + h, n)
+            r = np.abs(g).max(axis=1)
+            ok = np.isfinite(r) & np.isfinite(stacked).all(axis=0)
+            r[~ok] = np.inf
+            iterations[pos] = it
+            residual[pos] = r
+            done = r < tol
+            if done.any():
+                final[pos[done]] = stacked[:, done].T
+                converged[pos[done]] = True
+                if bar is not None:
+                    bar.update(int(np.count_nonzero(done)))
 
             # Backtrack halfway to the last accepted iterate where the map was not
             # finite, or where a Newton step increased the residual.
-            worse = nstep[idx] & ok & ~done & (r > prev_r[idx])
-            back = (~ok | worse)
-            bi = idx[back]
-            backtracks[bi] += 1
-            y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
-            nhist[bi] = 0
-            # Newton that keeps backtracking is in the wrong basin: back to Anderson.
-            lost = idx[worse & (backtracks[idx] > _NEWTON_BACKTRACKS)]
-            newton[lost] = False
-            nstep[lost] = False
-            losses[lost] += 1
-            best_it[lost] = it
-            plain_until[lost] = it + _PLAIN_STEPS
-            backtracks[lost] = 0
-            failed = back & (backtracks[idx] > _MAX_BACKTRACKS)
+            worse = nstep & ok & ~done & (r > prev_r)
+            back = ~ok | worse
+            failed = None
+            if back.any():
+                bi = np.flatnonzero(back)
+                backtracks[bi] += 1
+                y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
+                nhist[bi] = 0
+                # Newton that keeps backtracking is in the wrong basin: back to Anderson.
+                lost = bi[worse[bi] & (backtracks[bi] > _NEWTON_BACKTRACKS)]
+                newton[lost] = False
+                nstep[lost] = False
+                losses[lost] += 1
+                best_it[lost] = it
+                plain_until[lost] = it + _PLAIN_STEPS
+                backtracks[lost] = 0
+                failed = back & (backtracks > _MAX_BACKTRACKS)
             # no 10% progress for _GIVE_UP iterations: this attempt is lost (drifting along a
             # nearly neutral direction); the caller restarts it with plain iteration
-            gained = ok & (r < 0.9 * gain_r[idx])
-            gain_r[idx[gained]] = r[gained]
-            gain_it[idx[gained]] = it
+            gained = r < 0.9 * gain_r
+            gain_r = np.where(gained, r, gain_r)
+            gain_it = np.where(gained, it, gain_it)
             if give_up:
-                failed |= ((it - gain_it[idx]) > _GIVE_UP) | (losses[idx] >= _NEWTON_LOSSES)
-            keep = ~done & ~failed
-            if bar is not None:
-                bar.update(int(np.sum(done)))
-            active = idx[keep]
-            if active.size == 0:
+                lapsed = ((it - gain_it) > _GIVE_UP) | (losses >= _NEWTON_LOSSES)
+                failed = lapsed if failed is None else failed | lapsed
+            keep = ~done if failed is None else ~done & ~failed
+            if not keep.any():
                 break
-
-            step_mask = ok & ~done & ~back
-            if not np.any(step_mask):
-                continue
-            jn = np.flatnonzero(step_mask & newton[idx])  # positions within idx
-            ja = np.flatnonzero(step_mask & ~newton[idx])
+            step_mask = ~back & ~done
 
             # ---- Newton points
+            jn = np.flatnonzero(step_mask & newton) if nw.size else nw
             if jn.size:
-                pos = np.searchsorted(nw, idx[jn])  # row of each Newton point within nw
-                J = np.stack([(learner.encode([o[n + j * nw.size:n + (j + 1) * nw.size] for o in allout[:K]])[pos]
-                               - fy[jn]) / _FD_STEP for j in range(K)], axis=-1)
+                pj = np.searchsorted(nw, jn)  # row of each Newton point within nw
+                J = np.stack([(learner.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jn]) / _FD_STEP
+                              for j in range(K)], axis=-1)
                 A = J - np.eye(K)
                 delta = np.linalg.solve(A + NEWTON_SHIFT * np.eye(K), -g[jn][..., None])[..., 0]
                 bad = ~np.all(np.isfinite(delta), axis=1)
                 delta[bad] = beta * g[jn][bad]
                 size = np.max(np.abs(delta), axis=1, keepdims=True)
                 delta *= np.minimum(1.0, _MAX_NEWTON_STEP / np.maximum(size, 1e-300))
-                ii = idx[jn]
-                prev_y[ii], prev_g[ii], prev_r[ii] = y[ii], g[jn], r[jn]
-                backtracks[ii] = 0
-                nstep[ii] = True
-                y[ii] = y[ii] + delta
+                prev_y[jn], prev_g[jn], prev_r[jn] = y[jn], g[jn], r[jn]
+                backtracks[jn] = 0
+                nstep[jn] = True
+                y[jn] = y[jn] + delta
 
             # ---- Anderson points
-            if ja.size:
-                ii, ga, ra = idx[ja], g[ja], r[ja]
-                yk = y[ii]
-                improved = ra < best_r[ii]
-                best_it[ii[improved]] = it
-                best_r[ii] = np.minimum(best_r[ii], ra)
-                stalled = (it - best_it[ii]) > _STALL
-                grew = ra > _GROW * prev_r[ii]
-                nhist[ii[grew | stalled]] = 0
-                plain_until[ii[stalled]] = it + _PLAIN_STEPS
-                best_it[ii[stalled]] = it
+            am = step_mask & ~newton if nw.size else step_mask
+            if am.any():
+                improved = am & (r < best_r)
+                best_it = np.where(improved, it, best_it)
+                best_r = np.where(improved, r, best_r)
+                stalled = am & ((it - best_it) > _STALL)
+                grew = am & (r > _GROW * prev_r)
+                plain_until = np.where(stalled, it + _PLAIN_STEPS, plain_until)
+                best_it = np.where(stalled, it, best_it)
                 # close to the fixed point but converging slowly: finish with Newton
-                slow = (ra < newton_r) & (ra > NEWTON_SLOW * prev_r[ii]) & (it > newton_after)
-                newton[ii[slow]] = True
-                backtracks[ii[slow]] = 0
+                slow = am & (r < newton_r) & (r > NEWTON_SLOW * prev_r) & (it > newton_after)
+                if slow.any():
+                    newton |= slow
+                    backtracks[slow] = 0
+                fresh = grew | stalled
+                nhist[fresh] = 0
                 if M > 0:
-                    upd_m = (prev_r[ii] < np.inf) & ~grew & ~stalled
-                    upd = ii[upd_m]
-                    dY[upd, 1:] = dY[upd, :-1]  # the newest difference first
-                    dG[upd, 1:] = dG[upd, :-1]
-                    dY[upd, 0] = yk[upd_m] - prev_y[upd]
-                    dG[upd, 0] = ga[upd_m] - prev_g[upd]
-                    nhist[upd] = np.minimum(nhist[upd] + 1, M)
-                prev_y[ii], prev_g[ii], prev_r[ii] = yk, ga, ra
-                step = beta * ga
-                use = (nhist[ii] > 0) & (plain_until[ii] <= it)
-                if M > 0 and np.any(use):
-                    iu = ii[use]
-                    cols = np.arange(M)[None, :] < nhist[iu][:, None]
-                    acc = anderson_step(Batch(cols), dY[iu] * cols[..., None], dG[iu] * cols[..., None],
-                                        ga[use], step[use], beta)
-                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < MAX_STEP)
+                    ju = np.flatnonzero(am & (prev_r < np.inf) & ~fresh)
+                    if ju.size:
+                        h = (head[ju] + 1) % M
+                        head[ju] = h
+                        dY[h, :, ju] = y[ju] - prev_y[ju]
+                        dG[h, :, ju] = g[ju] - prev_g[ju]
+                        nhist[ju] = np.minimum(nhist[ju] + 1, M)
+                am2 = am[:, None]
+                prev_y = np.where(am2, y, prev_y)
+                prev_g = np.where(am2, g, prev_g)
+                prev_r = np.where(am, r, prev_r)
+                step = beta * g
+                use = np.flatnonzero(am & (nhist > 0) & (plain_until <= it)) if M > 0 else ()
+                if len(use):
+                    cols = (head[use] - ring) % M < nhist[use]  # (M, u): the valid ring columns
+                    c3 = cols[:, None]
+                    acc = anderson_step(Batch(cols), dY[:, :, use] * c3, dG[:, :, use] * c3, g[use].T,
+                                        step[use].T, beta).T
+                    good = np.isfinite(acc).all(axis=1) & (np.abs(acc).max(axis=1) < MAX_STEP)
                     step[use] = np.where(good[:, None], acc, step[use])
-                    nhist[iu[~good]] = 0
-                y[ii] = yk + np.clip(step, -MAX_STEP, MAX_STEP)
+                    nhist[use[~good]] = 0
+                y = np.where(am2, y + np.clip(step, -MAX_STEP, MAX_STEP), y)
+
+            if not keep.all():  # compact: drop the points that left
+                kk = np.flatnonzero(keep)
+                pos, y, prev_y, prev_g, prev_r = pos[kk], y[kk], prev_y[kk], prev_g[kk], prev_r[kk]
+                best_r, best_it, backtracks, newton, nstep = best_r[kk], best_it[kk], backtracks[kk], newton[kk], nstep[kk]
+                losses, plain_until, gain_r, gain_it = losses[kk], plain_until[kk], gain_r[kk], gain_it[kk]
+                head, nhist, dY, dG = head[kk], nhist[kk], dY[:, :, kk], dG[:, :, kk]
+                a, eps, lam_eff, limit = a[kk], eps[kk], lam_eff[kk], limit[kk]
+                P = {k: v[kk] for k, v in P.items()}
     return final, converged, iterations, residual
 
 

@@ -119,7 +119,13 @@ def _unsolved(B, width):
 def _map(learner, loss, y, a, eps, lam, limit, P, opts):
     """One application of the fixed-point map on a subset: the new state, then the hats."""
     state = learner.decode(y)
-    out = [np.empty(y.shape[0]) for _ in range(len(learner.state_names) + len(learner.hat_names))]
+    n = y.shape[0]
+    if n and (limit[0] and limit.all() or not (limit[0] or limit.any())):  # one mode: no selection
+        mc, qc, Vc = learner.to_channel(state, lam, P)
+        mh, qh, vh = channel(loss, mc, qc, Vc, eps, limit=bool(limit[0]), method=opts.method, n_nodes=opts.n_nodes)
+        state2, hats = learner.update(a * mh, a * qh, a * vh, lam, P)
+        return [v if np.shape(v) == (n,) else np.broadcast_to(v, (n,)).astype(float) for v in (*state2, *hats)]
+    out = [np.empty(n) for _ in range(len(learner.state_names) + len(learner.hat_names))]
     for mode in (False, True):
         sel = limit == mode
         if not np.any(sel):

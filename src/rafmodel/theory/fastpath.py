@@ -27,12 +27,15 @@ FAST_MAX_ITER = 100
 # The Newton finish of a closed-form channel, shared with :mod:`rafmodel.theory.solver`: a point
 # switches after ``NEWTON_AFTER`` iterations once its residual is below ``NEWTON_R`` and shrinks
 # by less than ``NEWTON_SLOW`` per iteration.  Steps are capped at ``MAX_NEWTON_STEP`` (largest
-# coordinate); the Jacobian is by forward differences of step ``FD_STEP``.
+# coordinate); the Jacobian is by forward differences of step ``FD_STEP``, recomputed for every
+# step except after a step smaller than ``FD_SKIP`` (the next evaluation most likely converges;
+# if not, the step from it reuses the last Jacobian).
 NEWTON_AFTER = 5
 NEWTON_R = 10.0
 NEWTON_SLOW = 0.3
 MAX_NEWTON_STEP = 1.0
 FD_STEP = 1e-7
+FD_SKIP = 1e-4
 #: Diagonal shift of the Newton system ``(J - I + NEWTON_SHIFT I) delta = -g``.
 NEWTON_SHIFT = 1e-14
 
@@ -68,6 +71,7 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     prev_y = prev_g = None
     prev_r = math.inf
     newton = nstep = False
+    need_fd, A = True, None
 
     def F(y):
         mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
@@ -89,21 +93,23 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
         if newton:
             if nstep and r > prev_r:  # the batch solver backtracks
                 return None
-            try:
-                cols = []
-                for j in range(K):
-                    yj = list(y)
-                    yj[j] += FD_STEP
-                    fj = F(yj)[0]
-                    cols.append([(fj[i] - fy[i]) / FD_STEP for i in range(K)])
-            except (ValueError, ZeroDivisionError, OverflowError):
-                return None
-            A = [[cols[j][i] - 1.0 + NEWTON_SHIFT if i == j else cols[j][i] for j in range(K)] for i in range(K)]
+            if need_fd:
+                try:
+                    cols = []
+                    for j in range(K):
+                        yj = list(y)
+                        yj[j] += FD_STEP
+                        fj = F(yj)[0]
+                        cols.append([(fj[i] - fy[i]) / FD_STEP for i in range(K)])
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    return None
+                A = [[cols[j][i] - 1.0 + NEWTON_SHIFT if i == j else cols[j][i] for j in range(K)] for i in range(K)]
             delta = _solve_small(A, [-v for v in g])
             if delta is None or not all(math.isfinite(v) for v in delta):
                 delta = [beta * v for v in g]
-            scale = min(1.0, MAX_NEWTON_STEP / max(max(abs(v) for v in delta), 1e-300))
-            prev_r, nstep = r, True
+            size = max(abs(v) for v in delta)
+            scale = min(1.0, MAX_NEWTON_STEP / max(size, 1e-300))
+            prev_r, nstep, need_fd = r, True, size >= FD_SKIP
             y = [y[t] + delta[t] * scale for t in range(K)]
             continue
         newton = r < NEWTON_R and r > NEWTON_SLOW * prev_r and it > NEWTON_AFTER

@@ -23,7 +23,7 @@ from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
-from .fastpath import FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
+from .fastpath import FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
 from .gaussian import H, sign_error
 from .initial import initial_state
 
@@ -49,6 +49,7 @@ _CONTINUATION_STEPS = 60
 _NEWTON_BACKTRACKS = 8
 _MAX_NEWTON_STEP = MAX_NEWTON_STEP
 _FD_STEP = FD_STEP
+_FD_SKIP = FD_SKIP
 
 
 class SolverOptions:
@@ -276,6 +277,8 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     backtracks = np.zeros(B, int)
     newton = np.zeros(B, bool)
     nstep = np.zeros(B, bool)  # the last step was a Newton step (judged by the residual it reaches)
+    jac = np.zeros((B, K, K))  # Newton points: the last Jacobian of F(y) - y (by differences)
+    need_fd = np.zeros(B, bool)  # Newton points whose next evaluation includes the differences
     losses = np.zeros(B, int)  # Newton phases lost to backtracking
     plain_until = np.zeros(B, int)
     gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
@@ -286,8 +289,8 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     with np.errstate(all="ignore"):
         for it in range(1, opts.max_iter + 1):
             n = y.shape[0]
-            nw = np.flatnonzero(newton)
-            # one batched map evaluation: the iterates, plus K perturbations per Newton point
+            nw = np.flatnonzero(newton & need_fd)
+            # one batched map evaluation: the iterates, plus K perturbations per Newton point due a Jacobian
             if nw.size:
                 rows = np.concatenate([np.arange(n)] + [nw] * K)
                 allout = _map(learner, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],
@@ -318,6 +321,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             if back.any():
                 bi = np.flatnonzero(back)
                 backtracks[bi] += 1
+                need_fd[bi] = True
                 y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
                 nhist[bi] = 0
                 # Newton that keeps backtracking is in the wrong basin: back to Anderson.
@@ -343,12 +347,15 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             step_mask = ~back & ~done
 
             # ---- Newton points
-            jn = np.flatnonzero(step_mask & newton) if nw.size else nw
+            jn = np.flatnonzero(step_mask & newton)
             if jn.size:
-                pj = np.searchsorted(nw, jn)  # row of each Newton point within nw
-                J = np.stack([(learner.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jn]) / _FD_STEP
-                              for j in range(K)], axis=-1)
-                A = J - np.eye(K)
+                jf = jn[need_fd[jn]]
+                if jf.size:
+                    pj = np.searchsorted(nw, jf)  # row of each such point within nw
+                    J = np.stack([(learner.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jf]) / _FD_STEP
+                                  for j in range(K)], axis=-1)
+                    jac[jf] = J - np.eye(K)
+                A = jac[jn]
                 delta = np.linalg.solve(A + NEWTON_SHIFT * np.eye(K), -g[jn][..., None])[..., 0]
                 bad = ~np.all(np.isfinite(delta), axis=1)
                 delta[bad] = beta * g[jn][bad]
@@ -357,10 +364,13 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 prev_y[jn], prev_g[jn], prev_r[jn] = y[jn], g[jn], r[jn]
                 backtracks[jn] = 0
                 nstep[jn] = True
+                # after a tiny step the next evaluation most likely converges: no differences there
+                # (if not, the step from it reuses this Jacobian)
+                need_fd[jn] = size[:, 0] >= _FD_SKIP
                 y[jn] = y[jn] + delta
 
             # ---- Anderson points
-            am = step_mask & ~newton if nw.size else step_mask
+            am = step_mask & ~newton
             if am.any():
                 improved = am & (r < best_r)
                 best_it = np.where(improved, it, best_it)
@@ -373,6 +383,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 slow = am & (r < newton_r) & (r > NEWTON_SLOW * prev_r) & (it > newton_after)
                 if slow.any():
                     newton |= slow
+                    need_fd |= slow
                     backtracks[slow] = 0
                 fresh = grew | stalled
                 nhist[fresh] = 0
@@ -404,6 +415,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 kk = np.flatnonzero(keep)
                 pos, y, prev_y, prev_g, prev_r = pos[kk], y[kk], prev_y[kk], prev_g[kk], prev_r[kk]
                 best_r, best_it, backtracks, newton, nstep = best_r[kk], best_it[kk], backtracks[kk], newton[kk], nstep[kk]
+                jac, need_fd = jac[kk], need_fd[kk]
                 losses, plain_until, gain_r, gain_it = losses[kk], plain_until[kk], gain_r[kk], gain_it[kk]
                 head, nhist, dY, dG = head[kk], nhist[kk], dY[:, :, kk], dG[:, :, kk]
                 a, eps, lam_eff, limit = a[kk], eps[kk], lam_eff[kk], limit[kk]

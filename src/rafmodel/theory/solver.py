@@ -268,7 +268,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     dY = np.zeros((M, K, B))
     dG = np.zeros((M, K, B))
     head = np.zeros(B, int)  # ring position of the newest history column
-    nhist = np.zeros(B, int)  # valid Anderson history columns per point
+    nhist = np.zeros(B, int)  # valid Anderson history columns per point (the others are kept zero)
     prev_y = y.copy()  # last accepted iterate (where the map was finite)
     prev_g = np.zeros((B, K))
     prev_r = np.full(B, np.inf)
@@ -324,6 +324,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 need_fd[bi] = True
                 y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
                 nhist[bi] = 0
+                dY[:, :, bi] = dG[:, :, bi] = 0.0
                 # Newton that keeps backtracking is in the wrong basin: back to Anderson.
                 lost = bi[worse[bi] & (backtracks[bi] > _NEWTON_BACKTRACKS)]
                 newton[lost] = False
@@ -386,7 +387,9 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                     need_fd |= slow
                     backtracks[slow] = 0
                 fresh = grew | stalled
-                nhist[fresh] = 0
+                if fresh.any():
+                    nhist[fresh] = 0
+                    dY[:, :, fresh] = dG[:, :, fresh] = 0.0
                 if M > 0:
                     ju = np.flatnonzero(am & (prev_r < np.inf) & ~fresh)
                     if ju.size:
@@ -400,15 +403,16 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 prev_g = np.where(am2, g, prev_g)
                 prev_r = np.where(am, r, prev_r)
                 step = beta * g
-                use = np.flatnonzero(am & (nhist > 0) & (plain_until <= it)) if M > 0 else ()
-                if len(use):
-                    cols = (head[use] - ring) % M < nhist[use]  # (M, u): the valid ring columns
-                    c3 = cols[:, None]
-                    acc = anderson_step(Batch(cols), dY[:, :, use] * c3, dG[:, :, use] * c3, g[use].T,
-                                        step[use].T, beta).T
+                use = am & (nhist > 0) & (plain_until <= it) if M > 0 else am & False
+                if use.any():  # the mixed step of every point (cheaper than selecting), taken where used
+                    cols = (head - ring) % M < nhist  # (M, n): the valid ring columns (the others are zero)
+                    acc = anderson_step(Batch(cols), dY, dG, g.T, step.T, beta).T
                     good = np.isfinite(acc).all(axis=1) & (np.abs(acc).max(axis=1) < MAX_STEP)
-                    step[use] = np.where(good[:, None], acc, step[use])
-                    nhist[use[~good]] = 0
+                    step = np.where((use & good)[:, None], acc, step)
+                    lost = use & ~good
+                    if lost.any():
+                        nhist[lost] = 0
+                        dY[:, :, lost] = dG[:, :, lost] = 0.0
                 y = np.where(am2, y + np.clip(step, -MAX_STEP, MAX_STEP), y)
 
             if not keep.all():  # compact: drop the points that left

@@ -293,7 +293,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
         for it in range(1, opts.max_iter + 1):
             n = y.shape[0]
             nw = np.flatnonzero(newton & need_fd)
-            # one batched map evaluation: the iterates, plus K perturbations per Newton point due a Jacobian
+            # one batched map evaluation: the iterates, plus K perturbations per Newton point that needs a new Jacobian
             if nw.size:
                 rows = np.concatenate([np.arange(n)] + [nw] * K)
                 allout = _map(learner, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],

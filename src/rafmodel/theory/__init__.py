@@ -208,7 +208,7 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
     -----
     With a closed-form channel (square and hinge losses) one point is first iterated in
     plain floats, which is several times faster than the vectorized path for one point;
-    its numbers agree with :func:`solve_many`'s to rounding (about 1e-15), not bit for bit.
+    its numbers agree with :func:`solve_many`'s far below the tolerance (to about 1e-12), not bit for bit.
     :func:`solve_many` never takes this route, so there a point's numbers are the same in
     any batch.
 

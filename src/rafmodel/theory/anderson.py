@@ -10,8 +10,8 @@ with ``gamma`` from the normal equations, Tikhonov-regularized by
 ``REG * trace + TINY``.  :func:`anderson_step` states this once; the two
 representations supply their own linear algebra: :data:`POINT` for one point in
 plain Python lists (numpy's per-call overhead would dominate there), and
-:class:`Batch` for numpy arrays of shape ``(B, M, K)`` with a per-point count of
-valid history columns.
+:class:`Batch` for numpy arrays with the points last, histories of shape ``(M, K, B)``
+with a per-point mask of valid history columns.
 """
 
 from __future__ import annotations
@@ -100,11 +100,12 @@ POINT = _Point()
 
 
 class Batch:
-    """``B`` points: vectors ``(B, K)``, histories ``(B, M, K)`` zero outside the valid columns ``cols`` ``(B, M)``.
+    """``B`` points, points last: vectors ``(K, B)``, histories ``(M, K, B)`` zero outside the valid columns ``cols`` ``(M, B)``.
 
-    The ``M x M`` systems are solved by a Cholesky factorization written out on ``(B,)``
-    columns (a handful of numpy calls for the whole batch instead of a LAPACK call per point);
-    each point's numbers depend on its own arrays only.
+    Every product and sum runs along the leading axes, over rows of ``B`` contiguous numbers, and
+    the ``M x M`` systems are solved by a Cholesky factorization written out on those rows (a
+    handful of numpy calls for the whole batch instead of a LAPACK call per point); each point's
+    numbers depend on its own arrays only.
     """
 
     def __init__(self, cols):
@@ -112,37 +113,67 @@ class Batch:
 
     @staticmethod
     def gram(G):
-        return G @ G.transpose(0, 2, 1)
+        M, K = G.shape[:2]
+        A = np.empty((M, M) + G.shape[2:])
+        for i in range(M):
+            for j in range(i + 1):
+                s = G[i, 0] * G[j, 0]
+                for k in range(1, K):
+                    s += G[i, k] * G[j, k]
+                A[i, j] = A[j, i] = s
+        return A
 
     @staticmethod
     def trace(A):
-        return np.trace(A, axis1=1, axis2=2)[:, None, None]
+        t = A[0, 0].copy()
+        for i in range(1, A.shape[0]):
+            t += A[i, i]
+        return t  # (B,)
 
     def regularize(self, A, reg):
-        d = np.arange(A.shape[1])
-        A[:, d, d] += reg[:, :, 0] + ~self.cols  # unused columns: an identity row, so gamma = 0
+        d = np.arange(A.shape[0])
+        A[d, d] += reg + ~self.cols  # unused columns: an identity row, so gamma = 0
         return A
 
     def solve(self, A, b):
-        M = A.shape[1]
-        L = np.zeros_like(A)
+        M = A.shape[0]
+        L = [[None] * M for _ in range(M)]
         for j in range(M):
-            d = np.sqrt(A[:, j, j] - np.sum(L[:, j, :j] ** 2, axis=1))
-            L[:, j, j] = d
+            s = A[j, j]
+            for k in range(j):
+                s = s - L[j][k] * L[j][k]
+            d = np.sqrt(s)
+            L[j][j] = d
             for i in range(j + 1, M):
-                L[:, i, j] = (A[:, i, j] - np.sum(L[:, i, :j] * L[:, j, :j], axis=1)) / d
-        z = np.empty_like(b)
+                s = A[i, j]
+                for k in range(j):
+                    s = s - L[i][k] * L[j][k]
+                L[i][j] = s / d
+        z = [None] * M
         for i in range(M):
-            z[:, i] = (b[:, i] - np.sum(L[:, i, :i] * z[:, :i], axis=1)) / L[:, i, i]
-        x = np.empty_like(b)
+            s = b[i]
+            for k in range(i):
+                s = s - L[i][k] * z[k]
+            z[i] = s / L[i][i]
+        x = [None] * M
         for i in range(M - 1, -1, -1):
-            x[:, i] = (z[:, i] - np.sum(L[:, i + 1:, i] * x[:, i + 1:], axis=1)) / L[:, i, i]
-        return x * self.cols  # not positive definite to rounding: nan, and the caller takes the plain step
+            s = z[i]
+            for k in range(i + 1, M):
+                s = s - L[k][i] * x[k]
+            x[i] = s / L[i][i]
+        return np.array(x) * self.cols  # not positive definite to rounding: nan, and the caller takes the plain step
 
     @staticmethod
     def project(G, g):
-        return (G @ g[..., None])[..., 0]
+        b = G[:, 0] * g[0]
+        for k in range(1, G.shape[1]):
+            b += G[:, k] * g[k]
+        return b  # (M, B)
 
     @staticmethod
     def mix(step, gamma, Y, G, beta):
-        return step - (gamma[:, None, :] @ (Y + beta * G))[:, 0, :]
+        W = Y + beta * G
+        out = step - gamma[0] * W[0]
+        for i in range(1, W.shape[0]):
+            out -= gamma[i] * W[i]
+        return out

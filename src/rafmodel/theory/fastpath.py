@@ -5,10 +5,11 @@ single point is iterated with Python floats and the ``math`` module instead: the
 same map (the learner's methods and the loss's closed-form channel, which accept
 floats), the same coordinates and convergence criterion as
 :mod:`rafmodel.theory.solver`, with plain Anderson acceleration (the same mixing,
-:mod:`rafmodel.theory.anderson`).  Anything unusual (no closed form, a non-finite
-iterate, or no convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and
-the point is solved by the robust batch solver instead, so the fast path never
-decides a failure.
+:mod:`rafmodel.theory.anderson`) and the batch solver's Newton finish for slow points
+(the same switch, finite-difference Jacobian and capped step).  Anything unusual (no
+closed form, a non-finite iterate, a Newton step that increases the residual, or no
+convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point is
+solved by the robust batch solver instead, so the fast path never decides a failure.
 """
 
 from __future__ import annotations
@@ -16,12 +17,27 @@ from __future__ import annotations
 import math
 
 from ..learners import _RHO_MAX  # the same coordinates as Learner.encode
-from .anderson import MAX_STEP, POINT, anderson_step
+from .anderson import MAX_STEP, POINT, _solve_small, anderson_step
 from .closed_form import closed_form
 
 __all__ = ["solve_point", "FAST_MAX_ITER"]
 
 FAST_MAX_ITER = 100
+
+# The Newton finish of a closed-form channel, shared with :mod:`rafmodel.theory.solver`: a point
+# switches after ``NEWTON_AFTER`` iterations once its residual is below ``NEWTON_R`` and shrinks
+# by less than ``NEWTON_SLOW`` per iteration.  Steps are capped at ``MAX_NEWTON_STEP`` (largest
+# coordinate); the Jacobian is by forward differences of step ``FD_STEP``, recomputed for every
+# step except after a step smaller than ``FD_SKIP`` (the next evaluation most likely converges;
+# if not, the step from it reuses the last Jacobian).
+NEWTON_AFTER = 5
+NEWTON_R = 10.0
+NEWTON_SLOW = 0.3
+MAX_NEWTON_STEP = 1.0
+FD_STEP = 1e-7
+FD_SKIP = 1e-4
+#: Diagonal shift of the Newton system ``(J - I + NEWTON_SHIFT I) delta = -g``.
+NEWTON_SHIFT = 1e-14
 
 
 def _encode(state):
@@ -54,12 +70,18 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
     dY, dG = [], []
     prev_y = prev_g = None
     prev_r = math.inf
+    newton = nstep = False
+    need_fd, A = True, None
+
+    def F(y):
+        mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
+        mh, qh, vh = cf(loss, mc, qc, Vc, eps, limit)
+        state, hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
+        return _encode(state), state, hats
+
     for it in range(1, min(opts.max_iter, FAST_MAX_ITER) + 1):
         try:
-            mc, qc, Vc = learner.to_channel(_decode(y), lam_eff, P)
-            mh, qh, vh = cf(loss, mc, qc, Vc, eps, limit)
-            state, hats = learner.update(a * mh, a * qh, a * vh, lam_eff, P)
-            fy = _encode(state)
+            fy, state, hats = F(y)
         except (ValueError, ZeroDivisionError, OverflowError):
             return None
         g = [fy[i] - y[i] for i in range(K)]
@@ -68,6 +90,29 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
             return None
         if r < tol:
             return [*(float(v) for v in state), *(float(h) for h in hats)], it, r
+        if newton:
+            if nstep and r > prev_r:  # the batch solver backtracks
+                return None
+            if need_fd:
+                try:
+                    cols = []
+                    for j in range(K):
+                        yj = list(y)
+                        yj[j] += FD_STEP
+                        fj = F(yj)[0]
+                        cols.append([(fj[i] - fy[i]) / FD_STEP for i in range(K)])
+                except (ValueError, ZeroDivisionError, OverflowError):
+                    return None
+                A = [[cols[j][i] - 1.0 + NEWTON_SHIFT if i == j else cols[j][i] for j in range(K)] for i in range(K)]
+            delta = _solve_small(A, [-v for v in g])
+            if delta is None or not all(math.isfinite(v) for v in delta):
+                delta = [beta * v for v in g]
+            size = max(abs(v) for v in delta)
+            scale = min(1.0, MAX_NEWTON_STEP / max(size, 1e-300))
+            prev_r, nstep, need_fd = r, True, size >= FD_SKIP
+            y = [y[t] + delta[t] * scale for t in range(K)]
+            continue
+        newton = r < NEWTON_R and r > NEWTON_SLOW * prev_r and it > NEWTON_AFTER
         if r > prev_r:  # extrapolation misled us: restart the history
             dY, dG = [], []
         elif prev_y is not None and M > 0:
@@ -80,10 +125,9 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
         step = [beta * v for v in g]
         if dG:
             acc = anderson_step(POINT, dY, dG, g, step, beta)
-            if acc is not None:
-                if all(math.isfinite(v) and abs(v) < MAX_STEP for v in acc):
-                    step = acc
-                else:
-                    dY, dG = [], []
+            if acc is not None and all(math.isfinite(v) and abs(v) < MAX_STEP for v in acc):
+                step = acc
+            else:
+                dY, dG = [], []
         y = [y[t] + min(max(step[t], -MAX_STEP), MAX_STEP) for t in range(K)]
     return None

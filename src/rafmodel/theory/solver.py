@@ -7,7 +7,8 @@ point leaves the active set as soon as it converges, so a grid costs about as
 much as its slowest points.
 
 Iteration: damped fixed-point steps accelerated by Anderson mixing (switching to
-Newton's method for points where that stalls), in the unconstrained coordinates ``(atanh(m / sqrt(q)), log q, log V)`` (so an
+Newton's method for points where that stalls; early, after a few iterations, when the
+channel is in closed form and a map evaluation is cheap), in the unconstrained coordinates ``(atanh(m / sqrt(q)), log q, log V)`` (so an
 extrapolated step can never leave the domain ``q > 0, V > 0, m^2 < q``).  A
 point is converged when one more application of the map moves each of these
 coordinates by less than ``tol``.  A point that does not converge within
@@ -23,7 +24,7 @@ from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
-from .fastpath import solve_point
+from .fastpath import FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
 from .gaussian import H, sign_error
 from .initial import initial_state
 
@@ -37,6 +38,12 @@ _GROW = 1.5
 _PLAIN_STEPS = 10
 _NEWTON_AFTER = 20
 _NEWTON_R = 1e-2
+#: The same switch in the first attempt when the channel is in closed form (that of the scalar
+#: fast path): a map evaluation costs about a microsecond per point there, so the Newton finish
+#: (``K + 1`` evaluations per step) is cheaper than the tens of Anderson iterations that slow
+#: points take otherwise.
+_NEWTON_AFTER_CHEAP = NEWTON_AFTER
+_NEWTON_R_CHEAP = NEWTON_R
 _GIVE_UP = 100
 #: Newton phases that end in backtracking before an attempt is given up (restarted plainly).
 _NEWTON_LOSSES = 2
@@ -47,8 +54,9 @@ _FIRST_MIN = 0.05
 #: Map evaluations of Powell's method per point, per unknown plus one (at most ``max_iter``).
 _POWELL_EVALS = 60
 _NEWTON_BACKTRACKS = 8
-_MAX_NEWTON_STEP = 1.0
-_FD_STEP = 1e-7
+_MAX_NEWTON_STEP = MAX_NEWTON_STEP
+_FD_STEP = FD_STEP
+_FD_SKIP = FD_SKIP
 
 
 class SolverOptions:
@@ -119,7 +127,13 @@ def _unsolved(B, width):
 def _map(learner, loss, y, a, eps, lam, limit, P, opts):
     """One application of the fixed-point map on a subset: the new state, then the hats."""
     state = learner.decode(y)
-    out = [np.empty(y.shape[0]) for _ in range(len(learner.state_names) + len(learner.hat_names))]
+    n = y.shape[0]
+    if n and (limit[0] and limit.all() or not (limit[0] or limit.any())):  # one mode: no selection
+        mc, qc, Vc = learner.to_channel(state, lam, P)
+        mh, qh, vh = channel(loss, mc, qc, Vc, eps, limit=bool(limit[0]), method=opts.method, n_nodes=opts.n_nodes)
+        state2, hats = learner.update(a * mh, a * qh, a * vh, lam, P)
+        return [v if np.shape(v) == (n,) else np.broadcast_to(v, (n,)).astype(float) for v in (*state2, *hats)]
+    out = [np.empty(n) for _ in range(len(learner.state_names) + len(learner.hat_names))]
     for mode in (False, True):
         sel = limit == mode
         if not np.any(sel):
@@ -148,14 +162,16 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
 
     Each point starts with damped Anderson-accelerated iteration; a point that
     converges slowly near its fixed point finishes with Newton's method on
-    ``F(y) - y`` (finite-difference Jacobian, capped and backtracked steps).
+    ``F(y) - y`` (finite-difference Jacobian, reused after a step below ``1e-4``; capped and
+    backtracked steps).  With a closed-form channel the switch comes after 5 iterations at
+    any residual (otherwise after 20, below ``1e-2``).
     Points that still fail are restarted with plain (undamped, then damped)
     iteration, which is slow but the most robust.  ``iterations`` counts all
     attempts.
 
     ``scalar=True`` (:func:`rafmodel.solve`'s one point) first tries the plain-float fast
     path (:mod:`rafmodel.theory.fastpath`) for a loss with a closed-form channel; its numbers
-    agree with the vectorized path's to rounding, not bit for bit, so :func:`rafmodel.solve_many`
+    agree with the vectorized path's far below the tolerance, not bit for bit, so :func:`rafmodel.solve_many`
     never takes it (a point's numbers must not depend on how many others are solved with it).
     """
     B = alpha.shape[0]
@@ -193,7 +209,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         todo = np.flatnonzero(~converged)
     if todo.size:
         f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
-                                   limit[todo], _take(P, todo), opts, bar, give_up=True)
+                                   limit[todo], _take(P, todo), opts, bar, give_up=True,
+                                   cheap=opts.method != "quadrature" and closed_form(loss) is not None)
         final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
     # Powell's hybrid method (trust-region dogleg on F(y) - y) on each point still unsolved:
     # it handles nearly neutral directions that the iteration drifts along (the max-margin at
@@ -303,16 +320,23 @@ def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     return vals, r, count[0]
 
 
-def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False):
-    """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``."""
+def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False, cheap=False):
+    """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``.
+
+    ``cheap``: the channel is in closed form, and slow points switch to Newton's method early.
+    The per-point arrays hold the active points only (compacted whenever points leave); the
+    Anderson histories are stored points last, ``(M, K, n)``, as a ring of ``M`` columns.
+    """
+    newton_r, newton_after = (_NEWTON_R_CHEAP, _NEWTON_AFTER_CHEAP) if cheap else (_NEWTON_R, _NEWTON_AFTER)
     y = y0.copy()
     B, K = y.shape
     final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
-    active = np.arange(B)
-    M, beta = opts.memory, opts.damping
-    dY = np.zeros((B, M, K))
-    dG = np.zeros((B, M, K))
-    nhist = np.zeros(B, int)  # valid Anderson history columns per point
+    M, beta, tol = opts.memory, opts.damping, opts.tol
+    pos = np.arange(B)  # each active point's row in the outputs
+    dY = np.zeros((M, K, B))
+    dG = np.zeros((M, K, B))
+    head = np.zeros(B, int)  # ring position of the newest history column
+    nhist = np.zeros(B, int)  # valid Anderson history columns per point (the others are kept zero)
     prev_y = y.copy()  # last accepted iterate (where the map was finite)
     prev_g = np.zeros((B, K))
     prev_r = np.full(B, np.inf)
@@ -320,119 +344,154 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     best_it = np.zeros(B, int)
     backtracks = np.zeros(B, int)
     newton = np.zeros(B, bool)
+    nstep = np.zeros(B, bool)  # the last step was a Newton step (judged by the residual it reaches)
+    jac = np.zeros((B, K, K))  # Newton points: the last Jacobian of F(y) - y (by differences)
+    need_fd = np.zeros(B, bool)  # Newton points whose next evaluation includes the differences
     losses = np.zeros(B, int)  # Newton phases lost to backtracking
     plain_until = np.zeros(B, int)
     gain_r = np.full(B, np.inf)  # residual at the last 10% improvement, and when
     gain_it = np.zeros(B, int)
+    fd = _FD_STEP * np.eye(K)
+    ring = np.arange(M)[:, None]
 
     with np.errstate(all="ignore"):
         for it in range(1, opts.max_iter + 1):
-            idx = active
-            nw = idx[newton[idx]]
-            # one batched map evaluation: the iterates, plus 3 perturbations per Newton point
-            Ys = [y[idx]] + [y[nw] + _FD_STEP * np.eye(K)[j] for j in range(K)]
-            args = _stack_args(a, eps, lam_eff, limit, P, idx, [nw] * K)
-            allout = _map(learner, loss, np.concatenate(Ys), *args[:4], args[4], opts)
-            n = idx.size
-            out = [o[:n] for o in allout]
+            n = y.shape[0]
+            nw = np.flatnonzero(newton & need_fd)
+            # one batched map evaluation: the iterates, plus K perturbations per Newton point that needs a new Jacobian
+            if nw.size:
+                rows = np.concatenate([np.arange(n)] + [nw] * K)
+                allout = _map(learner, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],
+                              eps[rows], lam_eff[rows], limit[rows], {k: v[rows] for k, v in P.items()}, opts)
+                out = [o[:n] for o in allout]
+            else:
+                out = allout = _map(learner, loss, y, a, eps, lam_eff, limit, P, opts)
             fy = learner.encode(out[:K])
-            g = fy - y[idx]
-            ok = np.all(np.isfinite(fy), axis=1) & np.all(np.isfinite(np.stack(out, 1)), axis=1)
-            r = np.where(ok, np.max(np.abs(g), axis=1), np.inf)
-            iterations[idx] = it
-            residual[idx] = r
-            done = ok & (r < opts.tol)
-            final[idx[done]] = np.stack(out, axis=1)[done]
-            converged[idx[done]] = True
+            g = fy - y
+            stacked = np.stack(out)  # (k + h, n)
+            r = np.abs(g).max(axis=1)
+            ok = np.isfinite(r) & np.isfinite(stacked).all(axis=0)
+            r[~ok] = np.inf
+            iterations[pos] = it
+            residual[pos] = r
+            done = r < tol
+            if done.any():
+                final[pos[done]] = stacked[:, done].T
+                converged[pos[done]] = True
+                if bar is not None:
+                    bar.update(int(np.count_nonzero(done)))
 
             # Backtrack halfway to the last accepted iterate where the map was not
             # finite, or where a Newton step increased the residual.
-            worse = newton[idx] & ok & ~done & (r > prev_r[idx])
-            back = (~ok | worse)
-            bi = idx[back]
-            backtracks[bi] += 1
-            y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
-            nhist[bi] = 0
-            # Newton that keeps backtracking is in the wrong basin: back to Anderson.
-            lost = idx[worse & (backtracks[idx] > _NEWTON_BACKTRACKS)]
-            newton[lost] = False
-            losses[lost] += 1
-            best_it[lost] = it
-            plain_until[lost] = it + _PLAIN_STEPS
-            backtracks[lost] = 0
-            failed = back & (backtracks[idx] > _MAX_BACKTRACKS)
+            worse = nstep & ok & ~done & (r > prev_r)
+            back = ~ok | worse
+            failed = None
+            if back.any():
+                bi = np.flatnonzero(back)
+                backtracks[bi] += 1
+                need_fd[bi] = True
+                y[bi] = prev_y[bi] + 0.5 * (y[bi] - prev_y[bi])
+                nhist[bi] = 0
+                dY[:, :, bi] = dG[:, :, bi] = 0.0
+                # Newton that keeps backtracking is in the wrong basin: back to Anderson.
+                lost = bi[worse[bi] & (backtracks[bi] > _NEWTON_BACKTRACKS)]
+                newton[lost] = False
+                nstep[lost] = False
+                losses[lost] += 1
+                best_it[lost] = it
+                plain_until[lost] = it + _PLAIN_STEPS
+                backtracks[lost] = 0
+                failed = back & (backtracks > _MAX_BACKTRACKS)
             # no 10% progress for _GIVE_UP iterations: this attempt is lost (drifting along a
             # nearly neutral direction); the caller restarts it with plain iteration
-            gained = ok & (r < 0.9 * gain_r[idx])
-            gain_r[idx[gained]] = r[gained]
-            gain_it[idx[gained]] = it
+            gained = r < 0.9 * gain_r
+            gain_r = np.where(gained, r, gain_r)
+            gain_it = np.where(gained, it, gain_it)
             if give_up:
-                failed |= ((it - gain_it[idx]) > _GIVE_UP) | (losses[idx] >= _NEWTON_LOSSES)
-            keep = ~done & ~failed
-            if bar is not None:
-                bar.update(int(np.sum(done)))
-            active = idx[keep]
-            if active.size == 0:
+                lapsed = ((it - gain_it) > _GIVE_UP) | (losses >= _NEWTON_LOSSES)
+                failed = lapsed if failed is None else failed | lapsed
+            keep = ~done if failed is None else ~done & ~failed
+            if not keep.any():
                 break
-
-            step_mask = ok & ~done & ~back
-            if not np.any(step_mask):
-                continue
-            jn = np.flatnonzero(step_mask & newton[idx])  # positions within idx
-            ja = np.flatnonzero(step_mask & ~newton[idx])
+            step_mask = ~back & ~done
 
             # ---- Newton points
+            jn = np.flatnonzero(step_mask & newton)
             if jn.size:
-                pos = np.searchsorted(nw, idx[jn])  # row of each Newton point within nw
-                J = np.stack([(learner.encode([o[n + j * nw.size:n + (j + 1) * nw.size] for o in allout[:K]])[pos]
-                               - fy[jn]) / _FD_STEP for j in range(K)], axis=-1)
-                A = J - np.eye(K)
-                delta = np.linalg.solve(A + 1e-14 * np.eye(K), -g[jn][..., None])[..., 0]
+                jf = jn[need_fd[jn]]
+                if jf.size:
+                    pj = np.searchsorted(nw, jf)  # row of each such point within nw
+                    J = np.stack([(learner.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jf]) / _FD_STEP
+                                  for j in range(K)], axis=-1)
+                    jac[jf] = J - np.eye(K)
+                A = jac[jn]
+                delta = np.linalg.solve(A + NEWTON_SHIFT * np.eye(K), -g[jn][..., None])[..., 0]
                 bad = ~np.all(np.isfinite(delta), axis=1)
                 delta[bad] = beta * g[jn][bad]
                 size = np.max(np.abs(delta), axis=1, keepdims=True)
                 delta *= np.minimum(1.0, _MAX_NEWTON_STEP / np.maximum(size, 1e-300))
-                ii = idx[jn]
-                prev_y[ii], prev_g[ii], prev_r[ii] = y[ii], g[jn], r[jn]
-                backtracks[ii] = 0
-                y[ii] = y[ii] + delta
+                prev_y[jn], prev_g[jn], prev_r[jn] = y[jn], g[jn], r[jn]
+                backtracks[jn] = 0
+                nstep[jn] = True
+                # after a tiny step the next evaluation most likely converges: no differences there
+                # (if not, the step from it reuses this Jacobian)
+                need_fd[jn] = size[:, 0] >= _FD_SKIP
+                y[jn] = y[jn] + delta
 
             # ---- Anderson points
-            if ja.size:
-                ii, ga, ra = idx[ja], g[ja], r[ja]
-                yk = y[ii]
-                improved = ra < best_r[ii]
-                best_it[ii[improved]] = it
-                best_r[ii] = np.minimum(best_r[ii], ra)
-                stalled = (it - best_it[ii]) > _STALL
-                grew = ra > _GROW * prev_r[ii]
-                nhist[ii[grew | stalled]] = 0
-                plain_until[ii[stalled]] = it + _PLAIN_STEPS
-                best_it[ii[stalled]] = it
+            am = step_mask & ~newton
+            if am.any():
+                improved = am & (r < best_r)
+                best_it = np.where(improved, it, best_it)
+                best_r = np.where(improved, r, best_r)
+                stalled = am & ((it - best_it) > _STALL)
+                grew = am & (r > _GROW * prev_r)
+                plain_until = np.where(stalled, it + _PLAIN_STEPS, plain_until)
+                best_it = np.where(stalled, it, best_it)
                 # close to the fixed point but converging slowly: finish with Newton
-                slow = (ra < _NEWTON_R) & (ra > 0.3 * prev_r[ii]) & (it > _NEWTON_AFTER)
-                newton[ii[slow]] = True
-                backtracks[ii[slow]] = 0
+                slow = am & (r < newton_r) & (r > NEWTON_SLOW * prev_r) & (it > newton_after)
+                if slow.any():
+                    newton |= slow
+                    need_fd |= slow
+                    backtracks[slow] = 0
+                fresh = grew | stalled
+                if fresh.any():
+                    nhist[fresh] = 0
+                    dY[:, :, fresh] = dG[:, :, fresh] = 0.0
                 if M > 0:
-                    upd_m = (prev_r[ii] < np.inf) & ~grew & ~stalled
-                    upd = ii[upd_m]
-                    dY[upd, 1:] = dY[upd, :-1]  # the newest difference first
-                    dG[upd, 1:] = dG[upd, :-1]
-                    dY[upd, 0] = yk[upd_m] - prev_y[upd]
-                    dG[upd, 0] = ga[upd_m] - prev_g[upd]
-                    nhist[upd] = np.minimum(nhist[upd] + 1, M)
-                prev_y[ii], prev_g[ii], prev_r[ii] = yk, ga, ra
-                step = beta * ga
-                use = (nhist[ii] > 0) & (plain_until[ii] <= it)
-                if M > 0 and np.any(use):
-                    iu = ii[use]
-                    cols = np.arange(M)[None, :] < nhist[iu][:, None]
-                    acc = anderson_step(Batch(cols), dY[iu] * cols[..., None], dG[iu] * cols[..., None],
-                                        ga[use], step[use], beta)
-                    good = np.all(np.isfinite(acc), axis=1) & (np.max(np.abs(acc), axis=1) < MAX_STEP)
-                    step[use] = np.where(good[:, None], acc, step[use])
-                    nhist[iu[~good]] = 0
-                y[ii] = yk + np.clip(step, -MAX_STEP, MAX_STEP)
+                    ju = np.flatnonzero(am & (prev_r < np.inf) & ~fresh)
+                    if ju.size:
+                        h = (head[ju] + 1) % M
+                        head[ju] = h
+                        dY[h, :, ju] = y[ju] - prev_y[ju]
+                        dG[h, :, ju] = g[ju] - prev_g[ju]
+                        nhist[ju] = np.minimum(nhist[ju] + 1, M)
+                am2 = am[:, None]
+                prev_y = np.where(am2, y, prev_y)
+                prev_g = np.where(am2, g, prev_g)
+                prev_r = np.where(am, r, prev_r)
+                step = beta * g
+                use = am & (nhist > 0) & (plain_until <= it) if M > 0 else am & False
+                if use.any():  # the mixed step of every point (cheaper than selecting), taken where used
+                    cols = (head - ring) % M < nhist  # (M, n): the valid ring columns (the others are zero)
+                    acc = anderson_step(Batch(cols), dY, dG, g.T, step.T, beta).T
+                    good = np.isfinite(acc).all(axis=1) & (np.abs(acc).max(axis=1) < MAX_STEP)
+                    step = np.where((use & good)[:, None], acc, step)
+                    lost = use & ~good
+                    if lost.any():
+                        nhist[lost] = 0
+                        dY[:, :, lost] = dG[:, :, lost] = 0.0
+                y = np.where(am2, y + np.clip(step, -MAX_STEP, MAX_STEP), y)
+
+            if not keep.all():  # compact: drop the points that left
+                kk = np.flatnonzero(keep)
+                pos, y, prev_y, prev_g, prev_r = pos[kk], y[kk], prev_y[kk], prev_g[kk], prev_r[kk]
+                best_r, best_it, backtracks, newton, nstep = best_r[kk], best_it[kk], backtracks[kk], newton[kk], nstep[kk]
+                jac, need_fd = jac[kk], need_fd[kk]
+                losses, plain_until, gain_r, gain_it = losses[kk], plain_until[kk], gain_r[kk], gain_it[kk]
+                head, nhist, dY, dG = head[kk], nhist[kk], dY[:, :, kk], dG[:, :, kk]
+                a, eps, lam_eff, limit = a[kk], eps[kk], lam_eff[kk], limit[kk]
+                P = {k: v[kk] for k, v in P.items()}
     return final, converged, iterations, residual
 
 

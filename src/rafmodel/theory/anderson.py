@@ -100,7 +100,9 @@ POINT = _Point()
 
 
 class Batch:
-    """``B`` points, points last: vectors ``(K, B)``, histories ``(M, K, B)`` zero outside the valid columns ``cols`` ``(M, B)``.
+    """``B`` points, points last: vectors ``(K, B)``, histories ``(M, K, B)``.
+
+    The histories are zero outside the valid columns ``cols`` ``(M, B)``.
 
     Every product and sum runs along the leading axes, over rows of ``B`` contiguous numbers, and
     the ``M x M`` systems are solved by a Cholesky factorization written out on those rows (a

@@ -8,12 +8,13 @@ much as its slowest points.
 
 Iteration: damped fixed-point steps accelerated by Anderson mixing (switching to
 Newton's method for points where that stalls; early, after a few iterations, when the
-channel is in closed form and a map evaluation is cheap), in the unconstrained coordinates ``(atanh(m / sqrt(q)), log q, log V)`` (so an
-extrapolated step can never leave the domain ``q > 0, V > 0, m^2 < q``).  A
-point is converged when one more application of the map moves each of these
-coordinates by less than ``tol``.  A point that does not converge within
-``max_iter`` iterations, or whose iterate stops being finite, is reported with
-``converged = False`` and ``nan`` in place of every order parameter and error.
+channel is in closed form and a map evaluation is cheap), in the unconstrained
+coordinates ``(atanh(m / sqrt(q)), log q, log V)`` (so an extrapolated step can never
+leave the domain ``q > 0, V > 0, m^2 < q``).  A point is converged when one more
+application of the map moves each of these coordinates by less than ``tol``.  A point
+that does not converge within ``max_iter`` iterations, or whose iterate stops being
+finite, is reported with ``converged = False`` and ``nan`` in place of every order
+parameter and error.
 """
 
 from __future__ import annotations
@@ -486,8 +487,8 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             if not keep.all():  # compact: drop the points that left
                 kk = np.flatnonzero(keep)
                 pos, y, prev_y, prev_g, prev_r = pos[kk], y[kk], prev_y[kk], prev_g[kk], prev_r[kk]
-                best_r, best_it, backtracks, newton, nstep = best_r[kk], best_it[kk], backtracks[kk], newton[kk], nstep[kk]
-                jac, need_fd = jac[kk], need_fd[kk]
+                best_r, best_it, backtracks = best_r[kk], best_it[kk], backtracks[kk]
+                newton, nstep, jac, need_fd = newton[kk], nstep[kk], jac[kk], need_fd[kk]
                 losses, plain_until, gain_r, gain_it = losses[kk], plain_until[kk], gain_r[kk], gain_it[kk]
                 head, nhist, dY, dG = head[kk], nhist[kk], dY[:, :, kk], dG[:, :, kk]
                 a, eps, lam_eff, limit = a[kk], eps[kk], lam_eff[kk], limit[kk]

@@ -1,5 +1,8 @@
 """Channel: closed forms against the generic quadrature route and the literal docs/theory.md integrals."""
 
+import sys
+from functools import lru_cache
+
 import numpy as np
 import pytest
 from scipy import integrate
@@ -12,6 +15,17 @@ POINTS = [  # (m, q, V, eps)
     (0.3, 1.0, 0.5, 0.2), (0.9, 1.0, 2.0, 0.0), (0.0, 0.5, 1.0, 1.0),
     (0.5, 2.0, 0.1, 0.5), (0.99, 1.0, 0.3, 0.1), (-0.2, 0.3, 5.0, 0.7), (3.0, 9.5, 0.05, 0.3),
 ]
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def route(request, monkeypatch):
+    """The logistic channel's two routes: compiled (numba; skipped where absent) and numpy."""
+    mod = sys.modules["rafmodel.theory.channel"]
+    if request.param == "numpy":
+        monkeypatch.setattr(mod, "_compiled", lambda loss: None)
+    elif mod._compiled(Logistic()) is None:
+        pytest.skip("the compiled logistic channel needs numba (rafmodel[fast]) and RAFMODEL_NUMBA not 0")
+    return request.param
 
 
 def literal_channel(loss, m, q, V, eps, limit):
@@ -60,7 +74,7 @@ def test_channel_matches_literal_theory(loss, limit, point):
     np.testing.assert_allclose(ours, ref, rtol=1e-7, atol=1e-9)
 
 
-def test_quadrature_converges_with_nodes():
+def test_quadrature_converges_with_nodes(route):
     m, q, V, eps = (np.array(c) for c in zip(*POINTS))
     lo = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=12))
     hi = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=40))
@@ -101,7 +115,7 @@ LARGE_Q = [(10.0, 200.0, 0.01, 0.2), (-5.0, 500.0, 3.0, 0.5), (12.0, 150.0, 1e-3
 
 
 @pytest.mark.parametrize("point", LARGE_Q)
-def test_logistic_channel_is_accurate_at_large_q_and_V(point):
+def test_logistic_channel_is_accurate_at_large_q_and_V(route, point):
     # The default rule integrates over the proximal point (explicit inverse prox) on the
     # Gaussian panels cut to Logistic.prox_panel; the reference is docs/theory.md's integrals by
     # adaptive quadrature with the root-finding prox.  0.2 (margin variable) was off by up to
@@ -112,7 +126,7 @@ def test_logistic_channel_is_accurate_at_large_q_and_V(point):
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-14)
 
 
-def test_logistic_accuracy_test_has_power(monkeypatch):
+def test_logistic_accuracy_test_has_power(route, monkeypatch):
     # the same comparison fails when the panels are not cut where ell' varies
     monkeypatch.setattr(Logistic, "prox_panel", 1e9)
     worst = 0.0
@@ -130,7 +144,7 @@ def _random_points(seed, B, log_q, log_V, rho):
     return m, q, 10 ** rng.uniform(*log_V, B), rng.uniform(0, 1, B)
 
 
-def test_logistic_channel_does_not_depend_on_the_batch():
+def test_logistic_channel_does_not_depend_on_the_batch(route):
     # each point's sums run over its own nodes only (a ragged rule, in blocks of points):
     # bit-identical alone or in a batch of several blocks
     m, q, V, eps = _random_points(5, 1100, (-3, 4), (-3, 4), 0.99)
@@ -152,3 +166,70 @@ def test_logistic_routes_agree_on_a_wide_range(monkeypatch):
     monkeypatch.setattr(mod, "_has_prox_inverse", lambda loss: False)
     margin = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=60))
     np.testing.assert_allclose(ours, margin, rtol=1e-9, atol=1e-14)
+
+
+#: Where the routes once lost digits: large q with small V (x - u = V sigmoid(-x) is tiny against
+#: x), a typical point, large V with m^2 / q near 1.
+HIGH_PRECISION = [(-0.7101559451706672 * 2714.214268823902 ** 0.5, 2714.214268823902, 1.2744353153265936e-3, 0.3),
+                  (0.5, 1.0, 1.0, 0.2), (0.98 * 20 ** 0.5, 20.0, 1000.0, 0.1)]
+
+
+@lru_cache(maxsize=None)
+def _high_precision_channel(m, q, V, eps):
+    """docs/theory.md's channel in 25-digit arithmetic (mpmath), over the proximal point ``x``.
+
+    ``u(x) = x - V sigmoid(-x)``, ``xi = u / sqrt(q)``; ``E_xi[F] = int F phi(xi) u'(x) dx / sqrt(q)``,
+    adaptive tanh-sinh quadrature split at the logistic's scale (``|x| <= 40``) and the Gaussian's.
+    """
+    mp = pytest.importorskip("mpmath", reason="the high-precision reference needs mpmath")
+    mp.mp.dps = 25
+    M, Q, W, E = (mp.mpf(v) for v in (m, q, V, eps))
+    sq = mp.sqrt(Q)
+    c = M / mp.sqrt(Q - M * M)
+
+    def parts(x):
+        s = 1 / (1 + mp.exp(x))
+        du = 1 + W * s * (1 - s)
+        xi = (x - W * s) / sq
+        return mp.npdf(xi) * du / sq, W * s, du, xi
+
+    def rule(xi):
+        return E + (1 - E) * 2 * mp.ncdf(c * xi)
+
+    def fq(x):
+        w, g, du, xi = parts(x)
+        return w * g * g * rule(xi) / W ** 2
+
+    def fv(x):
+        w, g, du, xi = parts(x)
+        return w * (1 - 1 / du) * rule(xi) / W
+
+    def fm(x):
+        w, g, du, xi = parts(x)
+        return w * g * mp.npdf(c * xi)
+
+    s = float(sq)
+    pts = sorted({-12 * s - 1 - V, 12 * s + 1 + V, *np.linspace(-40, 40, 21), *(s * np.linspace(-11, 11, 45))})
+    mh = (1 - E) * 2 * mp.quad(fm, pts) / (mp.sqrt(1 - M * M / Q) * W)
+    return float(mh), float(mp.quad(fq, pts)), float(mp.quad(fv, pts))
+
+
+@pytest.mark.parametrize("point", HIGH_PRECISION)
+def test_logistic_channel_to_rounding_against_high_precision(route, point):
+    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+    np.testing.assert_allclose(ours, _high_precision_channel(*point), rtol=1e-14)
+
+
+def test_high_precision_test_has_power(monkeypatch):
+    # the numpy route with x - u and u' - 1 by subtraction (as before 0.5) misses by 2e-12
+    mod = sys.modules["rafmodel.theory.channel"]
+    monkeypatch.setattr(mod, "_compiled", lambda loss: None)
+
+    def subtracting(loss, x, V):
+        u, dudx = loss.prox_inverse(x, V)
+        return u, x - u, dudx - 1.0, dudx
+
+    monkeypatch.setattr(mod, "_inverse_terms", subtracting)
+    point = HIGH_PRECISION[0]
+    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+    assert np.max(np.abs(ours / np.array(_high_precision_channel(*point)) - 1)) > 1e-13

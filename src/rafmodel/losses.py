@@ -48,12 +48,12 @@ class Loss:
         ``"margin"`` fits ``y_i h_i >= 1`` (max-margin, possible iff the data are
         linearly separable, ``alpha < alpha_c(eps)``).
     prox_panel : float
-        For a loss with :meth:`prox_inverse`: the widest panel, in the proximal point
+        For a loss with :meth:`derivatives`: the widest panel, in the proximal point
         ``x``, of the channel's Gauss-Legendre rule (``ell'`` must be analytic in a strip of
         half-width about ``prox_panel`` around the real axis for 12 nodes per panel to
         reach rounding; the logistic's poles are at distance ``pi``).
     prox_support : float
-        For a loss with :meth:`prox_inverse`: ``ell''(x)`` is negligible (to rounding) for
+        For a loss with :meth:`derivatives`: ``ell''(x)`` is negligible (to rounding) for
         ``|x| > prox_support``; panels are cut to ``prox_panel`` only inside.
 
     Notes
@@ -129,13 +129,33 @@ class Loss:
         """
         raise NotImplementedError
 
-    def prox_inverse(self, x: np.ndarray, V: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The margin whose proximal point is ``x``, and its derivative: ``u = x + V ell'(x)``.
+    def derivatives(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``ell'(x)`` and ``ell''(x)``, each to full relative precision.
 
         For a loss with two continuous derivatives the proximal map is the inverse of
         ``x -> x + V ell'(x)``, which is explicit: the channel then integrates over the
         proximal point instead of the margin and needs no root finding (only the panel
-        edges are mapped by :meth:`prox`). Losses with kinks do not override this.
+        edges are mapped by :meth:`prox`).  The channel takes ``x - u = -V ell'(x)`` and
+        ``1 + V ell''(x)`` from here rather than by subtraction, which would cancel where
+        ``V ell'`` is small against ``x``.  Losses with kinks do not override this.
+
+        Parameters
+        ----------
+        x : ndarray
+            Margins (proximal points).
+
+        Returns
+        -------
+        d1, d2 : ndarray
+            ``ell'(x)`` and ``ell''(x)``.
+        """
+        raise NotImplementedError
+
+    def prox_inverse(self, x: np.ndarray, V: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The margin whose proximal point is ``x``, and its derivative: ``u = x + V ell'(x)``.
+
+        From :meth:`derivatives` where the loss has them (a loss may override this instead,
+        and the channel then subtracts); losses with kinks have neither.
 
         Parameters
         ----------
@@ -151,7 +171,10 @@ class Loss:
         dudx : ndarray
             ``1 + V ell''(x) = 1 / dprox(u, V)``.
         """
-        raise NotImplementedError
+        if type(self).derivatives is Loss.derivatives:
+            raise NotImplementedError
+        d1, d2 = self.derivatives(x)
+        return x + V * d1, 1.0 + V * d2
 
     def prox_and_dprox(self, u: float | np.ndarray,
                        V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
@@ -353,9 +376,9 @@ class Logistic(Loss):
         s = _sigmoid(-x)
         return x, 1.0 / (1.0 + V * s * (1.0 - s))
 
-    def prox_inverse(self, x: np.ndarray, V: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = _sigmoid(-x)  # -ell'(x); ell''(x) = s (1 - s)
-        return x - V * s, 1.0 + V * s * (1.0 - s)
+    def derivatives(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        s = _sigmoid(-x)  # -ell'(x)
+        return -s, s * _sigmoid(x)  # ell''(x) = sigmoid(-x) sigmoid(x), without 1 - s
 
     # lam -> 0 on separable data: direction of the max-margin classifier.
     prox_limit = Hinge.prox_limit

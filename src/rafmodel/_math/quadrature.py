@@ -14,14 +14,15 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import roots_legendre
 
-__all__ = ["legendre_unit", "legendre_panels", "normal_edges", "normal_rule", "normal_expectation", "XMAX"]
+__all__ = ["legendre_unit", "legendre_panels", "normal_edges", "normal_rule", "normal_expectation", "XMAX",
+           "FIXED_EDGES"]
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 
 #: Integration range of :func:`normal_rule`, in units of the standard deviation.
 XMAX = 10.0
 #: Panel edges of every :func:`normal_rule` (the Gaussian weight varies on these scales).
-_FIXED = np.array([-XMAX, -7.0, -5.0, -3.5, -2.0, -1.0, 0.0, 1.0, 2.0, 3.5, 5.0, 7.0, XMAX])
+FIXED_EDGES = np.array([-XMAX, -7.0, -5.0, -3.5, -2.0, -1.0, 0.0, 1.0, 2.0, 3.5, 5.0, 7.0, XMAX])
 
 
 @lru_cache(maxsize=64)
@@ -60,7 +61,7 @@ def legendre_panels(edges, n):
 def normal_edges(breaks):
     """Sorted panel edges (B, P) of :func:`normal_rule`: the fixed edges and ``breaks`` (B, k), clipped to the range."""
     B = breaks.shape[0]
-    edges = np.concatenate([np.broadcast_to(_FIXED, (B, len(_FIXED))), breaks], axis=1)
+    edges = np.concatenate([np.broadcast_to(FIXED_EDGES, (B, len(FIXED_EDGES))), breaks], axis=1)
     return np.sort(np.clip(edges, -XMAX, XMAX), axis=1)
 
 

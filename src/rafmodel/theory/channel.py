@@ -23,13 +23,14 @@ is accurate for any piecewise-smooth margin loss, not only for smooth ones.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import ndtr
 
-from .._math.quadrature import legendre_unit, normal_edges, normal_expectation, normal_rule
-from ..losses import Loss
+from .._math.quadrature import FIXED_EDGES, XMAX, legendre_unit, normal_edges, normal_expectation, normal_rule
+from ..losses import Logistic, Loss
 from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
@@ -42,6 +43,8 @@ __all__ = ["channel", "channel_quadrature", "DEFAULT_NODES"]
 DEFAULT_NODES = 12
 #: Panel breaks of the proximal-point rule where ``Phi(c xi)`` and ``phi(c xi)`` vary, in units of ``c xi``.
 _C_BREAKS = (-9.0, -6.0, -4.0, -2.0, 2.0, 4.0, 6.0, 9.0)
+#: The same breaks, with ``0``, sorted, for the compiled route.
+_KERNEL_BREAKS = np.sort(np.array((0.0, *_C_BREAKS)))
 #: Points per block of the proximal-point rule (about 32,000 nodes, 256 kB a node array: the
 #: temporaries stay in the L2 cache; 512 points a block was 25 % slower).
 _BLOCK = 128
@@ -82,6 +85,9 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
     """
     m, q, V, eps = (np.asarray(a, dtype=float).reshape(-1) for a in (m, q, V, eps))
     if not limit and _has_prox_inverse(loss):
+        kernel = _compiled(loss)
+        if kernel is not None:
+            return kernel(m, q, V, eps, n_nodes)
         if len(m) <= _BLOCK:
             return _channel_smooth(loss, m, q, V, eps, n_nodes)
         # in blocks of points whose nodes fit in the cache (every point's numbers are its own)
@@ -125,7 +131,54 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
 
 
 def _has_prox_inverse(loss):
-    return type(loss).prox_inverse is not Loss.prox_inverse
+    return type(loss).derivatives is not Loss.derivatives or type(loss).prox_inverse is not Loss.prox_inverse
+
+
+def _inverse_terms(loss, x, V):
+    """At proximal points ``x``: the margin ``u``, ``g = x - u``, ``V ell''(x)`` and ``du/dx``.
+
+    From :meth:`Loss.derivatives` (no cancellation) where the loss has them, else by
+    subtraction from :meth:`Loss.prox_inverse`.
+    """
+    if type(loss).derivatives is not Loss.derivatives:
+        d1, d2 = loss.derivatives(x)
+        g, vh = -V * d1, V * d2
+        return x - g, g, vh, 1.0 + vh
+    u, dudx = loss.prox_inverse(x, V)
+    return u, x - u, dudx - 1.0, dudx
+
+
+_KERNEL = []  # the compiled logistic channel once looked for: [function or None]
+
+
+def _compiled(loss):
+    """The compiled route of :func:`_channel_smooth` for ``loss``, or ``None``.
+
+    The logistic loss has one (:mod:`rafmodel.theory._numba_channel`) where numba is installed
+    (the ``fast`` extra) and the environment variable ``RAFMODEL_NUMBA`` is not ``0``; it gives
+    the numbers of the numpy route to rounding (about 1e-15), several times faster.  numba is
+    imported on the first logistic channel, not before.
+    """
+    if type(loss) is not Logistic:
+        return None
+    if not _KERNEL:
+        kernel = None
+        if os.environ.get("RAFMODEL_NUMBA", "1") != "0":
+            try:
+                from ._numba_channel import logistic_channel as kernel
+            except ImportError:  # numba is not installed
+                kernel = None
+        _KERNEL.append(kernel)
+    kernel = _KERNEL[0]
+    if kernel is None:
+        return None
+
+    def run(m, q, V, eps, n_nodes):
+        t, wt = legendre_unit(n_nodes)
+        m, q, V, eps = (np.ascontiguousarray(a) for a in (m, q, V, eps))
+        return kernel(m, q, V, eps, t, wt, FIXED_EDGES, _KERNEL_BREAKS, XMAX, loss.prox_panel, loss.prox_support)
+
+    return run
 
 
 def _mapped_rule(loss, scale, V, breaks, n_nodes):
@@ -140,9 +193,9 @@ def _mapped_rule(loss, scale, V, breaks, n_nodes):
     The number of pieces differs from point to point, so the nodes of all ``B`` points are
     laid end to end: point ``b`` owns ``starts[b]:starts[b + 1]``, and its sums are
     ``np.add.reduceat(values, starts)`` (each point's sum sees only its own nodes, so it
-    does not depend on the other points of the batch).  Returns ``x``, the margin
-    ``u = scale xi``, ``xi``, the weights, ``du/dx`` (all of shape ``(K,)``), the owner of
-    each node ``(K,)`` and ``starts`` ``(B,)``.
+    does not depend on the other points of the batch).  Returns ``x``, ``g = x - u`` (``u``
+    the margin ``scale xi``), ``V ell''(x)``, ``xi``, the weights, ``du/dx`` (all of shape
+    ``(K,)``), the owner of each node ``(K,)`` and ``starts`` ``(B,)``.
     """
     edges = loss.prox(scale * normal_edges(breaks), V)
     T = loss.prox_support
@@ -163,11 +216,11 @@ def _mapped_rule(loss, scale, V, breaks, n_nodes):
     wx = (width[:, None] * wt).ravel()
     owner = np.repeat(np.arange(edges.shape[0]), per_point * n_nodes)
     Vn, sn = np.broadcast_to(V, scale.shape).ravel()[owner], scale.ravel()[owner]
-    u, dudx = loss.prox_inverse(x, Vn)
+    u, g, vh, dudx = _inverse_terms(loss, x, Vn)
     xi = u / sn
     w = wx * dudx / sn * np.exp(-0.5 * xi * xi) / SQRT_2PI
     starts = np.concatenate([[0], np.cumsum(per_point * n_nodes)[:-1]])
-    return x, u, xi, w, dudx, owner, starts
+    return x, g, vh, xi, w, dudx, owner, starts
 
 
 def _channel_smooth(loss, m, q, V, eps, n_nodes):
@@ -187,10 +240,9 @@ def _channel_smooth(loss, m, q, V, eps, n_nodes):
     c = m / (sq[:, 0] * r0)
     zero = np.zeros((len(m), 1))
     kr = np.concatenate([zero, np.outer(1.0 / np.maximum(np.abs(c), 1e-300), _C_BREAKS)], axis=1)
-    x, u, xi, w, dudx, owner, starts = _mapped_rule(loss, sq, Vc, kr, n_nodes)
-    g = x - u
+    x, g, vh, xi, w, dudx, owner, starts = _mapped_rule(loss, sq, Vc, kr, n_nodes)
     cx = c[owner] * xi
-    wg, wmdg = w * g, w * (1.0 - 1.0 / dudx)
+    wg, wmdg = w * g, w * (vh / dudx)  # -dg1 V = 1 - 1/u'(x), without the cancellation
     wg2 = wg * g
     wr = 2.0 * ndtr(cx)
     mh = np.add.reduceat(wg * np.exp(-0.5 * cx * cx), starts)

@@ -1,0 +1,368 @@
+"""The logistic loss's channel, compiled with numba (the optional ``fast`` extra).
+
+The same integrals on the same nodes as the numpy route of
+:func:`rafmodel.theory.channel.channel_quadrature` (``_channel_smooth``), fused point by point
+so that no node array leaves the cache: the Gaussian panels in ``xi`` and the breaks of
+``Phi(c xi)`` are mapped to the proximal point ``x`` by Newton's method run on all edges of a point at
+once, the panels are cut into pieces no wider than the loss's
+``prox_panel`` inside ``[-prox_support, prox_support]``, and on each piece Gauss-Legendre nodes in
+``x`` carry the explicit integrands (docs/theory.md section 6.2).
+
+Two things differ from numpy, both below rounding:
+
+* ``exp`` is computed here (:func:`_exp`: a reduction to ``[-ln 2 / 2, ln 2 / 2]``, a degree-13
+  Taylor polynomial, and the power of two written into the exponent bits; 1 ulp), because
+  numba's ``math.exp`` calls the C library one element at a time while this one vectorizes;
+* ``Phi(-y) = tau exp(-y^2 / 2) G(tau) / 2`` with ``tau = 2 / (2 + y / sqrt 2)`` and ``G`` a
+  degree-18 Chebyshev series (:data:`_CHEB`, fitted to ``scipy.special.erfcx`` on
+  ``0 <= y <= 9.5``; absolute error below 2e-15, tested).  Where a whole piece has
+  ``|c xi| >= 9`` the rule weight is taken as 0 or 1 and ``phi(c xi)`` as 0 (both below
+  ``3e-18``), which skips the series on those nodes.
+
+Each point's sums run over its own nodes in a fixed order, so its numbers do not depend on the
+other points of the batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from llvmlite import ir
+from numba import njit
+from numba.core import types
+from numba.extending import intrinsic
+
+__all__ = ["logistic_channel"]
+
+#: numba flags: fused multiply-adds only (no reassociation, so each sum keeps its order).
+_FM = {"contract"}
+_JIT = dict(fastmath=_FM, error_model="numpy", boundscheck=False, nogil=True, cache=True)
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 0.6931471803691238  # ln 2 = _LN2_HI + _LN2_LO, _LN2_HI with 32 bits of mantissa
+_LN2_LO = 1.9082149292705877e-10
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+#: ``Phi(-y)``'s series is fitted on ``tau`` in ``[TAU_MIN, 1]`` (``y`` in ``[0, 9.5]``).
+TAU_MIN = 0.22942319373968156
+#: Chebyshev coefficients of ``G(tau) = erfcx(2 / tau - 2) / tau`` in
+#: ``s = (2 tau - 1 - TAU_MIN) / (1 - TAU_MIN)`` (``numpy.polynomial.chebyshev.chebinterpolate``,
+#: degree 18; tests/test_numba_channel.py refits them).
+_CHEB = (0.6396354205771877, 0.3182117823086265, 0.041948819017743895, 0.0007274286710527988,
+         -0.0005166256029414001, -1.6220718781454946e-05, 9.69598341219925e-06, -1.1818144938692324e-07,
+         -2.0470366696460248e-07, 2.048566856500444e-08, 3.007708503307969e-09, -8.963602725561701e-10,
+         3.5178962082563944e-11, 2.072978338692846e-11, -4.279541633348129e-12, 7.15626388557068e-14,
+         1.243508220370945e-13, -2.512025675191341e-14, 1.081006629240284e-15)
+#: ``|c xi|`` beyond which ``Phi(c xi)`` is 0 or 1 and ``phi(c xi)`` is 0 to below 3e-18.
+_C_FLAT = 9.0
+
+
+@intrinsic
+def _bits_as_float(typingctx, k):
+    """The float64 whose bits are the int64 ``k`` (an LLVM bitcast, so loops still vectorize)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return sig, codegen
+
+
+@njit(inline="always", fastmath=_FM)
+def _exp(x):
+    """``e^x`` to 1 ulp; 0 below -708 (a subnormal result is flushed), ``e^709`` above 709, nan at nan."""
+    xc = min(max(x, -708.0), 709.0)
+    k = math.floor(xc * _LOG2E + 0.5)
+    r = (xc - k * _LN2_HI) - k * _LN2_LO  # |r| <= ln 2 / 2
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    e = p * _bits_as_float((np.int64(k) + 1023) << 52)
+    return 0.0 if x < -708.0 else (e if x == x else x)
+
+
+@njit(inline="always", fastmath=_FM)
+def _sig(x):
+    """``sigmoid(-x) = 1 / (1 + e^x)``, to full relative precision in both tails."""
+    return 1.0 / (1.0 + _exp(x))
+
+
+@njit(inline="always", fastmath=_FM)
+def _phi_lower(y, e):
+    """``Phi(-y)`` for ``0 <= y <= 9.5``, given ``e = exp(-y^2 / 2)`` (Clenshaw on :data:`_CHEB`)."""
+    tau = 2.0 / (2.0 + y * _INV_SQRT2)
+    s = (2.0 * tau - (1.0 + TAU_MIN)) * (1.0 / (1.0 - TAU_MIN))
+    s2 = 2.0 * s
+    # written out so that the loop over the nodes vectorizes (a loop here would not)
+    b1 = 1.081006629240284e-15
+    b1, b2 = -2.512025675191341e-14 + s2 * b1, b1
+    b1, b2 = 1.243508220370945e-13 + s2 * b1 - b2, b1
+    b1, b2 = 7.15626388557068e-14 + s2 * b1 - b2, b1
+    b1, b2 = -4.279541633348129e-12 + s2 * b1 - b2, b1
+    b1, b2 = 2.072978338692846e-11 + s2 * b1 - b2, b1
+    b1, b2 = 3.5178962082563944e-11 + s2 * b1 - b2, b1
+    b1, b2 = -8.963602725561701e-10 + s2 * b1 - b2, b1
+    b1, b2 = 3.007708503307969e-09 + s2 * b1 - b2, b1
+    b1, b2 = 2.048566856500444e-08 + s2 * b1 - b2, b1
+    b1, b2 = -2.0470366696460248e-07 + s2 * b1 - b2, b1
+    b1, b2 = -1.1818144938692324e-07 + s2 * b1 - b2, b1
+    b1, b2 = 9.69598341219925e-06 + s2 * b1 - b2, b1
+    b1, b2 = -1.6220718781454946e-05 + s2 * b1 - b2, b1
+    b1, b2 = -0.0005166256029414001 + s2 * b1 - b2, b1
+    b1, b2 = 0.0007274286710527988 + s2 * b1 - b2, b1
+    b1, b2 = 0.041948819017743895 + s2 * b1 - b2, b1
+    b1, b2 = 0.3182117823086265 + s2 * b1 - b2, b1
+    return 0.5 * tau * e * (0.6396354205771877 + s * b1 - b2)
+
+
+@njit(**_JIT)
+def ndtr_kernel(t):
+    """``Phi(t)`` elementwise by this module's route (for the tests), ``|t| <= 9.5``."""
+    out = np.empty_like(t)
+    for i in range(t.shape[0]):
+        y = abs(t[i])
+        p = _phi_lower(y, _exp(-0.5 * y * y))
+        out[i] = p if t[i] < 0.0 else 1.0 - p
+    return out
+
+
+@njit(**_JIT)
+def exp_kernel(x):
+    """``e^x`` elementwise by :func:`_exp` (for the tests)."""
+    out = np.empty_like(x)
+    for i in range(x.shape[0]):
+        out[i] = _exp(x[i])
+    return out
+
+
+@njit(**_JIT)
+def _prox_all(U, V, X, DONE, n):
+    """``X[:n] = prox(U[:n], V)`` of the logistic loss, all edges in lockstep.
+
+    The root of ``f(x) = x - u - V sigmoid(-x)``, which increases, is convex for ``x < 0`` and
+    concave for ``x > 0``.  Newton's method started between the inflection point ``0`` and
+    the root moves monotonically to the root (the tangent stays on one side of ``f``), so no
+    bracket is needed: the start is ``max(0, u)`` when ``f(0) < 0`` (the root is above both,
+    since ``x - u = V sigmoid(-x) > 0``) and ``min(0, u + V)`` otherwise.  Stopped when the step
+    is below ``1e-15 (1 + |x| + V sigmoid(-x))``, the rule of :meth:`rafmodel.Logistic.prox`;
+    about 3 steps on average, at most about 11.  Every sweep updates all edges without a branch
+    (a converged one keeps its ``x``), so it vectorizes.
+    """
+    for e in range(n):
+        u = U[e]
+        X[e] = max(0.0, u) if u + 0.5 * V > 0.0 else min(0.0, u + V)
+        DONE[e] = 0.0
+    for _ in range(100):
+        left = 0
+        for e in range(n):
+            x = X[e]
+            s = _sig(x)
+            step = (x - U[e] - V * s) / (1.0 + V * s * (1.0 - s))
+            done = DONE[e] > 0.0 or abs(step) <= 1e-15 * (1.0 + abs(x) + V * s)
+            X[e] = x if done else x - step
+            DONE[e] = 1.0 if done else 0.0
+            left += 0 if done else 1
+        if left == 0:
+            break
+
+
+@njit(inline="always", fastmath=_FM)
+def _weights(x, wx, isq, Vb):
+    """At the proximal point ``x``: the Gaussian weight ``w``, ``g1 V = x - u``, ``V ell''``, ``u'``, ``xi``.
+
+    ``x - u = V sigmoid(-x)`` and ``V ell''(x) = V sigmoid(-x) sigmoid(x)`` are computed as such
+    (``x - u`` and ``u' - 1`` by subtraction would cancel where ``V`` is small against ``x``).
+    """
+    ex = _exp(x)
+    s = 1.0 / (1.0 + ex)  # sigmoid(-x) = -ell'(x)
+    g = Vb * s
+    vh = g * (ex * s)  # V ell''(x), ex s = sigmoid(x)
+    du = 1.0 + vh  # u'(x)
+    xi = (x - g) * isq
+    w = wx * du * isq * _exp(-0.5 * xi * xi) * _INV_SQRT_2PI
+    return w, g, vh, du, xi
+
+
+@njit(**_JIT)
+def _terms(X, WX, c, isq, Vb, A0, A1, A2, A3, A4):
+    """The five weighted integrands on the nodes ``X``, where ``Phi(c xi)`` varies.
+
+    The arrays are views starting at 0: an index that numba cannot prove non-negative (an
+    offset) would stop the loop from vectorizing, and so would a branch on the kind of node
+    (hence :func:`_terms_flat`).
+    """
+    for i in range(X.shape[0]):
+        w, g, vh, du, xi = _weights(X[i], WX[i], isq, Vb)
+        wg = w * g
+        wg2 = wg * g
+        wm = w * (vh / du)  # -dg1 V = 1 - 1/u'(x)
+        cx = c * xi
+        y = abs(cx)
+        ec = _exp(-0.5 * y * y)
+        p = _phi_lower(y, ec)
+        P2 = 2.0 * p if cx < 0.0 else 2.0 - 2.0 * p
+        A0[i] = wg * ec
+        A1[i] = wg2
+        A2[i] = wm
+        A3[i] = P2 * wg2
+        A4[i] = P2 * wm
+
+
+@njit(**_JIT)
+def _terms_flat(X, WX, P2, isq, Vb, A0, A1, A2, A3, A4):
+    """:func:`_terms` where ``|c xi| >= 9``: ``2 Phi(c xi)`` is ``P2`` (0 or 2), ``phi(c xi)`` 0."""
+    for i in range(X.shape[0]):
+        w, g, vh, du, xi = _weights(X[i], WX[i], isq, Vb)
+        wg2 = w * g * g
+        wm = w * (vh / du)
+        A0[i] = 0.0
+        A1[i] = wg2
+        A2[i] = wm
+        A3[i] = P2 * wg2
+        A4[i] = P2 * wm
+
+
+@njit(**_JIT)
+def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
+    """Channel ``(mhat, qhat, Vhat) / a`` of the logistic loss for ``B`` points.
+
+    Parameters
+    ----------
+    m, q, V, eps : ndarray of shape (B,)
+        Training-time overlaps, response and fact fraction.
+    t, wt : ndarray of shape (n,)
+        Gauss-Legendre nodes and weights on ``[0, 1]``.
+    fixed : ndarray
+        Sorted fixed panel edges in ``xi`` (``rafmodel._math.quadrature.FIXED_EDGES``).
+    breaks : ndarray
+        Sorted breaks in ``c xi`` (``0`` and ``channel._C_BREAKS``).
+    xmax : float
+        The integration range ``[-xmax, xmax]`` in ``xi``.
+    panel, support : float
+        ``Logistic.prox_panel`` and ``Logistic.prox_support``.
+
+    Returns
+    -------
+    mh, qh, vh : ndarray of shape (B,)
+    """
+    B = m.shape[0]
+    nn = t.shape[0]
+    nf, nb = fixed.shape[0], breaks.shape[0]
+    ne = nf + nb
+    kmax = nn * (ne + 2 + int(math.ceil(2.0 * support / panel)) + 2)
+    # three node blocks: where Phi(c xi) varies, where it is 0, where it is 1
+    X, WX = np.empty(3 * kmax), np.empty(3 * kmax)
+    A0, A1, A2, A3, A4 = (np.empty(3 * kmax), np.empty(3 * kmax), np.empty(3 * kmax), np.empty(3 * kmax),
+                          np.empty(3 * kmax))
+    xe = np.empty(ne)  # edges in xi
+    U = np.empty(ne)
+    ed = np.empty(ne)  # edges in x
+    DONE = np.empty(ne)
+    E2 = np.empty(ne + 2)  # edges in x with the support cuts
+    Z2 = np.empty(ne + 2)  # and their xi
+    count = np.zeros(3, dtype=np.int64)
+    mh, qh, vh = np.empty(B), np.empty(B), np.empty(B)
+    for b in range(B):
+        mb, qb, Vb = m[b], q[b], V[b]
+        if not (qb > 0.0 and Vb > 0.0 and math.isfinite(mb) and math.isfinite(qb) and math.isfinite(Vb)
+                and math.isfinite(eps[b])):
+            mh[b] = qh[b] = vh[b] = np.nan  # as the numpy route gives: no number from a bad input
+            continue
+        sq = math.sqrt(qb)
+        isq = 1.0 / sq
+        r0 = math.sqrt(max(1.0 - mb * mb / qb, 1e-300))  # sqrt(V0) = s / sqrt(q)
+        c = mb / (sq * r0)
+        inv_ac = 1.0 / max(abs(c), 1e-300)
+        # the edges in xi: the fixed ones merged with the breaks / |c| (both sorted), clipped
+        i = j = 0
+        for k in range(ne):
+            if j >= nb or (i < nf and fixed[i] <= breaks[j] * inv_ac):
+                v = fixed[i]
+                i += 1
+            else:
+                v = breaks[j] * inv_ac
+                j += 1
+            xe[k] = min(max(v, -xmax), xmax)
+            U[k] = sq * xe[k]
+        _prox_all(U, Vb, ed, DONE, ne)
+        # the cuts at -support and +support, clipped to the edges, merged in (x increases with xi)
+        cl = min(max(-support, ed[0]), ed[ne - 1])
+        cr = min(max(support, ed[0]), ed[ne - 1])
+        zl = (cl - Vb * _sig(cl)) * isq
+        zr = (cr - Vb * _sig(cr)) * isq
+        k2 = 0
+        put_l = put_r = True
+        for k in range(ne):
+            if put_l and cl <= ed[k]:
+                E2[k2] = cl
+                Z2[k2] = zl
+                k2 += 1
+                put_l = False
+            if put_r and cr <= ed[k]:
+                E2[k2] = cr
+                Z2[k2] = zr
+                k2 += 1
+                put_r = False
+            E2[k2] = ed[k]
+            Z2[k2] = xe[k]
+            k2 += 1
+        # the pieces, each in its block
+        count[:] = 0
+        for p in range(ne + 1):
+            lo, hi = E2[p], E2[p + 1]
+            if not hi > lo:
+                continue
+            k = 1
+            if abs(lo + hi) < 2.0 * support:
+                k = max(1, int(math.ceil((hi - lo) / panel)))
+            wd = (hi - lo) / k
+            t_lo, t_hi = c * Z2[p], c * Z2[p + 1]
+            r = 0
+            if min(t_lo, t_hi) >= _C_FLAT:
+                r = 2
+            elif max(t_lo, t_hi) <= -_C_FLAT:
+                r = 1
+            base = r * kmax + count[r]
+            Xp, Wp = X[base:base + k * nn], WX[base:base + k * nn]  # views: indices from 0 vectorize
+            for j in range(k):
+                left = lo + j * wd
+                for a in range(nn):
+                    Xp[j * nn + a] = left + wd * t[a]
+                    Wp[j * nn + a] = wd * wt[a]
+            count[r] += k * nn
+        if count[0] + count[1] + count[2] == 0:  # every panel has zero width: one of zero weight
+            for a in range(nn):
+                X[a] = ed[0]
+                WX[a] = 0.0
+            count[0] = nn
+        s0 = s1 = s2 = s3 = s4 = 0.0
+        for r in range(3):
+            a, z = r * kmax, r * kmax + count[r]
+            B0, B1, B2, B3, B4 = A0[a:z], A1[a:z], A2[a:z], A3[a:z], A4[a:z]
+            if r == 0:
+                _terms(X[a:z], WX[a:z], c, isq, Vb, B0, B1, B2, B3, B4)
+            else:
+                _terms_flat(X[a:z], WX[a:z], 2.0 * (r - 1), isq, Vb, B0, B1, B2, B3, B4)
+            for i in range(z - a):
+                s0 += B0[i]
+                s1 += B1[i]
+                s2 += B2[i]
+                s3 += B3[i]
+                s4 += B4[i]
+        e = eps[b]
+        mh[b] = (1.0 - e) * 2.0 * _INV_SQRT_2PI * s0 / (r0 * Vb)
+        qh[b] = (e * s1 + (1.0 - e) * s3) / (Vb * Vb)
+        vh[b] = (e * s2 + (1.0 - e) * s4) / Vb
+    return mh, qh, vh

@@ -105,3 +105,20 @@ def test_prox_at_the_edges_matches_the_loss():
         assert (done == 1.0).all()
         ref = Logistic().prox(U, V)
         assert np.all(np.abs(X - ref) <= 4e-15 * (1 + np.abs(ref) + V))
+
+
+def test_a_numba_that_cannot_compile_falls_back_with_a_warning(monkeypatch):
+    # e.g. numba's cache has no writable place: RuntimeError when the kernel module is imported
+    import types
+
+    class Broken(types.ModuleType):
+        def __getattr__(self, name):
+            raise RuntimeError("cannot cache function: no locator available")
+
+    monkeypatch.setitem(sys.modules, "rafmodel.theory._numba_channel", Broken("rafmodel.theory._numba_channel"))
+    monkeypatch.setattr(channel_module, "_KERNEL", [])
+    monkeypatch.delenv("RAFMODEL_NUMBA", raising=False)
+    m, q, V, eps = _points(6, 5)
+    with pytest.warns(RuntimeWarning, match="compiled logistic channel is unavailable"):
+        out = np.array(channel_quadrature(Logistic(), m, q, V, eps))
+    np.testing.assert_array_equal(out, np.array(_channel_smooth(Logistic(), m, q, V, eps, 12)))

@@ -168,6 +168,13 @@ def _compiled(loss):
                 from ._numba_channel import logistic_channel as kernel
             except ImportError:  # numba is not installed
                 kernel = None
+            except Exception as exc:  # numba is there but cannot compile or cache here: say so, go on
+                import warnings
+
+                warnings.warn(f"the compiled logistic channel is unavailable ({type(exc).__name__}: {exc}); "
+                              "using the numpy route (same numbers to about 1e-15, slower)", RuntimeWarning,
+                              stacklevel=2)
+                kernel = None
         _KERNEL.append(kernel)
     kernel = _KERNEL[0]
     if kernel is None:

@@ -95,6 +95,29 @@ def test_prox_is_the_minimizer(loss):
             assert loss.dprox(np.array(u), V) == pytest.approx(d, abs=1e-5)
 
 
+def test_logistic_derivatives_and_inverse_prox():
+    # ell', ell'' against differences of the value, to full relative precision in both tails, and
+    # prox_inverse (built on them) inverts prox
+    loss = Logistic()
+    x = np.concatenate([np.linspace(-30, 30, 601), [-700.0, 700.0]])
+    d1, d2 = loss.derivatives(x)
+    h = 1e-5
+    mid = np.abs(x) < 30
+    fd1 = (loss.value(1.0, x + h) - loss.value(1.0, x - h)) / (2 * h)
+    np.testing.assert_allclose(d1[mid], fd1[mid], rtol=1e-6, atol=1e-12)
+    near = np.abs(x) < 10
+    fd2 = (loss.derivatives(x[near] + h)[0] - loss.derivatives(x[near] - h)[0]) / (2 * h)
+    np.testing.assert_allclose(d2[near], fd2, rtol=1e-5)
+    # the tails: ell'(x) -> -e^(-x) for x >> 0, ell''(x) -> e^(-|x|), both relative
+    np.testing.assert_allclose(d1[x >= 20], -np.exp(-x[x >= 20]), rtol=1e-8)
+    np.testing.assert_allclose(d2[np.abs(x) >= 20], np.exp(-np.abs(x[np.abs(x) >= 20])), rtol=1e-8)
+    for V in (1e-3, 1.0, 300.0):
+        u = np.linspace(-20, 20, 41)
+        back, dudx = loss.prox_inverse(loss.prox(u, V), V)
+        np.testing.assert_allclose(back, u, rtol=0, atol=1e-12 * (1 + V))
+        np.testing.assert_allclose(1.0 / dudx, loss.dprox(u, V), rtol=1e-12)
+
+
 def test_get_loss():
     assert isinstance(get_loss("HINGE"), Hinge)
     sq = Square()

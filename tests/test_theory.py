@@ -394,3 +394,19 @@ def test_cli_theory_jobs(capsys):
     assert capsys.readouterr().out == serial
     assert main([*args, "--jobs", "0"]) == 2
     assert "jobs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)])
+def test_logistic_start_is_the_fixed_point_at_large_lam(learner, monkeypatch):
+    # the start of a smooth loss is the square-loss fixed point of its quadratic expansion at 0
+    # (logistic: ell ~ log 2 - h/2 + h^2/8, targets 2y, penalty 4 lam), exact as lam -> infinity:
+    # the residual of the start falls 1000-fold a decade of lam (1e-8 at 1e3): one map evaluation meets the
+    # tolerance at lam = 1e5, where the plain square-loss start is off by a factor 2 in m
+    import sys
+
+    settings = [Setting(alpha=a, eps=0.2, lam=1e5, learner=learner, loss="logistic") for a in (0.5, 2.0, 8.0)]
+    assert solve_many(settings, max_iter=1, warn=False).converged.all()
+    solver = sys.modules["rafmodel.theory.solver"]
+    initial = sys.modules["rafmodel.theory.initial"]
+    monkeypatch.setattr(solver, "start_state", lambda lrn, loss, *a: initial.initial_state(lrn, *a))
+    assert not solve_many(settings, max_iter=1, warn=False).converged.any()

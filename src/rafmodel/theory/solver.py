@@ -27,7 +27,7 @@ from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
 from .fastpath import FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
 from .gaussian import H, sign_error
-from .initial import initial_state
+from .initial import start_state
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
@@ -185,7 +185,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):
-        y0 = learner.encode(initial_state(learner, a, eps, lam_eff, limit, P))
+        y0 = learner.encode(start_state(learner, loss, a, eps, lam_eff, limit, P))
     k, h = len(learner.state_names), len(learner.hat_names)
 
     bar, own_bar = None, False

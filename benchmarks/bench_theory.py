@@ -65,7 +65,7 @@ def main():
     every = []
     for learner in (rm.Linear(), rm.Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)):
         for loss in ("square", "hinge", "logistic"):
-            tb, _, res = best(lambda: grid40(loss, learner), 3)
+            tb, _, res = best(lambda: grid40(loss, learner), 7)
             every.append((learner.name, loss, tb, int(res.converged.sum())))
 
     # the logistic loss by the numpy route too, where the compiled one is installed
@@ -100,7 +100,7 @@ def main():
     for name, tb, tm, note in rows:
         fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
         print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
-    print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 3")
+    print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 7")
     print(f"logistic channel: {route} route")
     print(f"{'learner':<8} {'loss':<22} {'time':>9} {'points/s':>9} converged")
     for lname, loss, tb, conv in every:

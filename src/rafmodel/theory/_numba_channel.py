@@ -3,21 +3,23 @@
 The same integrals on the same nodes as the numpy route of
 :func:`rafmodel.theory.channel.channel_quadrature` (``_channel_smooth``), fused point by point
 so that no node array leaves the cache: the Gaussian panels in ``xi`` and the breaks of
-``Phi(c xi)`` are mapped to the proximal point ``x`` by Newton's method run on all edges of a point at
-once, the panels are cut into pieces no wider than the loss's
-``prox_panel`` inside ``[-prox_support, prox_support]``, and on each piece Gauss-Legendre nodes in
-``x`` carry the explicit integrands (docs/theory.md section 6.2).
+``Phi(c xi)`` are mapped to the proximal point ``x`` (Newton's method on all edges of a point at
+once), the panels are cut into pieces no wider than the loss's ``prox_panel`` inside
+``[-prox_support, prox_support]``, and on each piece Gauss-Legendre nodes in ``x`` carry the
+explicit integrands (docs/theory.md section 6.2).
 
-Two things differ from numpy, both below rounding:
+Three things differ from numpy, all below rounding:
 
 * ``exp`` is computed here (:func:`_exp`: a reduction to ``[-ln 2 / 2, ln 2 / 2]``, a degree-13
   Taylor polynomial, and the power of two written into the exponent bits; 1 ulp), because
   numba's ``math.exp`` calls the C library one element at a time while this one vectorizes;
 * ``Phi(-y) = tau exp(-y^2 / 2) G(tau) / 2`` with ``tau = 2 / (2 + y / sqrt 2)`` and ``G`` a
-  degree-18 Chebyshev series (:data:`_CHEB`, fitted to ``scipy.special.erfcx`` on
-  ``0 <= y <= 9.5``; absolute error below 2e-15, tested).  Where a whole piece has
-  ``|c xi| >= 9`` the rule weight is taken as 0 or 1 and ``phi(c xi)`` as 0 (both below
-  ``3e-18``), which skips the series on those nodes.
+  polynomial of degree 18 (fitted to ``scipy.special.erfcx`` on ``0 <= y <= 9.5`` as a
+  Chebyshev series, :data:`_CHEB`, and evaluated in powers, :data:`_POWER`; absolute error
+  below 2e-15, tested).  Where a whole piece has ``|c xi| >= 9`` the rule weight is taken as 0
+  or 1 and ``phi(c xi)`` as 0 (both below ``3e-18``), which skips the series on those nodes;
+* the proximal map at the panel edges is Newton's method from the inflection point
+  (:func:`_prox_all`), with the stopping rule of :meth:`rafmodel.Logistic.prox`.
 
 Each point's sums run over its own nodes in a fixed order, so its numbers do not depend on the
 other points of the batch.

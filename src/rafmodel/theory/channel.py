@@ -157,7 +157,8 @@ def _compiled(loss):
     The logistic loss has one (:mod:`rafmodel.theory._numba_channel`) where numba is installed
     (the ``fast`` extra) and the environment variable ``RAFMODEL_NUMBA`` is not ``0``; it gives
     the numbers of the numpy route to rounding (about 1e-15), several times faster.  numba is
-    imported on the first logistic channel, not before.
+    imported, and the variable read, on the first logistic channel of the process, not before.
+    A subclass of :class:`~rafmodel.Logistic` takes the numpy route (it may change the loss).
     """
     if type(loss) is not Logistic:
         return None

@@ -113,7 +113,9 @@ class PenalizedERM:
 
         The representation of the training set (``n`` x columns) and of the test set
         (``n_test`` x columns), and the ``n x n`` Gram matrix of the SVM dual (hinge,
-        and the margin losses at ``lam = 0``).
+        and the margin losses at ``lam = 0``).  The logistic loss's Newton solver also holds a
+        float32 copy of the training representation: half its size, so within the same bound
+        per matrix (the peak memory is then 1.5 times the training representation).
 
         Parameters
         ----------

@@ -237,9 +237,10 @@ def _terms_flat(X, WX, rule, isq, Vb, A1, A2):
 
 
 @njit(inline="always")
-def _sum(A, n):
-    """``A[:n]`` summed in a fixed order: two running sums, even and odd indices (twice the
+def _sum(A):
+    """``A`` summed in a fixed order: two running sums, even and odd indices (twice the
     throughput of one, and the same numbers on any batch)."""
+    n = A.shape[0]
     s0 = s1 = 0.0
     for i in range(n // 2):
         s0 += A[2 * i]
@@ -367,11 +368,11 @@ def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
             a, z = r * kmax, r * kmax + count[r]
             if r == 0:
                 _terms(X[a:z], WX[a:z], c, isq, Vb, e, A0[a:z], A1[a:z], A2[a:z])
-                s0 += _sum(A0[a:z], z - a)
+                s0 += _sum(A0[a:z])
             else:
                 _terms_flat(X[a:z], WX[a:z], e + (1.0 - e) * 2.0 * (r - 1), isq, Vb, A1[a:z], A2[a:z])
-            s1 += _sum(A1[a:z], z - a)
-            s2 += _sum(A2[a:z], z - a)
+            s1 += _sum(A1[a:z])
+            s2 += _sum(A2[a:z])
         mh[b] = (1.0 - e) * 2.0 * _INV_SQRT_2PI * s0 / (r0 * Vb)
         qh[b] = s1 / (Vb * Vb)
         vh[b] = s2 / Vb

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -133,15 +134,21 @@ def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
 
         bar = tqdm(total=N, desc="theory", unit="pt", leave=False)
     groups: dict = {}
+    last_loss = last_type = group = None
     for i, s in enumerate(settings):
-        groups.setdefault((type(s.learner), s.loss), []).append(i)
+        if s.loss is not last_loss or type(s.learner) is not last_type:  # a grid repeats one loss object
+            last_loss, last_type = s.loss, type(s.learner)
+            group = groups.setdefault((last_type, last_loss), [])
+        group.append(i)
     tasks = []
     for (_, loss), idx in groups.items():
         learner = settings[idx[0]].learner
         size = CHUNK if jobs == 1 else max(_PARALLEL_MIN, min(CHUNK, -(-len(idx) // (4 * jobs))))
-        for chunk in _chunks(idx, size):
-            P = {k: np.array([float(getattr(settings[i].learner, k)) for i in chunk]) for k in learner.param_names}
-            tasks.append((chunk, (learner, loss, *(np.array([getattr(settings[i], name) for i in chunk])
+        for chunk in _chunks(np.asarray(idx), size):
+            sub = [settings[i] for i in chunk]
+            learners = [s.learner for s in sub]
+            P = {k: np.fromiter(map(attrgetter(k), learners), float, len(sub)) for k in learner.param_names}
+            tasks.append((chunk, (learner, loss, *(np.fromiter(map(attrgetter(name), sub), float, len(sub))
                                                    for name in ("alpha", "eps", "lam")), P, opts)))
     cols: dict = {}
 

@@ -10,17 +10,23 @@ floats), the same coordinates and convergence criterion as
 closed form, a non-finite iterate, a Newton step that increases the residual, or no
 convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point is
 solved by the robust batch solver instead, so the fast path never decides a failure.
+
+Where numba is installed (the ``fast`` extra), :func:`compiled` gives the same iteration
+compiled (:mod:`rafmodel.theory._numba_fastpath`) for the built-in learners and closed-form
+losses; the solver then takes it for every point of every batch, so that a point's numbers
+never depend on the batch it is solved in.
 """
 
 from __future__ import annotations
 
 import math
+import os
 
 from ..learners import _RHO_MAX  # the same coordinates as Learner.encode
 from .anderson import MAX_STEP, POINT, _solve_small, anderson_step
 from .closed_form import closed_form
 
-__all__ = ["solve_point", "FAST_MAX_ITER"]
+__all__ = ["solve_point", "compiled", "FAST_MAX_ITER"]
 
 FAST_MAX_ITER = 100
 
@@ -131,3 +137,41 @@ def solve_point(learner, loss, alpha, eps, lam, P, opts, y0, limit):
                 dY, dG = [], []
         y = [y[t] + min(max(step[t], -MAX_STEP), MAX_STEP) for t in range(K)]
     return None
+
+
+_COMPILED = []  # the compiled fast path once looked for: [solve_points or None]
+
+
+def compiled(learner, loss, opts):
+    """The compiled fast path's ``solve_points`` for this learner and loss, or ``None``.
+
+    It exists for exactly :class:`~rafmodel.Linear`, :class:`~rafmodel.Kernel` and
+    :class:`~rafmodel.RandomFeatures` (not their subclasses) with exactly
+    :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge`, unless ``opts.method`` is
+    ``"quadrature"``, where numba is installed (the ``fast`` extra) and the environment
+    variable ``RAFMODEL_NUMBA`` is not ``0``.  numba is imported, and the variable read, on
+    the first such solve of the process.  A numba that is installed but cannot compile or
+    cache here gives a :class:`RuntimeWarning` and the Python routes.
+    """
+    from ..learners import Kernel, Linear, RandomFeatures
+    from ..losses import Hinge, Square
+
+    if opts.method == "quadrature" or type(learner) not in (Linear, Kernel, RandomFeatures) \
+            or type(loss) not in (Square, Hinge):
+        return None
+    if not _COMPILED:
+        route = None
+        if os.environ.get("RAFMODEL_NUMBA", "1") != "0":
+            try:
+                from ._numba_fastpath import solve_points as route
+            except ImportError:  # numba is not installed
+                route = None
+            except Exception as exc:  # numba is there but cannot compile or cache here: say so, go on
+                import warnings
+
+                warnings.warn(f"the compiled fast path is unavailable ({type(exc).__name__}: {exc}); "
+                              "using the Python routes (the same fixed points within the tolerance, slower)",
+                              RuntimeWarning, stacklevel=3)
+                route = None
+        _COMPILED.append(route)
+    return _COMPILED[0]

@@ -25,7 +25,8 @@ from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from .closed_form import closed_form
-from .fastpath import FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, solve_point
+from .fastpath import (FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, compiled,
+                       solve_point)
 from .gaussian import H, sign_error
 from .initial import start_state
 
@@ -198,8 +199,16 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     n0 = bar.n if bar is not None else 0
     final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
+    fast = compiled(learner, loss, opts)
+    if fast is not None:  # every point: the compiled fast path first (numba)
+        f0, it0, r0 = fast(learner, loss, y0, a, eps, lam_eff, limit, P, opts)
+        won = it0 > 0
+        final[won], iterations[won], residual[won], converged[won] = f0[won], it0[won], r0[won], True
+        if bar is not None:
+            bar.update(int(np.count_nonzero(won)))
+        todo = np.flatnonzero(~won)
     # rm.solve's one point with a closed-form channel: the plain-float fast path first
-    if scalar and opts.method != "quadrature" and closed_form(loss) is not None:
+    elif scalar and opts.method != "quadrature" and closed_form(loss) is not None:
         for i in range(B):
             Pi = {k: float(v[i]) for k, v in P.items()}
             out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,

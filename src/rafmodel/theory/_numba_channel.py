@@ -251,6 +251,109 @@ def _sum(A):
 
 
 @njit(**_JIT)
+def scratch(nn, ne, panel, support):
+    """Work arrays of :func:`logistic_point` for ``nn`` nodes per piece and ``ne`` panel edges."""
+    kmax = nn * (ne + 2 + int(math.ceil(2.0 * support / panel)) + 2)
+    # three node blocks: where Phi(c xi) varies, where it is 0, where it is 1
+    return (np.empty(3 * kmax), np.empty(3 * kmax),  # X, WX
+            np.empty(3 * kmax), np.empty(3 * kmax), np.empty(3 * kmax),  # A0, A1, A2
+            np.empty(ne), np.empty(ne), np.empty(ne), np.empty(ne),  # edges in xi, U, edges in x, DONE
+            np.empty(ne + 2), np.empty(ne + 2),  # edges in x with the support cuts, and their xi
+            np.zeros(3, dtype=np.int64))
+
+
+@njit(**_JIT)
+def logistic_point(mb, qb, Vb, e, t, wt, fixed, breaks, xmax, panel, support, ws):
+    """``(mhat, qhat, Vhat) / a`` of one point (arguments as :func:`logistic_channel`'s; ``ws``: :func:`scratch`)."""
+    X, WX, A0, A1, A2, xe, U, ed, DONE, E2, Z2, count = ws
+    nn = t.shape[0]
+    nf, nb = fixed.shape[0], breaks.shape[0]
+    ne = nf + nb
+    kmax = X.shape[0] // 3
+    if not (qb > 0.0 and Vb > 0.0 and math.isfinite(mb) and math.isfinite(qb) and math.isfinite(Vb)
+            and math.isfinite(e)):
+        return np.nan, np.nan, np.nan  # as the numpy route gives: no number from a bad input
+    sq = math.sqrt(qb)
+    isq = 1.0 / sq
+    r0 = math.sqrt(max(1.0 - mb * mb / qb, 1e-300))  # sqrt(V0) = s / sqrt(q)
+    c = mb / (sq * r0)
+    inv_ac = 1.0 / max(abs(c), 1e-300)
+    # the edges in xi: the fixed ones merged with the breaks / |c| (both sorted), clipped
+    i = j = 0
+    for k in range(ne):
+        if j >= nb or (i < nf and fixed[i] <= breaks[j] * inv_ac):
+            v = fixed[i]
+            i += 1
+        else:
+            v = breaks[j] * inv_ac
+            j += 1
+        xe[k] = min(max(v, -xmax), xmax)
+        U[k] = sq * xe[k]
+    _prox_all(U, Vb, ed, DONE, ne)
+    # the cuts at -support and +support, clipped to the edges, merged in (x increases with xi)
+    cl = min(max(-support, ed[0]), ed[ne - 1])
+    cr = min(max(support, ed[0]), ed[ne - 1])
+    zl = (cl - Vb * _sig(cl)) * isq
+    zr = (cr - Vb * _sig(cr)) * isq
+    k2 = 0
+    put_l = put_r = True
+    for k in range(ne):
+        if put_l and cl <= ed[k]:
+            E2[k2] = cl
+            Z2[k2] = zl
+            k2 += 1
+            put_l = False
+        if put_r and cr <= ed[k]:
+            E2[k2] = cr
+            Z2[k2] = zr
+            k2 += 1
+            put_r = False
+        E2[k2] = ed[k]
+        Z2[k2] = xe[k]
+        k2 += 1
+    # the pieces, each in its block
+    count[:] = 0
+    for p in range(ne + 1):
+        lo, hi = E2[p], E2[p + 1]
+        if not hi > lo:
+            continue
+        k = 1
+        if abs(lo + hi) < 2.0 * support:
+            k = max(1, int(math.ceil((hi - lo) / panel)))
+        wd = (hi - lo) / k
+        t_lo, t_hi = c * Z2[p], c * Z2[p + 1]
+        r = 0
+        if min(t_lo, t_hi) >= _C_FLAT:
+            r = 2
+        elif max(t_lo, t_hi) <= -_C_FLAT:
+            r = 1
+        base = r * kmax + count[r]
+        Xp, Wp = X[base:base + k * nn], WX[base:base + k * nn]  # views: indices from 0 vectorize
+        for j in range(k):
+            left = lo + j * wd
+            for a in range(nn):
+                Xp[j * nn + a] = left + wd * t[a]
+                Wp[j * nn + a] = wd * wt[a]
+        count[r] += k * nn
+    if count[0] + count[1] + count[2] == 0:  # every panel has zero width: one of zero weight
+        for a in range(nn):
+            X[a] = ed[0]
+            WX[a] = 0.0
+        count[0] = nn
+    s0 = s1 = s2 = 0.0
+    for r in range(3):
+        a, z = r * kmax, r * kmax + count[r]
+        if r == 0:
+            _terms(X[a:z], WX[a:z], c, isq, Vb, e, A0[a:z], A1[a:z], A2[a:z])
+            s0 += _sum(A0[a:z])
+        else:
+            _terms_flat(X[a:z], WX[a:z], e + (1.0 - e) * 2.0 * (r - 1), isq, Vb, A1[a:z], A2[a:z])
+        s1 += _sum(A1[a:z])
+        s2 += _sum(A2[a:z])
+    return (1.0 - e) * 2.0 * _INV_SQRT_2PI * s0 / (r0 * Vb), s1 / (Vb * Vb), s2 / Vb
+
+
+@njit(**_JIT)
 def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
     """Channel ``(mhat, qhat, Vhat) / a`` of the logistic loss for ``B`` points.
 
@@ -274,106 +377,9 @@ def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
     mh, qh, vh : ndarray of shape (B,)
     """
     B = m.shape[0]
-    nn = t.shape[0]
-    nf, nb = fixed.shape[0], breaks.shape[0]
-    ne = nf + nb
-    kmax = nn * (ne + 2 + int(math.ceil(2.0 * support / panel)) + 2)
-    # three node blocks: where Phi(c xi) varies, where it is 0, where it is 1
-    X, WX = np.empty(3 * kmax), np.empty(3 * kmax)
-    A0, A1, A2 = np.empty(3 * kmax), np.empty(3 * kmax), np.empty(3 * kmax)
-    xe = np.empty(ne)  # edges in xi
-    U = np.empty(ne)
-    ed = np.empty(ne)  # edges in x
-    DONE = np.empty(ne)
-    E2 = np.empty(ne + 2)  # edges in x with the support cuts
-    Z2 = np.empty(ne + 2)  # and their xi
-    count = np.zeros(3, dtype=np.int64)
+    ws = scratch(t.shape[0], fixed.shape[0] + breaks.shape[0], panel, support)
     mh, qh, vh = np.empty(B), np.empty(B), np.empty(B)
     for b in range(B):
-        mb, qb, Vb = m[b], q[b], V[b]
-        if not (qb > 0.0 and Vb > 0.0 and math.isfinite(mb) and math.isfinite(qb) and math.isfinite(Vb)
-                and math.isfinite(eps[b])):
-            mh[b] = qh[b] = vh[b] = np.nan  # as the numpy route gives: no number from a bad input
-            continue
-        sq = math.sqrt(qb)
-        isq = 1.0 / sq
-        r0 = math.sqrt(max(1.0 - mb * mb / qb, 1e-300))  # sqrt(V0) = s / sqrt(q)
-        c = mb / (sq * r0)
-        inv_ac = 1.0 / max(abs(c), 1e-300)
-        # the edges in xi: the fixed ones merged with the breaks / |c| (both sorted), clipped
-        i = j = 0
-        for k in range(ne):
-            if j >= nb or (i < nf and fixed[i] <= breaks[j] * inv_ac):
-                v = fixed[i]
-                i += 1
-            else:
-                v = breaks[j] * inv_ac
-                j += 1
-            xe[k] = min(max(v, -xmax), xmax)
-            U[k] = sq * xe[k]
-        _prox_all(U, Vb, ed, DONE, ne)
-        # the cuts at -support and +support, clipped to the edges, merged in (x increases with xi)
-        cl = min(max(-support, ed[0]), ed[ne - 1])
-        cr = min(max(support, ed[0]), ed[ne - 1])
-        zl = (cl - Vb * _sig(cl)) * isq
-        zr = (cr - Vb * _sig(cr)) * isq
-        k2 = 0
-        put_l = put_r = True
-        for k in range(ne):
-            if put_l and cl <= ed[k]:
-                E2[k2] = cl
-                Z2[k2] = zl
-                k2 += 1
-                put_l = False
-            if put_r and cr <= ed[k]:
-                E2[k2] = cr
-                Z2[k2] = zr
-                k2 += 1
-                put_r = False
-            E2[k2] = ed[k]
-            Z2[k2] = xe[k]
-            k2 += 1
-        # the pieces, each in its block
-        count[:] = 0
-        for p in range(ne + 1):
-            lo, hi = E2[p], E2[p + 1]
-            if not hi > lo:
-                continue
-            k = 1
-            if abs(lo + hi) < 2.0 * support:
-                k = max(1, int(math.ceil((hi - lo) / panel)))
-            wd = (hi - lo) / k
-            t_lo, t_hi = c * Z2[p], c * Z2[p + 1]
-            r = 0
-            if min(t_lo, t_hi) >= _C_FLAT:
-                r = 2
-            elif max(t_lo, t_hi) <= -_C_FLAT:
-                r = 1
-            base = r * kmax + count[r]
-            Xp, Wp = X[base:base + k * nn], WX[base:base + k * nn]  # views: indices from 0 vectorize
-            for j in range(k):
-                left = lo + j * wd
-                for a in range(nn):
-                    Xp[j * nn + a] = left + wd * t[a]
-                    Wp[j * nn + a] = wd * wt[a]
-            count[r] += k * nn
-        if count[0] + count[1] + count[2] == 0:  # every panel has zero width: one of zero weight
-            for a in range(nn):
-                X[a] = ed[0]
-                WX[a] = 0.0
-            count[0] = nn
-        e = eps[b]
-        s0 = s1 = s2 = 0.0
-        for r in range(3):
-            a, z = r * kmax, r * kmax + count[r]
-            if r == 0:
-                _terms(X[a:z], WX[a:z], c, isq, Vb, e, A0[a:z], A1[a:z], A2[a:z])
-                s0 += _sum(A0[a:z])
-            else:
-                _terms_flat(X[a:z], WX[a:z], e + (1.0 - e) * 2.0 * (r - 1), isq, Vb, A1[a:z], A2[a:z])
-            s1 += _sum(A1[a:z])
-            s2 += _sum(A2[a:z])
-        mh[b] = (1.0 - e) * 2.0 * _INV_SQRT_2PI * s0 / (r0 * Vb)
-        qh[b] = s1 / (Vb * Vb)
-        vh[b] = s2 / Vb
+        mh[b], qh[b], vh[b] = logistic_point(m[b], q[b], V[b], eps[b], t, wt, fixed, breaks, xmax, panel, support,
+                                             ws)
     return mh, qh, vh

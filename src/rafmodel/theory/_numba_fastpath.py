@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit
 
 from .._math.quadrature import legendre_unit
-from ._numba_channel import _exp
+from ._numba_channel import _exp, logistic_point
 
 __all__ = ["solve_points", "owens_t", "point_map", "LEARNERS", "LOSSES"]
 
@@ -44,7 +44,7 @@ _JIT = dict(fastmath={"contract"}, error_model="numpy", boundscheck=False, nogil
 
 #: Learner and loss codes of the compiled map (by exact type name).
 LEARNERS = {"Linear": 0, "Kernel": 1, "RandomFeatures": 2}
-LOSSES = {"Square": 0, "Hinge": 1}
+LOSSES = {"Square": 0, "Hinge": 1, "Logistic": 2}
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -215,8 +215,12 @@ def _encode(x, y):
 
 
 @njit(inline="always", **_JIT)
-def _map(learner, loss, y, a, eps, lam, limit, p, x, out):
-    """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``."""
+def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
+    """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``.
+
+    ``lg, lf``: the logistic channel's arrays ``(t, wt, fixed, breaks, scratch)`` and floats
+    ``(xmax, panel, support)`` (:func:`rafmodel.theory._numba_channel.logistic_point`).
+    """
     K = y.shape[0]
     _decode(y, x)
     mu1, mus, kappa = p[0], p[1], p[2]
@@ -229,8 +233,10 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out):
         mc, qc, Vc = mu1 * x[0], mu1 * mu1 * x[1] + mus * mus * x[3], mu1 * mu1 * x[2] + mus * mus * x[4]
     if loss == 0:
         mh, qh, vh = _square(mc, qc, Vc, eps, limit)
-    else:
+    elif loss == 1:
         mh, qh, vh = _hinge(mc, qc, Vc, eps, limit)
+    else:
+        mh, qh, vh = logistic_point(mc, qc, Vc, eps, lg[0], lg[1], lg[2], lg[3], lf[0], lf[1], lf[2], lg[4])
     mh, qh, vh = a * mh, a * qh, a * vh
     if learner == 0:
         out[K], out[K + 1], out[K + 2] = mh, qh, vh
@@ -264,13 +270,33 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out):
         out[5], out[6], out[7], out[8], out[9] = msh, qsh, Vsh, qwh, Vwh
 
 
-def point_map(learner, loss, y, a, eps, lam, limit, p):
-    """One map evaluation of the compiled route at ``y`` (encoded), for the tests: ``(state, hats)``."""
+def _logistic_args(loss, n_nodes):
+    """The logistic channel's ``(t, wt, fixed, breaks, scratch)`` and ``(xmax, panel, support)``.
+
+    For the other losses, placeholders of the same types (the compiled map never reads them).
+    """
+    from .._math.quadrature import FIXED_EDGES, XMAX
+    from .channel import _KERNEL_BREAKS
+    from ._numba_channel import scratch
+
+    t, wt = legendre_unit(n_nodes)
+    panel, support = (loss.prox_panel, loss.prox_support) if type(loss).__name__ == "Logistic" else (1.0, 0.0)
+    ne = FIXED_EDGES.shape[0] + _KERNEL_BREAKS.shape[0]
+    ws = scratch(t.shape[0], ne, panel, support) if support else scratch(1, 1, 1.0, 0.0)
+    return (t, wt, FIXED_EDGES, _KERNEL_BREAKS, ws), (float(XMAX), float(panel), float(support))
+
+
+def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12):
+    """One map evaluation of the compiled route at ``y`` (encoded), for the tests: ``(state, hats)``.
+
+    ``learner`` and ``loss`` are instances of the built-in types; ``p`` is ``(mu1, mustar, kappa)``.
+    """
     y = np.ascontiguousarray(y, float)
     K = y.shape[0]
     x, out = np.empty(K), np.empty(2 * K)
-    _map(LEARNERS[learner], LOSSES[loss], y, float(a), float(eps), float(lam), bool(limit),
-         np.asarray(p, float), x, out)
+    lg, lf = _logistic_args(loss, n_nodes)
+    _map(LEARNERS[type(learner).__name__], LOSSES[type(loss).__name__], y, float(a), float(eps), float(lam),
+         bool(limit), np.asarray(p, float), x, out, lg, lf)
     return out[:K].copy(), out[K:].copy()
 
 
@@ -306,7 +332,7 @@ def _solve_small(A, b, n, x):
 
 @njit(**_JIT)
 def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, max_step,
-                 newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final):
+                 newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final, lg, lf):
     """:func:`rafmodel.theory.fastpath.solve_point` on one point; returns ``(iterations, residual)``.
 
     ``iterations`` is 0 where the point is left to the batch solver; ``final`` gets
@@ -328,13 +354,15 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
     rhs = np.empty(K)
     sol = np.empty(K)
     yj = np.empty(K)
+    if loss == 2 and limit:  # the logistic's interpolating limit: the batch solver's
+        return 0, np.inf
     nh = 0
     have_prev = False
     prev_r = np.inf
     newton = nstep = False
     need_fd = True
     for it in range(1, max_iter + 1):
-        _map(learner, loss, y, a, eps, lam, limit, p, x, out)
+        _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf)
         for i in range(2 * K):
             if not math.isfinite(out[i]):
                 return 0, np.inf
@@ -355,7 +383,7 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
                 for j in range(K):
                     yj[:] = y
                     yj[j] += fd_step
-                    _map(learner, loss, yj, a, eps, lam, limit, p, x, fout)
+                    _map(learner, loss, yj, a, eps, lam, limit, p, x, fout, lg, lf)
                     _encode(fout[:K], fj)
                     for i in range(K):
                         v = (fj[i] - fy[i]) / fd_step
@@ -435,12 +463,12 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
 @njit(**_JIT)
 def _solve_all(learner, loss, y0, a, eps, lam, limit, P, tol, max_iter, beta, M, reg, tiny, max_step,
                newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final, iterations,
-               residual):
+               residual, lg, lf):
     for b in range(y0.shape[0]):
         y = y0[b].copy()
         it, r = _solve_point(learner, loss, y, a[b], eps[b], lam[b], limit[b], P[b], tol, max_iter, beta, M, reg,
                              tiny, max_step, newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip,
-                             shift, final[b])
+                             shift, final[b], lg, lf)
         iterations[b] = it
         residual[b] = r
 
@@ -456,6 +484,7 @@ def solve_points(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     from .anderson import MAX_STEP, REG, TINY
     from .fastpath import (FAST_MAX_ITER, FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT,
                            NEWTON_SLOW)
+    from .solver import _NEWTON_AFTER, _NEWTON_R
 
     B, K = y0.shape
     par = np.zeros((B, 3))
@@ -466,9 +495,13 @@ def solve_points(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     iterations = np.zeros(B, np.int64)
     residual = np.full(B, np.inf)
     f = lambda v: np.ascontiguousarray(np.broadcast_to(v, (B,)), float)  # noqa: E731
-    _solve_all(LEARNERS[type(learner).__name__], LOSSES[type(loss).__name__], np.ascontiguousarray(y0, float), f(a),
-               f(eps), f(lam_eff), np.ascontiguousarray(limit, np.bool_), par, float(opts.tol),
-               int(min(opts.max_iter, FAST_MAX_ITER)), float(opts.damping), int(opts.memory), REG, TINY, MAX_STEP,
-               NEWTON_AFTER, NEWTON_R, NEWTON_SLOW, MAX_NEWTON_STEP, FD_STEP, FD_SKIP, NEWTON_SHIFT, final, iterations,
-               residual)
+    code = LOSSES[type(loss).__name__]
+    # the Newton finish: early where a map evaluation is cheap (closed forms), the batch solver's
+    # late switch where it is not (the logistic's quadrature)
+    after, below = (NEWTON_AFTER, NEWTON_R) if code < 2 else (_NEWTON_AFTER, _NEWTON_R)
+    lg, lf = _logistic_args(loss, opts.n_nodes)
+    _solve_all(LEARNERS[type(learner).__name__], code, np.ascontiguousarray(y0, float), f(a), f(eps), f(lam_eff),
+               np.ascontiguousarray(limit, np.bool_), par, float(opts.tol), int(min(opts.max_iter, FAST_MAX_ITER)),
+               float(opts.damping), int(opts.memory), REG, TINY, MAX_STEP, after, below, NEWTON_SLOW,
+               MAX_NEWTON_STEP, FD_STEP, FD_SKIP, NEWTON_SHIFT, final, iterations, residual, lg, lf)
     return final, iterations, residual

@@ -147,17 +147,22 @@ def compiled(learner, loss, opts):
 
     It exists for exactly :class:`~rafmodel.Linear`, :class:`~rafmodel.Kernel` and
     :class:`~rafmodel.RandomFeatures` (not their subclasses) with exactly
-    :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge`, unless ``opts.method`` is
-    ``"quadrature"``, where numba is installed (the ``fast`` extra) and the environment
+    :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge` (their closed forms: not with
+    ``opts.method = "quadrature"``) and :class:`~rafmodel.Logistic` (its compiled channel,
+    :mod:`rafmodel.theory._numba_channel`; away from the interpolating limit), where numba is installed (the ``fast`` extra) and the environment
     variable ``RAFMODEL_NUMBA`` is not ``0``.  numba is imported, and the variable read, on
     the first such solve of the process.  A numba that is installed but cannot compile or
     cache here gives a :class:`RuntimeWarning` and the Python routes.
     """
     from ..learners import Kernel, Linear, RandomFeatures
-    from ..losses import Hinge, Square
+    from ..losses import Hinge, Logistic, Square
 
-    if opts.method == "quadrature" or type(learner) not in (Linear, Kernel, RandomFeatures) \
-            or type(loss) not in (Square, Hinge):
+    if type(learner) not in (Linear, Kernel, RandomFeatures):
+        return None
+    if type(loss) in (Square, Hinge):
+        if opts.method == "quadrature":
+            return None
+    elif type(loss) is not Logistic or opts.method == "closed":
         return None
     if not _COMPILED:
         route = None

@@ -68,19 +68,21 @@ def main():
             tb, _, res = best(lambda: grid40(loss, learner), 7)
             every.append((learner.name, loss, tb, int(res.converged.sum())))
 
-    # the logistic loss by the numpy route too, where the compiled one is installed
+    # without numba too, where it is installed: the Python fast path and batch solver, numpy channels
     chan = sys.modules["rafmodel.theory.channel"]
-    route = "numpy"
-    if chan._compiled(rm.Logistic()) is not None:
+    fast = sys.modules["rafmodel.theory.fastpath"]
+    route = "Python and numpy (numba is not installed)"
+    if fast.compiled(rm.Linear(), rm.Hinge(), rm.SolverOptions()) is not None:
         import numba
 
         route = f"compiled (numba {numba.__version__})"
-        saved = list(chan._KERNEL)
-        chan._KERNEL[:] = [None]
+        saved = list(chan._KERNEL), list(fast._COMPILED)
+        chan._KERNEL[:], fast._COMPILED[:] = [None], [None]
         for learner in (rm.Linear(), rm.Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)):
-            tb, _, res = best(lambda: grid40("logistic", learner), 2)
-            every.append((learner.name, "logistic (numpy route)", tb, int(res.converged.sum())))
-        chan._KERNEL[:] = saved
+            for loss in ("square", "hinge", "logistic"):
+                tb, _, res = best(lambda: grid40(loss, learner), 2 if loss == "logistic" else 5)
+                every.append((learner.name, f"{loss} (without numba)", tb, int(res.converged.sum())))
+        chan._KERNEL[:], fast._COMPILED[:] = saved
 
     # the cost per point against the grid size (n x n, same ranges), up to the 200 x 200 phase diagram
     scaling = []
@@ -101,10 +103,10 @@ def main():
         fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
         print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
     print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 7")
-    print(f"logistic channel: {route} route")
-    print(f"{'learner':<8} {'loss':<22} {'time':>9} {'points/s':>9} converged")
+    print(f"fast path and logistic channel: {route}")
+    print(f"{'learner':<8} {'loss':<26} {'time':>9} {'points/s':>9} converged")
     for lname, loss, tb, conv in every:
-        print(f"{lname:<8} {loss:<22} {tb:>8.3f}s {1600 / tb:>9.0f} {conv}/1600")
+        print(f"{lname:<8} {loss:<26} {tb:>8.3f}s {1600 / tb:>9.0f} {conv}/1600")
     print("\ncost per point against the grid size (n x n, alpha in [0.5, 10] x log lam in [1e-3, 10])")
     print(f"{'learner x loss':<20} {'points':>7} {'time':>9} {'us/point':>9} {'points/s':>9} converged")
     for name, npts, tb, conv in scaling:

@@ -219,7 +219,9 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
     """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``.
 
     ``lg, lf``: the logistic channel's arrays ``(t, wt, fixed, breaks, scratch)`` and floats
-    ``(xmax, panel, support)`` (:func:`rafmodel.theory._numba_channel.logistic_point`).
+    ``(xmax, panel, support)`` (:func:`rafmodel.theory._numba_channel.logistic_point`), or
+    ``None`` for the closed forms (a separate compilation without the logistic branch, which
+    makes the closed forms 1.3-2x slower where it is compiled in).
     """
     K = y.shape[0]
     _decode(y, x)
@@ -231,10 +233,11 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
         mc, qc, Vc = mu1 * x[0], mu1 * mu1 * x[1], mu1 * mu1 * x[2] + mem
     else:
         mc, qc, Vc = mu1 * x[0], mu1 * mu1 * x[1] + mus * mus * x[3], mu1 * mu1 * x[2] + mus * mus * x[4]
-    if loss == 0:
-        mh, qh, vh = _square(mc, qc, Vc, eps, limit)
-    elif loss == 1:
-        mh, qh, vh = _hinge(mc, qc, Vc, eps, limit)
+    if lg is None:  # a closed form: lg's type is None, so numba compiles this branch alone
+        if loss == 0:
+            mh, qh, vh = _square(mc, qc, Vc, eps, limit)
+        else:
+            mh, qh, vh = _hinge(mc, qc, Vc, eps, limit)
     else:
         mh, qh, vh = logistic_point(mc, qc, Vc, eps, lg[0], lg[1], lg[2], lg[3], lf[0], lf[1], lf[2], lg[4])
     mh, qh, vh = a * mh, a * qh, a * vh
@@ -271,19 +274,14 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
 
 
 def _logistic_args(loss, n_nodes):
-    """The logistic channel's ``(t, wt, fixed, breaks, scratch)`` and ``(xmax, panel, support)``.
-
-    For the other losses, placeholders of the same types (the compiled map never reads them).
-    """
+    """The logistic channel's ``(t, wt, fixed, breaks, scratch)`` and ``(xmax, panel, support)``."""
     from .._math.quadrature import FIXED_EDGES, XMAX
     from .channel import _KERNEL_BREAKS
     from ._numba_channel import scratch
 
     t, wt = legendre_unit(n_nodes)
-    panel, support = (loss.prox_panel, loss.prox_support) if type(loss).__name__ == "Logistic" else (1.0, 0.0)
-    ne = FIXED_EDGES.shape[0] + _KERNEL_BREAKS.shape[0]
-    ws = scratch(t.shape[0], ne, panel, support) if support else scratch(1, 1, 1.0, 0.0)
-    return (t, wt, FIXED_EDGES, _KERNEL_BREAKS, ws), (float(XMAX), float(panel), float(support))
+    ws = scratch(t.shape[0], FIXED_EDGES.shape[0] + _KERNEL_BREAKS.shape[0], loss.prox_panel, loss.prox_support)
+    return (t, wt, FIXED_EDGES, _KERNEL_BREAKS, ws), (float(XMAX), float(loss.prox_panel), float(loss.prox_support))
 
 
 def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12):
@@ -294,7 +292,7 @@ def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12):
     y = np.ascontiguousarray(y, float)
     K = y.shape[0]
     x, out = np.empty(K), np.empty(2 * K)
-    lg, lf = _logistic_args(loss, n_nodes)
+    lg, lf = _logistic_args(loss, n_nodes) if type(loss).__name__ == "Logistic" else (None, None)
     _map(LEARNERS[type(learner).__name__], LOSSES[type(loss).__name__], y, float(a), float(eps), float(lam),
          bool(limit), np.asarray(p, float), x, out, lg, lf)
     return out[:K].copy(), out[K:].copy()
@@ -332,28 +330,17 @@ def _solve_small(A, b, n, x):
 
 @njit(**_JIT)
 def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, max_step,
-                 newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final, lg, lf):
+                 newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final, lg, lf,
+                 W, dY, dG, A, J, G):
     """:func:`rafmodel.theory.fastpath.solve_point` on one point; returns ``(iterations, residual)``.
 
     ``iterations`` is 0 where the point is left to the batch solver; ``final`` gets
-    ``(state, hats)`` at convergence.
+    ``(state, hats)`` at convergence.  ``W, dY, dG, A, J, G`` are work arrays (:func:`_solve_all`).
     """
     K = y.shape[0]
-    x = np.empty(K)
-    out = np.empty(2 * K)
-    fout = np.empty(2 * K)
-    fy = np.empty(K)
-    fj = np.empty(K)
-    g = np.empty(K)
-    step = np.empty(K)
-    prev_y = np.empty(K)
-    prev_g = np.empty(K)
-    dY = np.zeros((M + 1, K))
-    dG = np.zeros((M + 1, K))
-    A = np.empty((K, K))
-    rhs = np.empty(K)
-    sol = np.empty(K)
-    yj = np.empty(K)
+    x, out, fout, fy, fj = W[0, :K], W[1, :2 * K], W[2, :2 * K], W[3, :K], W[4, :K]
+    g, step, prev_y, prev_g, yj = W[5, :K], W[6, :K], W[7, :K], W[8, :K], W[9, :K]
+    rhs, sol = W[10], W[11]  # of length max(K, M)
     if loss == 2 and limit:  # the logistic's interpolating limit: the batch solver's
         return 0, np.inf
     nh = 0
@@ -390,7 +377,7 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
                         if not math.isfinite(v):
                             return 0, np.inf
                         A[i, j] = v - 1.0 + shift if i == j else v
-            J = A.copy()
+            J[:, :] = A
             for i in range(K):
                 rhs[i] = -g[i]
             ok = _solve_small(J, rhs, K, sol)
@@ -427,7 +414,6 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
         for i in range(K):
             step[i] = beta * g[i]
         if nh > 0:  # anderson.anderson_step with the POINT algebra
-            G = np.empty((nh, nh))
             trace = 0.0
             for i in range(nh):
                 for j in range(nh):
@@ -464,11 +450,17 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
 def _solve_all(learner, loss, y0, a, eps, lam, limit, P, tol, max_iter, beta, M, reg, tiny, max_step,
                newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final, iterations,
                residual, lg, lf):
+    K = y0.shape[1]
+    # work arrays, once for the batch (each point overwrites what it reads)
+    W = np.empty((12, max(2 * K, M)))
+    dY, dG = np.zeros((max(M, 1), K)), np.zeros((max(M, 1), K))
+    A, J, G = np.empty((K, K)), np.empty((K, K)), np.empty((max(M, 1), max(M, 1)))
+    y = np.empty(K)
     for b in range(y0.shape[0]):
-        y = y0[b].copy()
+        y[:] = y0[b]
         it, r = _solve_point(learner, loss, y, a[b], eps[b], lam[b], limit[b], P[b], tol, max_iter, beta, M, reg,
                              tiny, max_step, newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip,
-                             shift, final[b], lg, lf)
+                             shift, final[b], lg, lf, W, dY, dG, A, J, G)
         iterations[b] = it
         residual[b] = r
 
@@ -499,7 +491,7 @@ def solve_points(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     # the Newton finish: early where a map evaluation is cheap (closed forms), the batch solver's
     # late switch where it is not (the logistic's quadrature)
     after, below = (NEWTON_AFTER, NEWTON_R) if code < 2 else (_NEWTON_AFTER, _NEWTON_R)
-    lg, lf = _logistic_args(loss, opts.n_nodes)
+    lg, lf = _logistic_args(loss, opts.n_nodes) if code == 2 else (None, None)
     _solve_all(LEARNERS[type(learner).__name__], code, np.ascontiguousarray(y0, float), f(a), f(eps), f(lam_eff),
                np.ascontiguousarray(limit, np.bool_), par, float(opts.tol), int(min(opts.max_iter, FAST_MAX_ITER)),
                float(opts.damping), int(opts.memory), REG, TINY, MAX_STEP, after, below, NEWTON_SLOW,

@@ -61,12 +61,20 @@ def main():
     tb, tm, res = best(lambda: grid40("logistic"), 2)
     rows.append((f"40x40 logistic kernel grid ({int(res.converged.sum())}/1600, quadrature)", tb, tm, ""))
 
-    # issue 13's grid for every learner x loss: points per second on one core
+    # issue 13's grid for every learner x loss: points per second on one core, the solve of a
+    # built grid (as bench_field.py times it) and with the grid's construction
     every = []
+
+    def solve40(loss, learner):
+        S = rm.grid(learner=learner, loss=loss, alpha=np.linspace(0.5, 10, 40), eps=0.2,
+                    lam=np.geomspace(1e-3, 10, 40))
+        return lambda: rm.solve_many(S)
+
     for learner in (rm.Linear(), rm.Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)):
         for loss in ("square", "hinge", "logistic"):
-            tb, _, res = best(lambda: grid40(loss, learner), 7)
-            every.append((learner.name, loss, tb, int(res.converged.sum())))
+            tb, _, res = best(solve40(loss, learner), 7)
+            tg, _, _ = best(lambda: grid40(loss, learner), 7)
+            every.append((learner.name, loss, tb, tg, int(res.converged.sum())))
 
     # without numba too, where it is installed: the Python fast path and batch solver, numpy channels
     chan = sys.modules["rafmodel.theory.channel"]
@@ -80,8 +88,9 @@ def main():
         chan._KERNEL[:], fast._COMPILED[:] = [None], [None]
         for learner in (rm.Linear(), rm.Kernel(mu1=0.5, mustar=0.5), rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)):
             for loss in ("square", "hinge", "logistic"):
-                tb, _, res = best(lambda: grid40(loss, learner), 2 if loss == "logistic" else 5)
-                every.append((learner.name, f"{loss} (without numba)", tb, int(res.converged.sum())))
+                tb, _, res = best(solve40(loss, learner), 2 if loss == "logistic" else 5)
+                tg, _, _ = best(lambda: grid40(loss, learner), 2 if loss == "logistic" else 5)
+                every.append((learner.name, f"{loss} (without numba)", tb, tg, int(res.converged.sum())))
         chan._KERNEL[:], fast._COMPILED[:] = saved
 
     # the cost per point against the grid size (n x n, same ranges), up to the 200 x 200 phase diagram
@@ -102,11 +111,12 @@ def main():
     for name, tb, tm, note in rows:
         fmt = (lambda t: f"{t * 1e3:8.2f} ms") if tb < 1 else (lambda t: f"{t:8.3f} s ")
         print(f"{name:<{w}}  {fmt(tb):>10}  {fmt(tm):>10}  {note}")
-    print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 7")
+    print("\nevery learner x loss on the 40 x 40 grid (eps = 0.2, mu1 = mustar = 0.5, kappa = 2), best of 7:"
+          "\nsolve_many of a built grid, and rm.grid + solve_many")
     print(f"fast path and logistic channel: {route}")
-    print(f"{'learner':<8} {'loss':<26} {'time':>9} {'points/s':>9} converged")
-    for lname, loss, tb, conv in every:
-        print(f"{lname:<8} {loss:<26} {tb:>8.3f}s {1600 / tb:>9.0f} {conv}/1600")
+    print(f"{'learner':<8} {'loss':<26} {'solve':>9} {'points/s':>9} {'grid+solve':>10} {'points/s':>9} converged")
+    for lname, loss, tb, tg, conv in every:
+        print(f"{lname:<8} {loss:<26} {tb:>8.3f}s {1600 / tb:>9.0f} {tg:>9.3f}s {1600 / tg:>9.0f} {conv}/1600")
     print("\ncost per point against the grid size (n x n, alpha in [0.5, 10] x log lam in [1e-3, 10])")
     print(f"{'learner x loss':<20} {'points':>7} {'time':>9} {'us/point':>9} {'points/s':>9} converged")
     for name, npts, tb, conv in scaling:

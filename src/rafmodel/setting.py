@@ -203,9 +203,16 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
     names = ["alpha", "eps", "lam", *learner_params]
     values = [np.atleast_1d(v).tolist() for v in (alpha, eps, lam, *learner_params.values())]
     out = []
+    built: dict = {}  # one learner per combination of its parameters (building one is slow)
     for combo in itertools.product(*values):
         kw = dict(zip(names, combo))
         lp = {k: kw.pop(k) for k in learner_params}
-        lrn = get_learner(learner, **lp) if isinstance(learner, str) else learner
+        if isinstance(learner, str):
+            key = tuple(lp.values())
+            lrn = built.get(key)
+            if lrn is None:
+                lrn = built[key] = get_learner(learner, **lp)
+        else:
+            lrn = learner
         out.append(Setting(learner=lrn, loss=loss, **kw))
     return out

@@ -3,8 +3,10 @@
 :mod:`rafmodel.theory.fastpath` iterates one point with a closed-form channel in plain Python
 floats; this module is the same iteration compiled, point by point over a batch, for the learners
 :class:`~rafmodel.Linear`, :class:`~rafmodel.Kernel` and :class:`~rafmodel.RandomFeatures` with
-the :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge` losses.  The map is written out here
-once more (the learners' ``to_channel`` and ``update``, the closed forms of
+the :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge` losses and the
+:class:`~rafmodel.Logistic` loss (whose channel is
+:func:`rafmodel.theory._numba_channel.logistic_point`, the compiled channel's own).  The map is
+written out here once more (the learners' ``to_channel`` and ``update``, the closed forms of
 :mod:`rafmodel.theory.closed_form`), term by term as in those functions, and tested against them
 (tests/test_numba_fastpath.py).  The iteration is that of
 :func:`rafmodel.theory.fastpath.solve_point`: the same coordinates and convergence criterion,

@@ -12,9 +12,9 @@ convergence within ``FAST_MAX_ITER`` iterations) returns ``None`` and the point 
 solved by the robust batch solver instead, so the fast path never decides a failure.
 
 Where numba is installed (the ``fast`` extra), :func:`compiled` gives the same iteration
-compiled (:mod:`rafmodel.theory._numba_fastpath`) for the built-in learners and closed-form
-losses; the solver then takes it for every point of every batch, so that a point's numbers
-never depend on the batch it is solved in.
+compiled (:mod:`rafmodel.theory._numba_fastpath`) for the built-in learners with the square,
+hinge and logistic losses; the solver then takes it for every point of every batch (and
+:func:`rafmodel.solve` too), so that a point's numbers never depend on the batch it is solved in.
 """
 
 from __future__ import annotations

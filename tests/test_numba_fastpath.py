@@ -186,3 +186,24 @@ def test_a_numba_that_cannot_compile_falls_back_with_a_warning(monkeypatch):
     with pytest.warns(RuntimeWarning, match="compiled fast path is unavailable"):
         res = rm.solve_many(S, warn=False)
     assert res.converged.all()
+
+
+def test_logistic_converges_on_the_full_rule(monkeypatch):
+    # the coarse stage (6 nodes a piece) only starts the iteration: at every reported fixed point
+    # one more map evaluation by the full rule moves the coordinates by about the tolerance, while
+    # the coarse map would move them by far more (power: the criterion is the full rule's)
+    monkeypatch.setattr(fastpath, "_COMPILED", [])
+    monkeypatch.delenv("RAFMODEL_NUMBA", raising=False)
+    learner = LEARNERS["Linear"]
+    S = rm.grid(learner="linear", loss="logistic", alpha=[0.5, 2.0, 8.0], eps=[0.0, 0.3], lam=[1e-3, 0.1, 10.0])
+    res = rm.solve_many(S)
+    assert res.converged.all()
+    full, coarse = [], []
+    for r, s in zip(res, S):
+        y = learner.encode([np.array([r.m]), np.array([r.q]), np.array([r.V])])[0]
+        for out, c in ((full, False), (coarse, True)):
+            state, _ = nf.point_map(learner, rm.Logistic(), y, s.alpha, s.eps, s.lam, False, _params(learner),
+                                    coarse=c)
+            out.append(np.max(np.abs(learner.encode([np.array([v]) for v in state])[0] - y)))
+    assert max(full) < 1e-10
+    assert max(coarse) > 1e-8

@@ -13,6 +13,9 @@ written out here once more (the learners' ``to_channel`` and ``update``, the clo
 Anderson mixing by the rule of :mod:`rafmodel.theory.anderson`, the Newton finish for slow points,
 and a point that does anything unusual (a non-finite value, a Newton step that increases the
 residual, no convergence within ``FAST_MAX_ITER`` iterations) is left to the batch solver.
+With the logistic loss the first iterations use a coarse rule (``COARSE_NODES`` Gauss-Legendre
+nodes per piece instead of ``n_nodes``) until the residual falls below ``COARSE_SWITCH``; the
+Anderson history carries over, and convergence is only ever decided on the full rule.
 
 Two things differ from the Python route, both below rounding in the map:
 
@@ -40,7 +43,8 @@ from numba import njit
 from .._math.quadrature import legendre_unit
 from ._numba_channel import _exp, logistic_point
 
-__all__ = ["solve_points", "owens_t", "point_map", "LEARNERS", "LOSSES"]
+__all__ = ["solve_points", "owens_t", "point_map", "LEARNERS", "LOSSES", "COARSE_NODES", "COARSE_SWITCH",
+           "COARSE_MAX"]
 
 _JIT = dict(fastmath={"contract"}, error_model="numpy", boundscheck=False, nogil=True, cache=True)
 
@@ -61,6 +65,13 @@ _T_NODES, _T_WEIGHTS = legendre_unit(24)
 #: The hinge's region-2 rule (closed_form._REGION2_NODES = 16 points on [0, 1]).
 _R_NODES, _R_WEIGHTS = legendre_unit(16)
 _T_CUT = 9.0
+#: The logistic's coarse stage: Gauss-Legendre nodes per piece (the full rule has ``n_nodes``,
+#: 12), and the residual below which (or the iteration after which) the full rule takes over.
+#: The coarse map is within about 1e-6 of the full one, far below the switch; on the 40 x 40
+#: grids the iterations per point are unchanged and the time falls by 12-15 %.
+COARSE_NODES = 6
+COARSE_SWITCH = 1e-2
+COARSE_MAX = 8
 
 
 @njit(**_JIT)
@@ -217,13 +228,14 @@ def _encode(x, y):
 
 
 @njit(inline="always", **_JIT)
-def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
+def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf, coarse):
     """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``.
 
-    ``lg, lf``: the logistic channel's arrays ``(t, wt, fixed, breaks, scratch)`` and floats
-    ``(xmax, panel, support)`` (:func:`rafmodel.theory._numba_channel.logistic_point`), or
-    ``None`` for the closed forms (a separate compilation without the logistic branch, which
-    makes the closed forms 1.3-2x slower where it is compiled in).
+    ``lg, lf``: the logistic channel's arrays ``(t, wt, fixed, breaks, scratch, t_coarse,
+    wt_coarse)`` and floats ``(xmax, panel, support)``
+    (:func:`rafmodel.theory._numba_channel.logistic_point`), or ``None`` for the closed forms (a
+    separate compilation without the logistic branch, which makes the closed forms 1.3-2x slower
+    where it is compiled in).  ``coarse``: the logistic channel with the coarse rule.
     """
     K = y.shape[0]
     _decode(y, x)
@@ -241,7 +253,10 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf):
         else:
             mh, qh, vh = _hinge(mc, qc, Vc, eps, limit)
     else:
-        mh, qh, vh = logistic_point(mc, qc, Vc, eps, lg[0], lg[1], lg[2], lg[3], lf[0], lf[1], lf[2], lg[4])
+        if coarse:
+            mh, qh, vh = logistic_point(mc, qc, Vc, eps, lg[5], lg[6], lg[2], lg[3], lf[0], lf[1], lf[2], lg[4])
+        else:
+            mh, qh, vh = logistic_point(mc, qc, Vc, eps, lg[0], lg[1], lg[2], lg[3], lf[0], lf[1], lf[2], lg[4])
     mh, qh, vh = a * mh, a * qh, a * vh
     if learner == 0:
         out[K], out[K + 1], out[K + 2] = mh, qh, vh
@@ -282,11 +297,13 @@ def _logistic_args(loss, n_nodes):
     from ._numba_channel import scratch
 
     t, wt = legendre_unit(n_nodes)
+    tc, wtc = legendre_unit(min(COARSE_NODES, n_nodes))
     ws = scratch(t.shape[0], FIXED_EDGES.shape[0] + _KERNEL_BREAKS.shape[0], loss.prox_panel, loss.prox_support)
-    return (t, wt, FIXED_EDGES, _KERNEL_BREAKS, ws), (float(XMAX), float(loss.prox_panel), float(loss.prox_support))
+    return ((t, wt, FIXED_EDGES, _KERNEL_BREAKS, ws, tc, wtc),
+            (float(XMAX), float(loss.prox_panel), float(loss.prox_support)))
 
 
-def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12):
+def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12, coarse=False):
     """One map evaluation of the compiled route at ``y`` (encoded), for the tests: ``(state, hats)``.
 
     ``learner`` and ``loss`` are instances of the built-in types; ``p`` is ``(mu1, mustar, kappa)``.
@@ -296,7 +313,7 @@ def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12):
     x, out = np.empty(K), np.empty(2 * K)
     lg, lf = _logistic_args(loss, n_nodes) if type(loss).__name__ == "Logistic" else (None, None)
     _map(LEARNERS[type(learner).__name__], LOSSES[type(loss).__name__], y, float(a), float(eps), float(lam),
-         bool(limit), np.asarray(p, float), x, out, lg, lf)
+         bool(limit), np.asarray(p, float), x, out, lg, lf, coarse)
     return out[:K].copy(), out[K:].copy()
 
 
@@ -350,8 +367,11 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
     prev_r = np.inf
     newton = nstep = False
     need_fd = True
+    # the logistic starts with the coarse rule, until the residual is below COARSE_SWITCH (or for
+    # at most COARSE_MAX iterations); only an evaluation by the full rule can converge
+    coarse = lg is not None
     for it in range(1, max_iter + 1):
-        _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf)
+        _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf, coarse)
         for i in range(2 * K):
             if not math.isfinite(out[i]):
                 return 0, np.inf
@@ -362,7 +382,10 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
             r = max(r, abs(g[i]))
         if not math.isfinite(r):
             return 0, np.inf
-        if r < tol:
+        if coarse:
+            if r < COARSE_SWITCH or it >= COARSE_MAX:
+                coarse = False
+        elif r < tol:
             final[:] = out
             return it, r
         if newton:
@@ -372,7 +395,7 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
                 for j in range(K):
                     yj[:] = y
                     yj[j] += fd_step
-                    _map(learner, loss, yj, a, eps, lam, limit, p, x, fout, lg, lf)
+                    _map(learner, loss, yj, a, eps, lam, limit, p, x, fout, lg, lf, coarse)
                     _encode(fout[:K], fj)
                     for i in range(K):
                         v = (fj[i] - fy[i]) / fd_step

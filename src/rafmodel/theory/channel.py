@@ -23,7 +23,6 @@ is accurate for any piecewise-smooth margin loss, not only for smooth ones.
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +30,7 @@ from scipy.special import ndtr
 
 from .._math.quadrature import FIXED_EDGES, XMAX, legendre_unit, normal_edges, normal_expectation, normal_rule
 from ..losses import Logistic, Loss
+from ._compiled import load
 from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
@@ -163,20 +163,8 @@ def _compiled(loss):
     if type(loss) is not Logistic:
         return None
     if not _KERNEL:
-        kernel = None
-        if os.environ.get("RAFMODEL_NUMBA", "1") != "0":
-            try:
-                from ._numba_channel import logistic_channel as kernel
-            except ImportError:  # numba is not installed
-                kernel = None
-            except Exception as exc:  # numba is there but cannot compile or cache here: say so, go on
-                import warnings
-
-                warnings.warn(f"the compiled logistic channel is unavailable ({type(exc).__name__}: {exc}); "
-                              "using the numpy route (same numbers to about 1e-15, slower)", RuntimeWarning,
-                              stacklevel=2)
-                kernel = None
-        _KERNEL.append(kernel)
+        _KERNEL.append(load("_numba_channel", "logistic_channel", "compiled logistic channel",
+                            "the numpy route (same numbers to about 1e-15, slower)", stacklevel=2))
     kernel = _KERNEL[0]
     if kernel is None:
         return None

@@ -20,9 +20,9 @@ hinge and logistic losses; the solver then takes it for every point of every bat
 from __future__ import annotations
 
 import math
-import os
 
 from ..learners import _RHO_MAX  # the same coordinates as Learner.encode
+from ._compiled import load
 from .anderson import MAX_STEP, POINT, _solve_small, anderson_step
 from .closed_form import closed_form
 
@@ -149,8 +149,9 @@ def compiled(learner, loss, opts):
     :class:`~rafmodel.RandomFeatures` (not their subclasses) with exactly
     :class:`~rafmodel.Square` and :class:`~rafmodel.Hinge` (their closed forms: not with
     ``opts.method = "quadrature"``) and :class:`~rafmodel.Logistic` (its compiled channel,
-    :mod:`rafmodel.theory._numba_channel`; away from the interpolating limit), where numba is installed (the ``fast`` extra) and the environment
-    variable ``RAFMODEL_NUMBA`` is not ``0``.  numba is imported, and the variable read, on
+    :mod:`rafmodel.theory._numba_channel`; away from the interpolating limit), where numba is
+    installed (the ``fast`` extra) and the environment variable ``RAFMODEL_NUMBA`` is not ``0``
+    (:mod:`rafmodel.theory._compiled`).  numba is imported, and the variable read, on
     the first such solve of the process.  A numba that is installed but cannot compile or
     cache here gives a :class:`RuntimeWarning` and the Python routes.
     """
@@ -165,18 +166,6 @@ def compiled(learner, loss, opts):
     elif type(loss) is not Logistic or opts.method == "closed":
         return None
     if not _COMPILED:
-        route = None
-        if os.environ.get("RAFMODEL_NUMBA", "1") != "0":
-            try:
-                from ._numba_fastpath import solve_points as route
-            except ImportError:  # numba is not installed
-                route = None
-            except Exception as exc:  # numba is there but cannot compile or cache here: say so, go on
-                import warnings
-
-                warnings.warn(f"the compiled fast path is unavailable ({type(exc).__name__}: {exc}); "
-                              "using the Python routes (the same fixed points within the tolerance, slower)",
-                              RuntimeWarning, stacklevel=3)
-                route = None
-        _COMPILED.append(route)
+        _COMPILED.append(load("_numba_fastpath", "solve_points", "compiled fast path",
+                              "the Python routes (the same fixed points within the tolerance, slower)"))
     return _COMPILED[0]

@@ -213,11 +213,13 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
 
     Notes
     -----
-    With a closed-form channel (square and hinge losses) one point is first iterated in
-    plain floats, which is several times faster than the vectorized path for one point;
-    its numbers agree with :func:`solve_many`'s far below the tolerance (to about 1e-12), not bit for bit.
-    :func:`solve_many` never takes this route, so there a point's numbers are the same in
-    any batch.
+    Where numba is installed (the ``fast`` extra), the point is iterated by the compiled fast
+    path, as every point of :func:`solve_many` is: the numbers are the same, bit for bit.
+    Without numba, a closed-form channel (square and hinge losses) is first iterated in plain
+    Python floats, which is several times faster than the vectorized path for one point; its
+    numbers then agree with :func:`solve_many`'s far below the tolerance (to about 1e-12), not
+    bit for bit (:func:`solve_many` never takes that route, so there a point's numbers are the
+    same in any batch).
 
     See Also
     --------

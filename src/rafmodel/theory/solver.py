@@ -171,10 +171,13 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     iteration, which is slow but the most robust.  ``iterations`` counts all
     attempts.
 
-    ``scalar=True`` (:func:`rafmodel.solve`'s one point) first tries the plain-float fast
-    path (:mod:`rafmodel.theory.fastpath`) for a loss with a closed-form channel; its numbers
-    agree with the vectorized path's far below the tolerance, not bit for bit, so :func:`rafmodel.solve_many`
-    never takes it (a point's numbers must not depend on how many others are solved with it).
+    Where numba is installed, every point first takes the compiled fast path
+    (:func:`rafmodel.theory.fastpath.compiled`), whatever the batch; the points it gives back
+    go on below.  Otherwise ``scalar=True`` (:func:`rafmodel.solve`'s one point) first tries the
+    plain-float fast path (:mod:`rafmodel.theory.fastpath`) for a loss with a closed-form
+    channel; its numbers agree with the vectorized path's far below the tolerance, not bit for
+    bit, so :func:`rafmodel.solve_many` never takes it (a point's numbers must not depend on how
+    many others are solved with it).
     """
     B = alpha.shape[0]
     zero = lam == 0

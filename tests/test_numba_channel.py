@@ -109,15 +109,10 @@ def test_prox_at_the_edges_matches_the_loss():
 
 def test_a_numba_that_cannot_compile_falls_back_with_a_warning(monkeypatch):
     # e.g. numba's cache has no writable place: RuntimeError when the kernel module is imported
-    import types
+    from _numba import break_module
 
-    class Broken(types.ModuleType):
-        def __getattr__(self, name):
-            raise RuntimeError("cannot cache function: no locator available")
-
-    monkeypatch.setitem(sys.modules, "rafmodel.theory._numba_channel", Broken("rafmodel.theory._numba_channel"))
+    break_module(monkeypatch, "rafmodel.theory._numba_channel")
     monkeypatch.setattr(channel_module, "_KERNEL", [])
-    monkeypatch.delenv("RAFMODEL_NUMBA", raising=False)
     m, q, V, eps = _points(6, 5)
     with pytest.warns(RuntimeWarning, match="compiled logistic channel is unavailable"):
         out = np.array(channel_quadrature(Logistic(), m, q, V, eps))

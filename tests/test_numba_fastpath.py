@@ -3,7 +3,6 @@ against the learners and closed forms it restates, and its fixed points against 
 routes."""
 
 import sys
-import types
 
 import numpy as np
 import pytest
@@ -175,13 +174,10 @@ def test_compiled_route_is_for_the_built_in_types_only(monkeypatch):
 
 
 def test_a_numba_that_cannot_compile_falls_back_with_a_warning(monkeypatch):
-    class Broken(types.ModuleType):
-        def __getattr__(self, name):
-            raise RuntimeError("cannot cache function: no locator available")
+    from _numba import break_module
 
-    monkeypatch.setitem(sys.modules, "rafmodel.theory._numba_fastpath", Broken("rafmodel.theory._numba_fastpath"))
+    break_module(monkeypatch, "rafmodel.theory._numba_fastpath")
     monkeypatch.setattr(fastpath, "_COMPILED", [])
-    monkeypatch.delenv("RAFMODEL_NUMBA", raising=False)
     S = _grid("Linear", "Square")[:4]
     with pytest.warns(RuntimeWarning, match="compiled fast path is unavailable"):
         res = rm.solve_many(S, warn=False)

@@ -41,7 +41,11 @@ import numpy as np
 from numba import njit
 
 from .._math.quadrature import legendre_unit
+from ..learners import _RHO_MAX
 from ._numba_channel import _exp, logistic_point
+from .closed_form import _NARROW, _REGION2_NODES
+from .gaussian import BIG as _BIG
+from .gaussian import RHO_CLIP as _RHO_CLIP
 
 __all__ = ["solve_points", "owens_t", "point_map", "LEARNERS", "LOSSES", "COARSE_NODES", "COARSE_SWITCH",
            "COARSE_MAX"]
@@ -56,14 +60,10 @@ _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _SQRT1_2 = math.sqrt(0.5)
 _INV_2PI = 1.0 / (2.0 * math.pi)
-_BIG = 1e150  # gaussian.BIG
-_RHO_CLIP = 1.0 - 1e-15  # gaussian.RHO_CLIP
-_RHO_MAX = 1.0 - 1e-16  # learners._RHO_MAX
-_NARROW = 0.2  # closed_form._NARROW
 #: Owen's T: 24-point Gauss-Legendre on [0, 1] (nodes, weights), and the cut in units of 1/|a h|.
 _T_NODES, _T_WEIGHTS = legendre_unit(24)
-#: The hinge's region-2 rule (closed_form._REGION2_NODES = 16 points on [0, 1]).
-_R_NODES, _R_WEIGHTS = legendre_unit(16)
+#: The hinge's region-2 rule (closed_form's, on [0, 1]).
+_R_NODES, _R_WEIGHTS = legendre_unit(_REGION2_NODES)
 _T_CUT = 9.0
 #: The logistic's coarse stage: Gauss-Legendre nodes per piece (the full rule has ``n_nodes``,
 #: 12), and the residual below which (or the iteration after which) the full rule takes over.
@@ -291,7 +291,10 @@ def _map(learner, loss, y, a, eps, lam, limit, p, x, out, lg, lf, coarse):
 
 
 def _logistic_args(loss, n_nodes):
-    """The logistic channel's ``(t, wt, fixed, breaks, scratch)`` and ``(xmax, panel, support)``."""
+    """The logistic channel's ``(t, wt, fixed, breaks, scratch, t_coarse, wt_coarse)`` and ``(xmax, panel,
+    support)``; ``(None, None)`` for the closed forms (see :func:`_map`)."""
+    if type(loss).__name__ != "Logistic":
+        return None, None
     from .._math.quadrature import FIXED_EDGES, XMAX
     from .channel import _KERNEL_BREAKS
     from ._numba_channel import scratch
@@ -311,7 +314,7 @@ def point_map(learner, loss, y, a, eps, lam, limit, p, n_nodes=12, coarse=False)
     y = np.ascontiguousarray(y, float)
     K = y.shape[0]
     x, out = np.empty(K), np.empty(2 * K)
-    lg, lf = _logistic_args(loss, n_nodes) if type(loss).__name__ == "Logistic" else (None, None)
+    lg, lf = _logistic_args(loss, n_nodes)
     _map(LEARNERS[type(learner).__name__], LOSSES[type(loss).__name__], y, float(a), float(eps), float(lam),
          bool(limit), np.asarray(p, float), x, out, lg, lf, coarse)
     return out[:K].copy(), out[K:].copy()
@@ -406,10 +409,9 @@ def _solve_point(learner, loss, y, a, eps, lam, limit, p, tol, max_iter, beta, M
             for i in range(K):
                 rhs[i] = -g[i]
             ok = _solve_small(J, rhs, K, sol)
-            size = 0.0
             for i in range(K):
-                if not (ok and math.isfinite(sol[i])):
-                    ok = False
+                ok = ok and math.isfinite(sol[i])
+            size = 0.0
             for i in range(K):
                 if not ok:
                     sol[i] = beta * g[i]
@@ -516,7 +518,7 @@ def solve_points(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     # the Newton finish: early where a map evaluation is cheap (closed forms), the batch solver's
     # late switch where it is not (the logistic's quadrature)
     after, below = (NEWTON_AFTER, NEWTON_R) if code < 2 else (_NEWTON_AFTER, _NEWTON_R)
-    lg, lf = _logistic_args(loss, opts.n_nodes) if code == 2 else (None, None)
+    lg, lf = _logistic_args(loss, opts.n_nodes)
     _solve_all(LEARNERS[type(learner).__name__], code, np.ascontiguousarray(y0, float), f(a), f(eps), f(lam_eff),
                np.ascontiguousarray(limit, np.bool_), par, float(opts.tol), int(min(opts.max_iter, FAST_MAX_ITER)),
                float(opts.damping), int(opts.memory), REG, TINY, MAX_STEP, after, below, NEWTON_SLOW,

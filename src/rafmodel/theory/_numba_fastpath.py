@@ -50,7 +50,10 @@ from .gaussian import RHO_CLIP as _RHO_CLIP
 __all__ = ["solve_points", "owens_t", "point_map", "LEARNERS", "LOSSES", "COARSE_NODES", "COARSE_SWITCH",
            "COARSE_MAX"]
 
-_JIT = dict(fastmath={"contract"}, error_model="numpy", boundscheck=False, nogil=True, cache=True)
+#: No fused multiply-adds: with numba's ``contract`` flag the code loaded from numba's cache
+#: rounded differently from the code compiled in the process (1e-14 apart on random-features
+#: points), so a point's numbers depended on whether the cache existed (tested).
+_JIT = dict(fastmath=False, error_model="numpy", boundscheck=False, nogil=True, cache=True)
 
 #: Learner and loss codes of the compiled map (by exact type name).
 LEARNERS = {"Linear": 0, "Kernel": 1, "RandomFeatures": 2}
@@ -79,7 +82,7 @@ def _ndtr(x):
     return 0.5 * math.erfc(-x * _SQRT1_2)
 
 
-@njit(**{**_JIT, "fastmath": {"contract", "reassoc"}})
+@njit(**{**_JIT, "fastmath": {"reassoc"}})  # the sum over nodes vectorizes
 def _t_small(h, a):
     """``T(h, a)`` for ``h >= 0``, ``0 <= a <= 1`` (Gauss-Legendre, see the module docstring)."""
     if a == 0.0:

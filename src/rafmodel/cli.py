@@ -3,7 +3,7 @@
 ``raf theory``    exact asymptotic errors of a learner trained on RAF data
 ``raf bayes``     Bayes-optimal generalization error
 ``raf capacity``  interpolation threshold of the linear classifier
-``raf optimal-lambda``  the lam minimizing gen_error, and whether memorizing is then free
+``raf optimal-lambda``  the lam minimizing gen_error; whether it is lam = 0, and whether the facts are stored there
 ``raf rate``      large-alpha decay of gen_error
 ``raf simulate``  finite-size simulations with error bars
 ``raf compare``   theory and simulation side by side (and a plot)
@@ -249,10 +249,14 @@ def build_parser():
     p.set_defaults(func=cmd_capacity)
 
     p = sub.add_parser("optimal-lambda", help="the lam that minimizes gen_error",
-                       description="The ridge penalty lam_opt minimizing gen_error, the errors there, and "
-                                   "whether the learner can memorize every fact while generalizing optimally.")
+                       description="The ridge penalty lam_opt minimizing gen_error and the errors there; "
+                                   "interpolates_at_optimum: whether lam_opt = 0 (the interpolator is optimal); "
+                                   "stores_facts: whether mem_error <= --mem-tol at lam_opt (the facts are stored, "
+                                   "whatever lam_opt is).")
     _add_model_options(p)
     _add_grid_options(p, lam=False)
+    p.add_argument("--mem-tol", default="1e-6",
+                   help="stores_facts means mem_error <= this at lam_opt (in [0, 1); default 1e-6)")
     _add_output_options(p)
     p.set_defaults(func=cmd_optimal_lambda)
 
@@ -447,17 +451,20 @@ def cmd_optimal_lambda(args):
     model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps")}
+    mem_tol = _number("mem_tol", args.mem_tol)
+    if not 0 <= mem_tol < 1:
+        raise UsageError(f"mem_tol: must be in [0, 1), got {args.mem_tol.strip()!r}")
     settings, labels = _product_settings(model, loss, {**values, "lam": [0.0]}, spec)
     records = []
     for s in settings:
         try:
-            r = optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps)
+            r = optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps, mem_tol=mem_tol)
         except NotImplementedError as e:
             raise UsageError(str(e)) from None
         records.append(r.to_dict())
     records = _label(records, labels)
     cols = ["model", "loss", "alpha", "eps", *(k for k in records[0] if k in _PARAM_COLUMNS), "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
-            "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost", "at_boundary"]
+            "gen_error_at_zero", "interpolates_at_optimum", "stores_facts", "memorization_cost", "at_boundary"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
 

@@ -147,3 +147,18 @@ def test_phase_kernel_undetermined_points_are_missing(monkeypatch):
     assert und[["gen_error", "mem_error", "lam", "memorization_cost"]].isna().all().all()
     assert und["interpolation_cheap"].isna().all() and und["stores_facts"].isna().all()
     assert svm.loc[svm["eps"] < 0.8, "converged"].all()
+
+
+def test_phase_kernel_says_whether_facts_are_stored_apart_from_lam_opt_zero(phase_kernel):
+    # two words for two things: below the line lam_opt > 0, and the facts may still be stored there
+    ridge = phase_kernel.table[phase_kernel.table["curve"] == "kernel ridge check"]
+    below = ridge[~ridge["interpolates_at_optimum"].astype(bool)]
+    assert len(below) and (below["lam"] > 0).all()
+    stored = int(below["stores_facts"].astype(bool).sum())
+    if stored:
+        assert f"at {stored} of {len(below)} check points below the line" in phase_kernel.caption
+    assert "memorizes every fact" not in phase_kernel.caption
+    assert "interpolator (lam = 0) optimal" in phase_kernel.figure.axes[0].get_title()
+    strict = make_figure("phase-kernel", quick=True, sim=False, mem_tol=0.0)  # nothing but exact zeros counts
+    srows = strict.table[strict.table["curve"] == "kernel ridge check"]
+    assert srows["stores_facts"].astype(bool).eq(srows["mem_error"] == 0).all()

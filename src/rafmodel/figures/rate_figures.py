@@ -26,7 +26,9 @@ def _bar(ctx, total, desc):
 
 
 def _sci(x):
-    """``1e-4`` rather than ``0.0001`` or ``1e-04``."""
+    """``1e-4`` rather than ``0.0001`` or ``1e-04``; ``0`` for zero."""
+    if x == 0:
+        return "0"
     mant, exp = f"{x:.1e}".split("e")
     mant = mant.rstrip("0").rstrip(".")
     return f"{mant}e{int(exp)}"
@@ -455,7 +457,9 @@ def phase_kernel(p, ctx):
                   f"bracketing the line (dots)" if agree else "")
                + (f". Storing the facts does not need lam_opt = 0: at {sum(bool(x) for x in below_line)} of "
                   f"{len(below_line)} check points below the line (lam_opt > 0) the facts are still stored at the "
-                  f"optimum (mem_error <= {_sci(mem_tol)})" if below_line else "")
+                  f"optimum (mem_error <= {_sci(mem_tol)})" if any(below_line) else
+                  f". At none of the {len(below_line)} check points below the line (lam_opt > 0) are the facts "
+                  f"stored at the optimum (mem_error <= {_sci(mem_tol)})" if below_line else "")
                + f". The kernel SVM has {'no such' if no_boundary else 'a different'} boundary. Its cost of "
                f"interpolating, gen_error at "
                f"lam = 0 (the max-margin interpolator) minus the minimum over lam (searched per point over lam = 0 "

@@ -20,7 +20,6 @@ cannot work one line says what to do (:func:`_main_check`).
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import pickle
 import sys
@@ -68,11 +67,18 @@ class _ScriptFreeContext(_mp_context.SpawnContext):
     Process = _ScriptFreeProcess
 
 
+class _Discard:
+    """A file that keeps nothing (the payload's bytes are not needed, only what it refers to)."""
+
+    def write(self, data):
+        return len(data)
+
+
 class _MainFinder(pickle.Pickler):
     """Pickles into nothing, noting whether any object's class or function lives in ``__main__``."""
 
     def __init__(self):
-        super().__init__(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL)
+        super().__init__(_Discard(), protocol=pickle.HIGHEST_PROTOCOL)
         self.found = None
 
     def persistent_id(self, obj):

@@ -614,10 +614,15 @@ def _simulate_to_file(args, settings, labels):
     if csv_out:
         def on_rows(df):
             export_frame_to_csv(df, csv_out)
-    with _store_warnings("simulate"):
-        df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
-                                           seed=args.seed, jobs=args.jobs, progress=_progress(args),
-                                           on_update=on_rows)
+    try:
+        with _store_warnings("simulate"):
+            df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
+                                               seed=args.seed, jobs=args.jobs, progress=_progress(args),
+                                               on_update=on_rows)
+    except ParameterError as e:
+        if e.param != "store":
+            raise
+        raise ParameterError("out", str(e).removeprefix("store: ")) from None
     print(f"raf: {computed} points computed, {len(df) - computed} read back from {store}", file=sys.stderr)
     records = []
     for rec in df.to_dict("records"):

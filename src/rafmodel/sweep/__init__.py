@@ -208,8 +208,8 @@ def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int
     damaged = st.damaged(set(points))
     if damaged:
         more = f" and {len(damaged) - 1} more" if len(damaged) > 1 else ""
-        warnings.warn(f"{st.path!r}: {_point_name(*damaged[0])}{more} damaged (stored values that are not JSON); "
-                      "computing them again", StoreWarning, stacklevel=3)
+        warnings.warn(f"{st.path!r}: {_point_name(*damaged[0])}{more} {'is' if len(damaged) == 1 else 'are'} "
+                      "damaged (stored values that are not JSON); computing again", StoreWarning, stacklevel=3)
     replace = {k for _, k in damaged}
     if retry_failed:
         st.forget_failed()

@@ -646,7 +646,8 @@ class SweepStore:
                         "results": res, "version": version, "seconds": seconds})
         if bad:
             more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
-            raise ParameterError(self.name, f"{self.path!r}: {_point_name(*bad[0])}{more} damaged (stored values "
+            raise ParameterError(self.name, f"{self.path!r}: {_point_name(*bad[0])}{more} "
+                                            f"{'is' if len(bad) == 1 else 'are'} damaged (stored values "
                                             "that are not JSON); the same raf sweep run (or raf simulate --out) "
                                             "computes them again, keeping the other points")
         return out

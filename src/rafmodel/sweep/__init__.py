@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 import sys
 import warnings
 from dataclasses import dataclass
@@ -318,10 +319,20 @@ def load_results(store: str | os.PathLike[str] | SweepStore, *, keys: set[str] |
     """
     st, owned = _open_store(store)
     try:
-        return _frame(st.rows(keys))
+        with _reading(st):
+            return _frame(st.rows(keys))
     finally:
         if owned:
             st.close()
+
+
+@contextlib.contextmanager
+def _reading(st: SweepStore) -> Any:
+    """Reads of a store: an SQLite error (e.g. the store changed under us) is one line, not a traceback."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise ParameterError("store", f"cannot read {st.path!r} ({e}); try again") from None
 
 
 def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
@@ -512,7 +523,7 @@ def sweep_status(store: str | os.PathLike[str]) -> SweepStatus:
         A missing file, a file that is not a sweep store (left as it was), a damaged store, or
         one that no sweep has started.  The store is opened read-only.
     """
-    with SweepStore(store) as st:
+    with SweepStore(store) as st, _reading(st):
         if "kind" not in st.meta:
             raise ParameterError("store", f"{st.path!r} holds no sweep yet")
         c = st.counts()

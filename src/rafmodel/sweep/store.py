@@ -387,7 +387,11 @@ class SweepStore:
             elif chk.recover:  # read the store as it was before the killed writer's transaction
                 self._copy = _rolled_back_copy(self.path, name)
                 copy = self._copy.__enter__()
-                sqlite3.connect(copy).close()  # rolls the copy's journal back
+                c = sqlite3.connect(copy)
+                try:
+                    c.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # rolls the copy's journal back
+                finally:
+                    c.close()
                 self.conn = sqlite3.connect(_ro_uri(copy), uri=True, timeout=30, isolation_level=None)
                 self.meta = chk.meta
             else:

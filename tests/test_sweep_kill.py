@@ -94,3 +94,27 @@ def test_ctrl_c_mid_sweep_exits_130_and_says_what_was_saved(tmp_path):
     assert err.strip().splitlines()[-1] == (f"raf sweep: interrupted; {n} of 24 points are saved in {store}: "
                                            "run the same command to resume"), err
     assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="sends Ctrl-C to a process group, as a terminal does")
+def test_ctrl_c_while_the_command_starts_exits_130_in_one_line(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    cmd = [sys.executable, "-X", "importtime", "-m", "rafmodel", "sweep", "run", str(spec), "--store",
+           str(tmp_path / "s.sqlite"), "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for line in proc.stderr:  # -X importtime: one line per module imported, as it is
+        if line.rstrip().endswith("rafmodel._interrupt"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # while the package is still importing (or just after)
+    err = [ln for ln in proc.communicate(timeout=60)[1].splitlines() if not ln.startswith("import time:")]
+    assert proc.returncode == 130, err
+    assert len(err) == 1 and err[0].startswith("raf"), err
+
+
+def test_importing_rafmodel_leaves_ctrl_c_to_the_program():
+    import rafmodel  # noqa: F401
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -672,9 +672,9 @@ def _store_warnings(command):
 
 
 def cmd_sweep_run(args):
-    from .sweep import run_sweep, sweep_status
-
     try:
+        from .sweep import run_sweep, sweep_status
+
         with _store_warnings("sweep"):
             df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler,
                            progress=_progress(args), retry_failed=args.retry_failed)
@@ -876,8 +876,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import warnings
 
+    from ._interrupt import release
     from .exceptions import ConvergenceWarning
 
+    release()  # from here Ctrl-C is KeyboardInterrupt, answered below (or by the command: what was saved)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the command reports these itself, per row

@@ -154,7 +154,7 @@ def temp_beside(path: str, suffix: str = ".tmp") -> str:
     """
     folder, base = os.path.split(os.path.abspath(path))
     for _ in range(100):
-        tmp = os.path.join(folder, f".{base}.{os.getpid()}-{os.urandom(4).hex()}{suffix}")
+        tmp = os.path.join(folder, f".{base[:80]}.{os.getpid()}-{os.urandom(4).hex()}{suffix}")
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
         except FileExistsError:

@@ -348,3 +348,21 @@ def test_a_malformed_spec_is_one_line_exit_2(tmp_path, capsys, text, match):
     err = capsys.readouterr().err
     assert match in err and err.count("\n") == 1 and len(err) < 400
     assert not (tmp_path / "s.sqlite").exists()
+
+
+@pytest.mark.parametrize("where", ["missing folder", "read-only folder", "csv is a link to its store"])
+def test_simulate_out_that_cannot_be_written_is_refused_before_work(tmp_path, where, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    out = {"missing folder": tmp_path / "nodir" / "x.csv", "read-only folder": ro / "x.csv",
+           "csv is a link to its store": tmp_path / "x.csv"}[where]
+    if where == "csv is a link to its store":
+        assert main(SIM_ARGS + ["--out", str(tmp_path / "x.csv.sqlite")]) == 0
+        os.symlink(tmp_path / "x.csv.sqlite", out)
+        capsys.readouterr()
+    before = _snapshot(tmp_path)
+    with _read_only(ro) if where == "read-only folder" else contextlib.nullcontext():
+        assert main(SIM_ARGS + ["--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("raf simulate: error: out: ") and err.count("\n") == 1, err
+    assert _snapshot(tmp_path) == before and os.listdir(ro) == []

@@ -598,15 +598,14 @@ def _simulate_to_file(args, settings, labels):
     """
     import os
 
-    from .sweep import check_store, export_frame_to_csv, simulate_into_store
-    from .sweep import _check_out as check_out
+    from .sweep import check_output_file, check_store, export_frame_to_csv, simulate_into_store
 
     path = args.out
     store = path if path.lower().endswith((".sqlite", ".db")) else path + ".sqlite"
     csv_out = None if store == path else path
     check_store(store, write=True, name="out")
     if csv_out:
-        check_out(csv_out, store)
+        check_output_file(csv_out, store)
         if os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
             raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
                              "of another program): give a new file or remove it")

@@ -36,7 +36,7 @@ from .store import OPEN, SweepStore, _point_name, check_store, check_writable_fi
 
 __all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store",
            "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus", "SweepStore", "StoreWarning",
-           "check_store", "check_writable_file", "Point", "point_key"]
+           "check_store", "check_writable_file", "check_output_file", "Point", "point_key"]
 
 
 class StoreWarning(UserWarning):
@@ -374,7 +374,7 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
             raise ParameterError("format", "parquet needs pyarrow; install it with pip install 'rafmodel[dask]'") from None
     check_store(store, write=False)
     if out is not None:
-        out = _check_out(out, store)
+        out = check_output_file(out, store)
     df = load_results(store)
     if format == "parquet":
         _write_atomically(out, lambda tmp: df.to_parquet(tmp, index=False))
@@ -391,8 +391,26 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
     return None
 
 
-def _check_out(out: str | os.PathLike[str], *stores: str | os.PathLike[str]) -> str:
-    """``out`` can be written and is none of ``stores`` (the same file under another name included)."""
+def check_output_file(out: str | os.PathLike[str], *stores: str | os.PathLike[str]) -> str:
+    """Check, before any work, that ``out`` can be written and is none of ``stores``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The file to write (as :func:`check_writable_file`).
+    *stores : str or path-like
+        Files it must not be, also under another name (a link).
+
+    Returns
+    -------
+    str
+        ``out`` as a string.
+
+    Raises
+    ------
+    ParameterError
+        ``out`` (named ``"out"``) cannot be written, or is one of ``stores``.
+    """
     out = check_writable_file(out, "out")
     for store in stores:
         store = os.fspath(store)

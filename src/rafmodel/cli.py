@@ -20,6 +20,7 @@ input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import sys
@@ -599,23 +600,35 @@ def _simulate_to_file(args, settings, labels):
 
     ``--out FILE.csv`` keeps the store in ``FILE.csv.sqlite`` and rewrites FILE.csv (atomically,
     this command's points only) after every point; ``--out FILE.sqlite`` is the store itself.
+    The store is checked as every store is (:func:`rafmodel.sweep.check_store`): a file that is
+    not a sweep store is refused and left as it was, before any work.
     """
     import os
 
-    from .sweep import export_frame_to_csv, simulate_into_store
+    from .sweep import check_output_file, check_store, export_frame_to_csv, simulate_into_store
 
     path = args.out
     store = path if path.lower().endswith((".sqlite", ".db")) else path + ".sqlite"
     csv_out = None if store == path else path
-    if csv_out and os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
-        raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
-                         "of another program): give a new file or remove it")
+    check_store(store, write=True, name="out")
+    if csv_out:
+        check_output_file(csv_out, store)
+        if os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
+            raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
+                             "of another program): give a new file or remove it")
     on_rows = None
     if csv_out:
         def on_rows(df):
             export_frame_to_csv(df, csv_out)
-    df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
-                                       seed=args.seed, jobs=args.jobs, progress=_progress(args), on_update=on_rows)
+    try:
+        with _store_warnings("simulate"):
+            df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
+                                               seed=args.seed, jobs=args.jobs, progress=_progress(args),
+                                               on_update=on_rows)
+    except ParameterError as e:
+        if e.param != "store":
+            raise
+        raise ParameterError("out", str(e).removeprefix("store: ")) from None
     print(f"raf: {computed} points computed, {len(df) - computed} read back from {store}", file=sys.stderr)
     records = []
     for rec in df.to_dict("records"):
@@ -644,20 +657,57 @@ def _store_exit(status):
     return EXIT_OK
 
 
-def cmd_sweep_run(args):
-    from .sweep import run_sweep, sweep_status
+@contextlib.contextmanager
+def _store_warnings(command):
+    """Print the store's warnings (damaged points computed again) as one line each."""
+    import warnings
 
+    from .sweep import StoreWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoreWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, StoreWarning):
+                    print(f"raf {command}: warning: {w.message}", file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, StoreWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def cmd_sweep_run(args):
     try:
-        df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler, progress=_progress(args),
-                       retry_failed=args.retry_failed)
+        from .sweep import run_sweep, sweep_status
+
+        with _store_warnings("sweep"):
+            df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler,
+                           progress=_progress(args), retry_failed=args.retry_failed)
     except KeyboardInterrupt:
-        print(f"raf sweep: interrupted; the finished points are in {args.store}: run the same command to resume",
-              file=sys.stderr)
+        print(f"raf sweep: interrupted; {_saved(args.store)}", file=sys.stderr)
         return 130
     status = sweep_status(args.store)
     print(f"raf: {len(df)} points in {args.store}: {status.done} done, {status.failed} failed, "
           f"{status.not_converged} not converged", file=sys.stderr)
     return _store_exit(status)
+
+
+def _saved(store):
+    """What an interrupted sweep left in its store, in a few words (read-only)."""
+    import os
+
+    from .sweep import sweep_status
+
+    if not os.path.exists(store):
+        return f"nothing was saved ({store} was not created)"
+    try:
+        st = sweep_status(store)
+    except (ParameterError, KeyboardInterrupt):
+        return f"the finished points are in {store}: run the same command to resume"
+    stored = st.done + st.failed + st.not_converged
+    of = f" of {st.total}" if st.total is not None else ""
+    return f"{stored}{of} points are saved in {store}: run the same command to resume"
 
 
 def cmd_sweep_status(args):
@@ -832,8 +882,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import warnings
 
+    from ._interrupt import release
     from .exceptions import ConvergenceWarning
 
+    release()  # from here Ctrl-C is KeyboardInterrupt, answered below (or by the command: what was saved)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the command reports these itself, per row

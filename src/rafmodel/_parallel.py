@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import signal
 import sys
 import threading
 import types
@@ -49,7 +50,7 @@ class _ScriptFreeProcess(_mp_context.SpawnProcess):
 
     @staticmethod
     def _Popen(process_obj):
-        with _ScriptFreeProcess._lock:
+        with _ScriptFreeProcess._lock, _sigint_blocked():
             main = sys.modules.get("__main__")
             sys.modules["__main__"] = types.ModuleType("__main__")
             try:
@@ -59,6 +60,32 @@ class _ScriptFreeProcess(_mp_context.SpawnProcess):
                     del sys.modules["__main__"]
                 else:
                     sys.modules["__main__"] = main
+
+
+@contextlib.contextmanager
+def _sigint_blocked():
+    """Defer Ctrl-C while a worker is started, so that the worker starts with it blocked.
+
+    A worker inherits the signal mask: a Ctrl-C sent to the whole process group while the
+    worker still imports its modules then waits, and is discarded once :func:`_worker_init`
+    ignores it (the parent handles Ctrl-C), instead of printing the worker's traceback.  In
+    the parent the signal is only deferred, never lost: a Ctrl-C that arrives meanwhile (on
+    another thread) is raised again, with the handler restored, once the worker has its data.
+    """
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers; elsewhere Ctrl-C is not deferred
+        return
+    pending = []
+    handler = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    old = block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, handler)
+        if pending:
+            signal.raise_signal(signal.SIGINT)
 
 
 class _ScriptFreeContext(_mp_context.SpawnContext):

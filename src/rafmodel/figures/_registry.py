@@ -16,12 +16,15 @@ __all__ = ["FigureSpec", "FigureResult", "Context", "register_figure", "FIGURES"
 @dataclass
 class Context:
     """How a figure is computed: ``quick`` (reduced resolution), ``sim`` (simulations on), ``progress``,
-    and ``n_jobs`` for the simulations (results do not depend on it)."""
+    ``n_jobs`` for the simulations (results do not depend on it), and ``no_sim``: where ``sim`` is
+    false, why (the extra the simulations need is absent, or they were turned off), in words a
+    figure can show in place of its simulation panels."""
 
     quick: bool = False
     sim: bool = True
     progress: bool = False
     n_jobs: int | None = None
+    no_sim: str = ""
 
 
 @dataclass
@@ -125,8 +128,10 @@ class FigureSpec:
         from .. import __version__
 
         used = {k: v for k, v in params.items() if ctx.sim or k not in self.sim_params}
-        blob = json.dumps({"figure": self.name, "params": used, "quick": ctx.quick, "sim": ctx.sim,
-                           "version": __version__}, sort_keys=True, default=repr)
+        what = {"figure": self.name, "params": used, "quick": ctx.quick, "sim": ctx.sim, "version": __version__}
+        if not ctx.sim and ctx.no_sim:  # the figure says why it has no simulations: a new reason, a new figure
+            what["no_sim"] = ctx.no_sim
+        blob = json.dumps(what, sort_keys=True, default=repr)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 

@@ -792,16 +792,13 @@ def cmd_figure(args):
 
 
 def cmd_report(args):
-    from .figures import list_figures
     from .report import build_report
 
     out = _figure_out(args)
     bars = _progress(args)
-    done, total = [], len(list_figures())
 
-    def line(meta, seconds):  # where there are no progress bars (stderr not a terminal): one line a figure
-        done.append(meta["name"])
-        print(f"raf report: [{len(done)}/{total}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
+    def line(meta, seconds, i, n):  # where there are no progress bars (stderr not a terminal): one line a figure
+        print(f"raf report: [{i}/{n}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
     res = build_report(out, quick=args.quick, sim=args.sim, progress=bars, force=args.force,
                        n_jobs=args.jobs, on_figure=None if bars else line)
     n_cached = sum(m["cached"] for m in res["figures"])

@@ -95,8 +95,8 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
     n_jobs : int, optional
         Processes for the simulations (default ``-1``: all cores); the numbers do not depend on it.
     on_figure : callable, optional
-        Called as ``on_figure(meta, seconds)`` after each figure (built, read back or skipped),
-        e.g. to print a line of progress where there are no progress bars.
+        Called as ``on_figure(meta, seconds, i, n)`` after the ``i``-th of ``n`` figures (built,
+        read back or skipped), e.g. to print a line of progress where there are no progress bars.
 
     Returns
     -------
@@ -129,7 +129,7 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
 
         bar = tqdm(total=len(names), desc="report", unit="figure")
     try:
-        for name in names:
+        for i, name in enumerate(names, 1):
             if bar is not None:
                 bar.set_postfix_str(name)
             t0 = time.perf_counter()
@@ -141,7 +141,7 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
                 metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force,
                                           n_jobs=n_jobs))
             if on_figure is not None:
-                on_figure(metas[-1], time.perf_counter() - t0)
+                on_figure(metas[-1], time.perf_counter() - t0, i, len(names))
             if bar is not None:
                 bar.update()
     finally:

@@ -149,11 +149,11 @@ def test_the_library_checks_n_jobs(tmp_path, cheap_figures):
 def test_the_report_prints_one_line_per_figure_when_stderr_is_not_a_terminal(tmp_path, capsys):
     assert main(REP + [str(tmp_path)]) == 0  # capsys: stderr is not a terminal
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("raf report: [1/2] capacity ") and lines[0].endswith(" s")
-    assert lines[1].startswith("raf report: [2/2] tradeoff ")
+    assert lines[0].startswith("raf: [1/2] capacity ") and lines[0].endswith(" s")
+    assert lines[1].startswith("raf: [2/2] tradeoff ")
     assert main(REP + [str(tmp_path)]) == 0
     lines = capsys.readouterr().err.splitlines()
-    assert lines[0].startswith("raf report: [1/2] capacity ") and lines[0].endswith(" s, cached")
+    assert lines[0].startswith("raf: [1/2] capacity ") and lines[0].endswith(" s, cached")
     assert lines[1].endswith(", cached") and len(lines) == 3
 
 
@@ -165,7 +165,7 @@ def test_progress_bars_replace_the_lines_when_asked_for(tmp_path, capsys):
 def test_a_skipped_figure_has_its_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(FigureSpec, "install_hint", lambda self, sim=True: "needs X" if self.name == "tradeoff" else "")
     assert main(["report", "--quick", "--out", str(tmp_path)]) == 0
-    assert "raf report: [2/2] tradeoff skipped: needs X" in capsys.readouterr().err
+    assert "raf: [2/2] tradeoff skipped: needs X" in capsys.readouterr().err
 
 
 def test_raf_figure_in_a_pipe_says_which_figure_how_long_and_whether_cached(tmp_path):
@@ -177,5 +177,5 @@ def test_raf_figure_in_a_pipe_says_which_figure_how_long_and_whether_cached(tmp_
         r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
         assert r.returncode == 0, r.stderr
         (line,) = r.stderr.splitlines()
-        assert line.startswith("raf figure: capacity ") and " s" in line
+        assert line.startswith("raf: capacity ") and " s" in line
         assert (", cached, read back from" in line) == cached

@@ -785,7 +785,7 @@ def cmd_figure(args):
     meta = write_figure(args.name, out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                         n_jobs=args.jobs, **params)
     how = "read back from" if meta["cached"] else "written to"
-    print(f"raf figure: {_figure_line(meta, time.perf_counter() - start)}, {how} {out}: "
+    print(f"raf: {_figure_line(meta, time.perf_counter() - start)}, {how} {out}: "
           f"{', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}", file=sys.stderr, flush=True)
     print(meta["caption"])
     return EXIT_OK
@@ -798,15 +798,15 @@ def cmd_report(args):
     bars = _progress(args)
 
     def line(meta, seconds, i, n):  # where there are no progress bars (stderr not a terminal): one line a figure
-        print(f"raf report: [{i}/{n}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
+        print(f"raf: [{i}/{n}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
     res = build_report(out, quick=args.quick, sim=args.sim, progress=bars, force=args.force,
                        n_jobs=args.jobs, on_figure=None if bars else line)
     n_cached = sum(m["cached"] for m in res["figures"])
     if bars:
         for m in res["figures"]:
             if m.get("skipped"):
-                print(f"raf report: {_figure_line(m, 0)}", file=sys.stderr)
-    print(f"raf report: written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
+                print(f"raf: {_figure_line(m, 0)}", file=sys.stderr)
+    print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)
     print(res["index"])
     return EXIT_OK

@@ -147,3 +147,11 @@ def test_written_files_have_ordinary_permissions(folder, tmp_path):
     os.umask(mask)
     for ext in ("png", "pdf", "csv", "json"):
         assert (folder / f"capacity.{ext}").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_a_figure_computed_by_other_code_is_recomputed(folder, monkeypatch):
+    import rafmodel.figures._registry as registry
+
+    assert write_figure("capacity", folder, **ARGS)["cached"]
+    monkeypatch.setattr(registry, "source_digest", lambda: "edited source")
+    assert not write_figure("capacity", folder, **ARGS)["cached"]

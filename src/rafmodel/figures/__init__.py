@@ -42,7 +42,7 @@ ORDER = ("linear-alpha", "tradeoff", "kernel-lambda", "rf-kappa", "network-kappa
          "phase-rf", "realdata", "capacity")
 
 __all__ = ["FIGURES", "FigureResult", "FigureSpec", "make_figure", "write_figure", "list_figures",
-           "register_figure", "figure_command", "read_meta", "check_out"]
+           "register_figure", "figure_command", "read_meta", "check_out", "figure_files"]
 
 FILES = ("png", "pdf", "csv", "json")
 
@@ -147,7 +147,8 @@ def _folder(out):
         raise ParameterError("out", f"{out!r} exists and is not a folder")
     parent = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(out) and not os.path.isdir(parent):
-        raise ParameterError("out", f"cannot create {out!r}: folder {parent!r} does not exist")
+        why = "is not a folder" if os.path.exists(parent) else "does not exist"
+        raise ParameterError("out", f"cannot create {out!r}: {parent!r} {why}")
     return out
 
 

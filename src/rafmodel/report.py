@@ -14,7 +14,8 @@ import os
 import time
 from urllib.parse import quote
 
-from .figures import _atomic_write, _folder, check_out, figure_files, list_figures, write_figure
+from ._validation import CONSTRAINTS
+from .figures import _atomic_write, check_out, figure_files, list_figures, write_figure
 
 __all__ = ["build_report"]
 
@@ -116,12 +117,10 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
     from .figures import FIGURES
     from . import __version__
 
-    from ._validation import CONSTRAINTS
-
     start = time.perf_counter()
     names = list(list_figures())
     n_jobs = CONSTRAINTS["simulate"]["n_jobs"].check("n_jobs", n_jobs)
-    out = check_out(_folder(out), ["index.html"] + [f for n in names for f in figure_files(n).values()])
+    out = check_out(out, ["index.html"] + [f for n in names for f in figure_files(n).values()])
     metas = []
     bar = None
     if progress:

@@ -179,3 +179,12 @@ def test_raf_figure_in_a_pipe_says_which_figure_how_long_and_whether_cached(tmp_
         (line,) = r.stderr.splitlines()
         assert line.startswith("raf: capacity ") and " s" in line
         assert (", cached, read back from" in line) == cached
+
+
+def test_the_report_replaces_a_linked_index_html_and_never_writes_through_it(tmp_path, tmp_path_factory):
+    outside = tmp_path_factory.mktemp("outside") / "precious.txt"
+    outside.write_text("keep me")
+    os.symlink(outside, tmp_path / "index.html")
+    report.build_report(tmp_path, **ARGS)
+    assert outside.read_text() == "keep me"
+    assert not os.path.islink(tmp_path / "index.html") and "<!DOCTYPE html>" in (tmp_path / "index.html").read_text()

@@ -1,6 +1,5 @@
 """A figure without its simulation points says why: the extra they need is absent, or they were turned off."""
 
-import pytest
 
 from rafmodel.figures import FIGURES, make_figure, write_figure
 from rafmodel.figures._registry import FigureSpec

@@ -157,7 +157,8 @@ def _add_figure_options(p, per_figure=True):
     p.add_argument("--jobs", type=_int_option("jobs"), default=-1, help="processes for the simulations (default -1: all cores; "
                                                        "the numbers do not depend on it)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars on stderr (default: on a terminal)")
+                   help="progress bars on stderr (default: on a terminal; otherwise one line per finished "
+                        "figure: name, seconds, cached)")
     if not per_figure:
         return
     from .figures import FIGURES, list_figures
@@ -809,7 +810,16 @@ def _figure_out(args):
     return args.out
 
 
+def _figure_line(meta, seconds):
+    """One line for a finished figure: its name, the seconds it took, and whether it was read back."""
+    if meta.get("skipped"):
+        return f"{meta['name']} skipped: {meta['skipped']}"
+    return f"{meta['name']} {seconds:.1f} s{', cached' if meta['cached'] else ''}"
+
+
 def cmd_figure(args):
+    import time
+
     from .figures import get_figure, list_figures, write_figure
 
     if args.list:
@@ -828,11 +838,12 @@ def cmd_figure(args):
                                  f"(its parameters: {', '.join(spec.constraints)})")
             params[name] = parse_values(name, v)
     out = _figure_out(args)
+    start = time.perf_counter()
     meta = write_figure(args.name, out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                         n_jobs=args.jobs, **params)
-    how = "unchanged, read back from" if meta["cached"] else "written to"
-    print(f"raf: {args.name} {how} {out}: {', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}",
-          file=sys.stderr)
+    how = "read back from" if meta["cached"] else "written to"
+    print(f"raf: {_figure_line(meta, time.perf_counter() - start)}, {how} {out}: "
+          f"{', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}", file=sys.stderr, flush=True)
     print(meta["caption"])
     return EXIT_OK
 
@@ -841,12 +852,17 @@ def cmd_report(args):
     from .report import build_report
 
     out = _figure_out(args)
-    res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
-                       n_jobs=args.jobs)
+    bars = _progress(args)
+
+    def line(meta, seconds, i, n):  # where there are no progress bars (stderr not a terminal): one line a figure
+        print(f"raf: [{i}/{n}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
+    res = build_report(out, quick=args.quick, sim=args.sim, progress=bars, force=args.force,
+                       n_jobs=args.jobs, on_figure=None if bars else line)
     n_cached = sum(m["cached"] for m in res["figures"])
-    for m in res["figures"]:
-        if m.get("skipped"):
-            print(f"raf: {m['name']} skipped: {m['skipped']}", file=sys.stderr)
+    if bars:
+        for m in res["figures"]:
+            if m.get("skipped"):
+                print(f"raf: {_figure_line(m, 0)}", file=sys.stderr)
     print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)
     print(res["index"])

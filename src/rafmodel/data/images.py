@@ -217,10 +217,11 @@ def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
 
     Examples
     --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.idx"
-    >>> _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))
-    >>> read_idx(p).tolist()
+    >>> import pathlib, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     p = pathlib.Path(tmp) / "x.idx"
+    ...     _ = p.write_bytes(bytes([0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9]))  # uint8, 1 dimension of 3
+    ...     print(read_idx(p).tolist())
     [7, 8, 9]
     """
     return _read_idx(Path(path), "path")
@@ -322,33 +323,81 @@ _REFUSED_OPCODES = {"PERSID", "BINPERSID", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX",
                     "NEXT_BUFFER", "READONLY_BUFFER"}
 
 
-def _scan_pickle(raw: bytes) -> None:
-    """Walk the opcodes without building anything: lengths, memo indices and globals.
+def _opcode_table():
+    """Opcode byte -> (name, how its argument is laid out), from :mod:`pickletools`."""
+    table = {}
+    for op in pickletools.opcodes:
+        n = 0 if op.arg is None else op.arg.n
+        if op.name in ("GLOBAL", "INST"):
+            n = "two lines"
+        table[ord(op.code)] = (op.name, n)
+    return table
 
-    Every counted length is checked against the bytes left (pickletools reads them
-    itself), so that the unpickler never allocates more than the file holds.
+
+_OPCODES = _opcode_table()
+_COUNT_BYTES = {pickletools.TAKEN_FROM_ARGUMENT1: (1, False), pickletools.TAKEN_FROM_ARGUMENT4: (4, True),
+                pickletools.TAKEN_FROM_ARGUMENT4U: (4, False), pickletools.TAKEN_FROM_ARGUMENT8U: (8, False)}
+
+
+def _scan_pickle(raw: bytes) -> None:
+    """Walk the opcodes without building anything: lengths, memo indices, globals.
+
+    Every counted length, frame and memo index is checked against the bytes (or the
+    opcodes) before it, so that the unpickler never allocates more than the file holds;
+    opcodes that call code other than through ``find_class`` are refused.
+
+    Raises
+    ------
+    pickle.UnpicklingError
+        A truncated stream, an unknown opcode, or (:class:`_Refused`) a refused opcode,
+        global, memo index or frame.
     """
-    n_ops = 0
-    try:
-        for op, arg, pos in pickletools.genops(raw):
-            n_ops += 1
-            name = op.name
-            if name in _REFUSED_OPCODES:
-                raise _Refused(f"refused the pickle opcode {name} at byte {pos}: a CIFAR-10 batch holds only plain "
-                               "data and numpy arrays")
-            if name == "GLOBAL":
-                module, _, attr = str(arg).partition(" ")
-                if (module, attr) not in _ALLOWED_GLOBALS:
-                    raise _Refused(f"refused to load {module[:80]}.{attr[:80]}: a CIFAR-10 batch holds only a dict "
-                                   "of arrays, lists and strings")
-            elif name in ("PUT", "BINPUT", "LONG_BINPUT") and not (0 <= int(arg) <= n_ops):
-                raise _Refused(f"refused a memo index {arg} at byte {pos} (more than the opcodes before it)")
-            elif name == "FRAME" and int(arg) > len(raw) - pos:
-                raise _Refused(f"refused a frame of {arg} bytes at byte {pos}: the file has {len(raw) - pos} left")
-    except _Refused:
-        raise
-    except (ValueError, EOFError, OverflowError, TypeError) as e:
-        raise pickle.UnpicklingError(f"{type(e).__name__}: {e}") from None
+    pos, n_ops, end = 0, 0, len(raw)
+    while pos < end:
+        code = raw[pos]
+        if code not in _OPCODES:
+            raise pickle.UnpicklingError(f"unknown opcode {code:#04x} at byte {pos}")
+        name, n = _OPCODES[code]
+        n_ops += 1
+        start = pos + 1
+        if name in _REFUSED_OPCODES:
+            raise _Refused(f"refused the pickle opcode {name} at byte {pos}: a CIFAR-10 batch holds only plain "
+                           "data and numpy arrays")
+        if n == "two lines" or n == pickletools.UP_TO_NEWLINE:
+            stop = raw.find(b"\n", start)
+            if n == "two lines" and stop >= 0:
+                stop = raw.find(b"\n", stop + 1)
+            if stop < 0:
+                raise pickle.UnpicklingError(f"{name} at byte {pos}: no end of line")
+            arg, pos = raw[start:stop], stop + 1
+        elif n in _COUNT_BYTES:
+            width, signed = _COUNT_BYTES[n]
+            count = int.from_bytes(raw[start:start + width], "little", signed=signed)
+            if start + width > end or count < 0 or count > end - start - width:
+                raise pickle.UnpicklingError(f"{name} at byte {pos} declares {count} bytes; the file has "
+                                             f"{max(end - start - width, 0)} left")
+            arg, pos = None, start + width + count
+        else:
+            if start + n > end:
+                break
+            arg, pos = raw[start:start + n], start + n
+        if name == "STOP":
+            return
+        if name == "GLOBAL":
+            module, _, attr = arg.decode("latin1").partition("\n")
+            if (module, attr) not in _ALLOWED_GLOBALS:
+                raise _Refused(f"refused to load {module[:80]}.{attr[:80]}: a CIFAR-10 batch holds only a dict "
+                               "of arrays, lists and strings")
+        elif name in ("PUT", "BINPUT", "LONG_BINPUT"):
+            index = int(arg) if name == "PUT" and arg.strip().isdigit() else (
+                -1 if name == "PUT" else int.from_bytes(arg, "little"))
+            if not 0 <= index <= n_ops:
+                raise _Refused(f"refused a memo index {arg.decode('latin1')[:20] if name == 'PUT' else index} at "
+                               f"byte {start - 1} (more than the opcodes before it)")
+        elif name == "FRAME" and int.from_bytes(arg, "little") > end - pos:
+            raise _Refused(f"refused a frame of {int.from_bytes(arg, 'little')} bytes at byte {start - 1}: the "
+                           f"file has {end - pos} left")
+    raise pickle.UnpicklingError("pickle data was truncated (no STOP opcode)")
 
 
 class SafeUnpickler(pickle.Unpickler):

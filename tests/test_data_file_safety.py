@@ -248,6 +248,8 @@ def test_pickles_that_call_anything_are_refused_without_running(tmp_path, protoc
     (b"\x80\x02K\x01K\x02\x82.", "refused the pickle opcode EXT1"),
     (b"(cnumpy\ndtype\nS'u1'\no.", "refused the pickle opcode OBJ"),
     (b"L" + b"9" * 100_000 + b"L\n.", "truncated or malformed pickle"),  # a decimal too long to convert
+    (b"\x80\x02cnumpy\ndtype\n}X\x03\x00\x00\x00abcK\x01sb.", "refused a state for numpy.dtype"),  # BUILD
+    (b"\x80\x02" + b"]" * 100_000 + b"a" * 99_999 + b".", "expected a dict .* got list"),  # 100000 deep
 ])
 def test_pickle_streams_that_declare_more_than_they_hold_are_refused(tmp_path, raw, match):
     p = tmp_path / "test_batch"
@@ -255,6 +257,14 @@ def test_pickle_streams_that_declare_more_than_they_hold_are_refused(tmp_path, r
     t0 = time.perf_counter()
     _refused(lambda: read_cifar_batch(p), match, p, param="path")
     assert time.perf_counter() - t0 < 1
+
+
+def test_pickles_of_more_opcodes_than_a_batch_holds_are_refused(tmp_path, monkeypatch):
+    # each opcode may build an object: 1 MB of EMPTY_LIST would be a million lists
+    p = tmp_path / "test_batch"
+    p.write_bytes(b"\x80\x02" + b"]" * 1001 + b".")
+    monkeypatch.setattr(images, "_MAX_PICKLE_OPCODES", 1000)
+    _refused(lambda: read_cifar_batch(p), "refused a pickle of more than 1000 opcodes", p, param="path")
 
 
 def test_array_state_that_declares_more_than_its_data_is_refused(tmp_path, monkeypatch):

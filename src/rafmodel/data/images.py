@@ -249,13 +249,6 @@ def _plain_shape(shape) -> tuple[int, ...]:
     return shape
 
 
-class _NdarrayClass:
-    """Stands in for ``numpy.ndarray`` in a pickle: only an argument of the array reconstruction."""
-
-    def __new__(cls, *args, **kwargs):
-        raise _Refused("refused a call of numpy.ndarray: it may only name the class of a reconstructed array")
-
-
 class _Array(np.ndarray):
     """The array a pickle reconstructs; its state is checked before numpy applies it."""
 
@@ -275,7 +268,7 @@ class _Array(np.ndarray):
 
 
 def _reconstruct(subtype, shape, dtype):
-    if subtype is not _NdarrayClass:
+    if subtype is not _NDARRAY:
         raise _Refused("refused an array reconstruction of a class other than numpy.ndarray")
     return np.ndarray.__new__(_Array, (0,), np.uint8)
 
@@ -310,13 +303,44 @@ def _latin1(text, encoding="utf-8"):
     return codecs.encode(text, "latin1")
 
 
-_ALLOWED_GLOBALS = {("numpy.core.multiarray", "_reconstruct"): _reconstruct,
-                    ("numpy._core.multiarray", "_reconstruct"): _reconstruct,
-                    ("numpy.core.numeric", "_frombuffer"): _frombuffer,
-                    ("numpy._core.numeric", "_frombuffer"): _frombuffer,
-                    ("numpy", "ndarray"): _NdarrayClass, ("numpy", "dtype"): _dtype,
-                    ("codecs", "encode"): _latin1, ("_codecs", "encode"): _latin1,
-                    ("__builtin__", "bytes"): _empty_bytes, ("builtins", "bytes"): _empty_bytes}
+class _StandIn:
+    """What a pickle gets for an allowed global: a call of the checking function, nothing else.
+
+    It has no attributes to set and refuses a state (the ``BUILD`` opcode), so that a
+    pickle cannot change the readers' own functions.
+    """
+
+    __slots__ = ("_call", "_name")
+
+    def __init__(self, call, name):
+        object.__setattr__(self, "_call", call)
+        object.__setattr__(self, "_name", name)
+
+    def __call__(self, *args):
+        if self._call is None:
+            raise _Refused(f"refused a call of {self._name}: it may only name the class of a reconstructed array")
+        return self._call(*args)
+
+    def __setattr__(self, name, value):
+        raise _Refused(f"refused to set an attribute of {self._name}")
+
+    def __setstate__(self, state):
+        raise _Refused(f"refused a state for {self._name}")
+
+
+_NDARRAY = _StandIn(None, "numpy.ndarray")
+_ALLOWED_GLOBALS = {("numpy", "ndarray"): _NDARRAY}
+for _names, _call in ((("numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct"), _reconstruct),
+                      (("numpy.core.numeric._frombuffer", "numpy._core.numeric._frombuffer"), _frombuffer),
+                      (("numpy.dtype",), _dtype), (("codecs.encode", "_codecs.encode"), _latin1),
+                      (("__builtin__.bytes", "builtins.bytes"), _empty_bytes)):
+    for _name in _names:
+        _ALLOWED_GLOBALS[tuple(_name.rsplit(".", 1))] = _StandIn(_call, _name)
+del _names, _call, _name
+
+#: The most opcodes a CIFAR batch may hold (a batch of 10000 images has about 90000):
+#: each opcode may build an object, so this bounds the objects a small file can create.
+_MAX_PICKLE_OPCODES = 2_000_000
 
 # opcodes that call code other than through find_class, or refer outside the stream
 _REFUSED_OPCODES = {"PERSID", "BINPERSID", "INST", "OBJ", "NEWOBJ", "NEWOBJ_EX", "EXT1", "EXT2", "EXT4",
@@ -359,6 +383,9 @@ def _scan_pickle(raw: bytes) -> None:
             raise pickle.UnpicklingError(f"unknown opcode {code:#04x} at byte {pos}")
         name, n = _OPCODES[code]
         n_ops += 1
+        if n_ops > _MAX_PICKLE_OPCODES:
+            raise _Refused(f"refused a pickle of more than {_MAX_PICKLE_OPCODES} opcodes (a CIFAR-10 batch of "
+                           "10000 images has about 90000)")
         start = pos + 1
         if name in _REFUSED_OPCODES:
             raise _Refused(f"refused the pickle opcode {name} at byte {pos}: a CIFAR-10 batch holds only plain "

@@ -161,6 +161,18 @@ def test_labels_must_be_integers(tmp_path):
     _refused(lambda: read_idx(tmp_path / "x"), "not a regular file", tmp_path / "x", param="path")
 
 
+def test_a_directory_or_device_in_place_of_a_file_is_refused(tmp_path):
+    _mnist(tmp_path)
+    (tmp_path / "t10k-images-idx3-ubyte").unlink()
+    (tmp_path / "t10k-images-idx3-ubyte.gz").symlink_to("/dev/zero")
+    _refused(lambda: load_images("mnist", tmp_path), "not a regular file", tmp_path / "t10k-images-idx3-ubyte.gz")
+    _refused(lambda: read_idx("/dev/zero"), "not a regular file", "/dev/zero", param="path")
+    _cifar(tmp_path)
+    (tmp_path / "test_batch").unlink()
+    (tmp_path / "test_batch").mkdir()
+    _refused(lambda: load_images("cifar10", tmp_path), "not a regular file", tmp_path / "test_batch")
+
+
 # ------------------------------------------------------------------------------------------------- CIFAR
 def _cifar(directory, **batch):
     rng = np.random.default_rng(2)

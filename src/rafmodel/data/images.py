@@ -590,6 +590,9 @@ def _find(directory: Path, name: str) -> Path:
     for p in (directory / name, directory / (name + ".gz")):
         if p.is_file():
             return p
+    for p in (directory / name, directory / (name + ".gz")):
+        if p.exists():
+            raise _bad(p, "not a regular file (expected this IDX file, plain or .gz)")
     raise _bad(directory / name, "missing (expected this IDX file, plain or .gz)")
 
 
@@ -694,7 +697,8 @@ def load_images(dataset: str = "digits", data_dir: str | os.PathLike[str] | None
         for name in _CIFAR_FILES:
             p = directory / name
             if not p.is_file():
-                raise _bad(p, "missing (expected the CIFAR-10 python batches data_batch_1..5 and test_batch)")
+                raise _bad(p, f"{'not a regular file' if p.exists() else 'missing'} (expected the CIFAR-10 python "
+                              "batches data_batch_1..5 and test_batch)")
             X, lab = _read_cifar(p, "data_dir")
             total += X.size * 4
             _check_memory(p, total, f"the batches up to {name} as float32", "data_dir")

@@ -271,6 +271,32 @@ def test_pickle_streams_that_declare_more_than_they_hold_are_refused(tmp_path, r
     assert time.perf_counter() - t0 < 1
 
 
+def test_a_dtype_state_that_crashes_numpy_is_refused_before_numpy_sees_it(tmp_path):
+    # numpy.dtype.__setstate__((3, '|', 1313754702, -1, -1, 0)) is a segmentation fault (numpy 2.4): the
+    # reader reads a dtype's state itself and never hands it to numpy; checked in a child process
+    raw = pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]}, protocol=4)
+    p = tmp_path / "test_batch"
+    p.write_bytes(raw.replace(b"|\x94NNN", b"|JNNNN"))
+    code = ("import sys; from rafmodel.data.images import read_cifar_batch\n"
+            "try:\n    read_cifar_batch(sys.argv[1])\nexcept ValueError as e:\n    print(e)")
+    env = {**os.environ, "PYTHONPATH": str(Path(rafmodel.__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0 and "refused a dtype state other than the byte order" in out.stdout, out
+
+
+@pytest.mark.parametrize("old,new,match", [
+    (b"|\x94NNN", b"|K\x94NN", "refused a dtype state other than the byte order"),
+    (b"\x89B\x00\x0c\x00\x00", b"\x89X\x00\x0c\x00\x00",  # the data a string, not bytes
+     "refused an array of shape \\(1, 3072\\) and dtype uint8 whose data are not its 3072 bytes"),
+])
+def test_array_and_dtype_states_are_read_by_the_reader(tmp_path, old, new, match):
+    raw = pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [0]}, protocol=4)
+    assert old in raw
+    p = tmp_path / "test_batch"
+    p.write_bytes(raw.replace(old, new))
+    _refused(lambda: read_cifar_batch(p), match, p, param="path")
+
+
 def test_pickles_of_more_opcodes_than_a_batch_holds_are_refused(tmp_path, monkeypatch):
     # each opcode may build an object: 1 MB of EMPTY_LIST would be a million lists
     p = tmp_path / "test_batch"

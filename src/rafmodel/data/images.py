@@ -235,11 +235,43 @@ class _Refused(pickle.UnpicklingError):
 _NUMBER_KINDS = "biuf"
 
 
-def _plain_dtype(dt) -> np.dtype:
-    if not isinstance(dt, np.dtype) or dt.kind not in _NUMBER_KINDS or dt.hasobject or dt.fields or dt.subdtype:
-        raise _Refused(f"refused an array of dtype {dt if isinstance(dt, np.dtype) else type(dt).__name__}: "
-                       "a CIFAR-10 batch holds arrays of numbers")
+def _number_dtype(dt: np.dtype) -> np.dtype:
+    if dt.kind not in _NUMBER_KINDS or dt.hasobject or dt.fields or dt.subdtype:
+        raise _Refused(f"refused an array of dtype {dt}: a CIFAR-10 batch holds arrays of numbers")
     return dt
+
+
+class _DtypeSpec:
+    """A pickle's ``numpy.dtype(...)``: a number type, whose state (``BUILD``) may set only the byte order.
+
+    numpy's own ``dtype.__setstate__`` trusts its input (a malformed state can crash
+    the interpreter), so the state is read here and never passed to numpy.
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, dt: np.dtype) -> None:
+        object.__setattr__(self, "dtype", _number_dtype(dt))
+
+    def __setattr__(self, name, value):
+        raise _Refused("refused to set an attribute of a dtype")
+
+    def __setstate__(self, state):
+        ok = isinstance(state, tuple) and len(state) in (8, 9) and type(state[0]) is int  # noqa: E721
+        endian = state[1] if ok else None
+        endian = endian.decode("latin1") if isinstance(endian, bytes) else endian
+        if (not ok or endian not in ("<", ">", "|", "=") or any(x is not None for x in state[2:5])
+                or not all(type(x) is int for x in state[5:8])  # noqa: E721
+                or (len(state) == 9 and state[8] is not None and state[8] != {})):
+            raise _Refused("refused a dtype state other than the byte order of a number type")
+        if endian in "<>" and self.dtype.itemsize > 1:
+            object.__setattr__(self, "dtype", self.dtype.newbyteorder(endian))
+
+
+def _plain_dtype(dt) -> np.dtype:
+    if not isinstance(dt, _DtypeSpec):
+        raise _Refused(f"refused an array whose dtype is a {type(dt).__name__}, not numpy.dtype(...) of a number type")
+    return dt.dtype
 
 
 def _plain_shape(shape) -> tuple[int, ...]:
@@ -255,8 +287,10 @@ class _Array(np.ndarray):
     def __setstate__(self, state):
         if not isinstance(state, tuple) or len(state) not in (4, 5):
             raise _Refused("refused an array state that is not numpy's")
-        shape, dtype, _, data = state[-4:]
+        shape, dtype, fortran, data = state[-4:]
         shape, dtype = _plain_shape(shape), _plain_dtype(dtype)
+        if type(fortran) not in (bool, int):  # noqa: E721
+            raise _Refused("refused an array state whose order flag is not a bool")
         need = math.prod(shape) * dtype.itemsize
         if need > MAX_BYTES:
             raise _Refused(f"refused an array of shape {_shape_text(shape)}: it would need {_size(need)} of memory "
@@ -264,7 +298,7 @@ class _Array(np.ndarray):
         if not isinstance(data, (bytes, bytearray)) or len(data) != need:
             raise _Refused(f"refused an array of shape {_shape_text(shape)} and dtype {dtype} whose data are not "
                            f"its {need} bytes")
-        np.ndarray.__setstate__(self, state)
+        np.ndarray.__setstate__(self, (1, shape, dtype, bool(fortran), bytes(data)))
 
 
 def _reconstruct(subtype, shape, dtype):
@@ -287,8 +321,7 @@ def _dtype(spec, align=False, copy=False):
         dt = np.dtype(spec.decode("ascii") if isinstance(spec, bytes) else spec)
     except (TypeError, ValueError, UnicodeDecodeError):
         raise _Refused(f"refused the dtype {spec!r}") from None
-    _plain_dtype(dt)
-    return np.dtype(dt, align=bool(align), copy=bool(copy))
+    return _DtypeSpec(dt)
 
 
 def _empty_bytes(*args):
@@ -495,8 +528,7 @@ def _read_cifar(path: Path, param: str) -> tuple[np.ndarray, np.ndarray]:
         obj = SafeUnpickler(io.BytesIO(raw), str(path)).load()
     except _Refused as e:
         raise _bad(path, str(e), param) from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError,
-            OverflowError, MemoryError, RecursionError) as e:
+    except Exception as e:  # noqa: BLE001 - whatever a hostile stream makes the unpickler raise is a refusal
         raise _bad(path, f"truncated or malformed pickle ({type(e).__name__}: {str(e)[:200]})", param) from None
     finally:
         del raw

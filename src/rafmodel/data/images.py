@@ -105,9 +105,13 @@ class _Source:
             self._file = open(path, "rb")
         except OSError as e:
             raise _bad(path, f"cannot be read ({e.strerror or e})", param) from None
-        self.size = st.st_size
-        self.gzip = self._guard(lambda: self._file.read(2)) == b"\x1f\x8b"
-        self._file.seek(0)
+        self.size, self.gzip = st.st_size, False
+        try:
+            self.gzip = self._guard(lambda: self._file.read(2)) == b"\x1f\x8b"
+            self._file.seek(0)
+        except BaseException:
+            self._file.close()
+            raise
         self.stream = gzip.GzipFile(fileobj=self._file, mode="rb") if self.gzip else self._file
 
     def __enter__(self):

@@ -257,6 +257,7 @@ def test_pickles_that_call_anything_are_refused_without_running(tmp_path, protoc
     (b"\x80\x02]r" + struct.pack("<I", 2 ** 32 - 1) + b".", "refused a memo index 4294967295"),  # LONG_BINPUT
     (b"\x80\x04\x95" + struct.pack("<Q", 2 ** 50) + b"}.", "refused a frame of 1125899906842624 bytes"),
     (b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00lsR.", "refused to load posix.system"),
+    (b"\x80\x04\x8c\x03o\ns\x8c\x01x\x93.", "refused to load o\\\\ns.x"),  # a name with a newline: one line
     (b"\x80\x02K\x01K\x02\x82.", "refused the pickle opcode EXT1"),
     (b"(cnumpy\ndtype\nS'u1'\no.", "refused the pickle opcode OBJ"),
     (b"L" + b"9" * 100_000 + b"L\n.", "truncated or malformed pickle"),  # a decimal too long to convert

@@ -67,7 +67,8 @@ def _show(path) -> str:
 
 
 def _bad(path, what, param="data_dir"):
-    return ParameterError(param, f"{_show(path)}: {what}")
+    text = f"{_show(path)}: {what}"  # one line, whatever a file name or a hostile file holds
+    return ParameterError(param, "".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
 
 
 def _size(n: int) -> str:

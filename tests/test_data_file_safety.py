@@ -349,3 +349,16 @@ def test_command_line_refuses_hostile_files_with_one_line(tmp_path):
         assert p.stderr.startswith(f"raf realdata: error: data-dir: {directory}"), p.stderr
         assert words in p.stderr and p.stderr.count("\n") == 1 and "Traceback" not in p.stderr
     assert not marker.exists()
+
+
+def test_bad_classes_are_refused_before_any_file_is_read(tmp_path, monkeypatch):
+    from rafmodel.data import ImageRAF, real
+
+    def fail(*args):
+        raise AssertionError("a file was read")
+
+    monkeypatch.setattr(real, "load_images", fail)
+    for kw, param in (({"rule": (3, 3)}, "rule"), ({"facts": 12}, "facts"), ({"n_test": -1}, "n_test")):
+        with pytest.raises(ParameterError) as info:
+            ImageRAF("cifar10", data_dir=tmp_path, **kw)
+        assert info.value.param == param

@@ -5,7 +5,7 @@ import errno
 import os
 import subprocess
 import sys
-import tempfile
+import rafmodel._files
 
 import pytest
 
@@ -87,7 +87,7 @@ def _unwritable(monkeypatch):
     """A folder that cannot be written (as for a read-only mount; root ignores permission bits)."""
     def refuse(*a, **k):
         raise OSError(errno.EROFS, os.strerror(errno.EROFS))
-    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(rafmodel._files, "temp_beside", refuse)
 
 
 @pytest.mark.parametrize("cmd", [FIG, REP])

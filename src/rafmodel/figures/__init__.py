@@ -25,9 +25,9 @@ import json
 import os
 import re
 import stat
-import tempfile
 
 from .._validation import CONSTRAINTS
+from .._files import atomic_write, check_folder, folder_path
 from ..exceptions import ParameterError
 from ._registry import FIGURES, Context, FigureResult, FigureSpec, get_figure, register_figure
 from . import network_figures as _network_figures  # noqa: F401  (needs rafmodel[nn] only when drawn)
@@ -135,59 +135,20 @@ def figure_command(name, out, *, quick=False, sim=True, **params) -> str:
     return " ".join(parts)
 
 
-def _folder(out):
-    """``out`` as a path string, refused if it names something other than a folder (or its parent is absent)."""
-    try:
-        out = os.fspath(out)
-    except TypeError:
-        raise ParameterError("out", f"must be a folder name, got {out!r}") from None
-    if not isinstance(out, str) or not out or "\0" in out:
-        raise ParameterError("out", f"must be a folder name, got {out!r}")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ParameterError("out", f"{out!r} exists and is not a folder")
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(out) and not os.path.isdir(parent):
-        why = "is not a folder" if os.path.exists(parent) else "does not exist"
-        raise ParameterError("out", f"cannot create {out!r}: {parent!r} {why}")
-    return out
-
-
 def check_out(out, files=()) -> str:
     """Make sure folder ``out`` can take ``files``, before any work; returns ``out`` as a string.
 
     The folder is created if absent (its parent must exist); a probe file is written in it
     and removed (permissions alone do not say whether ``/proc`` or a read-only mount can be
-    written); none of ``files`` (names inside the folder) may be a folder.
+    written); none of ``files`` (names inside the folder) may be a folder
+    (:func:`rafmodel._files.check_folder`).
 
     Raises
     ------
     ParameterError
         ``out``: one line naming what cannot be written and why.
     """
-    out = _folder(out)
-    for f in files:
-        path = os.path.join(out, f)
-        if os.path.isdir(path) and not os.path.islink(path):
-            raise ParameterError("out", f"cannot write {path!r}: it is a folder (remove it or choose another --out)")
-    created = False
-    if not os.path.isdir(out):
-        try:
-            os.mkdir(out)
-            created = True
-        except OSError as e:
-            raise ParameterError("out", f"cannot create folder {out!r}: {e.strerror or e}") from None
-    try:
-        fd, probe = tempfile.mkstemp(dir=out, prefix=".probe-")
-        os.close(fd)
-        os.remove(probe)
-    except OSError as e:
-        if created:
-            try:
-                os.rmdir(out)
-            except OSError:
-                pass
-        raise ParameterError("out", f"cannot write in {out!r}: {e.strerror or e}") from None
-    return out
+    return check_folder(out, files, "out")
 
 
 def _sha256_file(path) -> str:
@@ -198,26 +159,9 @@ def _sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _atomic_write(path, write) -> str:
     """Write through a temporary file in the same folder, then rename; returns the sha256 of the content."""
-    folder = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=os.path.splitext(path)[1])
-    os.close(fd)
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())  # as an ordinary file would be, not mkstemp's owner-only 0600
-        write(tmp)
-        digest = _sha256_file(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return digest
+    return atomic_write(path, write, "out")
 
 
 #: The fields of ``NAME.json`` and their types (``digest``: sha256 of all the others as written).
@@ -336,7 +280,7 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     from .. import __version__
 
     spec, ctx, p = _setup(name, quick, sim, progress, n_jobs, params)
-    out = _folder(out)
+    out = folder_path(out, "out")
     key = spec.key(p, ctx)
     files = figure_files(name)
     if not force and os.path.isdir(out):

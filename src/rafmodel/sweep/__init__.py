@@ -32,7 +32,8 @@ from typing import Any
 
 from ..exceptions import ParameterError
 from .spec import Point, SweepSpec, load_spec, point_key
-from .store import OPEN, SweepStore, _point_name, check_store, check_writable_file, temp_beside
+from .._files import atomic_write
+from .store import OPEN, SweepStore, _point_name, check_store, check_writable_file
 
 __all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store",
            "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus", "SweepStore", "StoreWarning",
@@ -425,18 +426,7 @@ def check_output_file(out: str | os.PathLike[str], *stores: str | os.PathLike[st
 
 def _write_atomically(out: str, write: Any) -> None:
     """``write(tmp)`` to a temporary file beside ``out``, then rename it over ``out``: never a half file."""
-    try:
-        tmp = temp_beside(out)
-    except OSError as e:
-        raise ParameterError("out", f"cannot write {out!r} ({e.strerror or e})") from None
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except OSError as e:
-        raise ParameterError("out", f"cannot write {out!r} ({e.strerror or e}); nothing was written") from None
-    finally:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+    atomic_write(out, write, "out")
 
 
 def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:

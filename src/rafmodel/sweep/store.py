@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._files import check_file, temp_beside
 from ..exceptions import ParameterError
 
 __all__ = ["SweepStore", "STATUSES", "APPLICATION_ID", "FORMAT", "StoreCheck", "check_store",
@@ -102,7 +103,7 @@ def check_writable_file(path: str | os.PathLike[str], name: str = "out") -> str:
 
     The folder must exist and take a new file: a temporary file is created in it and removed
     at once, so that read-only folders and file systems, and places such as ``/proc``, are
-    found whoever runs the command.
+    found whoever runs the command (:func:`rafmodel._files.check_file`).
 
     Parameters
     ----------
@@ -121,46 +122,7 @@ def check_writable_file(path: str | os.PathLike[str], name: str = "out") -> str:
     ParameterError
         An empty name, a directory, a missing folder, a folder or file that cannot be written.
     """
-    try:
-        path = os.fspath(path)
-    except TypeError:
-        raise ParameterError(name, f"must be a file name, got {path!r}") from None
-    if not isinstance(path, str) or not path:
-        raise ParameterError(name, f"must be a file name, got {path!r}")
-    if os.path.isdir(path):
-        raise ParameterError(name, f"{path!r} is a directory; give a file name")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ParameterError(name, f"cannot write {path!r}: folder {folder!r} does not exist")
-    if os.path.lexists(path) and not os.access(path, os.W_OK):
-        raise ParameterError(name, f"cannot write {path!r}: the file is read-only")
-    try:
-        probe = temp_beside(path, ".probe")
-    except OSError as e:
-        raise ParameterError(name, f"cannot write {path!r}: folder {folder!r} does not take new files "
-                                   f"({e.strerror or e})") from None
-    with contextlib.suppress(OSError):
-        os.remove(probe)
-    return path
-
-
-def temp_beside(path: str, suffix: str = ".tmp") -> str:
-    """Create an empty file beside ``path`` (same folder, hidden name, the usual permissions) and return its name.
-
-    Raises
-    ------
-    OSError
-        The folder does not take new files.
-    """
-    folder, base = os.path.split(os.path.abspath(path))
-    for _ in range(100):
-        tmp = os.path.join(folder, f".{base[:80]}.{os.getpid()}-{os.urandom(4).hex()}{suffix}")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(f"no free temporary name beside {path!r}")
+    return check_file(path, name)
 
 
 def _ro_uri(path: str) -> str:

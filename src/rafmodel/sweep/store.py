@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._files import check_file, temp_beside
+from .._files import check_file as check_writable_file, temp_beside
 from ..exceptions import ParameterError
 
 __all__ = ["SweepStore", "STATUSES", "APPLICATION_ID", "FORMAT", "StoreCheck", "check_store",
@@ -96,33 +96,6 @@ class _NotOurs(Exception):
 
 def _refuse(name: str, path: str, why: str) -> ParameterError:
     return ParameterError(name, f"{path!r} {why}; give another file (it was left as it was)")
-
-
-def check_writable_file(path: str | os.PathLike[str], name: str = "out") -> str:
-    """Check, before any work, that a file can be written at ``path`` (new, or replaced).
-
-    The folder must exist and take a new file: a temporary file is created in it and removed
-    at once, so that read-only folders and file systems, and places such as ``/proc``, are
-    found whoever runs the command (:func:`rafmodel._files.check_file`).
-
-    Parameters
-    ----------
-    path : str or path-like
-        The file to be written.
-    name : str, default="out"
-        The parameter named in the error.
-
-    Returns
-    -------
-    str
-        ``path`` as a string.
-
-    Raises
-    ------
-    ParameterError
-        An empty name, a directory, a missing folder, a folder or file that cannot be written.
-    """
-    return check_file(path, name)
 
 
 def _ro_uri(path: str) -> str:

@@ -13,9 +13,57 @@ One policy everywhere:
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarning"]
+__all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarning", "shorten"]
+
+#: Longest run of a user's value (a quoted text, a word) echoed back in an error message.
+ECHO_WIDTH = 80
+
+#: Longest error message, all told.
+MESSAGE_WIDTH = 1000
+
+def shorten(message: str, width: int = ECHO_WIDTH) -> str:
+    """``message`` with every long quoted value or word cut to ``width`` characters and ``...``.
+
+    Error messages echo the user's values back; a 5 MB name must not come back in full.
+    Line breaks inside a value are shown as ``\\n``, so that the message stays one line.
+
+    Parameters
+    ----------
+    message : str
+        The message.
+    width : int, default=80
+        The most characters kept of one quoted value or one word.
+
+    Returns
+    -------
+    str
+        The shortened message (at most :data:`MESSAGE_WIDTH` characters).
+
+    Examples
+    --------
+    >>> shorten("model: unknown learner '" + "x" * 200 + "'; allowed: linear", width=8)
+    "model: unknown learner 'xxxxxxxx...'; allowed: linear"
+    """
+    message = str(message)
+    if len(message) <= width and "\n" not in message:
+        return message
+
+    # a quoted value (as repr writes it) keeps its quotes; any other long word is cut too
+    pattern = re.compile(r"""(['"])((?:(?!\1).){%d,}?)\1(?=[\s,;:)\]]|$)|\S{%d,}""" % (width + 1, width + 1), re.S)
+
+    def cut(m):
+        if m.group(1):
+            return m.group(1) + m.group(2)[:width] + "..." + m.group(1)
+        return m.group(0)[:width] + "..."
+
+    out = pattern.sub(cut, message)
+    out = out.replace("\r", "\\r").replace("\n", "\\n")
+    if len(out) > MESSAGE_WIDTH:
+        out = out[:MESSAGE_WIDTH - 3] + "..."
+    return out
 
 
 class ParameterError(ValueError, TypeError):
@@ -39,7 +87,8 @@ class ParameterError(ValueError, TypeError):
     """
 
     def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
+        param = shorten(str(param))
+        super().__init__(shorten(f"{param}: {message}"))
         self.param = param
 
 

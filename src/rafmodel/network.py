@@ -168,6 +168,10 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
 
     settings = _settings(settings)
     v = validate("train_network", d=d, seeds=seeds, n_test=n_test, seed=seed, record_every=record_every)
+    from ._validation import check_count
+
+    check_count("seeds", len(settings) * v["seeds"], what="trainings (points x seeds)",
+                hint="use fewer seeds or fewer points")
     source = _source(data, v["d"], v["n_test"])
     estimators = []
     for s in settings:

@@ -195,8 +195,10 @@ class GaussianRAF:
     """
 
     def __init__(self, *, d: int = 500, n_test: int = 10_000) -> None:
-        self.d = check_positive_int("d", d)
-        self.n_test = check_positive_int("n_test", n_test)
+        from .._validation import validate
+
+        v = validate("GaussianRAF", d=d, n_test=n_test)
+        self.d, self.n_test = v["d"], v["n_test"]
 
     def __repr__(self):
         return f"GaussianRAF(d={self.d}, n_test={self.n_test})"

@@ -19,6 +19,8 @@ parameter and error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .anderson import MAX_STEP, Batch, anderson_step
@@ -83,7 +85,8 @@ class SolverOptions:
     Raises
     ------
     ParameterError
-        An option out of range.
+        An option out of range, or a name that is not an option (the error is also a
+        ``TypeError``).
 
     Notes
     -----
@@ -102,8 +105,14 @@ class SolverOptions:
     """
 
     def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 1.0, memory: int = 3,
-                 method: str = "auto", n_nodes: int = DEFAULT_NODES) -> None:
+                 method: str = "auto", n_nodes: int = DEFAULT_NODES, **unknown: Any) -> None:
         from .._validation import validate
+
+        if unknown:
+            from ..exceptions import ParameterError
+
+            raise ParameterError(next(iter(unknown)), "not a solver option; the options: tol, max_iter, damping, "
+                                                      "memory, method, n_nodes")
 
         v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,
                      n_nodes=n_nodes)

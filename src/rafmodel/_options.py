@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 import math
 
-#: Most points one command may compute (a grid's combinations, a range's count).
-MAX_POINTS = 1_000_000
+from ._validation import MAX_POINTS  # noqa: F401  (the limits live in _validation, in one place)
+from .exceptions import shorten
 
 
 class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
+    """Bad command-line input: printed as one line, exit status 2 (long echoed values shortened)."""
+
+    def __init__(self, message):
+        super().__init__(shorten(str(message)))
 
 
 def parse_values(name, text):
@@ -161,6 +164,9 @@ def _named_learners(args, model):
             try:
                 lrn = Kernel.from_kernel(name, **call)
             except ParameterError as e:
+                if "not a parameter of kernel" in str(e):  # an option this kernel does not take
+                    given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
+                    raise UsageError(f"kernel: {name!r} does not take {given}") from None
                 if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
                     opt = "bandwidth" if "bandwidth" in kw else "offset"
                     raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None

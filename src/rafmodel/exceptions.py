@@ -52,14 +52,31 @@ def shorten(message: str, width: int = ECHO_WIDTH) -> str:
         return message
 
     # a quoted value (as repr writes it) keeps its quotes; any other long word is cut too
-    pattern = re.compile(r"""(['"])((?:(?!\1).){%d,}?)\1(?=[\s,;:)\]]|$)|\S{%d,}""" % (width + 1, width + 1), re.S)
+    word = re.compile(r"\S{%d,}" % (width + 1))
 
-    def cut(m):
-        if m.group(1):
-            return m.group(1) + m.group(2)[:width] + "..." + m.group(1)
-        return m.group(0)[:width] + "..."
+    def words(text):
+        return word.sub(lambda m: m.group(0)[:width] + "...", text)
 
-    out = pattern.sub(cut, message)
+    parts, i, n = [], 0, len(message)
+    while i < n:
+        starts = [j for j in (message.find("'", i), message.find('"', i)) if j >= 0]
+        if not starts:
+            break
+        j = min(starts)
+        q, k = message[j], j + 1
+        while True:  # the closing quote: one followed by the end, a space or punctuation
+            k = message.find(q, k)
+            if k < 0 or k + 1 == n or message[k + 1] in " \t\n,;:)]":
+                break
+            k += 1
+        if k < 0:
+            break
+        parts.append(words(message[i:j]))
+        body = message[j + 1:k]
+        parts.append(q + (body[:width] + "..." if len(body) > width else body) + q)
+        i = k + 1
+    parts.append(words(message[i:]))
+    out = "".join(parts)
     out = out.replace("\r", "\\r").replace("\n", "\\n")
     if len(out) > MESSAGE_WIDTH:
         out = out[:MESSAGE_WIDTH - 3] + "..."

@@ -245,8 +245,9 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                          what="points (alpha x eps x lam x eta)", hint="split the grid")
     check_count("repeats", points * repeats, MAX_POINTS, what="fits (points x repeats)",
                 hint="use fewer repeats or fewer points")
-    source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
+    validate("Setting", alpha=alphas, eps=epss, lam=lams)  # every value, before the images are read
     learners = {e: _learner(kernel, e) for e in etas}
+    source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
     groups = []
     for a in alphas:
         for e in epss:

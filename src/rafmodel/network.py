@@ -174,9 +174,14 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
                 hint="use fewer seeds or fewer points")
     source = _source(data, v["d"], v["n_test"])
     estimators = []
+    from .data.gaussian import MAX_ARRAY_BYTES
+
     for s in settings:
         source.check(s)
-        estimators.append(estimator_for(s))
+        est = estimator_for(s)
+        if hasattr(est, "check"):
+            est.check(*source.shape(s), MAX_ARRAY_BYTES)
+        estimators.append(est)
     bar = None
     if progress:
         from tqdm.auto import tqdm

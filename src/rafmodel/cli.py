@@ -857,7 +857,10 @@ def cmd_theory(args):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the subcommand that does not know them
+        words = [c for c in (getattr(args, "command", None), getattr(args, "sweep_command", None)) if c]
+        _Parser(prog=" ".join(["raf", *words])).error(f"unrecognized arguments: {' '.join(extra)}")
     import warnings
 
     from .exceptions import ConvergenceWarning

@@ -222,6 +222,13 @@ class NetworkEstimator:
         The first layer (``p x d``, ``p = kappa d``) and the hidden features of the training
         and test sets (``n x p``, ``n_test x p``).
 
+        Parameters
+        ----------
+        n, d, n_test : int
+            Training samples, input dimension, test samples.
+        max_bytes : float
+            Largest size of one array of float64, in bytes.
+
         Raises
         ------
         ParameterError

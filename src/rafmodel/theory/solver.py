@@ -81,6 +81,10 @@ class SolverOptions:
         Channel evaluation: closed form when available, or Gauss quadrature.
     n_nodes : int, default=12
         Gauss-Legendre nodes per panel of the quadrature route, ``>= 2``.
+    **unknown
+        Any other name is refused (a :class:`rafmodel.ParameterError` naming it), so
+        that ``rafmodel.solve(setting, tol=...)`` and the other entry points that pass
+        solver options through name a misspelt option in one line.
 
     Raises
     ------

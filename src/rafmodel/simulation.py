@@ -487,6 +487,9 @@ def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4,
     lams = [float(x) for x in np.atleast_1d(validate("lam_path", lams=lams)["lams"])]
     source = _source(data, v["d"], v["n_test"])
     _check_all([setting], source, v["seeds"])
+    from ._validation import check_count
+
+    check_count("lams", len(lams) * v["seeds"], what="evaluations (lams x seeds)", hint="use fewer lams or seeds")
     vals = [{k: [] for k in METRICS} for _ in lams]
     for i in range(v["seeds"]):
         ss = repetition_seed(v["seed"], i)

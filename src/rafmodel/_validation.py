@@ -202,10 +202,10 @@ class Integer(Constraint):
         self.lo, self.hi, self.extra, self.optional = lo, hi, tuple(extra), optional
 
     def describe(self):
-        if self.lo == 1 and self.hi is None:
-            base = "a positive integer"
-        elif self.lo == 0 and self.hi is None:
-            base = "a non-negative integer"
+        if self.lo in (0, 1):
+            base = "a positive integer" if self.lo == 1 else "a non-negative integer"
+            if self.hi is not None:
+                base += f" <= {self.hi}"
         elif self.hi is None:
             base = f"an integer >= {self.lo}"
         else:

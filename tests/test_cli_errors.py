@@ -125,3 +125,38 @@ def test_a_library_refusal_is_one_line(argv, expected, capsys):
 def test_a_huge_value_is_not_echoed_in_full(option, capsys):
     line = refused(_with(THEORY, option, "x" * 5_000_000), capsys)
     assert len(line) < 400 and "x" * 80 + "..." in line
+
+
+# --------------------------------------------------------------- hostile values, every computing subcommand
+OPTIMAL = ["optimal-lambda", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2"]
+RATE = ["rate", "--model", "linear", "--loss", "square", "--eps", "0.2"]
+BAYES = ["bayes", "--alpha", "1", "--eps", "0.2"]
+CAPACITY = ["capacity", "--eps", "0.2"]
+FIGURE = ["figure", "capacity", "--out", "unused"]
+
+_HOSTILE = [
+    (THEORY, "--eps", "nan", "eps: must be a finite number"), (THEORY, "--alpha", "inf", "alpha: must be a finite"),
+    (THEORY, "--lam", "", "lam: empty value"), (THEORY, "--model", "mlp", "model: unknown learner 'mlp'"),
+    (THEORY, "--loss", "ramp", "loss: unknown loss 'ramp'"), (THEORY, "--tol", "-1", "tol: must be in (0, 0.001]"),
+    (THEORY, "--jobs", "0", "jobs: must be"), (THEORY, "--alpha", "1:2:0", "alpha: range count must be a positive"),
+    (SIMULATE, "--n-test", "0", "n-test: must be a positive integer"), (SIMULATE, "--seed", "-1", "seed: must be"),
+    (SIMULATE, "--seeds", "nan", "seeds: must be an integer"), (SIMULATE, "--d", "", "d: must be an integer"),
+    (BAYES, "--alpha", "nan", "alpha: must be a finite number"), (BAYES, "--eps", "-inf", "eps: must be a finite"),
+    (CAPACITY, "--eps", "1e400", "eps: must be a finite number"), (CAPACITY, "--model", "mlp", "unknown learner"),
+    (OPTIMAL, "--alpha", "-2", "alpha: must be > 0"), (OPTIMAL, "--loss", "ramp", "unknown loss 'ramp'"),
+    (RATE, "--eps", "nan", "eps: must be a finite number"), (RATE, "--lam", "-inf", "lam: must be a finite number"),
+    (RATE, "--model", "mlp", "model: unknown learner 'mlp'"),
+    (REALDATA, "--eta", "-1", "eta: must be > 0"), (REALDATA, "--repeats", "0", "repeats: must be a positive integer"),
+    (REALDATA, "--dataset", "imagenet", "dataset"), (REALDATA, "--loss", "logistic", "loss: must be square or hinge"),
+    (NETWORK, "--kappa", "-1", "kappa: must be > 0"), (NETWORK, "--lr", "nan", "lr: must be a finite number"),
+    (FIGURE, "--n-eps", "-1", "n_eps: must be"), (FIGURE, "--d", "nan", "d: must be a finite number"),
+    (["figure", "bogus", "--out", "unused"], "--quick", None, "figure: unknown figure 'bogus'"),
+]
+
+
+@pytest.mark.parametrize("base,option,value,expected", _HOSTILE,
+                         ids=[f"{b[0]} {o} {v!r}" for b, o, v, _ in _HOSTILE])
+def test_a_hostile_value_is_refused_in_one_line(base, option, value, expected, capsys):
+    argv = list(base) + [option] if value is None else _with(base, option, value)
+    line = refused(argv, capsys)
+    assert expected in line, line

@@ -45,8 +45,9 @@ def test_grid_refuses_a_grid_beyond_the_limit_before_building_it():
     refuses(lambda: rm.grid(alpha=range(1, 1001), eps=[0.1] * 1001, lam=[0.1] * 1001), "grid", "1002001000 points")
 
 
-@pytest.mark.parametrize("kw,param", [(dict(alpha=[]), "alpha"), (dict(eps=np.array([])), "eps"), (dict(lam=()), "lam"),
-                                      (dict(learner="kernel", mu1=[], mustar=0.5), "mu1"), (dict(learner=[]), "learner")])
+@pytest.mark.parametrize("kw,param", [
+    (dict(alpha=[]), "alpha"), (dict(eps=np.array([])), "eps"), (dict(lam=()), "lam"),
+    (dict(learner="kernel", mu1=[], mustar=0.5), "mu1"), (dict(learner=[]), "learner")])
 def test_grid_refuses_an_empty_list(kw, param):
     base = dict(alpha=1.0, eps=0.2, lam=0.1)
     base.update(kw)

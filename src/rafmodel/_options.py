@@ -62,13 +62,21 @@ def _number(name, s):
     return x
 
 
-def _product_settings(model, loss, values, spec):
-    """Settings for every combination, and the label columns (activation / kernel) of each."""
-    count = math.prod(len(v) for v in values.values())
-    count *= len(spec) if isinstance(spec, list) else math.prod(len(v) for v in spec.values())
+def check_grid(values, factor=1):
+    """Refuse, before it is built, a grid of more than :data:`MAX_POINTS` combinations.
+
+    ``values`` is ``{option: list of values}``; ``factor`` multiplies the count (e.g. the
+    number of named learners).
+    """
+    count = math.prod(len(v) for v in values.values()) * factor
     if count > MAX_POINTS:
         raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
                          "one command may compute; split the sweep")
+
+
+def _product_settings(model, loss, values, spec):
+    """Settings for every combination, and the label columns (activation / kernel) of each."""
+    check_grid({**values, **(spec if isinstance(spec, dict) else {})}, len(spec) if isinstance(spec, list) else 1)
     from ._validation import ParameterError
     from .setting import grid
 

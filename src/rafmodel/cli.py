@@ -27,7 +27,7 @@ import sys
 
 from ._validation import describe
 from ._options import (MAX_POINTS, UsageError, _learner_from_args, _loss_from_args, _number,  # noqa: F401
-                       _product_settings, _settings_from_args, parse_values)
+                       _product_settings, _settings_from_args, check_grid, parse_values)
 from .exceptions import ParameterError, shorten
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
@@ -382,7 +382,7 @@ def cmd_realdata(args):
     rule = _class_list("rule", args.rule, 2)
     facts = _class_list("facts", args.facts, 1)[0]
     v = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam", "eta")}
-    _check_grid(v)
+    check_grid(v)
     res = realdata(args.dataset, rule=rule, facts=facts, alpha=v["alpha"], eps=v["eps"], lam=v["lam"],
                    kernel=args.kernel, eta=v["eta"], loss=args.loss, repeats=args.repeats, seed=args.seed,
                    data_dir=args.data_dir, n_test=args.n_test, theory=args.theory, progress=_progress(args))
@@ -411,7 +411,7 @@ def cmd_network(args):
             raise UsageError(f"steps: must be a positive integer, got {st:g}")
     choices = {k: [c.strip() for c in getattr(args, k).split(",")]
                for k in ("activation", "train", "scaling", "optimizer")}
-    _check_grid({**values, **choices})  # an upper bound: readout ignores some of them
+    check_grid({**values, **choices})  # an upper bound: readout ignores some of them
     settings = []
     for alpha, eps, lam in itertools.product(values["alpha"], values["eps"], values["lam"]):
         for act, train, kappa in itertools.product(choices["activation"], choices["train"], values["kappa"]):
@@ -534,15 +534,6 @@ def _values(names, args, check):
     return out
 
 
-def _check_grid(values, extra=1):
-    """Refuse a grid of more than :data:`MAX_POINTS` combinations (``values``: ``{option: list}``;
-    ``extra``: a further factor, e.g. the choices of a text option), before it is built."""
-    count = math.prod(len(v) for v in values.values()) * extra
-    if count > MAX_POINTS:
-        raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
-                         "one command may compute; split the sweep")
-
-
 def cmd_bayes(args):
     import itertools
 
@@ -550,7 +541,7 @@ def cmd_bayes(args):
     from .theory.bayes import bayes_optimal
 
     v = _values(("alpha", "eps"), args, {"alpha": check_positive_finite, "eps": check_unit_interval})
-    _check_grid({"alpha": v["alpha"], "eps": v["eps"]})
+    check_grid({"alpha": v["alpha"], "eps": v["eps"]})
     combos = list(itertools.product(v["alpha"], v["eps"]))
     res = bayes_optimal([c[0] for c in combos], [c[1] for c in combos])
     records = res.to_records()

@@ -84,7 +84,7 @@ def test_a_parse_error_is_one_line_with_a_hint(argv, expected, capsys):
     (SIMULATE + ["--d", "5", "--seeds", "1000000000"], "seeds: must be a positive integer <= 10000"),
     (SIMULATE + ["--d", "1000000000"], "d: must be a positive integer <= 100000"),
     (_with(SIMULATE, "--alpha", "1:2:1000") + ["--d", "5", "--seeds", "2000"], "seeds: 2000000 repetitions"),
-    (SIMULATE + ["--d", "5", "--n-test", "10000000000000"], "n-test: the test set"),
+    (SIMULATE + ["--d", "5", "--n-test", "10000000000000"], "d: the test set"),
     (_with(["compare"] + SIMULATE[1:], "--d", "1000000000"), "d: must be a positive integer <= 100000"),
     (_with(REALDATA, "--lam", "0.001:10:1000000") + ["--eta", "1,2"], "grid: 2000000 combinations"),
     (_with(REALDATA, "--lam", "0.001:10:300000"), "repeats: 1500000 fits (points x repeats)"),

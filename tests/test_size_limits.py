@@ -64,7 +64,7 @@ def test_simulations_refuse_seeds_and_repetitions_beyond_the_limits():
     refuses(lambda: rm.simulate_many([S] * 200, d=5, seeds=MAX_SEEDS), "seeds", "2000000 repetitions")
     refuses(lambda: rm.lam_path(S, [0.1], d=5, seeds=10**9), "seeds")
     refuses(lambda: rm.lam_path(S, np.linspace(0.1, 1, 600_000), d=5, seeds=2), "lams", "1200000 evaluations")
-    refuses(lambda: rm.simulate(S, d=5, n_test=10**13), "n_test", "the test set")
+    refuses(lambda: rm.simulate(S, d=5, n_test=10**13), "d", "the test set")
 
 
 def test_sample_raf_refuses_data_beyond_memory_before_drawing():

@@ -198,3 +198,12 @@ def test_a_huge_value_is_not_echoed_in_full():
     assert shorten("short 'abc' stays") == "short 'abc' stays"
     assert shorten("a\nb") == "a\\nb"  # one line
     assert shorten("y" * 5000).endswith("y...") and len(shorten("y" * 5000)) == 83
+
+
+def test_a_file_path_is_echoed_in_full():
+    from rafmodel.exceptions import shorten
+
+    path = "/tmp/" + "a-long-folder-name/" * 10 + "train-images-idx3-ubyte"
+    assert shorten(f"data_dir: {path} is truncated") == f"data_dir: {path} is truncated"
+    assert shorten(f"out: {path!r} exists") == f"out: {path!r} exists"
+    assert len(shorten("/" + "p" * 10**6)) < 4200  # but not without end

@@ -21,14 +21,21 @@ __all__ = ["ParameterError", "ConvergenceError", "SolverError", "ConvergenceWarn
 #: Longest run of a user's value (a quoted text, a word) echoed back in an error message.
 ECHO_WIDTH = 80
 
+#: Longest file path echoed back in full (a value with a ``/`` or ``\\`` in it): the longest
+#: path Linux accepts, so that a message names the file it is about.
+PATH_WIDTH = 4096
+
 #: Longest error message, all told.
-MESSAGE_WIDTH = 1000
+MESSAGE_WIDTH = 2 * PATH_WIDTH
+
 
 def shorten(message: str, width: int = ECHO_WIDTH) -> str:
     """``message`` with every long quoted value or word cut to ``width`` characters and ``...``.
 
     Error messages echo the user's values back; a 5 MB name must not come back in full.
-    Line breaks inside a value are shown as ``\\n``, so that the message stays one line.
+    A value that looks like a file path (it holds ``/`` or ``\\``) is kept up to
+    :data:`PATH_WIDTH` characters, so that the message still names the file. Line breaks
+    inside a value are shown as ``\\n``, so that the message stays one line.
 
     Parameters
     ----------
@@ -54,8 +61,12 @@ def shorten(message: str, width: int = ECHO_WIDTH) -> str:
     # a quoted value (as repr writes it) keeps its quotes; any other long word is cut too
     word = re.compile(r"\S{%d,}" % (width + 1))
 
+    def cut(value):
+        limit = PATH_WIDTH if ("/" in value[:PATH_WIDTH] or "\\" in value[:PATH_WIDTH]) else width
+        return value if len(value) <= limit else value[:limit] + "..."
+
     def words(text):
-        return word.sub(lambda m: m.group(0)[:width] + "...", text)
+        return word.sub(lambda m: cut(m.group(0)), text)
 
     parts, i, n = [], 0, len(message)
     while i < n:
@@ -73,7 +84,7 @@ def shorten(message: str, width: int = ECHO_WIDTH) -> str:
             break
         parts.append(words(message[i:j]))
         body = message[j + 1:k]
-        parts.append(q + (body[:width] + "..." if len(body) > width else body) + q)
+        parts.append(q + cut(body) + q)
         i = k + 1
     parts.append(words(message[i:]))
     out = "".join(parts)

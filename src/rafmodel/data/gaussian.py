@@ -254,9 +254,8 @@ class GaussianRAF:
         for what, rows in (("training set", n), ("test set", self.n_test)):
             size = 8.0 * rows * self.d
             if size > MAX_ARRAY_BYTES:
-                raise ParameterError("d" if what == "training set" else "n_test",
-                                     f"the {what} ({rows} x {self.d}) needs {size / 2**30:.1f} GiB, more "
-                                     f"than {MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d"
+                raise ParameterError("d", f"the {what} ({rows} x {self.d}) needs {size / 2**30:.1f} GiB, more "
+                                          f"than {MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d"
                                      + (" or n_test" if what == "test set" else ""))
 
     def sample(self, setting: Setting, seed: np.random.SeedSequence) -> tuple[Dataset, Dataset]:

@@ -178,3 +178,13 @@ def test_a_computation_that_cannot_finish_is_one_line_and_status_1(capsys, monke
     code = main(["optimal-lambda", "--model", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2"])
     err = capsys.readouterr().err
     assert code == 1 and "fixed point not reached" in err and "Traceback" not in err
+
+
+def test_compare_table_shows_the_standard_errors_beside_the_z_scores(capsys):
+    argv = ["compare", "--model", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
+            "--d", "20", "--seeds", "2", "--n-test", "200", "--jobs", "1"]
+    code, out, _ = run(capsys, argv)
+    assert code in (0, 1)
+    header = out.splitlines()[0].split()
+    for m in ("gen_error", "mem_error", "rule_error"):
+        assert f"{m}_se" in header and f"{m}_z" in header

@@ -152,3 +152,69 @@ def test_grid_names_a_wrong_learner_parameter():
         with pytest.raises(ParameterError) as info:
             rm.grid(alpha=1.0, eps=0.1, lam=0.0, **kw)
         assert info.value.param == param
+
+
+# ---------------------------------------------------------------------------- keyword arguments and arrays
+def _raises_zero_division(x):
+    return 1 / 0
+
+
+@pytest.mark.parametrize("call,param,text", [
+    (lambda: rm.solve(Setting(alpha=1.0, eps=0.2, lam=0.1), foo=1), "foo", "not a solver option"),
+    (lambda: rm.solve_many([Setting(alpha=1.0, eps=0.2, lam=0.1)], foo=1), "foo", "not a solver option"),
+    (lambda: rm.SolverOptions(foo=1), "foo", "the options: tol, max_iter"),
+    (lambda: Setting(alpha=1.0, eps=0.2, lam=0.1).replace(foo=1), "foo", "not a field of Setting"),
+    (lambda: rm.Kernel.from_kernel("rbf", bogus=1), "bogus", "not a parameter of kernel 'rbf'; allowed: 'c'"),
+    (lambda: rm.kernel_coefficients("activation", activation="relu", bogus=1), "bogus", "allowed: 'activation'"),
+    (lambda: rm.kernel_coefficients("activation"), "activation", "required by kernel 'activation'"),
+    (lambda: rm.bayes_optimal([1, 2, 3], [0.1, 0.2]), "eps", "does not broadcast against alpha's shape (3,)"),
+    (lambda: rm.RandomFeatures.from_activation(lambda x: 1 / 0, kappa=1), "activation",
+     "evaluating it failed: ZeroDivisionError"),
+    (lambda: rm.RandomFeatures.from_activation(_raises_zero_division, kappa=1), "activation", "ZeroDivisionError"),
+    (lambda: rm.RandomFeatures.from_activation(lambda x: "a", kappa=1), "activation", "evaluating it failed"),
+    (lambda: rm.RandomFeatures.from_activation(lambda x: None, kappa=1), "activation", "evaluating it failed"),
+    (lambda: rm.RandomFeatures.from_activation(lambda x: np.where(x > 0, np.inf, x), kappa=1), "activation",
+     "non-finite"),
+    (lambda: rm.solve(Setting(alpha=1.0, eps=0.2, lam=0.1, loss="logistic"), method="closed"), "method",
+     "the logistic loss has no closed-form channel"),
+    (lambda: rm.solve_many([Setting(alpha=1.0, eps=0.2, lam=0.1, loss="logistic")], method="closed"), "method",
+     "no closed-form channel"),
+])
+def test_a_public_entry_point_refuses_bad_keywords_and_arrays_with_a_parameter_error(call, param, text):
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert info.value.param == param and text in str(info.value) and "\n" not in str(info.value)
+    assert isinstance(info.value, TypeError)  # what Python raises for an unexpected keyword, still caught
+
+
+def test_an_unknown_option_is_refused_before_any_work(monkeypatch):
+    import rafmodel.theory as theory
+
+    monkeypatch.setattr(theory, "_solve", lambda *a, **k: pytest.fail("solved before refusing"))
+    s = Setting(alpha=1.0, eps=0.2, lam=0.1, loss="logistic")
+    for kw in (dict(foo=1), dict(method="closed")):
+        with pytest.raises(ParameterError):
+            rm.solve_many([s], **kw)
+        with pytest.raises(ParameterError):
+            rm.solve(s, **kw)
+
+
+def test_a_huge_value_is_not_echoed_in_full():
+    from rafmodel.exceptions import shorten
+
+    with pytest.raises(ParameterError) as info:
+        Setting(alpha=1.0, eps=0.2, lam=0.1, loss="x" * 5_000_000)
+    msg = str(info.value)
+    assert len(msg) < 300 and "x" * 80 + "...'" in msg and msg.endswith("allowed: hinge, logistic, square")
+    assert shorten("short 'abc' stays") == "short 'abc' stays"
+    assert shorten("a\nb") == "a\\nb"  # one line
+    assert shorten("y" * 5000).endswith("y...") and len(shorten("y" * 5000)) == 83
+
+
+def test_a_file_path_is_echoed_in_full():
+    from rafmodel.exceptions import shorten
+
+    path = "/tmp/" + "a-long-folder-name/" * 10 + "train-images-idx3-ubyte"
+    assert shorten(f"data_dir: {path} is truncated") == f"data_dir: {path} is truncated"
+    assert shorten(f"out: {path!r} exists") == f"out: {path!r} exists"
+    assert len(shorten("/" + "p" * 10**6)) < 4200  # but not without end

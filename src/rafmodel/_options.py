@@ -11,12 +11,15 @@ from __future__ import annotations
 import itertools
 import math
 
-#: Most points one command may compute (a grid's combinations, a range's count).
-MAX_POINTS = 1_000_000
+from ._validation import MAX_POINTS  # noqa: F401  (the limits live in _validation, in one place)
+from .exceptions import shorten
 
 
 class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
+    """Bad command-line input: printed as one line, exit status 2 (long echoed values shortened)."""
+
+    def __init__(self, message):
+        super().__init__(shorten(str(message)))
 
 
 def parse_values(name, text):
@@ -59,13 +62,21 @@ def _number(name, s):
     return x
 
 
-def _product_settings(model, loss, values, spec):
-    """Settings for every combination, and the label columns (activation / kernel) of each."""
-    count = math.prod(len(v) for v in values.values())
-    count *= len(spec) if isinstance(spec, list) else math.prod(len(v) for v in spec.values())
+def check_grid(values, factor=1):
+    """Refuse, before it is built, a grid of more than :data:`MAX_POINTS` combinations.
+
+    ``values`` is ``{option: list of values}``; ``factor`` multiplies the count (e.g. the
+    number of named learners).
+    """
+    count = math.prod(len(v) for v in values.values()) * factor
     if count > MAX_POINTS:
         raise UsageError(f"grid: {count} combinations of the options given, more than the {MAX_POINTS} "
                          "one command may compute; split the sweep")
+
+
+def _product_settings(model, loss, values, spec):
+    """Settings for every combination, and the label columns (activation / kernel) of each."""
+    check_grid({**values, **(spec if isinstance(spec, dict) else {})}, len(spec) if isinstance(spec, list) else 1)
     from ._validation import ParameterError
     from .setting import grid
 
@@ -161,6 +172,9 @@ def _named_learners(args, model):
             try:
                 lrn = Kernel.from_kernel(name, **call)
             except ParameterError as e:
+                if "not a parameter of kernel" in str(e):  # an option this kernel does not take
+                    given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
+                    raise UsageError(f"kernel: {name!r} does not take {given}") from None
                 if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
                     opt = "bandwidth" if "bandwidth" in kw else "offset"
                     raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None

@@ -19,7 +19,84 @@ from .exceptions import ParameterError
 
 __all__ = ["ParameterError", "Constraint", "Real", "Integer", "Choice", "CONSTRAINTS", "check", "validate",
            "describe", "as_float_array", "check_positive_finite", "check_nonnegative_finite",
-           "check_unit_interval", "check_positive_int"]
+           "check_unit_interval", "check_positive_int", "MAX_POINTS", "MAX_SEEDS", "MAX_D", "MAX_RESOLUTION",
+           "check_count", "check_size_option"]
+
+# --------------------------------------------------------------------------------------
+# Sizes: the limits of one call or command, in one place, checked before any work
+# --------------------------------------------------------------------------------------
+
+#: Most points one call or command may compute: a grid's combinations, a range's count
+#: (``raf theory``, ``raf bayes``, ``rafmodel.grid``, ``rafmodel.bayes_optimal``, a sweep, a figure's
+#: theory grid), and the repetitions of a simulation batch (points x seeds).
+MAX_POINTS = 1_000_000
+
+#: Most independent repetitions of one point (``seeds``, ``repeats``).
+MAX_SEEDS = 10_000
+
+#: Largest input dimension ``d`` of a simulation (its arrays are checked against memory too).
+MAX_D = 100_000
+
+#: Largest resolution (``n_alpha``, ``n_lam``, ...) of one axis of a figure.
+MAX_RESOLUTION = 10_000
+
+
+def check_count(name, count, limit=MAX_POINTS, what="points", hint="split it"):
+    """Refuse a size above ``limit``, naming ``name``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter (or ``grid``) the size comes from.
+    count : int
+        The size asked for.
+    limit : int, default=:data:`MAX_POINTS`
+        The most allowed.
+    what : str
+        What is counted, for the message.
+    hint : str
+        What to do instead.
+
+    Raises
+    ------
+    ParameterError
+        ``count > limit``.
+
+    Examples
+    --------
+    >>> check_count("grid", 2_000_000)
+    Traceback (most recent call last):
+    ...
+    rafmodel.exceptions.ParameterError: grid: 2000000 points, more than the 1000000 one call may compute; split it
+    """
+    if count > limit:
+        raise ParameterError(name, f"{count} {what}, more than the {limit} one call may compute; {hint}")
+    return count
+
+
+#: The cap of a size option, by its name (the figures' parameters are capped by these names too).
+_SIZE_CAPS = {"d": MAX_D, "seeds": MAX_SEEDS, "repeats": MAX_SEEDS}
+
+
+def check_size_option(name, value):
+    """Cap a size option by its name: ``d``, ``seeds``, ``repeats`` and every ``n_*`` resolution.
+
+    Other names pass unchanged.  ``value`` is an integer or a list of them.
+
+    Raises
+    ------
+    ParameterError
+        A value above the cap of its name.
+    """
+    cap = _SIZE_CAPS.get(name)
+    if cap is None and name.startswith("n_") and name not in ("n_test", "n_jobs"):
+        cap = MAX_RESOLUTION
+    if cap is None:
+        return value
+    for v in (value if isinstance(value, (list, tuple)) else [value]):
+        if isinstance(v, numbers.Real) and not isinstance(v, bool) and v > cap:
+            raise ParameterError(name, f"must be at most {cap}, got {v!r}")
+    return value
 
 
 def _fmt(x):
@@ -125,10 +202,10 @@ class Integer(Constraint):
         self.lo, self.hi, self.extra, self.optional = lo, hi, tuple(extra), optional
 
     def describe(self):
-        if self.lo == 1 and self.hi is None:
-            base = "a positive integer"
-        elif self.lo == 0 and self.hi is None:
-            base = "a non-negative integer"
+        if self.lo in (0, 1):
+            base = "a positive integer" if self.lo == 1 else "a non-negative integer"
+            if self.hi is not None:
+                base += f" <= {self.hi}"
         elif self.hi is None:
             base = f"an integer >= {self.lo}"
         else:
@@ -191,17 +268,19 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
     "SolverOptions": {"tol": Real(0, 1e-3, lo_open=True, array=False), "max_iter": POSITIVE_INT,
                       "damping": Real(0, 1, lo_open=True, array=False), "memory": NONNEGATIVE_INT,
                       "method": Choice("auto", "closed", "quadrature"), "n_nodes": Integer(2)},
-    "simulate": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
+    "simulate": {"d": Integer(1, MAX_D), "seeds": Integer(1, MAX_SEEDS), "n_test": POSITIVE_INT,
+                 "seed": NONNEGATIVE_INT,
                  "n_jobs": Integer(1, extra=(-1,), optional=True)},
     "lam_path": {"lams": Real(0)},
-    "GaussianRAF": {"d": POSITIVE_INT, "n_test": POSITIVE_INT},
+    "GaussianRAF": {"d": Integer(1, MAX_D), "n_test": POSITIVE_INT},
     "Network": {"kappa": POSITIVE, "train": Choice("readout", "all"), "scaling": Choice("lazy", "mean-field"),
                 "optimizer": Choice("gd", "adam"), "steps": POSITIVE_INT, "lr": POSITIVE,
                 "device": Choice("auto", "cpu", "gpu")},
-    "train_network": {"d": POSITIVE_INT, "seeds": POSITIVE_INT, "n_test": POSITIVE_INT, "seed": NONNEGATIVE_INT,
+    "train_network": {"d": Integer(1, MAX_D), "seeds": Integer(1, MAX_SEEDS), "n_test": POSITIVE_INT,
+                      "seed": NONNEGATIVE_INT,
                       "record_every": Integer(1, optional=True)},
     "ImageRAF": {"n_test": Integer(2, optional=True)},
-    "realdata": {"eta": POSITIVE, "repeats": POSITIVE_INT, "seed": NONNEGATIVE_INT},
+    "realdata": {"eta": POSITIVE, "repeats": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
 }
 
 

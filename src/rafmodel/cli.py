@@ -23,14 +23,39 @@ import argparse
 import contextlib
 import itertools
 import math
+import re
 import sys
 
 from ._validation import describe
 from ._options import (MAX_POINTS, UsageError, _learner_from_args, _loss_from_args, _number,  # noqa: F401
-                       _product_settings, _settings_from_args, parse_values)
-from .exceptions import ParameterError
+                       _product_settings, _settings_from_args, check_grid, parse_values)
+from .exceptions import ParameterError, shorten
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
+
+#: A value that starts with '-' but is a number, a list or a range of numbers (``-1``, ``-1:1:3``,
+#: ``-1,5``, ``-.5``, ``-inf``, ``-nan``), not an option: the option before it takes it as its value.
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d|inf|nan)", re.IGNORECASE)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the command line's conventions.
+
+    * An option's value may start with '-' when it is a number (``--alpha -1:1:3``,
+      ``--lam -inf``, ``--rule -1,5``): the value then reaches the range check, which says
+      in one line what is allowed, instead of argparse's "expected one argument".
+    * A parse error is one line, ``raf COMMAND: error: ...; see raf COMMAND --help``, exit
+      status 2, like every other error of the command line (no usage block), with long
+      values shortened.
+    """
+
+    def _parse_optional(self, arg_string):
+        if _NEGATIVE_VALUE.match(arg_string):
+            return None  # a value, not an option
+        return super()._parse_optional(arg_string)
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {shorten(message)}; see {self.prog} --help\n")
 
 #: The library's parameter names that the command line spells otherwise.
 _OPTION_NAMES = {"n_test": "n-test", "max_iter": "max-iter", "n_jobs": "jobs", "record_every": "record-every",
@@ -121,8 +146,9 @@ def _add_simulation_options(p, d=500, jobs=True):
 
 def _add_output_options(p):
     g = p.add_argument_group("output")
-    g.add_argument("--json", action="store_true", help="JSON: one object for one point, else an array")
-    g.add_argument("--csv", action="store_true", help="CSV with a header line")
+    fmt = g.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true", help="JSON: one object for one point, else an array")
+    fmt.add_argument("--csv", action="store_true", help="CSV with a header line (not with --json)")
     g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar on stderr (default: for more than 200 points on a terminal)")
 
@@ -176,7 +202,7 @@ def _add_figure_options(p, per_figure=True):
 def build_parser():
     from . import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="raf", description="The Rules-and-Facts model: exact asymptotics of generalization and memorization.")
     parser.add_argument("--version", action="version", version=f"rafmodel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -362,6 +388,7 @@ def cmd_realdata(args):
     rule = _class_list("rule", args.rule, 2)
     facts = _class_list("facts", args.facts, 1)[0]
     v = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam", "eta")}
+    check_grid(v)
     res = realdata(args.dataset, rule=rule, facts=facts, alpha=v["alpha"], eps=v["eps"], lam=v["lam"],
                    kernel=args.kernel, eta=v["eta"], loss=args.loss, repeats=args.repeats, seed=args.seed,
                    data_dir=args.data_dir, n_test=args.n_test, theory=args.theory, progress=_progress(args))
@@ -390,6 +417,7 @@ def cmd_network(args):
             raise UsageError(f"steps: must be a positive integer, got {st:g}")
     choices = {k: [c.strip() for c in getattr(args, k).split(",")]
                for k in ("activation", "train", "scaling", "optimizer")}
+    check_grid({**values, **choices})  # an upper bound: readout ignores some of them
     settings = []
     for alpha, eps, lam in itertools.product(values["alpha"], values["eps"], values["lam"]):
         for act, train, kappa in itertools.product(choices["activation"], choices["train"], values["kappa"]):
@@ -522,6 +550,7 @@ def cmd_bayes(args):
     from .theory.bayes import bayes_optimal
 
     v = _values(("alpha", "eps"), args, {"alpha": check_positive_finite, "eps": check_unit_interval})
+    check_grid({"alpha": v["alpha"], "eps": v["eps"]})
     combos = list(itertools.product(v["alpha"], v["eps"]))
     res = bayes_optimal([c[0] for c in combos], [c[1] for c in combos])
     records = res.to_records()
@@ -770,10 +799,7 @@ def cmd_compare(args):
     except NotImplementedError as e:
         raise UsageError(str(e)) from None
     records = _label(records, labels)
-    cols = list(records[0])
-    if not args.json and not args.csv:
-        cols = [c for c in cols if not c.endswith("_se")]
-    emit(records, cols, args, single=len(records) == 1)
+    emit(records, list(records[0]), args, single=len(records) == 1)  # the table too: *_se beside *_z
     if var is not None:
         _save_plot(lambda: plot_comparison(settings, sims, var, args.plot), args.plot)
     status = _warn_failed(sims)
@@ -895,7 +921,10 @@ def cmd_theory(args):
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the subcommand that does not know them
+        words = [c for c in (getattr(args, "command", None), getattr(args, "sweep_command", None)) if c]
+        _Parser(prog=" ".join(["raf", *words])).error(f"unrecognized arguments: {' '.join(extra)}")
     import warnings
 
     from ._interrupt import release
@@ -923,7 +952,7 @@ def main(argv=None):
         print(f"raf {args.command}: interrupted", file=sys.stderr)
         return 130
     except RuntimeError as e:  # a computation that could not be completed (not converged, ...)
-        print(f"raf {args.command}: error: {e}", file=sys.stderr)
+        print(f"raf {args.command}: error: {shorten(str(e))}", file=sys.stderr)
         return EXIT_NOT_CONVERGED
 
 

@@ -290,8 +290,10 @@ def _vectorized(func):
                 ref = np.array([np.asarray(func(float(p))).reshape(()) for p in probe])
         except Exception:
             ref = None  # accepts arrays only: trust the array call
-        if ref is not None and not np.allclose(out, ref, rtol=1e-12, atol=1e-14,
-                                               equal_nan=True):
+        try:
+            if ref is not None and not np.allclose(out, ref, rtol=1e-12, atol=1e-14, equal_nan=True):
+                use_vectorize = True
+        except (TypeError, ValueError):  # not numbers: the scalar route says so, in one line
             use_vectorize = True
     if use_vectorize:
         def scalar(t):
@@ -306,8 +308,15 @@ def _vectorized(func):
 
     def evaluate(x):
         x = np.asarray(x, dtype=float)
-        with np.errstate(all="ignore"):
-            y = np.asarray(impl(x.copy()))
+        try:
+            with np.errstate(all="ignore"):
+                y = np.asarray(impl(x.copy()))
+        except ParameterError:
+            raise
+        except Exception as exc:  # the user's function failed: say so in one line, naming the parameter
+            raise ParameterError("activation", f"evaluating it failed: {type(exc).__name__}: {exc}") from exc
+        if y.dtype.kind in "USVmM":  # text, bytes, dates: not numbers
+            raise ParameterError("activation", f"must return numbers, got values of type {y.dtype}")
         if np.iscomplexobj(y):
             if np.any(y.imag != 0):
                 raise ParameterError("activation", "must return real values")
@@ -903,10 +912,9 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         (a ``ValueError``) for an unknown or empty name, an invalid parameter value
         (including one whose coefficients would overflow or underflow a double), or a
         kernel with ``k(0) < 0``, ``k'(0) < 0`` or ``k(1) < k(0) + k'(0)`` (not a
-        positive-definite dot-product kernel in high dimension).
-    TypeError
-        For a parameter the named kernel does not take, or ``'activation'`` without
-        ``activation=``.
+        positive-definite dot-product kernel in high dimension), a parameter the named
+        kernel does not take (named as ``param``; the error is also a ``TypeError``), or
+        ``'activation'`` without ``activation=``.
 
     See Also
     --------
@@ -926,12 +934,10 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         if key == "activation":
             unknown = sorted(set(params) - {"activation", "n_nodes", "method"})
             if unknown:
-                raise TypeError(f"kernel_coefficients: kernel 'activation' got unexpected "
-                                f"parameter(s) {', '.join(map(repr, unknown))}; allowed: "
-                                "'activation', 'n_nodes', 'method'")
+                raise ParameterError(unknown[0], "not a parameter of kernel 'activation'; allowed: "
+                                                 "'activation', 'n_nodes', 'method'")
             if "activation" not in params:
-                raise TypeError("kernel_coefficients: kernel 'activation' requires the "
-                                "parameter 'activation' (a name or a callable)")
+                raise ParameterError("activation", "required by kernel 'activation' (a name or a callable)")
             mu0, mu1, mustar = activation_coefficients(**params)
             return Coefficients(abs(mu0), abs(mu1), mustar)
         spec = _KERNEL_SPECS.get(key)
@@ -944,8 +950,7 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         unknown = sorted(set(params) - set(spec.params))
         if unknown:
             allowed = ", ".join(map(repr, spec.params)) or "none"
-            raise TypeError(f"kernel_coefficients: kernel {key!r} got unexpected "
-                            f"parameter(s) {', '.join(map(repr, unknown))}; allowed: {allowed}")
+            raise ParameterError(unknown[0], f"not a parameter of kernel {key!r}; allowed: {allowed}")
         k0, k1, kstar = spec.taylor(**params)
         tol = 0.0
     elif callable(kernel):

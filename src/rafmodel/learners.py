@@ -345,9 +345,8 @@ class Kernel(Learner):
         ------
         ParameterError
             An invalid kernel or parameter (see :func:`rafmodel.kernel_coefficients`),
-            or a kernel with ``mu1 = 0`` (no linear component: it cannot learn the rule).
-        TypeError
-            A parameter the named kernel does not take.
+            a kernel with ``mu1 = 0`` (no linear component: it cannot learn the rule), or a
+            parameter the named kernel does not take (the error is also a ``TypeError``).
 
         Examples
         --------
@@ -520,7 +519,8 @@ class RandomFeatures(Learner):
         Raises
         ------
         ParameterError
-            An invalid activation (see :func:`rafmodel.activation_coefficients`), an
+            An invalid activation (see :func:`rafmodel.activation_coefficients`; one that
+            raises or returns values that are not finite numbers is refused too), an
             activation with ``mu1 = 0`` (no linear component: it cannot learn the rule),
             or an invalid ``kappa``.
 

@@ -168,11 +168,20 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
 
     settings = _settings(settings)
     v = validate("train_network", d=d, seeds=seeds, n_test=n_test, seed=seed, record_every=record_every)
+    from ._validation import check_count
+
+    check_count("seeds", len(settings) * v["seeds"], what="trainings (points x seeds)",
+                hint="use fewer seeds or fewer points")
     source = _source(data, v["d"], v["n_test"])
     estimators = []
+    from .data.gaussian import MAX_ARRAY_BYTES
+
     for s in settings:
         source.check(s)
-        estimators.append(estimator_for(s))
+        est = estimator_for(s)
+        if hasattr(est, "check"):
+            est.check(*source.shape(s), MAX_ARRAY_BYTES)
+        estimators.append(est)
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -239,8 +239,15 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     v = validate("realdata", repeats=repeats, seed=seed)
     repeats, seed = v["repeats"], v["seed"]
     alphas, epss, lams = (_as_list(k, x) for k, x in (("alpha", alpha), ("eps", eps), ("lam", lam)))
-    source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
+    from ._validation import MAX_POINTS, check_count
+
+    points = check_count("grid", len(alphas) * len(epss) * len(lams) * len(etas), MAX_POINTS,
+                         what="points (alpha x eps x lam x eta)", hint="split the grid")
+    check_count("repeats", points * repeats, MAX_POINTS, what="fits (points x repeats)",
+                hint="use fewer repeats or fewer points")
+    validate("Setting", alpha=alphas, eps=epss, lam=lams)  # every value, before the images are read
     learners = {e: _learner(kernel, e) for e in etas}
+    source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
     groups = []
     for a in alphas:
         for e in epss:

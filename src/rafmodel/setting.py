@@ -140,12 +140,14 @@ class Setting:
         Raises
         ------
         ParameterError
-            A new value out of range.
-        TypeError
-            A name that is not a field of :class:`Setting`.
+            A new value out of range, or a name that is not a field of :class:`Setting`
+            (the error is also a ``TypeError``).
         """
         kw = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
               "learner": self.learner, "loss": self.loss}
+        unknown = [k for k in changes if k not in kw]
+        if unknown:
+            raise ParameterError(unknown[0], f"not a field of Setting; its fields: {', '.join(kw)}")
         kw.update(changes)
         return Setting(**kw)
 
@@ -182,8 +184,9 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
     ------
     ParameterError
         A value out of range, an unknown learner or loss name, a learner parameter the
-        learner does not take (or a missing one), or learner parameters together with a
-        list of learners.
+        learner does not take (or a missing one), learner parameters together with a
+        list of learners, an empty list, or more than :data:`rafmodel._validation.MAX_POINTS`
+        points (before any is built).
 
     Examples
     --------
@@ -192,7 +195,19 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
     ...          mu1=0.5, mustar=0.5))
     4
     """
+    from ._validation import MAX_POINTS, check_count
+
     loss = get_loss(loss)
+    axes = {"alpha": alpha, "eps": eps, "lam": lam, **learner_params}
+    if isinstance(learner, (list, tuple)):
+        axes["learner"] = learner
+    count = 1
+    for name, v in axes.items():
+        size = len(v) if isinstance(v, (list, tuple, range)) else int(v.size) if isinstance(v, np.ndarray) else 1
+        if size == 0:
+            raise ParameterError(name, "must not be empty: give at least one value")
+        count *= size
+    check_count("grid", count, MAX_POINTS, what="points", hint="split the grid")
     if isinstance(learner, (list, tuple)):
         if learner_params:
             raise ParameterError(next(iter(learner_params)), "give learner parameters through the Learner "

@@ -255,7 +255,11 @@ def _run_tasks(tasks, source, seed, jobs, bar):
     return outs
 
 
-def _check_all(settings, source):
+def _check_all(settings, source, seeds=1):
+    from ._validation import check_count
+
+    check_count("seeds", len(settings) * seeds, what="repetitions (points x seeds)",
+                hint="use fewer seeds or fewer points")
     for s in settings:
         source.check(s)
         est = estimator_for(s)
@@ -312,7 +316,7 @@ def check_simulation(settings: Sequence[Setting], *, d: int = 500, seeds: int = 
     settings = _settings_list(settings)
     v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
     validate("simulate", n_jobs=n_jobs)
-    _check_all(settings, _source(data, v["d"], v["n_test"]))
+    _check_all(settings, _source(data, v["d"], v["n_test"]), v["seeds"])
 
 
 def simulate(setting: Setting, *, d: int = 500, seeds: int = 4, n_test: int = 10_000, seed: int = 0,
@@ -416,7 +420,7 @@ def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, 
     v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
     seeds, seed = v["seeds"], v["seed"]
     source = _source(data, v["d"], v["n_test"])
-    _check_all(settings, source)
+    _check_all(settings, source, seeds)
     tasks = [(s, i) for s in settings for i in range(seeds)]
     jobs = effective_jobs(n_jobs, len(tasks))
     bar = None
@@ -483,7 +487,10 @@ def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4,
     v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
     lams = [float(x) for x in np.atleast_1d(validate("lam_path", lams=lams)["lams"])]
     source = _source(data, v["d"], v["n_test"])
-    _check_all([setting], source)
+    _check_all([setting], source, v["seeds"])
+    from ._validation import check_count
+
+    check_count("lams", len(lams) * v["seeds"], what="evaluations (lams x seeds)", hint="use fewer lams or seeds")
     vals = [{k: [] for k in METRICS} for _ in lams]
     for i in range(v["seeds"]):
         ss = repetition_seed(v["seed"], i)

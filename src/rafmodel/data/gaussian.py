@@ -98,7 +98,8 @@ def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
     Raises
     ------
     ParameterError
-        A bad ``d``, ``alpha``, ``eps`` or ``rng``, or ``n < 2``.
+        A bad ``d``, ``alpha``, ``eps`` or ``rng``, ``n < 2``, or data beyond
+        :data:`MAX_ARRAY_BYTES` (before any is drawn).
 
     Examples
     --------
@@ -110,6 +111,9 @@ def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
     alpha = check_positive_finite("alpha", alpha)
     eps = check_unit_interval("eps", eps)
     n = _check_n(alpha, d)
+    if 8.0 * n * d > MAX_ARRAY_BYTES:
+        raise ParameterError("d", f"the data ({n} x {d}) need {8.0 * n * d / 2**30:.1f} GiB, more than "
+                                  f"{MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d or alpha")
     rng = as_generator(rng)
     w_star = rng.standard_normal(d)
     w_star *= np.sqrt(d) / np.linalg.norm(w_star)
@@ -195,8 +199,10 @@ class GaussianRAF:
     """
 
     def __init__(self, *, d: int = 500, n_test: int = 10_000) -> None:
-        self.d = check_positive_int("d", d)
-        self.n_test = check_positive_int("n_test", n_test)
+        from .._validation import validate
+
+        v = validate("GaussianRAF", d=d, n_test=n_test)
+        self.d, self.n_test = v["d"], v["n_test"]
 
     def __repr__(self):
         return f"GaussianRAF(d={self.d}, n_test={self.n_test})"

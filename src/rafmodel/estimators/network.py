@@ -216,6 +216,32 @@ class NetworkEstimator:
     def __repr__(self):
         return f"NetworkEstimator({self.net!r}, {self.loss!r}, lam={self.lam!r})"
 
+    def check(self, n: int, d: int, n_test: int, max_bytes: float) -> None:
+        """Refuse, before any work, a network whose arrays exceed ``max_bytes`` each.
+
+        The first layer (``p x d``, ``p = kappa d``) and the hidden features of the training
+        and test sets (``n x p``, ``n_test x p``).
+
+        Parameters
+        ----------
+        n, d, n_test : int
+            Training samples, input dimension, test samples.
+        max_bytes : float
+            Largest size of one array of float64, in bytes.
+
+        Raises
+        ------
+        ParameterError
+            An array would exceed ``max_bytes`` (named ``kappa``, or ``d`` where ``kappa`` is 1 or less).
+        """
+        p = max(1, math.ceil(self.net.kappa * d))
+        for what, rows, cols in (("first layer", p, d), ("training features", n, p), ("test features", n_test, p)):
+            size = 8.0 * rows * cols
+            if size > max_bytes:
+                name = "kappa" if self.net.kappa > 1 else "d"
+                raise ParameterError(name, f"the network's {what} ({rows} x {cols}) needs {size / 2**30:.1f} GiB, "
+                                           f"more than {max_bytes / 2**30:.0f} GiB; use a smaller {name}")
+
     def fit(self, train: Dataset, rng: np.random.Generator, *, test: Dataset | None = None,
             record_every: int | None = None) -> Fitted:
         """Train on ``train``.

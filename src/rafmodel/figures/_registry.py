@@ -108,7 +108,18 @@ class FigureSpec:
         return f"needs rafmodel[nn] ({', '.join(miss)} missing): pip install 'rafmodel[nn]'"
 
     def resolve(self, overrides: dict, ctx: Context) -> dict:
-        """The parameters of one run: defaults, then ``quick`` ones, then the user's (validated)."""
+        """The parameters of one run: defaults, then ``quick`` ones, then the user's (validated).
+
+        Every size is checked before any work, by its name, against the limits of
+        :mod:`rafmodel._validation` (the same as the command line's): ``d``, ``seeds``,
+        ``repeats``, each ``n_*`` resolution and their product, and the memory of the
+        simulations' data (``n = alpha d`` samples of ``d``, or ``kappa d``, numbers).
+
+        Raises
+        ------
+        ParameterError
+            An unknown parameter, a value its constraint refuses, or a size beyond the limits.
+        """
         params = dict(self.defaults)
         if ctx.quick:
             params.update(self.quick)
@@ -123,6 +134,7 @@ class FigureSpec:
             checked = [c.check(k, x) for x in vals]
             params[k] = checked if isinstance(self.defaults.get(k), (list, tuple)) else (
                 checked[0] if len(checked) == 1 else _one(k, checked))
+        _check_sizes(params, ctx)
         return params
 
     def key(self, params: dict, ctx: Context) -> str:
@@ -157,6 +169,45 @@ def source_digest() -> str:
                 with open(path, "rb") as fh:
                     h.update(hashlib.sha256(fh.read()).digest())
     return h.hexdigest()
+
+
+#: Test samples per repetition of the figures' simulations (for the memory estimate).
+_FIGURE_N_TEST = 4000
+
+
+def _largest(params, *names):
+    vals = []
+    for k in names:
+        v = params.get(k)
+        vals += [float(x) for x in (v if isinstance(v, (list, tuple)) else [v]) if isinstance(x, (int, float))]
+    return max(vals) if vals else None
+
+
+def _check_sizes(params, ctx):
+    """The limits of one call, by parameter name (see :meth:`FigureSpec.resolve`)."""
+    import math
+
+    from .._validation import MAX_POINTS, check_count, check_size_option
+    from ..data.gaussian import MAX_ARRAY_BYTES
+
+    for k, v in params.items():
+        check_size_option(k, v)
+    res = {k: v for k, v in params.items() if k.startswith("n_") and isinstance(v, int) and not isinstance(v, bool)}
+    if res:
+        check_count(next(iter(res)), math.prod(res.values()), MAX_POINTS,
+                    what=f"points ({' x '.join(res)})", hint="use a coarser resolution")
+    d = params.get("d")
+    if not ctx.sim or not isinstance(d, int):
+        return
+    alpha = _largest(params, "sim_alpha") or _largest(params, "alpha")
+    kappa = _largest(params, "sim_kappa", "curve_kappa") or _largest(params, "kappa")
+    n = math.ceil(alpha * d) if alpha else 0
+    width = max(d, math.ceil(kappa * d) if kappa else 0)
+    for what, rows in (("training set", n), ("test set", _FIGURE_N_TEST)):
+        size = 8.0 * rows * width
+        if size > MAX_ARRAY_BYTES:
+            raise ParameterError("d", f"the simulations' {what} ({rows} x {width}) needs {size / 2**30:.1f} GiB, "
+                                      f"more than {MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d")
 
 
 def _one(name, values):

@@ -84,10 +84,9 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
     Raises
     ------
     ParameterError
-        A bad solver option, or ``settings`` is one :class:`rafmodel.Setting` or holds
-        something else.
-    TypeError
-        An unknown solver option.
+        A bad or unknown solver option (the error is also a ``TypeError``),
+        ``method="closed"`` for a loss without a closed-form channel, or ``settings`` is one
+        :class:`rafmodel.Setting` or holds something else.
 
     Warns
     -----
@@ -121,8 +120,25 @@ def solve_many(settings: Sequence[Setting], *, progress: bool | None = None, war
     from .._parallel import effective_jobs
 
     opts = SolverOptions(**options)
+    _check_method(settings, opts)
     jobs = effective_jobs(n_jobs, -(-len(settings) // _PARALLEL_MIN))
     return _solve(settings, opts, progress=progress, warn=warn, jobs=jobs)
+
+
+def _check_method(settings, opts):
+    """``method="closed"`` needs a closed-form channel for every loss of ``settings`` (before any work)."""
+    if opts.method != "closed":
+        return
+    from .closed_form import closed_form
+
+    seen = set()
+    for s in settings:
+        if id(s.loss) in seen:
+            continue
+        seen.add(id(s.loss))
+        if closed_form(s.loss) is None:
+            raise ParameterError("method", f"the {s.loss.name} loss has no closed-form channel; use "
+                                           "method='auto' or 'quadrature'")
 
 
 def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
@@ -207,9 +223,9 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
         If the fixed point was not reached within ``max_iter`` iterations; the
         exception's ``result`` attribute carries the diagnostics.
     ParameterError
-        A bad solver option, or ``setting`` is not a :class:`rafmodel.Setting`.
-    TypeError
-        An unknown solver option.
+        A bad or unknown solver option (the error is also a ``TypeError``),
+        ``method="closed"`` for a loss without a closed-form channel, or ``setting`` is not a
+        :class:`rafmodel.Setting`.
 
     Notes
     -----
@@ -236,7 +252,9 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
 
     if not isinstance(setting, Setting):
         raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r:.60}")
-    res = _solve([setting], SolverOptions(**options), warn=False, scalar=True)[0]
+    opts = SolverOptions(**options)
+    _check_method([setting], opts)
+    res = _solve([setting], opts, warn=False, scalar=True)[0]
     if not res.converged:
         raise ConvergenceError(
             f"fixed point not reached for {setting.params()} after {res.iterations} iterations "

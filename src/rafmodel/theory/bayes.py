@@ -17,6 +17,7 @@ For large ``alpha``, ``q -> 1`` and ``gen_error ~ C(eps) / alpha`` with
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,8 +26,8 @@ import numpy as np
 from scipy.special import log_ndtr
 
 from .._math.quadrature import normal_expectation as _gauss_integral
-from .._validation import check_positive_finite, check_positive_int, check_unit_interval
-from ..exceptions import ConvergenceError, ConvergenceWarning
+from .._validation import check_count, check_positive_finite, check_positive_int, check_unit_interval
+from ..exceptions import ConvergenceError, ConvergenceWarning, ParameterError
 from ..tables import Tabular
 from .gaussian import SQRT_2PI
 
@@ -127,7 +128,9 @@ def bayes_optimal(alpha: ArrayLike, eps: ArrayLike, *, tol: float = 1e-12, max_i
     Raises
     ------
     ParameterError
-        For a bad argument, before any work.
+        For a bad argument, before any work: a value out of range, shapes of ``alpha`` and
+        ``eps`` that do not broadcast, or more than :data:`rafmodel._validation.MAX_POINTS`
+        points.
     ConvergenceError
         For scalar ``alpha`` and ``eps`` (one result asked for) when the fixed point
         was not reached; its ``result`` is the non-converged :class:`BayesResult`.
@@ -157,8 +160,13 @@ def bayes_optimal(alpha: ArrayLike, eps: ArrayLike, *, tol: float = 1e-12, max_i
     eps = np.asarray(check_unit_interval("eps", eps), dtype=float)
     tol = check_positive_finite("tol", tol)
     max_iter = check_positive_int("max_iter", max_iter)
+    try:
+        shape = np.broadcast_shapes(alpha.shape, eps.shape)
+    except ValueError:
+        raise ParameterError("eps", f"shape {eps.shape} does not broadcast against alpha's shape {alpha.shape}; "
+                                    "give arrays of one shape (or a number)") from None
+    check_count("alpha", math.prod(shape), what="points (alpha x eps)", hint="split the grid")
     alpha, eps = np.broadcast_arrays(alpha, eps)
-    shape = alpha.shape
     a, e = alpha.ravel().copy(), eps.ravel().copy()
     B = a.size
     # iterate on t = log(q / (1 - q)) (unconstrained); start from the small-alpha expansion

@@ -19,6 +19,8 @@ parameter and error.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .anderson import MAX_STEP, Batch, anderson_step
@@ -79,11 +81,16 @@ class SolverOptions:
         Channel evaluation: closed form when available, or Gauss quadrature.
     n_nodes : int, default=12
         Gauss-Legendre nodes per panel of the quadrature route, ``>= 2``.
+    **unknown
+        Any other name is refused (a :class:`rafmodel.ParameterError` naming it), so
+        that ``rafmodel.solve(setting, tol=...)`` and the other entry points that pass
+        solver options through name a misspelt option in one line.
 
     Raises
     ------
     ParameterError
-        An option out of range.
+        An option out of range, or a name that is not an option (the error is also a
+        ``TypeError``).
 
     Notes
     -----
@@ -102,8 +109,14 @@ class SolverOptions:
     """
 
     def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 1.0, memory: int = 3,
-                 method: str = "auto", n_nodes: int = DEFAULT_NODES) -> None:
+                 method: str = "auto", n_nodes: int = DEFAULT_NODES, **unknown: Any) -> None:
         from .._validation import validate
+
+        if unknown:
+            from ..exceptions import ParameterError
+
+            raise ParameterError(next(iter(unknown)), "not a solver option; the options: tol, max_iter, damping, "
+                                                      "memory, method, n_nodes")
 
         v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,
                      n_nodes=n_nodes)

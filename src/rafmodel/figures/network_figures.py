@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import POSITIVE, POSITIVE_INT, Integer, Real
 from ._registry import Context, register_figure
+from ._evidence import add_z, agreement, describe_sizes, theory_at
 from ._style import FONT, PALETTE, finish, new_figure
 
 __all__ = ["network_kappa"]
@@ -73,12 +74,19 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
                                                                 steps=p["steps"], lr=p["lr"], device="cpu")))
         res = rm.train_network(settings, d=p["d"], seeds=p["seeds"], n_test=4000, seed=0,
                                record_every=max(1, p["steps"] // 30), theory=False, progress=ctx.progress)
+        # the random-features theory at each simulated kappa (readout training is random features)
+        th_sim = {float(k): t for k, t in zip(sims, theory_at(rm.solve_many(
+            [base.replace(learner=rm.RandomFeatures.from_activation("relu", kappa=float(k))) for k in sims],
+            warn=False)))}
         for s, r in zip(settings, res.to_records()):
             src = "readout" if s.learner.train == "readout" else s.learner.scaling
-            rows.append({"source": "simulation", "learner": src, "kappa": s.learner.kappa,
-                         **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
-                                              "rule_error", "rule_error_se", "train_loss")},
-                         "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]})
+            row = {"source": "simulation", "learner": src, "kappa": s.learner.kappa,
+                   **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
+                                        "rule_error", "rule_error_se", "train_loss")},
+                   "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]}
+            if src == "readout":
+                add_z(row, th_sim[float(s.learner.kappa)], n_test=4000)
+            rows.append(row)
         c = res.curves
         c = c[(c.kappa == float(p["curve_kappa"])) & (c.train == "all")]
         curves = c.groupby(["scaling", "step"], as_index=False)[["gen_error", "mem_error", "train_loss"]].mean()
@@ -95,7 +103,8 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
     for ax, m in zip(axes[:2], ("gen_error", "mem_error")):
         ax.plot(grid, [getattr(r, m) for r in theory], color="k", lw=1.3, label="random features (theory)")
         ax.axhline(getattr(kern, m), color="0.5", ls="--", lw=1.0, label="kernel limit")
-        for src, label in (("readout", "readout (sim.)"), ("lazy", "all layers, lazy"),
+        sizes = describe_sizes(p["d"], p["seeds"], lam=lam)
+        for src, label in (("readout", f"readout (sim., {sizes})"), ("lazy", "all layers, lazy"),
                            ("mean-field", "all layers, mean-field")):
             sub = table[(table.source == "simulation") & (table.learner == src)]
             if len(sub):
@@ -133,12 +142,10 @@ def _caption(p, table, theory, grid, kern, curves):
     kmax = sim.kappa.max()
     at = {r.learner: r for r in sim[sim.kappa == kmax].itertuples()}
     ro = sim[sim.learner == "readout"]
-    th = np.interp(np.log(ro.kappa), np.log(grid), [r.gen_error for r in theory])
-    floor = np.sqrt(th * (1 - th) / (4000 * p["seeds"]))  # counting noise of the test points
-    z = float(np.max(np.abs(ro.gen_error - th) / np.maximum(ro.gen_error_se.fillna(0), floor)))
-    verdict = "agree with" if z <= 4 else "deviate from (finite d)"
-    txt += (f" Readout-trained networks (d = {p['d']}, {p['seeds']} seeds) {verdict} the theory (largest |z| of "
-            f"gen_error {z:.1f}). At kappa = {kmax:g}, training both layers for {p['steps']} steps gives "
+    sizes = describe_sizes(p["d"], p["seeds"], lam=p["lam"])
+    txt += " " + agreement(ro.to_dict("records"), subject=f"Readout-trained networks (random features, {sizes})",
+                           where=lambda r: f"kappa = {r['kappa']:g}")
+    txt += (f" At kappa = {kmax:g}, training both layers for {p['steps']} steps gives "
             f"gen_error {at['lazy'].gen_error:.3f} +- {at['lazy'].gen_error_se:.3f} (lazy) and "
             f"{at['mean-field'].gen_error:.3f} +- {at['mean-field'].gen_error_se:.3f} (mean-field) against "
             f"{at['readout'].gen_error:.3f} for the frozen first layer, and mem_error {at['lazy'].mem_error:.3f} "

@@ -101,6 +101,7 @@ def finite_size(p, ctx):
     theory = rm.solve_many(settings, warn=False)
     fig, axes = new_figure(2, width=3.5, height=3.3)
     rows, fits = [], []
+    dodge = 0.035 / min(ds)
     by_d = [rm.simulate_many(settings, d=d, seeds=seeds, n_test=4000, seed=0, n_jobs=ctx.n_jobs,
                              progress=ctx.progress) for d in ds] if ctx.sim else []
     for j, ((label, kind, loss), s, th) in enumerate(zip(SERIES, settings, theory)):
@@ -110,10 +111,11 @@ def finite_size(p, ctx):
                      **th_vals, "converged": bool(th.converged), "source": "theory"})
         sims = [res[j] for res in by_d]
         rows += simulation_rows(sims, series=label)
+        x0 = -dodge * (j + 0.8)  # d -> inf: the series side by side left of 1/d = 0
         for ax, k in zip(axes, ("gen_error", "mem_error")):
             t = th_vals[k]
             if math.isfinite(t):
-                ax.plot([0.0], [t], "*", ms=9, color=color, mec="white", mew=0.5, zorder=5)
+                ax.plot([x0], [t], "*", ms=9, color=color, mec="white", mew=0.5, zorder=5)
             if not sims:
                 continue
             x = np.array([1.0 / r.d for r in sims])
@@ -130,20 +132,25 @@ def finite_size(p, ctx):
             if math.isfinite(fit["a"]):
                 xx = np.linspace(0.0, x.max(), 20)
                 ax.plot(xx, fit["a"] + fit["b"] * xx, "-", color=color, lw=0.9, alpha=0.8)
-                ax.errorbar([0.0], [fit["a"]], yerr=[_Q95 * fit["a_se"]], fmt="D", ms=3.5, mfc="white", mec=color,
+                ax.plot([x0, 0.0], [fit["a"]] * 2, ":", color=color, lw=0.8)
+                ax.errorbar([x0], [fit["a"]], yerr=[_Q95 * fit["a_se"]], fmt="D", ms=3.5, mfc="white", mec=color,
                             color=color, capsize=3, lw=1.2, zorder=4)
     for ax, k in zip(axes, ("gen_error", "mem_error")):
         ax.axvline(0.0, color="0.7", lw=0.6)
+        ax.text(-dodge * len(SERIES) / 2, 0.01, r"$d\to\infty$", transform=ax.get_xaxis_transform(), ha="center",
+                va="bottom", fontsize=FONT - 2, color="0.4")
         finish(ax, xlabel="1/d", ylabel=k, legend=False,
                title=f"{k}: alpha = {alpha:g}, eps = {eps:g}, lam = {lam:g}")
-        ax.set_xlim(-0.06 * (1.0 / min(ds)), 1.06 / min(ds))
+        ax.set_xlim(-dodge * (len(SERIES) + 0.6), 1.05 / min(ds))
+        ax.set_xticks([v for v in ax.get_xticks() if 0 <= v <= 1.05 / min(ds)])  # no negative 1/d
     handles = [Line2D([], [], color=PALETTE[j], lw=1.5, label=label) for j, (label, _, _) in enumerate(SERIES)]
     handles += [Line2D([], [], color="0.3", marker="*", ls="none", ms=8, label="theory (d -> inf)")]
     if ctx.sim:
         handles += [Line2D([], [], color="0.3", marker="o", ls="none", ms=3,
                            label=f"simulation, lam = {lam:g}, {seeds} seeds at each d = {', '.join(map(str, ds))}"),
                     Line2D([], [], color="0.3", marker="D", mfc="white", ls="-", lw=0.9, ms=3.5,
-                           label="weighted fit linear in 1/d, value at 1/d = 0 (95 % interval)")]
+                           label="weighted fit linear in 1/d; its value at 1/d = 0 (95 % interval),\n"
+                                 "drawn side by side with the theory left of 1/d = 0")]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=FONT - 2, frameon=False)
     caption = (f"Finite-size check at alpha = {alpha:g}, eps = {eps:g}, lam = {lam:g} (kernel: mu1 = {float(p['mu1']):g}, "
                f"mustar^2/mu1^2 = {float(p['ratio']):g}; relu random features: kappa = {float(p['kappa']):g}, "

@@ -44,7 +44,7 @@ def test_one_z_of_3_5_is_not_called_agreement_and_the_deviation_is_stated():
 def test_every_z_within_three_is_called_agreement(z):
     text = agreement([_row(0.1), _row(z, z_mem=-0.2)], subject="Simulations")
     assert text.startswith("Simulations agree with the theory") and "deviate" not in text
-    assert f"largest |z| = {abs(z):.1f}" in text
+    assert f"largest |z| = {abs(z):.2f}" in text
     assert AGREE_Z == 3.0
 
 

@@ -133,7 +133,7 @@ def agreement(rows, *, subject="The simulations", metrics=("gen_error", "mem_err
         az, z, k, r = max(pts, key=lambda p: p[0])
         loc = where(r)
         return (f"{subject} agree with the theory on {names}: all {len(pts)} |z| <= {AGREE_Z:g} (largest |z| = "
-                f"{az:.1f}, {k}{' at ' + loc if loc else ''}){tail}.")
+                f"{az:.2f}, {k}{' at ' + loc if loc else ''}){tail}.")
     parts = []
     for az, z, k, r in bad[:_SHOWN]:
         diff = float(r[k]) - float(r[f"{k}_theory"])

@@ -36,7 +36,7 @@ def test_one_z_of_3_5_is_not_called_agreement_and_the_deviation_is_stated():
     text = agreement(rows, subject="Simulations", where=lambda r: f"kappa = {r['kappa']:g}")
     assert "agree with the theory" not in text
     assert "deviate from the theory at 1 of 6" in text
-    assert "z = +3.5" in text and "d = 400" in text and "8 seeds" in text and "kappa = 6" in text
+    assert "z = +3.50" in text and "d = 400" in text and "8 seeds" in text and "kappa = 6" in text
     assert "0.035 above the theory" in text
 
 
@@ -146,5 +146,5 @@ def test_the_network_caption_has_no_floor_on_the_standard_error():
             add_z(row, {"gen_error": 0.30, "mem_error": 0.0}, n_test=4000)
         rows.append(row)
     text = _caption(p, pd.DataFrame(rows), [th, th], np.array([0.1, 20.0]), th, None)
-    assert "deviate from the theory" in text and "z = +10.0" in text and "d = 60" in text
+    assert "deviate from the theory" in text and "z = +10.00" in text and "d = 60" in text
     assert "agree with the theory" not in text

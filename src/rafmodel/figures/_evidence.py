@@ -81,7 +81,7 @@ def describe_sizes(d, seeds, lam=None) -> str:
 def _fmt_z(z):
     if math.isinf(z):
         return f"z = {'+' if z > 0 else '-'}inf: every seed gave the same value"
-    return f"z = {z:+.1f}"
+    return f"z = {z:+.2f}"
 
 
 def agreement(rows, *, subject="The simulations", metrics=("gen_error", "mem_error"), where=None) -> str:

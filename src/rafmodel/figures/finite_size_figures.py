@@ -171,9 +171,9 @@ def _fit_sentence(fits, ds, seeds):
     if not bad:
         worst = max(comp, key=lambda f: abs(f["z"]))
         return (f"{head}, agree with the theory: all {len(comp)} extrapolations within |z| <= {AGREE_Z:g} (largest "
-                f"|z| = {abs(worst['z']):.1f}: {worst['metric']} of {worst['series']}, {worst['a']:.4f} +- "
+                f"|z| = {abs(worst['z']):.2f}: {worst['metric']} of {worst['series']}, {worst['a']:.4f} +- "
                 f"{_Q95 * worst['a_se']:.4f} against {worst['theory']:.4f}).")
     parts = [f"{f['metric']} of {f['series']}: {f['a']:.4f} +- {_Q95 * f['a_se']:.4f} against the theory's "
-             f"{f['theory']:.4f} (z = {f['z']:+.1f})" for f in bad]
+             f"{f['theory']:.4f} (z = {f['z']:+.2f})" for f in bad]
     return (f"{head}, deviate from the theory at {len(bad)} of {len(comp)} extrapolations (|z| > {AGREE_Z:g}): "
             + "; ".join(parts) + f". The other {len(comp) - len(bad)} agree (|z| <= {AGREE_Z:g}).")

@@ -103,14 +103,15 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
     for ax, m in zip(axes[:2], ("gen_error", "mem_error")):
         ax.plot(grid, [getattr(r, m) for r in theory], color="k", lw=1.3, label="random features (theory)")
         ax.axhline(getattr(kern, m), color="0.5", ls="--", lw=1.0, label="kernel limit")
-        sizes = describe_sizes(p["d"], p["seeds"], lam=lam)
-        for src, label in (("readout", f"readout (sim., {sizes})"), ("lazy", "all layers, lazy"),
+        for src, label in (("readout", "readout (sim.)"), ("lazy", "all layers, lazy"),
                            ("mean-field", "all layers, mean-field")):
             sub = table[(table.source == "simulation") & (table.learner == src)]
             if len(sub):
                 col, mk = _STYLE[src]
                 ax.errorbar(sub.kappa, sub[m], yerr=sub[f"{m}_se"], fmt=mk, color=col, ms=4, capsize=2,
                             lw=0.9, label=label)
+        if m == "mem_error" and ctx.sim:  # the size of every simulated network
+            ax.plot([], [], ls="none", label=f"simulations: {describe_sizes(p['d'], p['seeds'], lam=lam)}")
         finish(ax, xlabel="kappa", ylabel=m, logx=True, legend=(m == "mem_error"),
                title=f"{m}: alpha={alpha:g}, eps={eps:g}, lam={lam:g}")
         ax.set_ylim(bottom=0)

@@ -128,7 +128,7 @@ def linear_alpha(p, ctx):
     "capacity",
     "alpha_c(eps): the Gardner capacity extended to rules plus facts, for the linear learner and random "
     "features at several kappa, with linear-programming separability tests on samples",
-    defaults=dict(kappa=[0.5, 1.0, 2.0], n_eps=41, sim_eps=[0.1, 0.3, 0.6, 1.0], d=400, seeds=8),
+    defaults=dict(kappa=[0.5, 1.0, 2.0], n_eps=41, sim_eps=[0.2, 0.6, 1.0], d=400, seeds=8),
     quick=dict(kappa=[1.0], n_eps=6, sim_eps=[0.3, 1.0], d=30, seeds=2),
     constraints=dict(kappa=POSITIVE, n_eps=Integer(3, 1000), sim_eps=UNIT, d=POSITIVE_INT, seeds=POSITIVE_INT),
     sim_params=("d", "seeds", "sim_eps"))

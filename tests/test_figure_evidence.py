@@ -127,7 +127,7 @@ def test_capacity_reports_the_separable_count_not_a_rounded_verdict(monkeypatch)
     lp = res.table[res.table.curve == "LP test"]
     assert (lp.separable == 1).all() and np.allclose(lp.separable_fraction, 1 / 6)
     assert "1/6 at eps = 0.3" in res.caption
-    labels = [t.get_text() for t in res.figure.axes[0].get_legend().get_texts()]
+    labels = [t.get_text() for t in res.figure.legends[0].get_texts()]
     assert any("some separable" in x for x in labels)
 
 

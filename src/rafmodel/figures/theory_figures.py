@@ -139,7 +139,7 @@ def capacity(p, ctx):
 
     eps_grid = np.linspace(0.02, 1.0, int(p["n_eps"]))
     lin = np.asarray(rm.alpha_c(eps_grid), dtype=float)
-    fig, (ax,) = new_figure(1, width=4.2, height=3.4)
+    fig, (ax,) = new_figure(1, width=4.6, height=4.0)
     ax.plot(eps_grid, lin, color=PALETTE[0], lw=1.6, label="linear")
     rows = [{"curve": "linear", "model": "linear", "eps": e, "alpha_c": a, "source": "theory"}
             for e, a in zip(eps_grid, lin)]
@@ -170,8 +170,11 @@ def capacity(p, ctx):
         ax.plot([], [], "o", color=PALETTE[0], ms=5, label=f"LP test, {describe_sizes(d, seeds)}: all separable")
         ax.plot([], [], "o", color=PALETTE[0], ms=5, fillstyle="bottom", label="some separable (k/seeds)")
         ax.plot([], [], "o", mfc="white", mec=PALETTE[0], ms=5, label="none separable")
-    finish(ax, xlabel="eps", ylabel="alpha_c", title="interpolation threshold of the max-margin classifier")
+    finish(ax, xlabel="eps", ylabel="alpha_c", title="interpolation threshold of the max-margin classifier",
+           legend=False)
     ax.set_ylim(0, None)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2, fontsize=FONT - 2,
+               frameon=False)  # below the axes: it hides no curve
     caption = (f"The linear classifier separates rules plus facts up to alpha_c(eps): alpha_c(1) = {lin[-1]:.3g} "
                f"(Gardner's random-label capacity), alpha_c(0.2) = {float(rm.alpha_c(0.2)):.3g}, and alpha_c grows "
                f"without bound as eps -> 0 (alpha_c({eps_grid[0]:.2g}) = {lin[0]:.3g}). Random features separate "

@@ -137,12 +137,12 @@ def finite_size(p, ctx):
                             color=color, capsize=3, lw=1.2, zorder=4)
     for ax, k in zip(axes, ("gen_error", "mem_error")):
         ax.axvline(0.0, color="0.7", lw=0.6)
-        ax.text(-dodge * len(SERIES) / 2, 0.01, r"$d\to\infty$", transform=ax.get_xaxis_transform(), ha="center",
-                va="bottom", fontsize=FONT - 2, color="0.4")
         finish(ax, xlabel="1/d", ylabel=k, legend=False,
                title=f"{k}: alpha = {alpha:g}, eps = {eps:g}, lam = {lam:g}")
         ax.set_xlim(-dodge * (len(SERIES) + 0.6), 1.05 / min(ds))
-        ax.set_xticks([v for v in ax.get_xticks() if 0 <= v <= 1.05 / min(ds)])  # no negative 1/d
+        ticks = [v for v in ax.get_xticks() if 0 <= v <= 1.05 / min(ds)]  # no negative 1/d
+        ax.set_xticks([-dodge * (len(SERIES) + 1) / 2] + ticks,
+                      labels=[r"$d\to\infty$"] + [f"{v:g}" for v in ticks])
     handles = [Line2D([], [], color=PALETTE[j], lw=1.5, label=label) for j, (label, _, _) in enumerate(SERIES)]
     handles += [Line2D([], [], color="0.3", marker="*", ls="none", ms=8, label="theory (d -> inf)")]
     if ctx.sim:

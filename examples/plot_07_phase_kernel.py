@@ -1,8 +1,8 @@
 """
-When kernel ridge memorizes for free
-====================================
+When the interpolator is kernel ridge's optimum
+===============================================
 
-Figure ``phase-kernel`` of the report: the (eps, mustar^2/mu1^2) plane: where kernel ridge memorizes every fact at its optimal lam (closed-form boundary, checked numerically) and what memorizing costs the kernel SVM.
+Figure ``phase-kernel`` of the report: the (eps, mustar^2/mu1^2) plane: where kernel ridge's optimal lam is 0 (the interpolator; closed-form boundary, checked numerically), whether the facts are stored at the optimum, and what interpolating costs the kernel SVM.
 
 The same figure at full resolution: ``raf figure phase-kernel --out figures`` (or
 ``rafmodel.figures.write_figure("phase-kernel", "figures")``).

@@ -117,7 +117,7 @@ def test_optimal_lambda_lam_zero_limit_is_legitimate_but_lam_min_is_not():
     # square kernel with mustar^2 / mu1^2 above pi/(2(1-eps)^2) - 1: the optimum is lam -> 0+
     K = Kernel(mu1=0.5, mustar=0.7)
     r = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=0.2)
-    assert r.lam_opt == 0.0 and r.at_boundary is False and r.memorizes_at_optimum
+    assert r.lam_opt == 0.0 and r.at_boundary is False and r.interpolates_at_optimum
     # linear: the optimum 1.45 is below lam_min = 5 and lam = 0 is worse: the search hit its range
     r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, lam_min=5.0, lam_max=100.0)
     assert r.at_boundary is True and r.lam_opt == pytest.approx(5.0, rel=1e-3)
@@ -299,7 +299,7 @@ def test_optimal_lambda_finds_a_narrow_dip_between_plateaus(alpha):
     assert g_fine < plateau - 5e-7  # the dip exists
     o = rm.optimal_lambda(learner=learner, loss="hinge", alpha=alpha, eps=0.25)
     assert o.gen_error <= g_fine + 1e-9
-    assert 0.5 < o.lam_opt < 1.2 and not o.memorizes_at_optimum
+    assert 0.5 < o.lam_opt < 1.2 and not o.interpolates_at_optimum
 
 
 # ------------------------------------------------- max-margin at eps = 0 (a nearly neutral direction)

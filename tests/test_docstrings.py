@@ -54,6 +54,7 @@ PUBLIC_MODULES = (
 ALLOW = {
     "rafmodel.exceptions.SolverError": "raised with one message, like the RuntimeError it subclasses",
     "rafmodel.exceptions.ConvergenceWarning": "a warning category; warnings.warn instantiates it with the message",
+    "rafmodel.sweep.StoreWarning": "a warning category; warnings.warn instantiates it with the message",
     "rafmodel.simulation.SimulationResults": "a list of SimulationResult; list's constructor",
     "rafmodel.data.base.DataSource": "a typing.Protocol: a type to check against, never instantiated",
     "rafmodel.estimators.base.Estimator": "a typing.Protocol: a type to check against, never instantiated",

@@ -99,14 +99,16 @@ def test_phase_kernel_rows_are_what_solve_returns(phase_kernel):
             assert zero.gen_error == pytest.approx(r["gen_error_at_zero"], rel=1e-9, abs=1e-12)
             assert zero.mem_error == 0.0 == r["mem_error_at_zero"]  # the max-margin interpolator
             assert r["memorization_cost"] == pytest.approx(max(zero.gen_error - at.gen_error, 0.0), abs=1e-12)
-            assert r["memorizes"] == (r["memorization_cost"] <= r["tol"])
+            assert r["interpolation_cheap"] == (r["memorization_cost"] <= r["tol"])
+            assert r["stores_facts"] == (r["mem_error"] <= r["mem_tol"])
 
 
 def test_phase_kernel_ridge_region_is_the_closed_form_margin(phase_kernel):
     ridge = phase_kernel.table[phase_kernel.table["curve"] == "kernel ridge check"]
     assert ridge["converged"].all()
     margin = ridge["ratio"] - (math.pi / (2 * (1 - ridge["eps"]) ** 2) - 1)  # docs/theory.md 3.8
-    assert (ridge["memorizes"].astype(bool) == (margin >= 0)).all()
+    assert (ridge["interpolates_at_optimum"].astype(bool) == (margin >= 0)).all()
+    assert ridge["stores_facts"].astype(bool).eq(ridge["mem_error"] <= ridge["mem_tol"]).all()
     assert margin.gt(0).any() and margin.lt(0).any()  # the checks bracket the boundary
     assert np.allclose(ridge["margin"], margin, atol=1e-12)
     assert (ridge.loc[margin >= 0, "lam"] == 0).all()
@@ -143,5 +145,20 @@ def test_phase_kernel_undetermined_points_are_missing(monkeypatch):
     und = svm[svm["eps"] == 0.8]
     assert len(und) == 4 and not und["converged"].any()
     assert und[["gen_error", "mem_error", "lam", "memorization_cost"]].isna().all().all()
-    assert und["memorizes"].isna().all()
+    assert und["interpolation_cheap"].isna().all() and und["stores_facts"].isna().all()
     assert svm.loc[svm["eps"] < 0.8, "converged"].all()
+
+
+def test_phase_kernel_says_whether_facts_are_stored_apart_from_lam_opt_zero(phase_kernel):
+    # two words for two things: below the line lam_opt > 0, and the facts may still be stored there
+    ridge = phase_kernel.table[phase_kernel.table["curve"] == "kernel ridge check"]
+    below = ridge[~ridge["interpolates_at_optimum"].astype(bool)]
+    assert len(below) and (below["lam"] > 0).all()
+    stored = int(below["stores_facts"].astype(bool).sum())
+    if stored:
+        assert f"at {stored} of {len(below)} check points below the line" in phase_kernel.caption
+    assert "memorizes every fact" not in phase_kernel.caption
+    assert "interpolator (lam = 0) optimal" in phase_kernel.figure.axes[0].get_title()
+    strict = make_figure("phase-kernel", quick=True, sim=False, mem_tol=0.0)  # nothing but exact zeros counts
+    srows = strict.table[strict.table["curve"] == "kernel ridge check"]
+    assert srows["stores_facts"].astype(bool).eq(srows["mem_error"] == 0).all()

@@ -33,7 +33,7 @@ def test_kernel_ridge_lam_opt_and_memorization(mu1, mustar):
     assert r.lam_opt_closed_form == pytest.approx(closed)
     assert r.lam_opt == pytest.approx(closed, rel=1e-4, abs=1e-6)
     can = mustar**2 / mu1**2 >= base
-    assert r.memorizes_at_optimum == can
+    assert r.interpolates_at_optimum == can
     assert (r.margin >= 0) == can
     if can:  # memorizing every fact costs nothing
         assert r.mem_error == 0 and r.memorization_cost == 0
@@ -89,3 +89,52 @@ def test_cli(capsys):
     assert json.loads(capsys.readouterr().out)["exponent"] == pytest.approx(1.0, abs=1e-3)
     assert main(["rate", "--model", "linear", "--loss", "square", "--eps", "1"]) == 2
     assert "eps" in capsys.readouterr().err
+
+
+# -- two words for two things: lam_opt = 0 (interpolates_at_optimum) vs the facts stored (stores_facts) --
+
+@pytest.mark.parametrize("ratio", [1.0, 1.2, 1.4])
+def test_facts_are_stored_below_the_interpolation_boundary(ratio):
+    # eps = 0.2: the interpolator is optimal only from mustar^2/mu1^2 = pi/(2 * 0.64) - 1 = 1.454 on, but kernel
+    # ridge at its best lam > 0 already stores the facts (mem_error 2e-13, 6e-49, 0)
+    K = rm.Kernel(mu1=0.5, mustar=0.5 * math.sqrt(ratio))
+    o = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=0.2)
+    assert o.lam_opt > 0 and not o.interpolates_at_optimum
+    assert o.mem_error <= 1e-6 and o.stores_facts and o.mem_tol == 1e-6
+    # the tolerance decides, and is honoured: 0 refuses the 2e-13 of ratio 1
+    strict = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=0.2, mem_tol=0.0)
+    assert strict.stores_facts == (o.mem_error == 0.0) and strict.lam_opt == o.lam_opt
+
+
+def test_a_learner_that_forgets_facts_at_its_optimum_does_not_store_them():
+    o = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+    assert o.mem_error > 0.1 and not o.stores_facts and not o.interpolates_at_optimum
+    assert o.to_dict()["stores_facts"] is False and "memorizes_at_optimum" not in o.to_dict()
+
+
+def test_the_old_name_is_a_deprecated_alias_of_interpolates_at_optimum():
+    o = optimal_lambda(learner=rm.Kernel(mu1=0.5, mustar=0.9), loss="square", alpha=2.0, eps=0.2)
+    assert o.interpolates_at_optimum and o.stores_facts
+    with pytest.warns(DeprecationWarning, match="interpolates_at_optimum"):
+        assert o.memorizes_at_optimum is True
+
+
+@pytest.mark.parametrize("bad", [-1e-3, 1.0, float("nan"), [1e-6, 1e-3]])
+def test_mem_tol_is_checked_before_any_work(bad):
+    with pytest.raises(rm.ParameterError, match="^mem_tol: "):
+        optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, mem_tol=bad)
+
+
+def test_raf_optimal_lambda_prints_interpolation_and_stored_facts_as_two_columns(capsys):
+    base = ["optimal-lambda", "--model", "kernel", "--loss", "square", "--alpha", "2", "--eps", "0.2",
+            "--mu1", "0.5", "--mustar", "0.5"]
+    assert main(base + ["--json"]) == 0
+    rec = json.loads(capsys.readouterr().out)
+    assert rec["interpolates_at_optimum"] is False and rec["stores_facts"] is True and rec["mem_tol"] == 1e-6
+    assert "memorizes_at_optimum" not in rec
+    assert main(base + ["--mem-tol", "0"]) == 0
+    table = capsys.readouterr().out
+    assert "interpolates_at_optimum" in table and "stores_facts" in table
+    assert main(base + ["--mem-tol", "1.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "mem_tol" in err

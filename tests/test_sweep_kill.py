@@ -71,3 +71,50 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_table(tmp_path):
         assert c.execute("SELECT COUNT(DISTINCT key), COUNT(*) FROM points").fetchone() == (24, 24)
         runs = c.execute("SELECT points FROM runs ORDER BY id").fetchall()
     assert sum(r[0] for r in runs) == 24 and runs[-1][0] == 24 - n_killed  # nothing computed twice
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="sends Ctrl-C to a process group, as a terminal does")
+def test_ctrl_c_mid_sweep_exits_130_and_says_what_was_saved(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    store = tmp_path / "int.sqlite"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    cmd = [sys.executable, "-m", "rafmodel", "sweep", "run", str(spec), "--store", str(store), "--jobs", "2",
+           "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    deadline = time.time() + 60
+    while _done(store) < 2 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the command and its workers
+    err = proc.communicate(timeout=60)[1]
+    assert proc.returncode == 130, err
+    n = _done(store)
+    assert 2 <= n < 24, "the sweep must be interrupted part way; make it slower"
+    assert err.strip().splitlines()[-1] == (f"raf sweep: interrupted; {n} of 24 points are saved in {store}: "
+                                           "run the same command to resume"), err
+    assert "Traceback" not in err
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="sends Ctrl-C to a process group, as a terminal does")
+def test_ctrl_c_while_the_command_starts_exits_130_in_one_line(tmp_path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(SPEC)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    cmd = [sys.executable, "-X", "importtime", "-m", "rafmodel", "sweep", "run", str(spec), "--store",
+           str(tmp_path / "s.sqlite"), "--no-progress"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    for line in proc.stderr:  # -X importtime: one line per module imported, as it is
+        if line.rstrip().endswith("rafmodel._interrupt"):
+            break
+    os.killpg(proc.pid, signal.SIGINT)  # while the package is still importing (or just after)
+    err = [ln for ln in proc.communicate(timeout=60)[1].splitlines() if not ln.startswith("import time:")]
+    assert proc.returncode == 130, err
+    assert len(err) == 1 and err[0].startswith("raf"), err
+
+
+def test_importing_rafmodel_leaves_ctrl_c_to_the_program():
+    import rafmodel  # noqa: F401
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

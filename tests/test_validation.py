@@ -118,11 +118,22 @@ _CASES = [(entry, name, bad) for entry, table in CONSTRAINTS.items() for name, c
           for bad in c.invalid()]
 
 
+#: Entry points whose call needs an optional extra: {entry: (module, extra)}.
+_NEEDS = {"train_network": ("jax", "nn")}
+
+
 def test_every_entry_point_of_the_table_is_covered():
     assert set(_VALID) == set(CONSTRAINTS)
     for entry, table in CONSTRAINTS.items():
         assert set(table) <= set(_VALID[entry]), entry
-        _entry_call(entry)(dict(_VALID[entry]))  # the valid values are accepted
+
+
+@pytest.mark.parametrize("entry", sorted(CONSTRAINTS))
+def test_every_entry_point_accepts_its_valid_values(entry):
+    if entry in _NEEDS:
+        module, extra = _NEEDS[entry]
+        pytest.importorskip(module, reason=f"{entry} needs {module} (pip install 'rafmodel[{extra}]')")
+    _entry_call(entry)(dict(_VALID[entry]))
 
 
 @pytest.mark.parametrize("entry,name,bad", _CASES, ids=[f"{e}-{n}-{b!r}" for e, n, b in _CASES])

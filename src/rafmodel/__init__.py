@@ -19,6 +19,7 @@ Examples
 (True, 0.2682)
 """
 
+from . import _interrupt  # noqa: F401  (first: Ctrl-C while the raf command starts exits 130)
 from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
 from .learners import Kernel, Learner, Linear, Network, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square

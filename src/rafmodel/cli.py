@@ -3,7 +3,7 @@
 ``raf theory``    exact asymptotic errors of a learner trained on RAF data
 ``raf bayes``     Bayes-optimal generalization error
 ``raf capacity``  interpolation threshold of the linear classifier
-``raf optimal-lambda``  the lam minimizing gen_error, and whether memorizing is then free
+``raf optimal-lambda``  the lam minimizing gen_error; whether it is lam = 0, and whether the facts are stored there
 ``raf rate``      large-alpha decay of gen_error
 ``raf simulate``  finite-size simulations with error bars
 ``raf compare``   theory and simulation side by side (and a plot)
@@ -20,6 +20,7 @@ input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import math
 import sys
@@ -156,7 +157,8 @@ def _add_figure_options(p, per_figure=True):
     p.add_argument("--jobs", type=_int_option("jobs"), default=-1, help="processes for the simulations (default -1: all cores; "
                                                        "the numbers do not depend on it)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bars on stderr (default: on a terminal)")
+                   help="progress bars on stderr (default: on a terminal; otherwise one line per finished "
+                        "figure: name, seconds, cached)")
     if not per_figure:
         return
     from .figures import FIGURES, list_figures
@@ -249,10 +251,14 @@ def build_parser():
     p.set_defaults(func=cmd_capacity)
 
     p = sub.add_parser("optimal-lambda", help="the lam that minimizes gen_error",
-                       description="The ridge penalty lam_opt minimizing gen_error, the errors there, and "
-                                   "whether the learner can memorize every fact while generalizing optimally.")
+                       description="The ridge penalty lam_opt minimizing gen_error and the errors there; "
+                                   "interpolates_at_optimum: whether lam_opt = 0 (the interpolator is optimal); "
+                                   "stores_facts: whether mem_error <= --mem-tol at lam_opt (the facts are stored, "
+                                   "whatever lam_opt is).")
     _add_model_options(p)
     _add_grid_options(p, lam=False)
+    p.add_argument("--mem-tol", default="1e-6",
+                   help="stores_facts means mem_error <= this at lam_opt (in [0, 1); default 1e-6)")
     _add_output_options(p)
     p.set_defaults(func=cmd_optimal_lambda)
 
@@ -447,17 +453,20 @@ def cmd_optimal_lambda(args):
     model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps")}
+    mem_tol = _number("mem_tol", args.mem_tol)
+    if not 0 <= mem_tol < 1:
+        raise UsageError(f"mem_tol: must be in [0, 1), got {args.mem_tol.strip()!r}")
     settings, labels = _product_settings(model, loss, {**values, "lam": [0.0]}, spec)
     records = []
     for s in settings:
         try:
-            r = optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps)
+            r = optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps, mem_tol=mem_tol)
         except NotImplementedError as e:
             raise UsageError(str(e)) from None
         records.append(r.to_dict())
     records = _label(records, labels)
     cols = ["model", "loss", "alpha", "eps", *(k for k in records[0] if k in _PARAM_COLUMNS), "lam_opt", "gen_error", "mem_error", "lam_opt_closed_form",
-            "gen_error_at_zero", "memorizes_at_optimum", "memorization_cost", "at_boundary"]
+            "gen_error_at_zero", "interpolates_at_optimum", "stores_facts", "memorization_cost", "at_boundary"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
     return EXIT_OK
 
@@ -592,23 +601,35 @@ def _simulate_to_file(args, settings, labels):
 
     ``--out FILE.csv`` keeps the store in ``FILE.csv.sqlite`` and rewrites FILE.csv (atomically,
     this command's points only) after every point; ``--out FILE.sqlite`` is the store itself.
+    The store is checked as every store is (:func:`rafmodel.sweep.check_store`): a file that is
+    not a sweep store is refused and left as it was, before any work.
     """
     import os
 
-    from .sweep import export_frame_to_csv, simulate_into_store
+    from .sweep import check_output_file, check_store, export_frame_to_csv, simulate_into_store
 
     path = args.out
     store = path if path.lower().endswith((".sqlite", ".db")) else path + ".sqlite"
     csv_out = None if store == path else path
-    if csv_out and os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
-        raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
-                         "of another program): give a new file or remove it")
+    check_store(store, write=True, name="out")
+    if csv_out:
+        check_output_file(csv_out, store)
+        if os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
+            raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
+                             "of another program): give a new file or remove it")
     on_rows = None
     if csv_out:
         def on_rows(df):
             export_frame_to_csv(df, csv_out)
-    df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
-                                       seed=args.seed, jobs=args.jobs, progress=_progress(args), on_update=on_rows)
+    try:
+        with _store_warnings("simulate"):
+            df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,
+                                               seed=args.seed, jobs=args.jobs, progress=_progress(args),
+                                               on_update=on_rows)
+    except ParameterError as e:
+        if e.param != "store":
+            raise
+        raise ParameterError("out", str(e).removeprefix("store: ")) from None
     print(f"raf: {computed} points computed, {len(df) - computed} read back from {store}", file=sys.stderr)
     records = []
     for rec in df.to_dict("records"):
@@ -637,20 +658,57 @@ def _store_exit(status):
     return EXIT_OK
 
 
-def cmd_sweep_run(args):
-    from .sweep import run_sweep, sweep_status
+@contextlib.contextmanager
+def _store_warnings(command):
+    """Print the store's warnings (damaged points computed again) as one line each."""
+    import warnings
 
+    from .sweep import StoreWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StoreWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, StoreWarning):
+                    print(f"raf {command}: warning: {w.message}", file=sys.stderr)
+    for w in caught:
+        if not issubclass(w.category, StoreWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def cmd_sweep_run(args):
     try:
-        df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler, progress=_progress(args),
-                       retry_failed=args.retry_failed)
+        from .sweep import run_sweep, sweep_status
+
+        with _store_warnings("sweep"):
+            df = run_sweep(args.spec, args.store, jobs=args.jobs, scheduler=args.scheduler,
+                           progress=_progress(args), retry_failed=args.retry_failed)
     except KeyboardInterrupt:
-        print(f"raf sweep: interrupted; the finished points are in {args.store}: run the same command to resume",
-              file=sys.stderr)
+        print(f"raf sweep: interrupted; {_saved(args.store)}", file=sys.stderr)
         return 130
     status = sweep_status(args.store)
     print(f"raf: {len(df)} points in {args.store}: {status.done} done, {status.failed} failed, "
           f"{status.not_converged} not converged", file=sys.stderr)
     return _store_exit(status)
+
+
+def _saved(store):
+    """What an interrupted sweep left in its store, in a few words (read-only)."""
+    import os
+
+    from .sweep import sweep_status
+
+    if not os.path.exists(store):
+        return f"nothing was saved ({store} was not created)"
+    try:
+        st = sweep_status(store)
+    except (ParameterError, KeyboardInterrupt):
+        return f"the finished points are in {store}: run the same command to resume"
+    stored = st.done + st.failed + st.not_converged
+    of = f" of {st.total}" if st.total is not None else ""
+    return f"{stored}{of} points are saved in {store}: run the same command to resume"
 
 
 def cmd_sweep_status(args):
@@ -752,7 +810,16 @@ def _figure_out(args):
     return args.out
 
 
+def _figure_line(meta, seconds):
+    """One line for a finished figure: its name, the seconds it took, and whether it was read back."""
+    if meta.get("skipped"):
+        return f"{meta['name']} skipped: {meta['skipped']}"
+    return f"{meta['name']} {seconds:.1f} s{', cached' if meta['cached'] else ''}"
+
+
 def cmd_figure(args):
+    import time
+
     from .figures import get_figure, list_figures, write_figure
 
     if args.list:
@@ -771,11 +838,12 @@ def cmd_figure(args):
                                  f"(its parameters: {', '.join(spec.constraints)})")
             params[name] = parse_values(name, v)
     out = _figure_out(args)
+    start = time.perf_counter()
     meta = write_figure(args.name, out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
                         n_jobs=args.jobs, **params)
-    how = "unchanged, read back from" if meta["cached"] else "written to"
-    print(f"raf: {args.name} {how} {out}: {', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}",
-          file=sys.stderr)
+    how = "read back from" if meta["cached"] else "written to"
+    print(f"raf: {_figure_line(meta, time.perf_counter() - start)}, {how} {out}: "
+          f"{', '.join(meta['files'][e] for e in ('png', 'pdf', 'csv'))}", file=sys.stderr, flush=True)
     print(meta["caption"])
     return EXIT_OK
 
@@ -784,12 +852,17 @@ def cmd_report(args):
     from .report import build_report
 
     out = _figure_out(args)
-    res = build_report(out, quick=args.quick, sim=args.sim, progress=_progress(args), force=args.force,
-                       n_jobs=args.jobs)
+    bars = _progress(args)
+
+    def line(meta, seconds, i, n):  # where there are no progress bars (stderr not a terminal): one line a figure
+        print(f"raf: [{i}/{n}] {_figure_line(meta, seconds)}", file=sys.stderr, flush=True)
+    res = build_report(out, quick=args.quick, sim=args.sim, progress=bars, force=args.force,
+                       n_jobs=args.jobs, on_figure=None if bars else line)
     n_cached = sum(m["cached"] for m in res["figures"])
-    for m in res["figures"]:
-        if m.get("skipped"):
-            print(f"raf: {m['name']} skipped: {m['skipped']}", file=sys.stderr)
+    if bars:
+        for m in res["figures"]:
+            if m.get("skipped"):
+                print(f"raf: {_figure_line(m, 0)}", file=sys.stderr)
     print(f"raf: report written to {res['index']} ({len(res['figures'])} figures, {n_cached} unchanged, "
           f"{res['seconds']:.1f} s)", file=sys.stderr)
     print(res["index"])
@@ -825,8 +898,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     import warnings
 
+    from ._interrupt import release
     from .exceptions import ConvergenceWarning
 
+    release()  # from here Ctrl-C is KeyboardInterrupt, answered below (or by the command: what was saved)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)  # the command reports these itself, per row

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .exceptions import ParameterError
+from ._files import check_file
 from .tables import Tabular
 
 if TYPE_CHECKING:  # for the annotations only
@@ -184,18 +184,7 @@ def check_output_path(path: str | os.PathLike[str], name: str = "plot",
         The extension is not one of ``formats``, the path is a directory, or its
         folder does not exist or cannot be written.
     """
-    path = os.fspath(path)
-    if os.path.isdir(path):
-        raise ParameterError(name, f"{path!r} is a directory; give a file name")
-    ext = os.path.splitext(path)[1].lower().lstrip(".")
-    if formats and ext not in formats:
-        raise ParameterError(name, f"{path!r} must end in " + ", ".join(f".{f}" for f in formats))
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ParameterError(name, f"cannot write {path!r}: folder {folder!r} does not exist")
-    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        raise ParameterError(name, f"cannot write {path!r}: permission denied")
-    return path
+    return check_file(path, name, tuple(formats))
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str]) -> str:

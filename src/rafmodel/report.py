@@ -12,8 +12,10 @@ from __future__ import annotations
 import html
 import os
 import time
+from urllib.parse import quote
 
-from .figures import list_figures, write_figure
+from ._validation import CONSTRAINTS
+from .figures import _atomic_write, check_out, figure_files, list_figures, write_figure
 
 __all__ = ["build_report"]
 
@@ -57,7 +59,8 @@ def _section(meta):
     name = html.escape(meta["name"])
     rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(_fmt(v))}</td></tr>"
                    for k, v in meta["params"].items())
-    files = meta["files"]
+    # the links are the figure's own names in this folder, never paths taken from a file
+    files = {ext: quote(f, safe="") for ext, f in figure_files(meta["name"]).items()}
     return f"""
 <section id="{name}">
 <h2>{name}</h2>
@@ -75,7 +78,7 @@ vector version: <a href="{html.escape(files["pdf"])}">{html.escape(files["pdf"])
 </section>"""
 
 
-def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_jobs=-1) -> dict:
+def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_jobs=-1, on_figure=None) -> dict:
     """Build every figure in folder ``out`` and write ``out/index.html``.
 
     Parameters
@@ -92,6 +95,9 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
         Recompute figures even when the folder already holds them.
     n_jobs : int, optional
         Processes for the simulations (default ``-1``: all cores); the numbers do not depend on it.
+    on_figure : callable, optional
+        Called as ``on_figure(meta, seconds, i, n)`` after the ``i``-th of ``n`` figures (built,
+        read back or skipped), e.g. to print a line of progress where there are no progress bars.
 
     Returns
     -------
@@ -100,12 +106,21 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
         A figure whose optional modules are absent (``FigureSpec.requires``, e.g.
         network-kappa without ``rafmodel[nn]``) is not built: its metadata has ``skipped``
         (what to install) and the page shows that note in its place.
+
+    Raises
+    ------
+    ParameterError
+        ``n_jobs`` not a positive integer or -1, or ``out`` a folder that cannot be created or
+        written or where one of the files to write (``index.html``, ``NAME.png``, ...) is a
+        folder: all before any figure is computed.
     """
     from .figures import FIGURES
     from . import __version__
 
     start = time.perf_counter()
     names = list(list_figures())
+    n_jobs = CONSTRAINTS["simulate"]["n_jobs"].check("n_jobs", n_jobs)
+    out = check_out(out, ["index.html"] + [f for n in names for f in figure_files(n).values()])
     metas = []
     bar = None
     if progress:
@@ -113,9 +128,10 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
 
         bar = tqdm(total=len(names), desc="report", unit="figure")
     try:
-        for name in names:
+        for i, name in enumerate(names, 1):
             if bar is not None:
                 bar.set_postfix_str(name)
+            t0 = time.perf_counter()
             hint = FIGURES[name].install_hint(sim)
             if hint:
                 metas.append({"name": name, "description": FIGURES[name].description, "skipped": hint,
@@ -123,6 +139,8 @@ def build_report(out, *, quick=False, sim=True, progress=False, force=False, n_j
             else:
                 metas.append(write_figure(name, out, quick=quick, sim=sim, progress=progress, force=force,
                                           n_jobs=n_jobs))
+            if on_figure is not None:
+                on_figure(metas[-1], time.perf_counter() - t0, i, len(names))
             if bar is not None:
                 bar.update()
     finally:
@@ -151,7 +169,10 @@ data) and stores the facts (low mem_error on them), with the numbers of the exac
 </body>
 </html>
 """
-    index = os.path.join(os.fspath(out), "index.html")
-    with open(index, "w", encoding="utf-8") as fh:
-        fh.write(page)
+    index = os.path.join(out, "index.html")
+
+    def write(path):
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(page)
+    _atomic_write(index, write)
     return {"index": index, "figures": metas, "seconds": time.perf_counter() - start}

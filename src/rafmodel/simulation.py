@@ -245,7 +245,8 @@ def _run_tasks(tasks, source, seed, jobs, bar):
     from concurrent.futures import as_completed
 
     outs = [None] * len(tasks)
-    with worker_pool(jobs) as pool:
+    kinds = {(id(s.learner), id(s.loss)): (s.learner, s.loss) for s, _ in tasks}  # what the tasks carry
+    with worker_pool(jobs, payload=(source, list(kinds.values()))) as pool:
         futures = {pool.submit(_one_run, s, source, seed, i): k for k, (s, i) in enumerate(tasks)}
         for fut in as_completed(futures):
             outs[futures[fut]] = fut.result()

@@ -101,9 +101,6 @@ class ImageRAF:
                  standardize: bool = True) -> None:
         from .._validation import validate
 
-        X, labels = load_images(dataset, data_dir)
-        self.dataset = str(dataset).strip().lower()
-        self.data_dir = None if self.dataset == "digits" else str(data_dir or os.environ.get("RAF_DATA", ""))
         try:
             rule = tuple(rule)
         except TypeError:
@@ -117,6 +114,9 @@ class ImageRAF:
         if int(facts) in rule:
             raise ParameterError("facts", f"must differ from the rule classes {rule}, got {facts}")
         self.n_test = validate("ImageRAF", n_test=n_test)["n_test"]
+        X, labels = load_images(dataset, data_dir)  # after the options: a bad one costs no reading
+        self.dataset = str(dataset).strip().lower()
+        self.data_dir = None if self.dataset == "digits" else str(data_dir or os.environ.get("RAF_DATA", ""))
         self.rule, self.facts, self.standardize = rule, int(facts), bool(standardize)
         self._X = X
         self._idx = {c: np.flatnonzero(labels == c) for c in (*rule, self.facts)}

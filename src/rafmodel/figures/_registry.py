@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -16,12 +18,15 @@ __all__ = ["FigureSpec", "FigureResult", "Context", "register_figure", "FIGURES"
 @dataclass
 class Context:
     """How a figure is computed: ``quick`` (reduced resolution), ``sim`` (simulations on), ``progress``,
-    and ``n_jobs`` for the simulations (results do not depend on it)."""
+    ``n_jobs`` for the simulations (results do not depend on it), and ``no_sim``: where ``sim`` is
+    false, why (the extra the simulations need is absent, or they were turned off), in words a
+    figure can show in place of its simulation panels."""
 
     quick: bool = False
     sim: bool = True
     progress: bool = False
     n_jobs: int | None = None
+    no_sim: str = ""
 
 
 @dataclass
@@ -123,13 +128,37 @@ class FigureSpec:
         return params
 
     def key(self, params: dict, ctx: Context) -> str:
-        """A hash of everything that changes the result (the package version included)."""
+        """A hash of everything that changes the result: the figure, its parameters, ``quick``,
+        ``sim``, the package version and the package's source code (:func:`source_digest`)."""
         from .. import __version__
 
         used = {k: v for k, v in params.items() if ctx.sim or k not in self.sim_params}
-        blob = json.dumps({"figure": self.name, "params": used, "quick": ctx.quick, "sim": ctx.sim,
-                           "version": __version__}, sort_keys=True, default=repr)
+        what = {"figure": self.name, "params": used, "quick": ctx.quick, "sim": ctx.sim, "version": __version__,
+                "source": source_digest()}
+        if not ctx.sim and ctx.no_sim:  # the figure says why it has no simulations: a new reason, a new figure
+            what["no_sim"] = ctx.no_sim
+        blob = json.dumps(what, sort_keys=True, default=repr)
         return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """The sha256 of the package's Python source (every ``.py`` file under ``rafmodel``, by path).
+
+    Part of every figure's cache key: a figure computed by other code (an edited checkout, a
+    development version between releases) is recomputed, not read back.
+    """
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    h = hashlib.sha256()
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            if f.endswith(".py"):
+                path = os.path.join(folder, f)
+                h.update(os.path.relpath(path, root).replace(os.sep, "/").encode() + b"\0")
+                with open(path, "rb") as fh:
+                    h.update(hashlib.sha256(fh.read()).digest())
+    return h.hexdigest()
 
 
 def _one(name, values):

@@ -125,7 +125,7 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
         finish(ax, xlabel="training step", ylabel="error", title=f"training curves at kappa={p['curve_kappa']:g}")
         ax.set_ylim(bottom=0)
     else:
-        ax.text(0.5, 0.5, "no simulations (--no-sim)", ha="center", va="center", fontsize=FONT,
+        ax.text(0.5, 0.5, ctx.no_sim or "no simulations", ha="center", va="center", fontsize=FONT,
                 transform=ax.transAxes)
         ax.set_axis_off()
     return fig, table, _caption(p, table, theory, grid, kern, curves)

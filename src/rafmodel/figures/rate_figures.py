@@ -26,7 +26,9 @@ def _bar(ctx, total, desc):
 
 
 def _sci(x):
-    """``1e-4`` rather than ``0.0001`` or ``1e-04``."""
+    """``1e-4`` rather than ``0.0001`` or ``1e-04``; ``0`` for zero."""
+    if x == 0:
+        return "0"
     mant, exp = f"{x:.1e}".split("e")
     mant = mant.rstrip("0").rstrip(".")
     return f"{mant}e{int(exp)}"
@@ -301,23 +303,25 @@ def _cell_samples(edges, log=False):
 
 @register_figure(
     "phase-kernel",
-    "the (eps, mustar^2/mu1^2) plane: where kernel ridge memorizes every fact at its optimal lam (closed-form "
-    "boundary, checked numerically) and what memorizing costs the kernel SVM",
+    "the (eps, mustar^2/mu1^2) plane: where kernel ridge's optimal lam is 0 (the interpolator; closed-form "
+    "boundary, checked numerically), whether the facts are stored at the optimum, and what interpolating costs "
+    "the kernel SVM",
     defaults=dict(alpha=2.0, mu1=0.5, eps=[0.0, 0.8], ratio=[0.1, 100.0], n_eps=20, n_ratio=20, tol=1e-4,
-                  n_check=5),
+                  mem_tol=1e-6, n_check=5),
     quick=dict(n_eps=4, n_ratio=4, n_check=2),
     constraints=dict(alpha=POSITIVE, mu1=POSITIVE, eps=Real(0, 1, hi_open=True), ratio=POSITIVE,
-                     n_eps=Integer(2), n_ratio=Integer(2), tol=POSITIVE, n_check=Integer(0)),
+                     n_eps=Integer(2), n_ratio=Integer(2), tol=POSITIVE, mem_tol=Real(0, 1, hi_open=True),
+                     n_check=Integer(0)),
     sim_params=())
 def phase_kernel(p, ctx):
-    """Kernel ridge's closed-form memorization boundary and the kernel SVM's memorization cost."""
+    """Kernel ridge's closed-form lam_opt = 0 boundary, the facts stored at the optimum, the SVM's cost."""
     from matplotlib.colors import BoundaryNorm, ListedColormap
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     import rafmodel as rm
 
-    alpha, mu1, tol = float(p["alpha"]), float(p["mu1"]), float(p["tol"])
+    alpha, mu1, tol, mem_tol = float(p["alpha"]), float(p["mu1"]), float(p["tol"]), float(p["mem_tol"])
     e_lo, e_hi = float(min(p["eps"])), float(max(p["eps"]))
     r_lo, r_hi = float(min(p["ratio"])), float(max(p["ratio"]))
     if not (e_hi > e_lo and r_hi > r_lo):
@@ -343,25 +347,27 @@ def phase_kernel(p, ctx):
                          "gen_error": svm["gen_error"][a_, b_], "mem_error": svm["mem_error"][a_, b_],
                          "gen_error_at_zero": svm["gen_error_at_zero"][a_, b_],
                          "mem_error_at_zero": svm["mem_error_at_zero"][a_, b_], "memorization_cost": cost,
-                         "memorizes": (bool(cost <= tol) if det else None), "tol": tol, "converged": det,
-                         "source": "theory"})
+                         "interpolation_cheap": (bool(cost <= tol) if det else None), "tol": tol,
+                         "stores_facts": (bool(svm["mem_error"][a_, b_] <= mem_tol) if det else None),
+                         "mem_tol": mem_tol, "converged": det, "source": "theory"})
     ridge_pts = []
     for e, r in checks:
         k = rm.Kernel(mu1=mu1, mustar=mu1 * math.sqrt(r))
         row = {"curve": "kernel ridge check", "model": "kernel", "loss": "square", "alpha": alpha, "eps": e,
                "mu1": mu1, "mustar": k.mustar, "ratio": r, "ratio_c": float(ridge_ratio_c(e)),
-               "memorizes_closed_form": bool(r >= ridge_ratio_c(e))}
+               "interpolates_at_optimum_closed_form": bool(r >= ridge_ratio_c(e))}
         try:
-            o = rm.optimal_lambda(learner=k, loss="square", alpha=alpha, eps=e)
+            o = rm.optimal_lambda(learner=k, loss="square", alpha=alpha, eps=e, mem_tol=mem_tol)
             ok = not o.at_boundary
         except rm.ConvergenceError:
             o, ok = None, False
         row.update(lam=o.lam_opt if ok else math.nan, lam_opt_closed_form=o.lam_opt_closed_form if ok else math.nan,
                    gen_error=o.gen_error if ok else math.nan, mem_error=o.mem_error if ok else math.nan,
                    margin=o.margin if ok else math.nan,
-                   memorizes=bool(o.memorizes_at_optimum) if ok else None, converged=ok, source="theory")
+                   interpolates_at_optimum=bool(o.interpolates_at_optimum) if ok else None,
+                   stores_facts=bool(o.stores_facts) if ok else None, mem_tol=mem_tol, converged=ok, source="theory")
         rows.append(row)
-        ridge_pts.append((e, r, row["memorizes"]))
+        ridge_pts.append((e, r, row["interpolates_at_optimum"], row["stores_facts"]))
         _tick(bar)
     if bar is not None:
         bar.close()
@@ -378,7 +384,7 @@ def phase_kernel(p, ctx):
                          norm=BoundaryNorm(bounds, cmap.N), shading="flat")
     cb = fig.colorbar(mesh, ax=ax, ticks=bounds[1:-1], pad=0.02, fraction=0.06)
     cb.ax.set_yticklabels([f"1e{int(b)}" for b in bounds[1:-1]], fontsize=7)
-    cb.set_label("kernel SVM memorization cost\ngen_error(lam = 0) - min over lam", fontsize=7)
+    cb.set_label("kernel SVM: cost of interpolating\ngen_error(lam = 0) - min over lam", fontsize=7)
     und = ~svm["determined"]
     if np.any(und):
         E, R = np.meshgrid(eps_grid, ratio_grid, indexing="ij")
@@ -394,7 +400,7 @@ def phase_kernel(p, ctx):
     # kernel ridge: the closed-form boundary and the numerical check points
     ef = np.linspace(e_lo, e_hi, 400)
     ax.plot(ef, ridge_ratio_c(ef), color=PALETTE[1], lw=2.0)
-    for e, r, m in ridge_pts:
+    for e, r, m, _ in ridge_pts:
         if m is None:
             ax.plot([e], [r], "x", color=PALETTE[1], ms=5, mew=1.2, clip_on=False)
         else:
@@ -402,20 +408,21 @@ def phase_kernel(p, ctx):
     ax.set_xlim(e_lo, e_hi)
     ax.set_ylim(r_lo, r_hi)
     finish(ax, xlabel="eps", ylabel="ratio", logy=True, legend=False,
-           title=f"kernel, alpha = {alpha:g}, mu1 = {mu1:g}: is memorizing every fact optimal?")
+           title=f"kernel, alpha = {alpha:g}, mu1 = {mu1:g}: is the interpolator (lam = 0) optimal?")
     handles = [Line2D([], [], color=PALETTE[1], lw=2.0, label="ridge: lam_opt = 0 above (closed form)"),
                Line2D([], [], ls="", marker="o", ms=5, mfc=PALETTE[1], mec=PALETTE[1],
                       label="ridge, optimal_lambda: lam_opt = 0"),
                Line2D([], [], ls="", marker="o", ms=5, mfc="white", mec=PALETTE[1],
                       label="ridge, optimal_lambda: lam_opt > 0"),
                Patch(facecolor="none", edgecolor="k", hatch="///", ls="--",
-                     label=f"SVM: memorization cost <= {_sci(tol)}")]
-    if np.any(und) or any(m is None for *_, m in ridge_pts):
+                     label=f"SVM: cost of interpolating <= {_sci(tol)}")]
+    if np.any(und) or any(m is None for _, _, m, _ in ridge_pts):
         handles.append(Line2D([], [], ls="", marker="x", color="0.5", label="undetermined"))
     fig.legend(handles=handles, fontsize=7, frameon=False, loc="outside lower center", ncols=2)
 
     # caption numbers
-    agree = [m == (r >= ridge_ratio_c(e)) for e, r, m in ridge_pts if m is not None]
+    agree = [m == (r >= ridge_ratio_c(e)) for e, r, m, _ in ridge_pts if m is not None]
+    below_line = [st for _, _, m, st in ridge_pts if m is False]
     det = svm["determined"]
     n_free = int(np.sum((cost <= tol) & det))
     zero = (cost <= _ZERO_COST) & det
@@ -437,26 +444,32 @@ def phase_kernel(p, ctx):
         if np.any(np.isfinite(c_lo)) and np.any(np.isfinite(c_hi)):
             span = (f", from up to {np.nanmax(c_lo):.2g} at mustar^2/mu1^2 = {ratio_grid[0]:.3g} to at most "
                     f"{np.nanmax(c_hi):.2g} at {ratio_grid[-1]:.3g}")
-    # from which ratio on the SVM's optimum fits every fact (mem_error < 1e-9) at every eps
-    mem_ok = np.all(np.where(det, svm["mem_error"] < 1e-9, True), axis=0) & np.any(det, axis=0)
+    # from which ratio on the SVM's optimum stores the facts (mem_error <= mem_tol) at every eps
+    mem_ok = np.all(np.where(det, svm["mem_error"] <= mem_tol, True), axis=0) & np.any(det, axis=0)
     tail = np.flatnonzero(~mem_ok)
     r_mem = ratio_grid[tail[-1] + 1] if tail.size and tail[-1] + 1 < ratio_grid.size else (
         ratio_grid[0] if not tail.size else None)
-    caption = (f"Kernel ridge (alpha = {alpha:g}, mu1 = {mu1:g}) memorizes every fact at its optimal lam (lam_opt = 0, "
-               f"the interpolator) exactly above mustar^2/mu1^2 = pi/(2(1-eps)^2) - 1 (line: "
+    caption = (f"Kernel ridge's (alpha = {alpha:g}, mu1 = {mu1:g}) optimal lam is 0, the interpolator, exactly "
+               f"above mustar^2/mu1^2 = pi/(2(1-eps)^2) - 1 (line: "
                f"{float(ridge_ratio_c(e_lo)):.3g} at eps = {e_lo:g}, {float(ridge_ratio_c(e_hi)):.3g} at eps = "
                f"{e_hi:g})"
                + (f"; optimal_lambda on the square loss agrees at {sum(agree)} of {len(agree)} grid points "
                   f"bracketing the line (dots)" if agree else "")
-               + f". The kernel SVM has {'no such' if no_boundary else 'a different'} boundary. Its memorization "
-               f"cost, gen_error at "
+               + (f". Storing the facts does not need lam_opt = 0: at {sum(bool(x) for x in below_line)} of "
+                  f"{len(below_line)} check points below the line (lam_opt > 0) the facts are still stored at the "
+                  f"optimum (mem_error <= {_sci(mem_tol)})" if any(below_line) else
+                  f". At none of the {len(below_line)} check points below the line (lam_opt > 0) are the facts "
+                  f"stored at the optimum (mem_error <= {_sci(mem_tol)})" if below_line else "")
+               + f". The kernel SVM has {'no such' if no_boundary else 'a different'} boundary. Its cost of "
+               f"interpolating, gen_error at "
                f"lam = 0 (the max-margin interpolator) minus the minimum over lam (searched per point over lam = 0 "
                f"and {int((_LAM_DECADES[1] - _LAM_DECADES[0]) * _LAM_PER_DECADE) + 1} log-spaced lam, refined by "
                f"golden section), is zero (below {_sci(_ZERO_COST)}) {where_zero} and otherwise decays smoothly as "
                f"mustar^2/mu1^2 grows{span}. Hatched: cost <= tol = {_sci(tol)} ({n_free} of {det.size} grid points"
                + (f"; at eps = {eps_grid[e_ref_i]:.2g} from mustar^2/mu1^2 = {below.min():.3g}" if below.size else "")
                + ")."
-               + (f" From mustar^2/mu1^2 = {r_mem:.3g} on, the SVM at its optimal lam > 0 still fits every fact "
-                  f"(mem_error < 1e-9), inside a reduced margin." if r_mem is not None and facts.any() else "")
+               + (f" From mustar^2/mu1^2 = {r_mem:.3g} on, the SVM at its optimal lam stores the facts "
+                  f"(mem_error <= {_sci(mem_tol)}) at every eps, inside a reduced margin."
+                  if r_mem is not None and facts.any() else "")
                + (f" {int(np.sum(~det))} grid points are undetermined (blank, x)." if np.any(~det) else ""))
     return fig, frame(rows), caption

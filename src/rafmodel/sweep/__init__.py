@@ -22,18 +22,26 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from ..exceptions import ParameterError
 from .spec import Point, SweepSpec, load_spec, point_key
-from .store import OPEN, SweepStore
+from .._files import atomic_write
+from .store import OPEN, SweepStore, _point_name, check_store, check_writable_file
 
 __all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store",
-           "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus",
-           "SweepStore", "Point", "point_key"]
+           "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus", "SweepStore", "StoreWarning",
+           "check_store", "check_writable_file", "check_output_file", "Point", "point_key"]
+
+
+class StoreWarning(UserWarning):
+    """Damaged points of a store that a run computes again (the other points are kept)."""
 
 #: Columns that identify a point, in the order exports sort by.
 PARAM_COLUMNS = ("model", "loss", "activation", "kernel", "bandwidth", "degree", "offset", "alpha", "eps", "lam",
@@ -66,6 +74,9 @@ class SweepStatus:
         Wall time of the runs so far.
     eta : float or None
         Estimated wall time left, at the last run's rate (None if unknown).
+    damaged : int
+        Stored points whose values cannot be read (counted in ``done``, ``failed`` ...
+        by their stored status); the next run computes them again.
     """
 
     store: str
@@ -79,6 +90,7 @@ class SweepStatus:
     seconds: float
     wall: float
     eta: float | None
+    damaged: int = 0
 
     def summary(self) -> str:
         """A few lines for the terminal.
@@ -95,6 +107,9 @@ class SweepStatus:
                  f"points   {total}: {self.done} done, {self.failed} failed, {self.not_converged} not converged, "
                  f"{self.pending if self.pending is not None else 0} pending",
                  f"time     {_duration(self.wall)} wall, {_duration(self.seconds)} of compute"]
+        if self.damaged:
+            lines.append(f"damaged  {self.damaged} points whose stored values cannot be read; the same run "
+                         "computes them again")
         if self.pending:
             lines.append(f"left     {'~' + _duration(self.eta) if self.eta is not None else 'unknown'}"
                          " (at the last run's rate)")
@@ -110,9 +125,19 @@ def _duration(s: float) -> str:
 
 
 def _open_store(store: str | os.PathLike[str] | SweepStore, create: bool = False) -> tuple[SweepStore, bool]:
+    """A store to read (opened read-only), or to write with ``create``; one passed in is used as is."""
     if isinstance(store, SweepStore):
         return store, False
     return SweepStore(store, create=create), True
+
+
+def _check_run_options(jobs: int | None, scheduler: Any) -> None:
+    """Refuse bad ``jobs`` / ``scheduler`` before a store is opened or created."""
+    from .._parallel import effective_jobs
+
+    if jobs is not None and scheduler is not None and jobs not in (1, None):
+        raise ParameterError("jobs", "give either jobs (local processes) or scheduler (Dask), not both")
+    effective_jobs(jobs, 1)  # validates
 
 
 def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: str | os.PathLike[str],
@@ -144,38 +169,58 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
     Raises
     ------
     ParameterError
-        A bad spec, a foreign or damaged store, a bad ``jobs``, Dask missing or unreachable;
-        before any work.
+        A bad spec, a bad ``jobs``, Dask missing or unreachable, a store that is not a sweep
+        store (left as it was), a damaged or read-only store: before any work, and before the
+        store is created.
+
+    Warns
+    -----
+    StoreWarning
+        Stored points whose values cannot be read: they are computed again.
     """
     spec = load_spec(spec)
-    st, owned = _open_store(store, create=True)
+    _check_run_options(jobs, scheduler)
+    if not isinstance(store, SweepStore):
+        check_store(store, write=True)
+    client = owned_client = None
+    if scheduler is not None:
+        from .executors import dask_client
+
+        client, owned_client = dask_client(scheduler)
     try:
-        st.bind(spec.kind, spec.spec_hash, len(spec.points), spec.options)
-        _run(spec.tasks, {p.key: p for p in spec.points}, st, jobs=jobs, scheduler=scheduler, progress=progress,
-             retry_failed=retry_failed)
-        return load_results(st, keys={p.key for p in spec.points})
+        st, owned = _open_store(store, create=True)
+        try:
+            st.bind(spec.kind, spec.spec_hash, len(spec.points), spec.options)
+            _run(spec.tasks, {p.key: p for p in spec.points}, st, jobs=jobs, client=client, progress=progress,
+                 retry_failed=retry_failed)
+            return load_results(st, keys={p.key for p in spec.points})
+        finally:
+            if owned:
+                st.close()
     finally:
-        if owned:
-            st.close()
+        if owned_client:
+            client.close()
 
 
-def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int | None, scheduler: Any,
+def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int | None, client: Any,
          progress: bool | None, retry_failed: bool = False, on_rows: Any = None) -> int:
-    """Run the pending points of ``points`` into ``st``; returns the points computed."""
+    """Run the pending points of ``points`` into ``st`` (on Dask with ``client``); returns the points computed."""
     from .._parallel import effective_jobs
 
-    if jobs is not None and scheduler is not None and jobs not in (1, None):
-        raise ParameterError("jobs", "give either jobs (local processes) or scheduler (Dask), not both")
+    damaged = st.damaged(set(points))
+    if damaged:
+        more = f" and {len(damaged) - 1} more" if len(damaged) > 1 else ""
+        warnings.warn(f"{st.path!r}: {_point_name(*damaged[0])}{more} {'is' if len(damaged) == 1 else 'are'} "
+                      "damaged (stored values that are not JSON); computing again", StoreWarning, stacklevel=3)
+    replace = {k for _, k in damaged}
     if retry_failed:
         st.forget_failed()
-    pending = set(points) - st.finished_keys()
+    pending = set(points) - (st.finished_keys() - replace)
     tasks = make_tasks(pending)
     n_pending = sum(len(t[1]) for t in tasks)
-    client = owned = None
-    if scheduler is not None:
-        from .executors import dask_client, dask_workers
+    if client is not None:
+        from .executors import dask_workers
 
-        client, owned = dask_client(scheduler)
         workers, backend = dask_workers(client), "dask"
     else:
         workers, backend = effective_jobs(jobs, max(1, len(tasks))), "local"
@@ -192,7 +237,7 @@ def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int
         for r in rows:
             p = points[r["key"]]
             r["idx"], r["record"] = p.index, p.record
-        st.commit(rows, run)
+        st.commit(rows, run, replace=replace)
         if on_rows is not None:
             on_rows(rows)
         if bar is not None:
@@ -212,8 +257,6 @@ def _run(make_tasks: Any, points: dict[str, Point], st: SweepStore, *, jobs: int
     finally:
         if bar is not None:
             bar.close()
-        if owned:
-            client.close()
     return n_pending
 
 
@@ -272,14 +315,25 @@ def load_results(store: str | os.PathLike[str] | SweepStore, *, keys: set[str] |
     Raises
     ------
     ParameterError
-        A missing, foreign or damaged store file.
+        A missing file, a file that is not a sweep store (left as it was), a damaged store or
+        damaged points (one line naming the first).  The store is opened read-only.
     """
     st, owned = _open_store(store)
     try:
-        return _frame(st.rows(keys))
+        with _reading(st):
+            return _frame(st.rows(keys))
     finally:
         if owned:
             st.close()
+
+
+@contextlib.contextmanager
+def _reading(st: SweepStore) -> Any:
+    """Reads of a store: an SQLite error (e.g. the store changed under us) is one line, not a traceback."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        raise ParameterError("store", f"cannot read {st.path!r} ({e}); try again") from None
 
 
 def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | None = None,
@@ -289,9 +343,10 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
     Parameters
     ----------
     store : str or path-like
-        The store.
+        The store (opened read-only: a read-only store can be exported).
     out : str or path-like, optional
-        The file (default: return the CSV text).
+        The file (default: return the CSV text).  Written whole or not at all: a temporary file
+        beside it, renamed over it once complete.
     format : {"csv", "parquet"}, optional
         Default: from ``out``'s extension, else CSV.
 
@@ -303,7 +358,9 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
     Raises
     ------
     ParameterError
-        A bad format, Parquet without ``out`` or without pyarrow, or a bad store.
+        A bad format, Parquet without ``out`` or without pyarrow, a bad store; an ``out``
+        that is a directory, in a missing or read-only folder, read-only, or the store itself;
+        before any work.
     """
     if format is None:
         format = "parquet" if out is not None and os.fspath(out).lower().endswith(".parquet") else "csv"
@@ -316,18 +373,60 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
             import pyarrow  # noqa: F401
         except ImportError:
             raise ParameterError("format", "parquet needs pyarrow; install it with pip install 'rafmodel[dask]'") from None
+    check_store(store, write=False)
+    if out is not None:
+        out = check_output_file(out, store)
     df = load_results(store)
     if format == "parquet":
-        df.to_parquet(os.fspath(out), index=False)
+        _write_atomically(out, lambda tmp: df.to_parquet(tmp, index=False))
         return None
     text = df.to_csv(index=False, float_format=None, lineterminator="\n")
     if out is None:
         return text
-    tmp = os.fspath(out) + ".tmp"
-    with open(tmp, "w", newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, os.fspath(out))
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", newline="") as fh:
+            fh.write(text)
+
+    _write_atomically(out, write)
     return None
+
+
+def check_output_file(out: str | os.PathLike[str], *stores: str | os.PathLike[str]) -> str:
+    """Check, before any work, that ``out`` can be written and is none of ``stores``.
+
+    Parameters
+    ----------
+    out : str or path-like
+        The file to write (as :func:`check_writable_file`).
+    *stores : str or path-like
+        Files it must not be, also under another name (a link).
+
+    Returns
+    -------
+    str
+        ``out`` as a string.
+
+    Raises
+    ------
+    ParameterError
+        ``out`` (named ``"out"``) cannot be written, or is one of ``stores``.
+    """
+    out = check_writable_file(out, "out")
+    for store in stores:
+        store = os.fspath(store)
+        same = os.path.realpath(out) == os.path.realpath(store)
+        if not same and os.path.exists(out) and os.path.exists(store):
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(out, store)
+        if same:
+            raise ParameterError("out", f"{out!r} is the store itself ({store!r}); give another file")
+    return out
+
+
+def _write_atomically(out: str, write: Any) -> None:
+    """``write(tmp)`` to a temporary file beside ``out``, then rename it over ``out``: never a half file."""
+    atomic_write(out, write, "out")
 
 
 def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
@@ -339,10 +438,13 @@ def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
         From :func:`load_results`.
     out : str or path-like
         The CSV file.
+
+    Raises
+    ------
+    ParameterError
+        The file cannot be written (nothing is left half written).
     """
-    tmp = os.fspath(out) + ".tmp"
-    df.to_csv(tmp, index=False, lineterminator="\n")
-    os.replace(tmp, os.fspath(out))
+    _write_atomically(os.fspath(out), lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n"))
 
 
 def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d: int = 500, seeds: int = 4,
@@ -355,7 +457,8 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
     settings : list of Setting
         The points.
     store : str or path-like
-        The store (created if absent; a store of ``raf sweep`` is refused).
+        The store (created if absent; a store of ``raf sweep``, and any file that is not a
+        sweep store, is refused and left as it was).
     d, seeds, n_test, seed : int
         As for :func:`rafmodel.simulate`.
     jobs : int, optional
@@ -374,7 +477,7 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
     Raises
     ------
     ParameterError
-        Bad sizes, a foreign or damaged store.
+        Bad sizes, a foreign, damaged or read-only store (as :func:`check_store`), before any work.
     """
     from ..simulation import check_simulation
     from .spec import _record
@@ -390,6 +493,7 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
         raise ParameterError("alpha", "some points are given twice (a repeated value in a list)")
     spec = SweepSpec("simulate", {}, points)
     order = {k: i for i, k in enumerate(keys)}
+    check_store(store, write=True)
     with SweepStore(store, create=True) as st:
         st.bind("simulate", OPEN, 0, {})
 
@@ -403,7 +507,7 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
         if on_update is not None:
             on_update(frame())
         update = None if on_update is None else (lambda rows: on_update(frame()))
-        computed = _run(spec.tasks, {p.key: p for p in points}, st, jobs=jobs, scheduler=None, progress=progress,
+        computed = _run(spec.tasks, {p.key: p for p in points}, st, jobs=jobs, client=None, progress=progress,
                         on_rows=update)
         return frame(), computed
 
@@ -424,14 +528,19 @@ def sweep_status(store: str | os.PathLike[str]) -> SweepStatus:
     Raises
     ------
     ParameterError
-        A missing or damaged store file, or one that no sweep has started.
+        A missing file, a file that is not a sweep store (left as it was), a damaged store, or
+        one that no sweep has started.  The store is opened read-only.
     """
-    with SweepStore(store) as st:
-        if not st.meta:
+    with SweepStore(store) as st, _reading(st):
+        if "kind" not in st.meta:
             raise ParameterError("store", f"{st.path!r} holds no sweep yet")
         c = st.counts()
         stored = sum(c.values())
-        total = None if st.meta["spec_hash"] == OPEN else int(st.meta["n_points"])
+        try:
+            total = None if st.meta["spec_hash"] == OPEN else int(st.meta["n_points"])
+        except (KeyError, ValueError):
+            raise ParameterError("store", f"{st.path!r} is damaged (its meta table has no number of points); "
+                                          "give another file") from None
         pending = None if total is None else max(0, total - stored)
         runs = st.runs()
         wall = sum(r["ended"] - r["started"] for r in runs)
@@ -443,5 +552,5 @@ def sweep_status(store: str | os.PathLike[str]) -> SweepStatus:
             elif stored:
                 eta = pending * st.seconds() / stored
         return SweepStatus(st.path, st.meta["kind"], st.meta["spec_hash"], total, c["done"], c["failed"],
-                           c["not converged"], pending, st.seconds(), wall, eta)
+                           c["not converged"], pending, st.seconds(), wall, eta, len(st.damaged()))
 

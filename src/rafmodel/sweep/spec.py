@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import os
+import stat
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -31,6 +32,9 @@ MODEL_KEYS = ("model", "loss", "alpha", "eps", "lam", "mu1", "mustar", "kappa", 
 THEORY_KEYS = ("tol", "max_iter", "method")
 SIMULATION_KEYS = ("d", "seeds", "n_test", "seed")
 SIMULATION_DEFAULTS = {"d": 500, "seeds": 4, "n_test": 10_000, "seed": 0}
+
+#: The largest spec file read (a spec is a few lines; a larger file is refused before it is read).
+MAX_SPEC_BYTES = 16 << 20
 
 #: Theory points solved together in one task (and committed together).  Fixed, so that the
 #: batches, hence the numbers, do not depend on how the sweep is run or resumed.
@@ -165,18 +169,34 @@ class SweepSpec:
         return out
 
 
-def _text(name: str, v: Any) -> str:
+def _shown(v: Any) -> str:
+    """A value as an error message shows it: at most a line, however large or deeply nested."""
+    import reprlib
+
+    r = reprlib.Repr()
+    r.maxlevel, r.maxstring, r.maxother, r.maxlist, r.maxdict = 2, 60, 60, 6, 4
+    return r.repr(v)
+
+
+def _name(k: Any) -> str:
+    """A spec key as an error message names it (a huge key is cut)."""
+    k = str(k)
+    return k if len(k) <= 40 else k[:40] + "..."
+
+
+def _text(name: str, v: Any, inner: bool = False) -> str:
     if isinstance(v, bool):
-        raise ParameterError(name, f"must be a number, a list or a text, got {v!r}")
+        raise ParameterError(name, f"must be a number, a list of numbers or a text, got {_shown(v)}")
     if isinstance(v, (int, float)):
         return repr(v)
     if isinstance(v, str):
         return v
-    if isinstance(v, list):
+    if isinstance(v, list) and not inner:
         if not v:
             raise ParameterError(name, "must not be an empty list")
-        return ",".join(_text(name, x) for x in v)
-    raise ParameterError(name, f"must be a number, a list or a text, got {v!r}")
+        return ",".join(_text(name, x, inner=True) for x in v)
+    what = "a list inside a list" if isinstance(v, list) else _shown(v)
+    raise ParameterError(name, f"must be a number, a list of numbers or a text, got {what}")
 
 
 def _integers(name: str, v: Any) -> list[int]:
@@ -226,18 +246,28 @@ def load_spec(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec) -> Swee
 
         source = os.fspath(spec)
         try:
+            if os.path.exists(source) and not os.path.isdir(source):
+                if not stat.S_ISREG(os.stat(source).st_mode):
+                    raise ParameterError("spec", f"{source!r} is not a regular file")
+                if os.path.getsize(source) > MAX_SPEC_BYTES:
+                    raise ParameterError("spec", f"{source!r} is larger than {MAX_SPEC_BYTES // 2**20} MiB; "
+                                                 "a sweep spec is a few lines")
             with open(source, "rb") as fh:
                 table = tomllib.load(fh)
         except OSError as e:
             raise ParameterError("spec", f"cannot read {source!r}: {e.strerror or e}") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise ParameterError("spec", f"{source!r} is not valid TOML: {e}") from None
+        except RecursionError:
+            raise ParameterError("spec", f"{source!r} is not a sweep spec: values nested too deeply") from None
     elif isinstance(spec, dict):
         table = dict(spec)
     else:
-        raise ParameterError("spec", f"must be a TOML file, a dict or a SweepSpec, got {spec!r}")
+        raise ParameterError("spec", f"must be a TOML file, a dict or a SweepSpec, got {_shown(spec)}")
     try:
         return _build(table, source)
+    except RecursionError:
+        raise ParameterError("spec", f"{source + ': ' if source else ''}values nested too deeply") from None
     except ParameterError as e:
         if source is None:
             raise
@@ -247,11 +277,11 @@ def load_spec(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec) -> Swee
 def _build(table: dict[str, Any], source: str | None) -> SweepSpec:
     kind = table.get("kind")
     if kind not in KINDS:
-        raise ParameterError("kind", f"must be \"theory\" or \"simulate\", got {kind!r}")
+        raise ParameterError("kind", f"must be \"theory\" or \"simulate\", got {_shown(kind)}")
     allowed = ("kind",) + MODEL_KEYS + (THEORY_KEYS if kind == "theory" else SIMULATION_KEYS)
     unknown = [k for k in table if k not in allowed]
     if unknown:
-        raise ParameterError(unknown[0], f"not an option of a {kind} sweep; allowed: {', '.join(allowed)}")
+        raise ParameterError(_name(unknown[0]), f"not an option of a {kind} sweep; allowed: {', '.join(allowed)}")
     for k in ("model", "loss", "alpha", "eps", "lam"):
         if k not in table:
             raise ParameterError(k, f"required in a {kind} sweep spec")
@@ -270,7 +300,7 @@ def _build(table: dict[str, Any], source: str | None) -> SweepSpec:
             if k in table:
                 v = table[k]
                 if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-                    raise ParameterError(k, f"must be one value, got {v!r}")
+                    raise ParameterError(k, f"must be one value, got {_shown(v)}")
                 solver[k] = v
         SolverOptions(**solver)  # validates
     else:

@@ -166,7 +166,7 @@ def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
 
         from .._parallel import worker_pool
 
-        with worker_pool(jobs) as pool:
+        with worker_pool(jobs, payload=[args[:2] for _, args in tasks]) as pool:
             futures = {pool.submit(solve_arrays, *args): chunk for chunk, args in tasks}
             for fut in as_completed(futures):
                 store(futures[fut], fut.result())

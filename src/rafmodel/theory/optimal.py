@@ -1,8 +1,9 @@
 """Optimal regularization and large-alpha rates.
 
 * :func:`optimal_lambda` -- the ``lam`` that minimizes ``gen_error`` for a learner x loss
-  at given ``(alpha, eps)``, with the errors there, and whether the learner can
-  memorize every fact while generalizing optimally.
+  at given ``(alpha, eps)``, with the errors there; whether the optimum is the interpolating
+  ``lam -> 0+`` limit (``interpolates_at_optimum``) and whether the facts are stored there
+  (``stores_facts``: ``mem_error <= mem_tol``) are two separate answers.
 * :func:`ridge_lam_opt` -- docs/theory.md's closed form for the square loss.
 * :func:`large_alpha_rate` -- decay exponent and constant of ``gen_error`` at large ``alpha``.
 """
@@ -15,6 +16,10 @@ from dataclasses import dataclass
 from collections.abc import Sequence
 from numbers import Real
 from typing import TYPE_CHECKING, Any
+
+#: Default tolerance of :func:`optimal_lambda`'s ``stores_facts``: the facts count as stored when
+#: at most one in a million is misfit (``mem_error <= 1e-6``).
+MEM_TOL = 1e-6
 
 import numpy as np
 
@@ -140,16 +145,22 @@ class OptimalLambda(Tabular):
         ``nan`` where the loss has no ``lam = 0`` limit or it did not converge.
     interpolates_at_zero : bool
         Whether the learner fits every training label at ``lam = 0``.
-    memorizes_at_optimum : bool
-        ``True`` if the learner can memorize every fact (``mem_error = 0``) while
-        generalizing optimally: the optimum is the interpolating ``lam -> 0+`` limit.
+    interpolates_at_optimum : bool
+        Whether the optimum is the interpolating ``lam -> 0+`` limit: ``lam_opt = 0`` and the
+        learner fits every training label there.  It says what the best ``lam`` is, not
+        whether the facts are stored: a ``lam_opt > 0`` can store them too (``stores_facts``).
+    stores_facts : bool
+        Whether the facts are stored at the optimum: ``mem_error <= mem_tol``.
+    mem_tol : float
+        The tolerance of ``stores_facts`` (:data:`MEM_TOL` unless given).
     memorization_cost : float
         ``gen_error_at_zero - gen_error``: the excess generalization error paid for
-        fitting every fact, never below ``0`` (``0`` when ``memorizes_at_optimum``;
-        ``nan`` if the learner cannot interpolate, except at ``eps = 1``, where it is ``0``).
+        interpolating (``lam = 0``) instead of taking the optimum, never below ``0`` (``0``
+        when ``interpolates_at_optimum``; ``nan`` if the learner cannot interpolate, except
+        at ``eps = 1``, where it is ``0``).
     margin : float or None
         Square-loss kernel: ``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``; it is
-        ``>= 0`` exactly when memorizing every fact is optimal (docs/theory.md).
+        ``>= 0`` exactly when the interpolator is optimal (docs/theory.md).
     at_boundary : bool
         ``True`` when the search hit the end of its range: ``gen_error`` at
         ``lam_max``, or at ``lam_min`` with ``lam = 0`` not as good, is as low as at
@@ -167,10 +178,20 @@ class OptimalLambda(Tabular):
     lam_opt_closed_form: float | None
     gen_error_at_zero: float
     interpolates_at_zero: bool
-    memorizes_at_optimum: bool
+    interpolates_at_optimum: bool
+    stores_facts: bool
+    mem_tol: float
     memorization_cost: float
     margin: float | None
     at_boundary: bool = False
+
+    @property
+    def memorizes_at_optimum(self) -> bool:
+        """Deprecated alias of :attr:`interpolates_at_optimum` (it never meant ``stores_facts``)."""
+        warnings.warn("OptimalLambda.memorizes_at_optimum is deprecated and will be removed in 0.6: it means "
+                      "interpolates_at_optimum (lam_opt = 0); whether the facts are stored is stores_facts",
+                      DeprecationWarning, stacklevel=2)
+        return self.interpolates_at_optimum
 
     def to_dict(self) -> dict[str, Any]:
         """Flat dict: learner, loss, ``alpha``, ``eps``, the learner's parameters and the results.
@@ -184,8 +205,8 @@ class OptimalLambda(Tabular):
         out = {"model": self.setting.learner.name, "loss": self.setting.loss.name}
         out.update({k: v for k, v in self.setting.params().items() if k != "lam"})
         for k in ("lam_opt", "gen_error", "mem_error", "rule_error", "lam_opt_closed_form",
-                  "gen_error_at_zero", "interpolates_at_zero", "memorizes_at_optimum",
-                  "memorization_cost", "margin", "at_boundary"):
+                  "gen_error_at_zero", "interpolates_at_zero", "interpolates_at_optimum", "stores_facts",
+                  "mem_tol", "memorization_cost", "margin", "at_boundary"):
             out[k] = getattr(self, k)
         return out
 
@@ -202,7 +223,8 @@ def _resolution(g, tol):
 
 
 def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, eps: float, lam_min: float = 1e-7,
-                   lam_max: float = 1e4, xtol: float = 1e-7, **options: Any) -> OptimalLambda:
+                   lam_max: float = 1e4, xtol: float = 1e-7, mem_tol: float = MEM_TOL,
+                   **options: Any) -> OptimalLambda:
     """The ridge penalty that minimizes ``gen_error``.
 
     ``gen_error`` is evaluated on a log-spaced grid of ``lam`` in ``[lam_min, lam_max]``
@@ -226,6 +248,8 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
         Search range for ``lam > 0``: ``0 < lam_min < lam_max``, finite.
     xtol : float, default=1e-7
         Tolerance on ``log lam`` (``> 0``, finite).
+    mem_tol : float, default=1e-6
+        ``stores_facts`` is ``mem_error <= mem_tol`` at the optimum (in ``[0, 1)``).
     **options
         Solver options (see :class:`rafmodel.theory.SolverOptions`).
 
@@ -257,8 +281,8 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     >>> o = rm.optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
     >>> round(o.lam_opt, 4), round(o.lam_opt_closed_form, 4), round(o.gen_error, 4)
     (1.4544, 1.4544, 0.2479)
-    >>> o.memorizes_at_optimum, o.at_boundary
-    (False, False)
+    >>> o.interpolates_at_optimum, o.stores_facts, o.at_boundary
+    (False, False, False)
     """
     from scipy.optimize import minimize_scalar
 
@@ -276,6 +300,10 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     if not lam_max > lam_min:
         raise ParameterError("lam_max", f"must be > lam_min = {lam_min!r}, got {lam_max!r}")
     xtol = check_positive_finite("xtol", xtol)
+    mem_tol = check_nonnegative_finite("mem_tol", mem_tol)
+    if np.ndim(mem_tol) or not mem_tol < 1:
+        raise ParameterError("mem_tol", f"must be one number in [0, 1), got {mem_tol!r}")
+    mem_tol = float(mem_tol)
     opts = _check_solver_options(options)
 
     learner, loss = get_learner(learner), get_loss(loss)
@@ -283,7 +311,8 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     if eps == 1.0:  # nothing to generalize: every lam gives 1/2; take lam -> 0
         r0 = solve(base, **options)
         return OptimalLambda(base, 0.0, r0.gen_error, r0.mem_error, r0.rule_error, math.inf,
-                             r0.gen_error, r0.interpolating, r0.interpolating, 0.0, None, False)
+                             r0.gen_error, r0.interpolating, r0.interpolating, bool(r0.mem_error <= mem_tol),
+                             mem_tol, 0.0, None, False)
     lams = np.geomspace(lam_min, lam_max, _GRID)
     at_zero, interp0 = None, False
     try:
@@ -339,13 +368,14 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
         at_boundary = bool(flat[0] or flat[-1])
     closed = ridge_lam_opt(eps, learner) if loss.name == "square" else None
     g0 = at_zero.gen_error if at_zero is not None else math.nan
-    memorizes = interp0 and lam_best == 0.0
+    interpolates = interp0 and lam_best == 0.0
     cost = max(g0 - best.gen_error, 0.0) if interp0 and at_zero is not None else math.nan
     margin = None
     if loss.name == "square" and type(learner) is Kernel:
         margin = learner.mustar**2 / learner.mu1**2 - (math.pi / (2 * (1 - eps) ** 2) - 1)
     out = OptimalLambda(base.replace(lam=lam_best), lam_best, best.gen_error, best.mem_error, best.rule_error,
-                        closed, g0, interp0, memorizes, cost, margin, at_boundary)
+                        closed, g0, interp0, interpolates, bool(best.mem_error <= mem_tol), mem_tol, cost, margin,
+                        at_boundary)
     if flat[0] and flat[-1]:
         raise ConvergenceError(
             f"optimal_lambda: gen_error is the same within the resolution of the fixed point ({delta:.2g}) "

@@ -84,8 +84,9 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
                    **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
                                         "rule_error", "rule_error_se", "train_loss")},
                    "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]}
-            if src == "readout":
-                add_z(row, th_sim[float(s.learner.kappa)], n_test=4000)
+            if src == "readout":  # alpha, eps: for the resolution of mem_error (one fact over all seeds)
+                z = add_z({**row, "alpha": alpha, "eps": eps}, th_sim[float(s.learner.kappa)], n_test=4000)
+                row.update({k: v for k, v in z.items() if k not in ("alpha", "eps")})
             rows.append(row)
         c = res.curves
         c = c[(c.kappa == float(p["curve_kappa"])) & (c.train == "all")]

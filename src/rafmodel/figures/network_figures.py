@@ -100,7 +100,7 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
     table.insert(2, "eps", eps)
     table.insert(3, "lam", lam)
 
-    fig, axes = new_figure(3, width=3.3, height=2.8)
+    fig, axes = new_figure(3, width=3.3, height=3.3)
     for ax, m in zip(axes[:2], ("gen_error", "mem_error")):
         ax.plot(grid, [getattr(r, m) for r in theory], color="k", lw=1.3, label="random features (theory)")
         ax.axhline(getattr(kern, m), color="0.5", ls="--", lw=1.0, label="kernel limit")
@@ -113,9 +113,12 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
                             lw=0.9, label=label)
         if m == "mem_error" and ctx.sim:  # the size of every simulated network
             ax.plot([], [], ls="none", label=f"simulations: {describe_sizes(p['d'], p['seeds'], lam=lam)}")
-        finish(ax, xlabel="kappa", ylabel=m, logx=True, legend=(m == "mem_error"),
+        finish(ax, xlabel="kappa", ylabel=m, logx=True, legend=False,
                title=f"{m}: alpha={alpha:g}, eps={eps:g}, lam={lam:g}")
         ax.set_ylim(bottom=0)
+    # one legend for the two kappa panels, below them: it hides no data
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=FONT - 2,
+               frameon=False)
     ax = axes[2]
     if curves is not None:
         for sc in ("lazy", "mean-field"):

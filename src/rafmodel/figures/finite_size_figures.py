@@ -128,7 +128,8 @@ def finite_size(p, ctx):
             rows.append({"series": label, "model": s.learner.name, "loss": loss, **s.labels(), **s.params(),
                          "curve": f"extrapolation of {k}", k: fit["a"], f"{k}_se": fit["a_se"],
                          f"{k}_slope": fit["b"], f"{k}_slope_se": fit["b_se"], f"{k}_theory": t, f"{k}_z": z,
-                         "chi2": fit["chi2"], "dof": fit["dof"], "d": 0, "seeds": seeds, "source": "extrapolation"})
+                         "chi2": fit["chi2"], "dof": fit["dof"], "d": math.inf, "seeds": seeds,
+                         "source": "extrapolation"})
             if math.isfinite(fit["a"]):
                 xx = np.linspace(0.0, x.max(), 20)
                 ax.plot(xx, fit["a"] + fit["b"] * xx, "-", color=color, lw=0.9, alpha=0.8)

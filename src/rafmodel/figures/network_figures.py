@@ -23,7 +23,7 @@ _STYLE = {"readout": (PALETTE[2], "s"), "lazy": (PALETTE[0], "o"), "mean-field":
     "trained two-layer networks (relu, square loss): gen_error and mem_error vs kappa = p/d for the lazy and "
     "mean-field scalings, next to the random-features theory and the kernel limit, and training curves",
     defaults=dict(alpha=2.0, eps=0.2, lam=0.01, kappa=[0.1, 20.0], n_kappa=41, sim_kappa=[0.5, 1.0, 2.0, 4.0, 8.0],
-                  curve_kappa=4.0, steps=1500, lr=1.0, d=60, seeds=3),
+                  curve_kappa=4.0, steps=1500, lr=1.0, d=100, seeds=4),
     quick=dict(n_kappa=13, sim_kappa=[1.0, 4.0], steps=300, d=30, seeds=2),
     constraints=dict(alpha=POSITIVE, eps=Real(0, 1, hi_open=True), lam=Real(0, lo_open=True), kappa=POSITIVE,
                      n_kappa=Integer(2), sim_kappa=POSITIVE, curve_kappa=POSITIVE, steps=POSITIVE_INT, lr=POSITIVE,

@@ -148,3 +148,11 @@ def test_the_network_caption_has_no_floor_on_the_standard_error():
     text = _caption(p, pd.DataFrame(rows), [th, th], np.array([0.1, 20.0]), th, None)
     assert "deviate from the theory" in text and "z = +10.00" in text and "d = 60" in text
     assert "agree with the theory" not in text
+
+
+def test_kernel_lambda_simulations_are_the_same_in_worker_processes():
+    one = make_figure("kernel-lambda", quick=True, n_jobs=1).table
+    two = make_figure("kernel-lambda", quick=True, n_jobs=2).table
+    cols = ["ratio", "lam", "gen_error", "gen_error_se", "mem_error", "mem_error_z"]
+    pd.testing.assert_frame_equal(one[one.source == "simulation"][cols].reset_index(drop=True),
+                                  two[two.source == "simulation"][cols].reset_index(drop=True))

@@ -217,8 +217,10 @@ def kernel_lambda(p, ctx):
     lams = np.geomspace(lo, hi, int(p["n_lam"]))
     x0 = lo / 10 ** 0.9  # where lam = 0 is drawn
     kernels = _kernels(p)
+    paths = _lam_paths([rm.Setting(alpha=alpha, eps=eps, lam=0.0, learner=lrn, loss="square")
+                        for _, _, lrn, _ in kernels], sorted({float(x) for x in p["sim_lam"]}), int(p["d"]),
+                       int(p["seeds"]), ctx) if ctx.sim else None
     d, seeds = int(p["d"]), int(p["seeds"])
-    sim_lams = sorted({float(x) for x in p["sim_lam"]})
     fig, axes = new_figure(2, 2, width=3.2, height=2.4)
     rows, opts, sim_rows = [], {}, []
     seen = {"gen_error": [], "mem_error": [], "gen_error_sim": [], "mem_error_sim": []}  # for the y ranges
@@ -249,8 +251,7 @@ def kernel_lambda(p, ctx):
             if bar is not None:
                 bar.update()
             if ctx.sim and loss == "square":
-                sims = rm.lam_path(rm.Setting(alpha=alpha, eps=eps, lam=0.0, learner=lrn, loss=loss), sim_lams,
-                                   d=d, seeds=seeds, n_test=4000, seed=0)
+                sims = paths[j]
                 th = rm.solve_many([s.setting for s in sims], warn=False)
                 new = [add_z(r, t, n_test=4000)
                        for r, t in zip(simulation_rows(sims, curve=label, ratio=ratio), theory_at(th))]
@@ -300,6 +301,28 @@ def kernel_lambda(p, ctx):
     fig.legend(handles, labels, loc="outside right center", fontsize=FONT - 2, frameon=False)
     fig.suptitle(f"kernel learner, alpha = {alpha:g}, eps = {eps:g}, mu1 = {float(p['mu1']):g}", fontsize=FONT)
     return fig, frame(rows), _kernel_caption(p, opts, sim_rows, ctx)
+
+
+def _lam_paths(settings, lams, d, seeds, ctx):
+    """:func:`rafmodel.lam_path` of each setting, in worker processes when ``ctx.n_jobs`` allows.
+
+    Each worker runs one BLAS thread: the eigendecompositions of a lam path in the main
+    process with threaded BLAS were measured ten times slower on a busy machine.
+    """
+    import rafmodel as rm
+
+    from .._parallel import effective_jobs, worker_pool
+
+    kw = dict(d=d, seeds=seeds, n_test=4000, seed=0)
+    jobs = effective_jobs(ctx.n_jobs, len(settings))
+    if jobs == 1:
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"):
+            return [rm.lam_path(s, lams, **kw) for s in settings]
+    with worker_pool(jobs) as pool:
+        futures = [pool.submit(rm.lam_path, s, lams, **kw) for s in settings]
+        return [f.result() for f in futures]
 
 
 def _kernel_caption(p, opts, sim_rows, ctx):

@@ -41,7 +41,9 @@ class FigureResult:
         The figure (object-oriented; no pyplot state).
     table : pandas.DataFrame
         The plotted numbers, one row per plotted point, in the package vocabulary, with a
-        ``source`` column (``theory``, ``simulation``, ``bayes``) and ``*_se`` for simulations.
+        ``source`` column (``theory``, ``simulation``, ``bayes``; ``extrapolation`` for the
+        finite-size fits) and ``*_se`` for simulations; where a simulation is compared with the
+        theory, ``*_theory`` and the z-score ``*_z`` (measured standard error, no floor).
     caption : str
         The finding, with numbers taken from the computation.
     params : dict

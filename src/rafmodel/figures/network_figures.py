@@ -9,6 +9,7 @@ import numpy as np
 
 from .._validation import POSITIVE, POSITIVE_INT, Integer, Real
 from ._registry import Context, register_figure
+from ._evidence import add_z, agreement, describe_sizes, theory_at
 from ._style import FONT, PALETTE, finish, new_figure
 
 __all__ = ["network_kappa"]
@@ -22,7 +23,7 @@ _STYLE = {"readout": (PALETTE[2], "s"), "lazy": (PALETTE[0], "o"), "mean-field":
     "trained two-layer networks (relu, square loss): gen_error and mem_error vs kappa = p/d for the lazy and "
     "mean-field scalings, next to the random-features theory and the kernel limit, and training curves",
     defaults=dict(alpha=2.0, eps=0.2, lam=0.01, kappa=[0.1, 20.0], n_kappa=41, sim_kappa=[0.5, 1.0, 2.0, 4.0, 8.0],
-                  curve_kappa=4.0, steps=1500, lr=1.0, d=60, seeds=3),
+                  curve_kappa=4.0, steps=1500, lr=1.0, d=100, seeds=4),
     quick=dict(n_kappa=13, sim_kappa=[1.0, 4.0], steps=300, d=30, seeds=2),
     constraints=dict(alpha=POSITIVE, eps=Real(0, 1, hi_open=True), lam=Real(0, lo_open=True), kappa=POSITIVE,
                      n_kappa=Integer(2), sim_kappa=POSITIVE, curve_kappa=POSITIVE, steps=POSITIVE_INT, lr=POSITIVE,
@@ -73,12 +74,20 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
                                                                 steps=p["steps"], lr=p["lr"], device="cpu")))
         res = rm.train_network(settings, d=p["d"], seeds=p["seeds"], n_test=4000, seed=0,
                                record_every=max(1, p["steps"] // 30), theory=False, progress=ctx.progress)
+        # the random-features theory at each simulated kappa (readout training is random features)
+        th_sim = {float(k): t for k, t in zip(sims, theory_at(rm.solve_many(
+            [base.replace(learner=rm.RandomFeatures.from_activation("relu", kappa=float(k))) for k in sims],
+            warn=False)))}
         for s, r in zip(settings, res.to_records()):
             src = "readout" if s.learner.train == "readout" else s.learner.scaling
-            rows.append({"source": "simulation", "learner": src, "kappa": s.learner.kappa,
-                         **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
-                                              "rule_error", "rule_error_se", "train_loss")},
-                         "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]})
+            row = {"source": "simulation", "learner": src, "kappa": s.learner.kappa,
+                   **{m: r[m] for m in ("gen_error", "gen_error_se", "mem_error", "mem_error_se",
+                                        "rule_error", "rule_error_se", "train_loss")},
+                   "steps": r["steps"], "d": p["d"], "seeds": p["seeds"], "device": r["device"]}
+            if src == "readout":  # alpha, eps: for the resolution of mem_error (one fact over all seeds)
+                z = add_z({**row, "alpha": alpha, "eps": eps}, th_sim[float(s.learner.kappa)], n_test=4000)
+                row.update({k: v for k, v in z.items() if k not in ("alpha", "eps")})
+            rows.append(row)
         c = res.curves
         c = c[(c.kappa == float(p["curve_kappa"])) & (c.train == "all")]
         curves = c.groupby(["scaling", "step"], as_index=False)[["gen_error", "mem_error", "train_loss"]].mean()
@@ -91,7 +100,7 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
     table.insert(2, "eps", eps)
     table.insert(3, "lam", lam)
 
-    fig, axes = new_figure(3, width=3.3, height=2.8)
+    fig, axes = new_figure(3, width=3.3, height=3.3)
     for ax, m in zip(axes[:2], ("gen_error", "mem_error")):
         ax.plot(grid, [getattr(r, m) for r in theory], color="k", lw=1.3, label="random features (theory)")
         ax.axhline(getattr(kern, m), color="0.5", ls="--", lw=1.0, label="kernel limit")
@@ -102,9 +111,14 @@ def network_kappa(p: dict, ctx: Context) -> tuple[Any, Any, str]:
                 col, mk = _STYLE[src]
                 ax.errorbar(sub.kappa, sub[m], yerr=sub[f"{m}_se"], fmt=mk, color=col, ms=4, capsize=2,
                             lw=0.9, label=label)
-        finish(ax, xlabel="kappa", ylabel=m, logx=True, legend=(m == "mem_error"),
+        if m == "mem_error" and ctx.sim:  # the size of every simulated network
+            ax.plot([], [], ls="none", label=f"simulations: {describe_sizes(p['d'], p['seeds'], lam=lam)}")
+        finish(ax, xlabel="kappa", ylabel=m, logx=True, legend=False,
                title=f"{m}: alpha={alpha:g}, eps={eps:g}, lam={lam:g}")
         ax.set_ylim(bottom=0)
+    # one legend for the two kappa panels, below them: it hides no data
+    fig.legend(*axes[1].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=FONT - 2,
+               frameon=False)
     ax = axes[2]
     if curves is not None:
         for sc in ("lazy", "mean-field"):
@@ -133,12 +147,10 @@ def _caption(p, table, theory, grid, kern, curves):
     kmax = sim.kappa.max()
     at = {r.learner: r for r in sim[sim.kappa == kmax].itertuples()}
     ro = sim[sim.learner == "readout"]
-    th = np.interp(np.log(ro.kappa), np.log(grid), [r.gen_error for r in theory])
-    floor = np.sqrt(th * (1 - th) / (4000 * p["seeds"]))  # counting noise of the test points
-    z = float(np.max(np.abs(ro.gen_error - th) / np.maximum(ro.gen_error_se.fillna(0), floor)))
-    verdict = "agree with" if z <= 4 else "deviate from (finite d)"
-    txt += (f" Readout-trained networks (d = {p['d']}, {p['seeds']} seeds) {verdict} the theory (largest |z| of "
-            f"gen_error {z:.1f}). At kappa = {kmax:g}, training both layers for {p['steps']} steps gives "
+    sizes = describe_sizes(p["d"], p["seeds"], lam=p["lam"])
+    txt += " " + agreement(ro.to_dict("records"), subject=f"Readout-trained networks (random features, {sizes})",
+                           where=lambda r: f"kappa = {r['kappa']:g}")
+    txt += (f" At kappa = {kmax:g}, training both layers for {p['steps']} steps gives "
             f"gen_error {at['lazy'].gen_error:.3f} +- {at['lazy'].gen_error_se:.3f} (lazy) and "
             f"{at['mean-field'].gen_error:.3f} +- {at['mean-field'].gen_error_se:.3f} (mean-field) against "
             f"{at['readout'].gen_error:.3f} for the frozen first layer, and mem_error {at['lazy'].mem_error:.3f} "

@@ -123,6 +123,27 @@ def test_logistic_interpolating_limit_is_the_hinges(learner_name):
         assert _worst(got, ref) <= 1e-9
 
 
+class _InverseOnly(rm.Logistic):
+    """The logistic loss as a new smooth loss would come: an inverse proximal map, no derivatives."""
+
+    derivatives = rm.Loss.derivatives
+
+    def prox_inverse(self, x, V):
+        s = 1.0 / (1.0 + np.exp(x))  # sigmoid(-x) = -ell'(x)
+        return x - V * s, 1.0 + V * s * (1.0 - s)
+
+
+@pytest.mark.parametrize("learner_name", ["linear", "rf-kappa3"])
+def test_a_loss_with_only_an_inverse_proximal_map_has_the_logistic_map(learner_name):
+    # the channel's route for a loss that gives u(x) and du/dx (by subtraction: x - u, du/dx - 1)
+    # against the logistic's own (from its derivatives): 6e-15 apart here
+    learner = LEARNERS[learner_name]
+    for y, alpha, eps, lam, limit in _points(learner, "lam>0", n=10):
+        ref = map_on("numpy", learner, LOSSES["logistic"], y, alpha, eps, lam, limit)
+        got = map_on("numpy", learner, _InverseOnly(), y, alpha, eps, lam, limit)
+        assert _worst(got, ref) <= RTOL
+
+
 def test_the_comparison_has_power():
     # a 1e-3 relative change of one input of one route is far outside the agreement
     learner, loss = LEARNERS["rf-kappa0.3"], LOSSES["hinge"]
@@ -130,6 +151,18 @@ def test_the_comparison_has_power():
     ref = map_on("numpy", learner, loss, y, alpha, eps, lam, limit)
     got = map_on("scalar", learner, loss, y, alpha, eps * 1.001, lam, limit)
     assert _worst(got, ref) > 1e3 * RTOL
+
+
+@pytest.mark.parametrize("kappa", [0.3, 3.0])
+def test_what_the_routes_share_is_pinned_by_covers_count(kappa):
+    # the sample ratio alpha / kappa and the interpolation threshold are computed once for every
+    # route, so no comparison of routes sees them: at eps = 1 the hinge's threshold of random
+    # features is Cover's count, 2 kappa (p = kappa d features separate 2 p random labels)
+    from rafmodel.theory.capacity import interpolation_threshold
+
+    rf = rm.RandomFeatures(kappa=kappa, mu1=0.5, mustar=0.4)
+    thr = interpolation_threshold(rf, rm.Hinge(), 1.0, {k: float(getattr(rf, k)) for k in rf.param_names})
+    assert float(thr) == pytest.approx(2.0 * kappa, rel=1e-9)
 
 
 # ---------------------------------------------------------------- fixed points

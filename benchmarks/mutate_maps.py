@@ -18,10 +18,11 @@ run until the first failure (the test that caught the previous term is tried fir
 factor is reset.  The interpolation thresholds' caches are cleared before every test.  A term
 that no test catches is listed at the end, and the script exits 1.
 
-Run from the repository root, with numba installed (about 10 minutes on two cores; the first
-minute compiles)::
+Run from the repository root, with numba installed (about 5 minutes on two shared cores, of
+which the first two compile)::
 
-    nice -n 10 python benchmarks/mutate_maps.py              # every target
+    nice -n 10 python benchmarks/mutate_maps.py              # every target but the compiled logistic channel
+    nice -n 10 python benchmarks/mutate_maps.py --all        # and it (about 15 minutes more: compilation)
     python benchmarks/mutate_maps.py --file learners.py      # one module's terms
     python benchmarks/mutate_maps.py --list                  # the terms, without running
 
@@ -45,7 +46,8 @@ SRC = ROOT / "src"
 TESTS = "tests/test_routes.py"
 FACTOR = 1.001
 
-#: module (relative to src/rafmodel) -> the functions (dotted qualified names) holding map terms.
+#: module (relative to src/rafmodel) -> the functions (dotted qualified names) holding map terms;
+#: ``"f:a,b,return"``: only the values assigned to ``a`` and ``b`` and the returned one.
 TARGETS = {
     "theory/_numba_fastpath.py": ["_interval", "_truncated", "_square", "_hinge", "_ridge", "_decode", "_encode",
                                   "_map", "_t_small", "_owens_t"],
@@ -57,8 +59,11 @@ TARGETS = {
     "theory/gaussian.py": ["TruncatedMoments.__init__", "TruncatedMoments.all", "gauss_interval_moments"],
     "theory/channel.py": ["_channel_smooth", "_inverse_terms"],
     # the compiled logistic channel's integrands and sums (its elementary functions, exp and Phi,
-    # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py)
-    "theory/_numba_channel.py": ["_sig", "_weights", "_terms", "_terms_flat", "logistic_point"],
+    # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py); of
+    # logistic_point, the values that enter the integrands, not the layout of the nodes (nor _sig,
+    # which only places the panel edges).  Not in the default run: numba compiles this module,
+    # instrumented, for about 12 minutes on two shared cores (--file or --all)
+    "theory/_numba_channel.py": ["_weights", "_terms", "_terms_flat", "logistic_point:sq,isq,r0,c,s0,s1,s2,return"],
 }
 NOT_A_NUMBER = "(not a number: not a term)"
 EQUIVALENT_MUTANT = "(equivalent: cannot change a result)"
@@ -73,6 +78,8 @@ EQUIVALENT = {
     ("theory/_numba_fastpath.py", "_t_small", "_T_CUT / k"):
         "Owen's T's cut where the integrand is below e^-40 of its peak: moves the result by less than rounding",
 }
+#: The modules of the default run (--all adds the compiled logistic channel).
+DEFAULT = [m for m in TARGETS if m != "theory/_numba_channel.py"]
 #: The compiled modules: their mutants are compiled without numba's cache.
 COMPILED = {"theory/_numba_fastpath.py", "theory/_numba_channel.py"}
 #: Calls whose arguments are sizes, indices or types, not terms.
@@ -81,6 +88,9 @@ _NOT_TERMS = {"range", "int", "len", "empty", "zeros", "ones", "full", "bool", "
               "_take", "type", "print"}
 
 
+#: Functions of one number to one number: a call of one is a term where it is a complete value.
+_MATH_CALLS = {"sqrt", "exp", "log", "tanh", "atanh", "arctanh", "ndtr", "_ndtr", "erfc", "_exp", "_sig", "owens_t",
+               "_owens_t", "_t_small"}
 #: Calls whose constant or named arguments are bounds (guards), not terms.
 _GUARDS = {"min", "max", "clip", "maximum", "minimum"}
 
@@ -103,8 +113,9 @@ def _is_value(node):
 class _Terms(ast.NodeVisitor):
     """Collects the term nodes of one function body (not of the functions nested in it)."""
 
-    def __init__(self):
+    def __init__(self, only=None):
         self.terms = []
+        self.only = only  # the names whose assignments hold terms ("return": the returned value); None: all
 
     def add(self, node):
         if node not in self.terms:
@@ -134,6 +145,8 @@ class _Terms(ast.NodeVisitor):
             name = _call_name(node)
             if name in _NOT_TERMS:
                 return
+            if top and name in _MATH_CALLS:
+                self.add(node)
             for arg in node.args:
                 if name in _GUARDS and _is_bound(arg):
                     continue  # a clip bound or a floor such as max(x, 1e-300): a guard, not a term
@@ -160,15 +173,25 @@ class _Terms(ast.NodeVisitor):
         pass
 
     def visit_Assign(self, node):
+        if self.only is not None and not any(isinstance(t, ast.Name) and t.id in self.only for t in node.targets):
+            return
         self.value(node.value, store=any(isinstance(t, (ast.Subscript, ast.Tuple)) and
                                          any(isinstance(e, ast.Subscript) for e in ast.walk(t))
                                          for t in node.targets))
 
     def visit_AugAssign(self, node):
+        if self.only is not None and not (isinstance(node.target, ast.Name) and node.target.id in self.only):
+            return
+        if isinstance(node.value, ast.Call) and _call_name(node.value) not in _NOT_TERMS:
+            self.add(node.value)  # an accumulated call, s += f(...)
         self.value(node.value)
 
+    def visit_Expr(self, node):  # a call for its effect: its arguments
+        if isinstance(node.value, ast.Call):
+            self.expr(node.value, True)
+
     def visit_Return(self, node):
-        if node.value is not None:
+        if node.value is not None and (self.only is None or "return" in self.only):
             self.value(node.value)
 
 
@@ -185,9 +208,10 @@ def terms(module):
     source = (SRC / "rafmodel" / module).read_text()
     tree = ast.parse(source)
     out = []
-    for qualname in TARGETS[module]:
+    for spec in TARGETS[module]:
+        qualname, _, only = spec.partition(":")
         fn = _find(tree, qualname)
-        visitor = _Terms()
+        visitor = _Terms(only.split(",") if only else None)
         for stmt in fn.body:
             visitor.visit(stmt)
         out += [(qualname, t) for t in sorted(visitor.terms, key=lambda n: (n.lineno, n.col_offset))]
@@ -362,9 +386,11 @@ def _report(modules, rows, seconds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--file", action="append", choices=sorted(TARGETS), help="only this module's terms (repeatable)")
+    ap.add_argument("--all", action="store_true", help="every module of TARGETS (the default leaves out "
+                                                       "theory/_numba_channel.py, slow to compile)")
     ap.add_argument("--list", action="store_true", help="list the terms and stop")
     args = ap.parse_args(argv)
-    modules = args.file or list(TARGETS)
+    modules = args.file or (list(TARGETS) if args.all else DEFAULT)
     if args.list:
         for module in modules:
             source, _, found = terms(module)

@@ -5,8 +5,11 @@ learner branch (linear; kernel with and without a memory part; random features w
 ``kappa < 1``, ``= 1``, ``> 1``, with and without ``mustar``), every loss (square, hinge,
 logistic), ``eps = 0``, ``eps = 1`` and in between, and ``lam > 0`` and ``lam = 0`` on both sides
 of the interpolation threshold (the interpolating limit below it).  The fixed points found on
-each route agree to the solver's tolerance.  benchmarks/mutate_maps.py shows that these tests
-catch a 1e-3 relative change of any single term of any of the maps (docs/user_guide/testing.md).
+each route agree to the solver's tolerance.  What exists once for every route (the sample ratio,
+the interpolation threshold) is pinned to Cover's count, and the channel's route for a new smooth
+loss with only an inverse proximal map to the logistic's.  benchmarks/mutate_maps.py shows that
+these tests catch a 1e-3 relative change of any single term of any of the maps
+(docs/user_guide/testing.md).
 
 The routes are reached through tests/_routes.py only.  The numpy-vs-scalar comparisons run
 everywhere; the compiled ones skip where numba is absent.

@@ -6,7 +6,8 @@ fails.  A term is, in the functions listed in ``TARGETS``: every complete arithm
 assigned or returned value, a tuple element, a call argument, a branch of a conditional
 expression) and every operand of every sum or difference within one (so
 ``(X + (1 - gam) D) / (2 L^2 D)`` gives the whole quotient, ``X``, ``(1 - gam) D``, ``1`` and
-``gam``), and the values the compiled map stores into its output array.  Branch conditions,
+``gam``), every call of a function of one number (``sqrt``, ``exp``, ``ndtr`` ...) that is a
+complete value, and the values the compiled map stores into its output array.  Branch conditions,
 array indices and sizes, and the bounds of clips and floors (``max(x, 1e-300)``) are not terms.
 
 How: a copy of the package's source is made (the working tree is not touched) in which every term
@@ -16,17 +17,20 @@ module through its address, so that numba compiles the module once, without its 
 pytest and called in this one process; for each term its factor is set to 1.001, the tests are
 run until the first failure (the test that caught the previous term is tried first), and the
 factor is reset.  The interpolation thresholds' caches are cleared before every test.  A term
-that no test catches is listed at the end, and the script exits 1.
+that no test catches is listed at the end as NOT CAUGHT, and the script exits 1, unless it is
+in ``EQUIVALENT`` (a change of it cannot change a result; the reason is given there and
+printed).  An expression that turns out not to be a number at run time (a namespace, a tuple:
+the syntax cannot tell) is left unchanged and reported as not a term.
 
-Run from the repository root, with numba installed (about 5 minutes on two shared cores, of
-which the first two compile)::
+Run from the repository root, with numba installed (about 3 minutes on two shared cores, of
+which the first one and a half compile and run the unchanged tests)::
 
-    nice -n 10 python benchmarks/mutate_maps.py              # every target but the compiled logistic channel
-    nice -n 10 python benchmarks/mutate_maps.py --all        # and it (about 15 minutes more: compilation)
+    nice -n 10 python benchmarks/mutate_maps.py              # every target
     python benchmarks/mutate_maps.py --file learners.py      # one module's terms
     python benchmarks/mutate_maps.py --list                  # the terms, without running
 
-The summary table is in docs/user_guide/testing.md ("Mutation check of the route tests").
+The summary table of the last run is in docs/user_guide/testing.md ("The routes of the theory,
+and a mutation check of their tests").
 """
 
 from __future__ import annotations
@@ -61,8 +65,7 @@ TARGETS = {
     # the compiled logistic channel's integrands and sums (its elementary functions, exp and Phi,
     # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py); of
     # logistic_point, the values that enter the integrands, not the layout of the nodes (nor _sig,
-    # which only places the panel edges).  Not in the default run: numba compiles this module,
-    # instrumented, for about 12 minutes on two shared cores (--file or --all)
+    # which only places the panel edges)
     "theory/_numba_channel.py": ["_weights", "_terms", "_terms_flat", "logistic_point:sq,isq,r0,c,s0,s1,s2,return"],
 }
 NOT_A_NUMBER = "(not a number: not a term)"
@@ -78,16 +81,12 @@ EQUIVALENT = {
     ("theory/_numba_fastpath.py", "_t_small", "_T_CUT / k"):
         "Owen's T's cut where the integrand is below e^-40 of its peak: moves the result by less than rounding",
 }
-#: The modules of the default run (--all adds the compiled logistic channel).
-DEFAULT = [m for m in TARGETS if m != "theory/_numba_channel.py"]
 #: The compiled modules: their mutants are compiled without numba's cache.
 COMPILED = {"theory/_numba_fastpath.py", "theory/_numba_channel.py"}
 #: Calls whose arguments are sizes, indices or types, not terms.
 _NOT_TERMS = {"range", "int", "len", "empty", "zeros", "ones", "full", "bool", "float", "reshape", "broadcast_to",
               "astype", "shape", "broadcast_shapes", "isfinite", "legendre_unit", "legendre_panels", "stack",
               "_take", "type", "print"}
-
-
 #: Functions of one number to one number: a call of one is a term where it is a complete value.
 _MATH_CALLS = {"sqrt", "exp", "log", "tanh", "atanh", "arctanh", "ndtr", "_ndtr", "erfc", "_exp", "_sig", "owens_t",
                "_owens_t", "_t_small"}
@@ -386,11 +385,9 @@ def _report(modules, rows, seconds):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--file", action="append", choices=sorted(TARGETS), help="only this module's terms (repeatable)")
-    ap.add_argument("--all", action="store_true", help="every module of TARGETS (the default leaves out "
-                                                       "theory/_numba_channel.py, slow to compile)")
     ap.add_argument("--list", action="store_true", help="list the terms and stop")
     args = ap.parse_args(argv)
-    modules = args.file or (list(TARGETS) if args.all else DEFAULT)
+    modules = args.file or list(TARGETS)
     if args.list:
         for module in modules:
             source, _, found = terms(module)

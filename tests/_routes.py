@@ -39,6 +39,8 @@ def params(learner):
 
 
 def _switches():
+    # by sys.modules: the package rafmodel.theory exports a function named ``channel`` that hides
+    # the module of that name
     fastpath = sys.modules["rafmodel.theory.fastpath"]
     chan = sys.modules["rafmodel.theory.channel"]
     return fastpath, chan

@@ -299,7 +299,7 @@ def validate(entry, **values):
     >>> validate("simulate", d=0)
     Traceback (most recent call last):
     ...
-    rafmodel.exceptions.ParameterError: d: must be a positive integer, got 0
+    rafmodel.exceptions.ParameterError: d: must be a positive integer <= 100000, got 0
     """
     table = CONSTRAINTS[entry]
     return {k: (table[k].check(k, v) if k in table else v) for k, v in values.items()}

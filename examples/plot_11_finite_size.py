@@ -22,7 +22,7 @@ print(textwrap.fill(result.caption, 88))
 
 # %%
 # The extrapolations to 1/d = 0: the value, its standard error, the slope in 1/d, the theory
-# and the z-score (measured standard errors, no floor; "agree" in the caption means |z| <= 3).
+# and the z-score (measured standard errors, no floor; "agree" in the caption means abs(z) <= 3).
 t = result.table
 t[t["source"] == "extrapolation"][["series", "curve", "gen_error", "gen_error_se", "gen_error_theory",
                                    "gen_error_z", "mem_error", "mem_error_se", "mem_error_theory",

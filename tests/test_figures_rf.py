@@ -85,13 +85,16 @@ def test_rf_kappa_facts_are_stored_exactly_above_the_interpolation_thresholds(rf
 def test_rf_kappa_simulations_are_in_the_table_with_standard_errors():
     t = make_figure("rf-kappa", quick=True, sim=True).table
     sim = t[t["source"] == "simulation"]
-    assert len(sim) == 2 * 1 * 2  # two activations, the square loss (SIM_LOSSES), two kappa
-    assert set(sim["loss"]) == {"square"} and {"gen_error_z", "mem_error_z"} <= set(sim.columns)
-    assert sim["gen_error_se"].notna().all() and (sim["d"] == 40).all() and (sim["lam"] == 0).all()
+    assert len(sim) == 2 * 2 * 2  # two activations, two losses (SIM_LOSSES), two kappa
+    assert set(sim["loss"]) == {"square", "hinge"} and {"gen_error_z", "mem_error_z"} <= set(sim.columns)
+    assert sim["gen_error_se"].notna().all() and (sim["d"] == 40).all()
+    # the square loss at lam = 0 (the min-norm interpolator), the hinge at the figure's small lam
+    assert (sim.loc[sim["loss"] == "square", "lam"] == 0).all()
+    assert (sim.loc[sim["loss"] == "hinge", "lam"] == 0.01).all()
     assert set(sim["kappa"]) == {0.5, 5.0}
     assert COLUMNS <= set(sim.columns)
     # far above both thresholds every fact is stored, in the simulation too
-    assert (sim.loc[sim["kappa"] == 5.0, "mem_error"] == 0).all()
+    assert (sim.loc[(sim["kappa"] == 5.0) & (sim["lam"] == 0), "mem_error"] == 0).all()
 
 
 # --- phase-rf ---------------------------------------------------------------------------------------------------

@@ -17,9 +17,15 @@ __all__ = ["hinge_kappa_threshold", "near_optimal_region", "phase_rf", "rf_kappa
 #: The activations of rf-kappa (fixed: part of the figure, not an option).
 ACTIVATIONS = ("relu", "tanh")
 
-#: The losses simulated in rf-kappa: the square loss only (the hard-margin SVM of the hinge at
-#: lam = 0 takes about 40 s per fit at d = 400, beyond the report's time budget).
-SIM_LOSSES = ("square",)
+#: The losses simulated in rf-kappa, and at which lam: the square loss at lam = 0 (the min-norm
+#: interpolator) and the hinge at the figure's small lam (the hard-margin SVM of lam = 0 takes
+#: about 40 s per fit at d = 400, beyond the report's time budget; the soft margin about 1 s).
+SIM_LOSSES = ("square", "hinge")
+
+
+def _sim_lam(loss, lam_small):
+    """The lam of rf-kappa's simulations of ``loss`` (see :data:`SIM_LOSSES`)."""
+    return 0.0 if loss == "square" else float(lam_small)
 
 _EPS = Real(0, 1, hi_open=True)
 
@@ -137,19 +143,21 @@ def rf_kappa(p, ctx):
                          "alpha": alpha, "eps": eps, "lam": 0.0, "kappa": kc, "source": "theory"})
             _tick(bar)
             if ctx.sim and loss in SIM_LOSSES:
-                settings = [rm.Setting(alpha=alpha, eps=eps, lam=0.0, loss=loss, learner=_rf(act, k))
+                sim_lam = _sim_lam(loss, lam_small)
+                settings = [rm.Setting(alpha=alpha, eps=eps, lam=sim_lam, loss=loss, learner=_rf(act, k))
                             for k in p["sim_kappa"]]
                 sims = rm.simulate_many(settings, d=int(p["d"]), seeds=int(p["seeds"]), n_test=4000, seed=0,
                                         n_jobs=ctx.n_jobs,
                                         progress=ctx.progress)
                 th = theory_at(rm.solve_many(settings, warn=False))
-                new = [add_z(r, t, n_test=4000) for r, t in zip(simulation_rows(sims, curve=f"{act}, lam = 0"), th)]
+                new = [add_z(r, t, n_test=4000)
+                       for r, t in zip(simulation_rows(sims, curve=f"{act}, lam = {sim_lam:g}"), th)]
                 rows += new
                 sim_rows += new
                 for ax, metric in ((gax, "gen_error"), (max_, "mem_error")):
                     ax.errorbar([s.setting.learner.kappa for s in sims], [s.mean(metric) for s in sims],
                                 yerr=[s.se(metric) for s in sims], fmt="o", ms=3.5, capsize=2, color=color,
-                                mfc="white", mew=1.0, zorder=3)
+                                mfc="white" if sim_lam == 0 else color, mew=1.0, zorder=3)
                 _tick(bar)
         if loss == "square" and lo < alpha < hi:
             for ax in (gax, max_):
@@ -220,9 +228,10 @@ def rf_kappa(p, ctx):
     parts.append(f"At kappa = {kappas[-1]:.3g}, gen_error (square / hinge, lam = 0) is {ends}, approaching the "
                  f"kernel limits (kappa -> inf) {limits} (relu, tanh).")
     if sim_rows:
-        parts.append(agreement(sim_rows, subject=(f"Square-loss simulations at lam = 0 "
-                                                  f"({describe_sizes(p['d'], p['seeds'])}, p = kappa d features)"),
-                               where=lambda r: f"kappa = {r['kappa']:g} ({r['activation']})"))
+        parts.append(agreement(sim_rows, subject=(f"Simulations (square loss at lam = 0, hinge at lam = "
+                                                  f"{_sim_lam('hinge', p['lam']):g}; "
+                                                  f"{describe_sizes(p['d'], p['seeds'])}, p = kappa d features)"),
+                               where=lambda r: f"kappa = {r['kappa']:g} ({r['activation']}, {r['loss']})"))
     return fig, frame(rows), " ".join(parts)
 
 
@@ -236,8 +245,10 @@ def _legend(fig, ctx, p):
           Line2D([], [], color="0.3", lw=0.9, ls=":", label=r"kernel limit $\kappa\to\infty$, lam = 0"),
           Line2D([], [], color="0.3", lw=0.8, ls="-.", label="interpolation threshold")]
     if ctx.sim:
-        h.append(Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5, mfc="white",
-                        label=f"simulation, square loss, {describe_sizes(p['d'], p['seeds'], lam=0.0)}"))
+        for loss in SIM_LOSSES:
+            lam = _sim_lam(loss, p["lam"])
+            h.append(Line2D([], [], color="0.3", ls="none", marker="o", ms=3.5, mfc="white" if lam == 0 else "0.3",
+                            label=f"simulation, {loss} loss, {describe_sizes(p['d'], p['seeds'], lam=lam)}"))
     fig.legend(handles=h, loc="outside lower center", ncols=4, fontsize=FONT - 2, frameon=False)
 
 

@@ -646,10 +646,7 @@ def _simulate_to_file(args, settings, labels):
         if os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
             raise UsageError(f"out: {csv_out!r} exists without its store {store!r} (a file of rafmodel < 0.3 or "
                              "of another program): give a new file or remove it")
-    on_rows = None
-    if csv_out:
-        def on_rows(df):
-            export_frame_to_csv(df, csv_out)
+    on_rows = (lambda df: export_frame_to_csv(df, csv_out)) if csv_out else None
     try:
         with _store_warnings("simulate"):
             df, computed = simulate_into_store(settings, store, d=args.d, seeds=args.seeds, n_test=args.n_test,

@@ -15,7 +15,8 @@ import time
 from urllib.parse import quote
 
 from ._validation import CONSTRAINTS
-from .figures import _atomic_write, check_out, figure_files, list_figures, write_figure
+from ._files import atomic_write
+from .figures import check_out, figure_files, list_figures, write_figure
 
 __all__ = ["build_report"]
 
@@ -174,5 +175,5 @@ data) and stores the facts (low mem_error on them), with the numbers of the exac
     def write(path):
         with open(path, "w", encoding="utf-8") as fh:
             fh.write(page)
-    _atomic_write(index, write)
+    atomic_write(index, write)
     return {"index": index, "figures": metas, "seconds": time.perf_counter() - start}

@@ -160,11 +160,6 @@ def _sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path, write) -> str:
-    """Write through a temporary file in the same folder, then rename; returns the sha256 of the content."""
-    return atomic_write(path, write, "out")
-
-
 #: The fields of ``NAME.json`` and their types (``digest``: sha256 of all the others as written).
 META_SCHEMA = {"name": str, "description": str, "caption": str, "params": dict, "quick": bool, "sim": bool,
                "command": str, "version": str, "key": str, "files": dict, "sha256": dict, "digest": str}
@@ -292,9 +287,9 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     fig, table, caption = _compute(spec, p, ctx)
     sha = {}
     for ext in ("png", "pdf"):
-        sha[ext] = _atomic_write(os.path.join(out, files[ext]), lambda path, ext=ext: fig.savefig(
+        sha[ext] = atomic_write(os.path.join(out, files[ext]), lambda path, ext=ext: fig.savefig(
             path, format=ext, dpi=200 if ext == "png" else None))
-    sha["csv"] = _atomic_write(os.path.join(out, files["csv"]), lambda path: table.to_csv(path, index=False))
+    sha["csv"] = atomic_write(os.path.join(out, files["csv"]), lambda path: table.to_csv(path, index=False))
     meta = {"name": name, "description": spec.description, "caption": caption,
             "params": {k: v for k, v in p.items() if sim or k not in spec.sim_params},
             "quick": ctx.quick, "sim": ctx.sim,
@@ -306,5 +301,5 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     def dump(path):
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(meta, fh, indent=1)
-    _atomic_write(os.path.join(out, files["json"]), dump)  # written last: it marks the figure complete
+    atomic_write(os.path.join(out, files["json"]), dump)  # written last: it marks the figure complete
     return {**meta, "cached": False}

@@ -378,7 +378,7 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
         out = check_output_file(out, store)
     df = load_results(store)
     if format == "parquet":
-        _write_atomically(out, lambda tmp: df.to_parquet(tmp, index=False))
+        atomic_write(out, lambda tmp: df.to_parquet(tmp, index=False))
         return None
     text = df.to_csv(index=False, float_format=None, lineterminator="\n")
     if out is None:
@@ -388,7 +388,7 @@ def export_results(store: str | os.PathLike[str], out: str | os.PathLike[str] | 
         with open(tmp, "w", newline="") as fh:
             fh.write(text)
 
-    _write_atomically(out, write)
+    atomic_write(out, write)
     return None
 
 
@@ -424,11 +424,6 @@ def check_output_file(out: str | os.PathLike[str], *stores: str | os.PathLike[st
     return out
 
 
-def _write_atomically(out: str, write: Any) -> None:
-    """``write(tmp)`` to a temporary file beside ``out``, then rename it over ``out``: never a half file."""
-    atomic_write(out, write, "out")
-
-
 def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
     """Write a results DataFrame as CSV, atomically (a temporary file renamed over ``out``).
 
@@ -444,7 +439,7 @@ def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
     ParameterError
         The file cannot be written (nothing is left half written).
     """
-    _write_atomically(os.fspath(out), lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n"))
+    atomic_write(os.fspath(out), lambda tmp: df.to_csv(tmp, index=False, lineterminator="\n"))
 
 
 def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d: int = 500, seeds: int = 4,

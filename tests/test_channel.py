@@ -20,11 +20,8 @@ POINTS = [  # (m, q, V, eps)
 @pytest.fixture(params=["compiled", "numpy"])
 def route(request, monkeypatch):
     """The logistic channel's two routes: compiled (numba; skipped where absent) and numpy."""
-    mod = sys.modules["rafmodel.theory.channel"]
-    if request.param == "numpy":
-        monkeypatch.setattr(mod, "_compiled", lambda loss: None)
-    elif mod._compiled(Logistic()) is None:
-        pytest.skip("the compiled logistic channel needs numba (rafmodel[fast]) and RAFMODEL_NUMBA not 0")
+    if request.param == "compiled":
+        pytest.importorskip("numba", reason="the compiled logistic channel needs numba")
     return request.param
 
 
@@ -76,8 +73,8 @@ def test_channel_matches_literal_theory(loss, limit, point):
 
 def test_quadrature_converges_with_nodes(route):
     m, q, V, eps = (np.array(c) for c in zip(*POINTS))
-    lo = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=12))
-    hi = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=40))
+    lo = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=12, backend=route))
+    hi = np.array(channel_quadrature(Logistic(), m, q, V, eps, n_nodes=40, backend=route))
     np.testing.assert_allclose(lo, hi, rtol=1e-10, atol=1e-12)
 
 
@@ -144,7 +141,7 @@ def test_logistic_channel_is_accurate_at_large_q_and_V(route, point):
     # adaptive quadrature with the root-finding prox.  0.2 (margin variable) was off by up to
     # 1e-3 at large q; 0.3.0 (panel edges at fixed curvature breaks) by up to 3e-5 at large V.
     m, q, V, eps = point
-    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point), backend=route))[:, 0]
     ref = np.array(literal_channel(Logistic(), m, q, V, eps, False))
     np.testing.assert_allclose(ours, ref, rtol=1e-10, atol=1e-14)
 
@@ -154,7 +151,7 @@ def test_logistic_accuracy_test_has_power(route, monkeypatch):
     monkeypatch.setattr(Logistic, "prox_panel", 1e9)
     worst = 0.0
     for point in LARGE_Q[4:]:
-        ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+        ours = np.array(channel(Logistic(), *(np.array([x]) for x in point), backend=route))[:, 0]
         worst = max(worst, float(np.max(np.abs(ours / np.array(literal_channel(Logistic(), *point, False)) - 1))))
     assert worst > 1e-8
 
@@ -171,9 +168,9 @@ def test_logistic_channel_does_not_depend_on_the_batch(route):
     # each point's sums run over its own nodes only (a ragged rule, in blocks of points):
     # bit-identical alone or in a batch of several blocks
     m, q, V, eps = _random_points(5, 1100, (-3, 4), (-3, 4), 0.99)
-    batch = np.array(channel(Logistic(), m, q, V, eps))
+    batch = np.array(channel(Logistic(), m, q, V, eps, backend=route))
     for i in (0, 17, 600, 1099):
-        alone = np.array(channel(Logistic(), m[i:i + 1], q[i:i + 1], V[i:i + 1], eps[i:i + 1]))[:, 0]
+        alone = np.array(channel(Logistic(), m[i:i + 1], q[i:i + 1], V[i:i + 1], eps[i:i + 1], backend=route))[:, 0]
         assert np.array_equal(alone, batch[:, i])
 
 
@@ -239,14 +236,13 @@ def _high_precision_channel(m, q, V, eps):
 
 @pytest.mark.parametrize("point", HIGH_PRECISION)
 def test_logistic_channel_to_rounding_against_high_precision(route, point):
-    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point)))[:, 0]
+    ours = np.array(channel(Logistic(), *(np.array([x]) for x in point), backend=route))[:, 0]
     np.testing.assert_allclose(ours, _high_precision_channel(*point), rtol=1e-14)
 
 
 def test_high_precision_test_has_power(monkeypatch):
     # the numpy route with x - u and u' - 1 by subtraction (as before 0.5) misses by 2e-12
     mod = sys.modules["rafmodel.theory.channel"]
-    monkeypatch.setattr(mod, "_compiled", lambda loss: None)
 
     def subtracting(loss, x, V):
         u, dudx = loss.prox_inverse(x, V)

@@ -71,18 +71,15 @@ def _rule_args(n_nodes=12):
     return t, wt, FIXED_EDGES, channel_module._KERNEL_BREAKS, XMAX, loss.prox_panel, loss.prox_support
 
 
-def test_compiled_route_is_taken_and_can_be_turned_off(monkeypatch):
+def test_each_backend_takes_its_route(monkeypatch):
+    # the numpy route is _channel_smooth, the compiled route never calls it; both give the same
     m, q, V, eps = _points(2, 50)
     calls = []
     monkeypatch.setattr(channel_module, "_channel_smooth", lambda *a: calls.append(1) or _channel_smooth(*a))
-    monkeypatch.setattr(channel_module, "_KERNEL", [])
-    monkeypatch.delenv("RAFMODEL_NUMBA", raising=False)
-    fast = np.array(channel_quadrature(Logistic(), m, q, V, eps))
+    fast = np.array(channel_quadrature(Logistic(), m, q, V, eps, backend="compiled"))
     assert calls == []
-    monkeypatch.setattr(channel_module, "_KERNEL", [])
-    monkeypatch.setenv("RAFMODEL_NUMBA", "0")
-    slow = np.array(channel_quadrature(Logistic(), m, q, V, eps))
-    assert calls
+    slow = np.array(channel_quadrature(Logistic(), m, q, V, eps, backend="numpy"))
+    assert len(calls) == 1
     np.testing.assert_allclose(fast, slow, rtol=1e-13)
 
 
@@ -111,9 +108,11 @@ def test_a_numba_that_cannot_compile_falls_back_with_a_warning(monkeypatch):
     # e.g. numba's cache has no writable place: RuntimeError when the kernel module is imported
     from _numba import break_module
 
-    break_module(monkeypatch, "rafmodel.theory._numba_channel")
-    monkeypatch.setattr(channel_module, "_KERNEL", [])
+    from rafmodel.theory import backend
+
+    break_module(monkeypatch, "rafmodel.theory._compiled_solver")
+    monkeypatch.setattr(backend, "_STATE", [])
     m, q, V, eps = _points(6, 5)
-    with pytest.warns(RuntimeWarning, match="compiled logistic channel is unavailable"):
-        out = np.array(channel_quadrature(Logistic(), m, q, V, eps))
+    with pytest.warns(RuntimeWarning, match="compiled route is unavailable"):
+        out = np.array(channel_quadrature(Logistic(), m, q, V, eps, backend="auto"))
     np.testing.assert_array_equal(out, np.array(_channel_smooth(Logistic(), m, q, V, eps, 12)))

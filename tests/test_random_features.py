@@ -8,6 +8,7 @@ import pytest
 import rafmodel as rm
 from rafmodel import Kernel, RandomFeatures, Setting, solve, solve_many
 from rafmodel.theory.capacity import interpolation_threshold
+from rafmodel.theory.maps import learner_map
 
 from _power import check_with_power, scaled, sim_stats
 
@@ -36,7 +37,7 @@ def test_learner_side_is_theory_md(kappa, lam):
     rf = RandomFeatures(kappa=kappa, mu1=0.6, mustar=0.7)
     P = {k: np.full(20, v) for k, v in rf.params().items()}
     hats = np.exp(rng.normal(size=(3, 20)))
-    ours, _ = rf.update(*hats, np.full(20, lam), P)
+    ours, _ = learner_map(rf).update(*hats, np.full(20, lam), P)
     ref = theory_md_update(*hats, lam, kappa, 0.6, 0.7)
     np.testing.assert_allclose(np.array(ours), np.array(ref), rtol=1e-9)
 
@@ -45,7 +46,7 @@ def test_learner_side_is_finite_when_vhat_vanishes():
     # a hinge channel can return Vhat = 0 exactly (every sample strictly inside its margin)
     rf = RandomFeatures(kappa=0.5, mu1=0.6, mustar=0.7)
     P = {k: np.array([v]) for k, v in rf.params().items()}
-    state, _ = rf.update(np.array([0.1]), np.array([0.2]), np.array([0.0]), np.array([2.0]), P)
+    state, _ = learner_map(rf).update(np.array([0.1]), np.array([0.2]), np.array([0.0]), np.array([2.0]), P)
     ms, qs, Vs, qw, Vw = (float(x[0]) for x in state)
     assert all(np.isfinite([ms, qs, Vs, qw, Vw]))
     assert Vs == pytest.approx(1 / 2.0) and Vw == pytest.approx(1 / 2.0)  # the ridge response 1/lam

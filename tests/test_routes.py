@@ -1,4 +1,4 @@
-"""The routes of the fixed-point map agree on every branch: batch numpy, scalar Python and compiled.
+"""The routes of the fixed-point map agree on every branch: batch numpy and compiled.
 
 One map evaluation at the same inputs agrees to 1e-11 relative between the routes, for every
 learner branch (linear; kernel with and without a memory part; random features with
@@ -11,8 +11,11 @@ loss with only an inverse proximal map to the logistic's.  benchmarks/mutate_map
 these tests catch a 1e-3 relative change of any single term of any of the maps
 (docs/user_guide/testing.md).
 
-The routes are reached through tests/_routes.py only.  The numpy-vs-scalar comparisons run
-everywhere; the compiled ones skip where numba is absent.
+The map is written once (:mod:`rafmodel.theory.maps`) and both routes are built from it, so a
+disagreement here means a route's machinery (the compiled operations, the compiled logistic
+quadrature, the coordinates) is wrong; a slip in the map itself moves both routes and is caught by
+the independent checks (closed forms, known limits, simulations), which the mutation check runs
+too.  The routes are reached through tests/_routes.py only.
 """
 
 import numpy as np
@@ -20,6 +23,7 @@ import pytest
 from _routes import HAS_NUMBA, NUMBA_REASON, map_on, solve_on
 
 import rafmodel as rm
+from rafmodel.theory.maps import learner_map
 
 needs_numba = pytest.mark.skipif(not HAS_NUMBA, reason=NUMBA_REASON)
 
@@ -51,7 +55,7 @@ def _admissible(learner_name, mode):
 def _points(learner, mode, n=40, seed=0):
     """``n`` map inputs ``(y, alpha, eps, lam, limit)``: the first with ``eps = 0``, the second ``eps = 1``."""
     rng = np.random.default_rng(seed)
-    K = len(learner.state_names)
+    K = len(learner_map(learner).state_names)
     out = []
     for i in range(n):
         y = rng.normal(0.0, 1.5, K)
@@ -83,7 +87,7 @@ def _compare(route, ref_route, learner_name, loss_name, mode):
     for y, alpha, eps, lam, limit in _points(learner, mode):
         ref = map_on(ref_route, learner, loss, y, alpha, eps, lam, limit)
         got = map_on(route, learner, loss, y, alpha, eps, lam, limit)
-        assert np.isfinite(ref).sum() >= len(learner.state_names), "the inputs should give a state"
+        assert np.isfinite(ref).sum() >= len(learner_map(learner).state_names), "the inputs should give a state"
         w = _worst(got, ref)
         assert w <= RTOL, (f"{route} vs {ref_route}: relative difference {w:.3g} at y={y.tolist()}, "
                            f"alpha={alpha}, eps={eps}, lam={lam}, limit={limit}")
@@ -96,15 +100,6 @@ _ids = ["-".join(c) for c in CASES]
 
 
 # ---------------------------------------------------------------- one map evaluation
-
-@pytest.mark.parametrize("learner_name, loss_name, mode",
-                         [c for c in CASES if c[1] != "logistic"],
-                         ids=[i for c, i in zip(CASES, _ids) if c[1] != "logistic"])
-def test_scalar_map_is_the_numpy_map(learner_name, loss_name, mode):
-    # the closed-form losses: floats through the learner's methods and the closed form (the
-    # scalar route of rafmodel.solve) against batches through the numpy channels
-    _compare("scalar", "numpy", learner_name, loss_name, mode)
-
 
 @needs_numba
 @pytest.mark.parametrize("learner_name, loss_name, mode",
@@ -152,7 +147,7 @@ def test_the_comparison_has_power():
     learner, loss = LEARNERS["rf-kappa0.3"], LOSSES["hinge"]
     y, alpha, eps, lam, limit = _points(learner, "lam>0", n=3)[2]
     ref = map_on("numpy", learner, loss, y, alpha, eps, lam, limit)
-    got = map_on("scalar", learner, loss, y, alpha, eps * 1.001, lam, limit)
+    got = map_on("numpy", learner, loss, y, alpha, eps * 1.001, lam, limit)
     assert _worst(got, ref) > 1e3 * RTOL
 
 
@@ -164,7 +159,7 @@ def test_what_the_routes_share_is_pinned_by_covers_count(kappa):
     from rafmodel.theory.capacity import interpolation_threshold
 
     rf = rm.RandomFeatures(kappa=kappa, mu1=0.5, mustar=0.4)
-    thr = interpolation_threshold(rf, rm.Hinge(), 1.0, {k: float(getattr(rf, k)) for k in rf.param_names})
+    thr = interpolation_threshold(rf, rm.Hinge(), 1.0, {k: float(v) for k, v in rf.params().items()})
     assert float(thr) == pytest.approx(2.0 * kappa, rel=1e-9)
 
 
@@ -175,7 +170,7 @@ def _grid(learner_name, loss_name):
     learner = LEARNERS[learner_name]
     name = {"Linear": "linear", "Kernel": "kernel", "RandomFeatures": "rf"}[type(learner).__name__]
     settings = rm.grid(learner=name, loss=loss_name, alpha=[0.2, 1.6, 7.0], eps=[0.0, 0.3, 1.0], lam=[0.0, 0.1],
-                       **{k: float(getattr(learner, k)) for k in learner.param_names})
+                       **{k: float(v) for k, v in learner.params().items()})
     return settings
 
 
@@ -195,12 +190,6 @@ def test_both_sides_of_the_threshold_are_in_the_grids(learner_name):
         r = rm.solve_many([s for s in S if s.lam == 0], warn=False)
         sides = set(np.asarray(r.interpolating).tolist())
         assert sides == ({True} if learner_name == "kernel" else {True, False}), (loss_name, sides)
-
-
-@pytest.mark.parametrize("learner_name, loss_name", [(ln, lo) for ln in LEARNERS for lo in ("square", "hinge")])
-def test_scalar_fixed_points_are_the_numpy_ones(learner_name, loss_name):
-    S = _grid(learner_name, loss_name)
-    _assert_same_fixed_points(solve_on("scalar", S), solve_on("numpy", S), "scalar vs numpy")
 
 
 @needs_numba

@@ -1,9 +1,10 @@
-"""Learners: their side of the fixed-point equations (docs/theory.md section 3).
+"""Learners: what is trained, as value objects (name, parameters, validation, identity).
 
-A learner maps its own order parameters ``(m, q, V)`` to the *training-time*
-overlaps the channel sees, maps the channel's conjugates back to its own, and
-says which overlaps a fresh test point sees.  The solver only talks to this
-interface, so adding a learner does not touch it.
+A learner says what it is -- :class:`Linear`, :class:`Kernel` (``mu1``, ``mustar``),
+:class:`RandomFeatures` (``kappa``, ``mu1``, ``mustar``), :class:`Network` -- and nothing about
+how any route computes with it.  The theory's side of a learner (its part of the fixed-point map)
+is its map module in :mod:`rafmodel.theory.maps`, the simulation's its estimator in
+:mod:`rafmodel.estimators`; both find it by the learner's type.
 
 Meaning of ``m, q, V`` reported for each learner:
 
@@ -14,6 +15,8 @@ linear    ``m = w.w*/d``, ``q = |w|^2/d``, ``V`` the response (ridge: ``tr (X'X/
 kernel    the same for the weight ``w`` of the linear part ``mu1 x/sqrt(d)`` of the
           kernel's feature map (``ms, qs, Vs`` in docs/theory.md); the memory part
           ``mustar`` only enters through ``V_train = mu1^2 Vs + mustar^2 / lam``
+rf        the same for the linear component ``mu1`` of the features; ``qw, Vw`` those of the
+          nonlinear component ``mustar``
 ========  ==============================================================
 
 At ``lam = 0`` on the interpolating side, ``V``, ``mhat``, ``qhat``, ``Vhat`` are the
@@ -31,38 +34,48 @@ import numpy as np
 if TYPE_CHECKING:  # names for the annotations only (nothing is imported at run time)
     from numpy.typing import ArrayLike
 
-    # A float (the solver's scalar fast path) or an array of shape (B,) (a batch).
-    Value = float | np.ndarray
-    # A learner's parameters, {name: float or ndarray of shape (B,)}.
-    Params = dict[str, float | np.ndarray]
 
 from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
 
-_RHO_MAX = 1.0 - 1e-16
+_RHO_MAX = 1.0 - 1e-16  # deprecated here: rafmodel.theory.maps.RHO_MAX
 
 __all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "get_learner", "LEARNERS"]
 
 
 class Learner:
-    """Base class of a learner.
+    """Base class of a learner: a value object.
 
-    Subclasses set ``name`` and ``param_names`` and implement the methods below.
-    Every method is vectorized over a batch: parameters arrive as a dict ``P``
-    of arrays of shape ``(B,)`` (or of floats, on the solver's scalar fast path),
-    and so do the order parameters and their conjugates.
+    Subclasses set ``name`` and ``param_names`` and validate their parameters in
+    ``__init__``; equality, hashing and ``repr`` follow from the parameters.  What the theory
+    computes with a learner is its map module (:mod:`rafmodel.theory.maps`, registered with
+    :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
+    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
+    solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/
+    how_it_works.md walks through adding one.
 
-    What the solver computes per learner type beyond this algebra lives with the
-    theory engine, where a new learner registers it: its interpolation threshold at
-    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally,
-    the solver's starting point (``rafmodel.theory.initial.initial_state``).
+    The theory methods that learners had up to version 0.4 (``to_channel``, ``update``,
+    ``test_overlaps``, ``sample_ratio``, ``encode``, ``decode``, ``state_names``,
+    ``hat_names``) still answer, with a :class:`DeprecationWarning`, through the learner's map
+    (:class:`rafmodel.theory.maps.LearnerMap`, which has them); they go in the next release.
     """
 
     name = "learner"
     param_names: tuple[str, ...] = ()
-    #: Order parameters of the learner; the first three are always ``m, q, V``.
-    state_names: tuple[str, ...] = ("m", "q", "V")
-    #: Their conjugates, in the same order.
-    hat_names: tuple[str, ...] = ("mhat", "qhat", "Vhat")
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _DEPRECATED_THEORY:
+            import warnings
+
+            from .theory.maps import learner_map
+
+            warnings.warn(f"{type(self).__name__}.{name} is deprecated: the theory's side of a learner is its map, "
+                          f"rafmodel.theory.maps.learner_map(learner).{_DEPRECATED_THEORY[name]}",
+                          DeprecationWarning, stacklevel=2)
+            lmap = learner_map(self)
+            if name in ("square_response", "training_response"):
+                return lmap.extra(name)
+            return getattr(lmap, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def params(self) -> dict[str, float | np.ndarray]:
         """Learner parameters as a dict of floats or arrays.
@@ -73,122 +86,6 @@ class Learner:
             ``{name: value}`` for each name of ``param_names`` (empty for :class:`Linear`).
         """
         return {k: getattr(self, k) for k in self.param_names}
-
-    def sample_ratio(self, alpha: Value, P: Params) -> Value:
-        """Sample ratio ``a`` seen by the channel.
-
-        Parameters
-        ----------
-        alpha : float or ndarray of shape (B,)
-            Samples per input dimension.
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters.
-
-        Returns
-        -------
-        float or ndarray of shape (B,)
-            ``a``: samples per trained parameter dimension (``alpha`` for the linear and
-            kernel learners, ``alpha / kappa`` for random features).
-        """
-        return alpha
-
-    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
-        """Training-time ``(m, q, V)`` seen by the channel, from the learner's state tuple.
-
-        Parameters
-        ----------
-        state : tuple of float or ndarray of shape (B,)
-            The learner's order parameters, ordered as ``state_names``.
-        lam : float or ndarray of shape (B,)
-            Ridge penalty (the solver passes ``1`` at the interpolating ``lam = 0`` limit, where ``V`` is
-            the rescaled ``lam V``).
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters.
-
-        Returns
-        -------
-        m : float or ndarray of shape (B,)
-            Overlap of the predictor with the teacher at a training point.
-        q : float or ndarray of shape (B,)
-            Its squared norm.
-        V : float or ndarray of shape (B,)
-            Its response.
-        """
-        raise NotImplementedError
-
-    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
-               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
-        """New state and the learner's conjugates from the channel's hats.
-
-        Parameters
-        ----------
-        mhat, qhat, Vhat : float or ndarray of shape (B,)
-            The channel's conjugates, already multiplied by the sample ratio ``a``.
-        lam : float or ndarray of shape (B,)
-            Ridge penalty (the solver passes ``1`` at the interpolating ``lam = 0`` limit).
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters.
-
-        Returns
-        -------
-        state : tuple of float or ndarray of shape (B,)
-            The new order parameters, ordered as ``state_names``.
-        hats : tuple of float or ndarray of shape (B,)
-            The learner's own conjugates, ordered as ``hat_names``.
-        """
-        raise NotImplementedError
-
-    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
-        """``(m, q)`` of the predictor at a fresh test point.
-
-        Parameters
-        ----------
-        state : tuple of float or ndarray of shape (B,)
-            The learner's order parameters, ordered as ``state_names``.
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters.
-
-        Returns
-        -------
-        m : float or ndarray of shape (B,)
-            Overlap of the test output with the teacher.
-        q : float or ndarray of shape (B,)
-            Its squared norm; ``gen_error = arccos(m / sqrt(q)) / pi``.
-        """
-        raise NotImplementedError
-
-    def encode(self, state: tuple[np.ndarray, ...]) -> np.ndarray:
-        """Unconstrained solver coordinates ``(atanh(m/sqrt q), log q, log V, log ...)``.
-
-        Parameters
-        ----------
-        state : tuple of k ndarray of shape (B,)
-            Order parameters ordered as ``state_names`` (``q``, ``V`` and the rest positive).
-
-        Returns
-        -------
-        ndarray of shape (B, k)
-            The coordinates; ``m / sqrt(q)`` is clipped to ``(-1, 1)`` first.
-        """
-        m, q, V, *rest = state
-        rho = np.clip(m / np.sqrt(q), -_RHO_MAX, _RHO_MAX)
-        return np.stack([np.arctanh(rho), np.log(q), np.log(V), *(np.log(r) for r in rest)], axis=-1)
-
-    def decode(self, y: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Inverse of :meth:`encode`.
-
-        Parameters
-        ----------
-        y : ndarray of shape (B, k)
-            Solver coordinates.
-
-        Returns
-        -------
-        tuple of k ndarray of shape (B,)
-            The order parameters, ordered as ``state_names``.
-        """
-        q = np.exp(y[:, 1])
-        return (np.tanh(y[:, 0]) * np.sqrt(q), q, *(np.exp(y[:, i]) for i in range(2, y.shape[1])))
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
@@ -203,27 +100,10 @@ class Learner:
         return hash((type(self), tuple(np.asarray(v).tobytes() for v in self.params().values())))
 
 
-def _ridge_update(mhat, qhat, Vhat, lam):
-    """Gaussian-prior (ridge) side: ``m = mhat/(lam+Vhat)`` etc."""
-    d = lam + Vhat
-    return mhat / d, (mhat * mhat + qhat) / (d * d), 1.0 / d
-
-
-def _ridge_response(a, lam, delta, mu1, c):
-    """Positive root ``V`` of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``.
-
-    This is the square-loss response of a kernel learner (``c = mustar^2 / lam``);
-    the linear learner is ``mu1 = 1, c = 0``.
-    """
-    m2 = mu1 * mu1
-    A = lam
-    B = lam * delta + m2 * a - lam * c - m2
-    C = c * (lam * delta + m2 * a) + m2 * delta  # the root solves A V^2 + B V - C = 0
-    disc = np.sqrt(B * B + 4.0 * A * C)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pos = 2.0 * C / (B + disc)
-        neg = (disc - B) / (2.0 * A)
-    return np.where(B >= 0, pos, neg)
+#: The theory methods of learners up to version 0.4 -> their place on the learner's map.
+_DEPRECATED_THEORY = {k: k for k in ("to_channel", "update", "test_overlaps", "sample_ratio", "encode", "decode",
+                                     "state_names", "hat_names")}
+_DEPRECATED_THEORY.update(square_response='extra("square_response")', training_response='extra("training_response")')
 
 
 class Linear(Learner):
@@ -241,42 +121,6 @@ class Linear(Learner):
 
     name = "linear"
     param_names = ()
-
-    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
-        return state
-
-    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
-               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
-        return _ridge_update(mhat, qhat, Vhat, lam), (mhat, qhat, Vhat)
-
-    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
-        return state[0], state[1]
-
-    def square_response(self, a: Value, lam: Value, delta: Value, P: Params) -> Value:
-        """Training-time response ``V`` of the square loss, in closed form.
-
-        The positive root of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``
-        (``mu1 = 1``, ``c = 0`` for the linear learner); the solver starts there
-        (``rafmodel.theory.initial``).
-
-        Parameters
-        ----------
-        a : float or ndarray of shape (B,)
-            Sample ratio seen by the channel.
-        lam : float or ndarray of shape (B,)
-            Ridge penalty (the solver passes ``1`` at the interpolating limit).
-        delta : float or ndarray of shape (B,)
-            ``1``, or ``0`` at the interpolating ``lam = 0`` limit (square-loss channel
-            ``Vhat = a / (delta + V)``).
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters.
-
-        Returns
-        -------
-        float or ndarray of shape (B,)
-            The response ``V`` the channel sees.
-        """
-        return _ridge_response(a, lam, delta, 1.0, 0.0)
 
 
 class Kernel(Learner):
@@ -383,65 +227,6 @@ class Kernel(Learner):
         base = Learner.__repr__(self)
         return base if self.kernel is None else f"{base[:-1]}, kernel={self.kernel!r})"
 
-    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
-        m, q, V = state
-        mu1, ms = P["mu1"], P["mustar"]
-        if type(ms) is float and type(lam) is float:  # scalar fast path
-            mem = ms * ms / lam if ms > 0 else 0.0
-        else:  # mustar^2 / lam, with 0 when mustar = 0 (also at lam = 0)
-            mem = np.divide(ms * ms, lam, out=np.zeros(np.broadcast_shapes(np.shape(ms), np.shape(lam))),
-                            where=np.asarray(ms) > 0)
-        return mu1 * m, mu1 * mu1 * q, mu1 * mu1 * V + mem
-
-    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
-               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
-        mu1 = P["mu1"]
-        hats = (mu1 * mhat, mu1 * mu1 * qhat, mu1 * mu1 * Vhat)
-        return _ridge_update(*hats, lam), hats
-
-    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
-        mu1 = P["mu1"]
-        return mu1 * state[0], mu1 * mu1 * state[1]
-
-    def square_response(self, a: Value, lam: Value, delta: Value, P: Params) -> Value:
-        """Training-time response ``V`` of the square loss, in closed form.
-
-        The positive root of ``V = mu1^2 (delta + V) / (lam (delta + V) + mu1^2 a) + c``
-        with ``c = mustar^2 / lam`` (``0`` when ``mustar = 0``); the solver starts there
-        (``rafmodel.theory.initial``).
-
-        Parameters
-        ----------
-        a : float or ndarray of shape (B,)
-            Sample ratio seen by the channel.
-        lam : float or ndarray of shape (B,)
-            Ridge penalty (the solver passes ``1`` at the interpolating limit).
-        delta : float or ndarray of shape (B,)
-            ``1``, or ``0`` at the interpolating ``lam = 0`` limit (square-loss channel
-            ``Vhat = a / (delta + V)``).
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters ``mu1``, ``mustar``.
-
-        Returns
-        -------
-        float or ndarray of shape (B,)
-            The response ``V`` the channel sees.
-        """
-        return _ridge_response(a, lam, delta, P["mu1"], self.to_channel((0.0, 0.0, 0.0), lam, P)[2])
-
-
-def _rf_responses(Vsh, L, gam):
-    """Random-features responses ``Vs, Vw`` from ``Vshat`` and ``L = lam + Vwhat`` (also ``S + D, D``).
-
-    They depend on ``Vhat`` only (not on ``mhat, qhat``); see :meth:`RandomFeatures.update`.
-    """
-    S = Vsh * (1.0 + gam) + L
-    D = np.sqrt((Vsh * (1.0 - gam)) ** 2 + 2.0 * (1.0 + gam) * Vsh * L + L * L)
-    SD = S + D
-    b = Vsh * (1.0 - gam) - L
-    Vw = np.where(b >= 0, (b + D) / (2.0 * L * Vsh), 2.0 / (D - b))
-    return 2.0 / SD, Vw, SD, D
-
 
 class RandomFeatures(Learner):
     """Random-features learner ``f(x) = a.sigma(F x/sqrt d)/sqrt p``, ``p = kappa d``.
@@ -486,8 +271,6 @@ class RandomFeatures(Learner):
     #: Activation used by simulations (set by :meth:`from_activation`); ``None``: the
     #: polynomial ``mu1 t + mustar (t^2 - 1)/sqrt 2`` with exactly these coefficients.
     activation = None
-    state_names = ("m", "q", "V", "qw", "Vw")
-    hat_names = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
 
     def __init__(self, *, kappa: ArrayLike, mu1: ArrayLike, mustar: ArrayLike) -> None:
         self.kappa = check_positive_finite("kappa", kappa)
@@ -559,77 +342,6 @@ class RandomFeatures(Learner):
     def __repr__(self):
         base = Learner.__repr__(self)
         return base if self.activation is None else f"{base[:-1]}, activation={self.activation!r})"
-
-    def sample_ratio(self, alpha: Value, P: Params) -> Value:
-        return alpha / P["kappa"]
-
-    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
-        ms, qs, Vs, qw, Vw = state
-        mu1, mus = P["mu1"], P["mustar"]
-        return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw, mu1 * mu1 * Vs + mus * mus * Vw
-
-    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
-        ms, qs, _, qw, _ = state
-        mu1, mus = P["mu1"], P["mustar"]
-        return mu1 * ms, mu1 * mu1 * qs + mus * mus * qw
-
-    def training_response(self, Vhat: Value, lam: Value, P: Params) -> Value:
-        """Training-time response ``V_tr = mu1^2 Vs + mustar^2 Vw`` after an update with this ``Vhat``.
-
-        The responses do not depend on ``mhat, qhat``; the solver's square-loss start
-        (``rafmodel.theory.initial``) solves ``Vhat (delta + V_tr(Vhat)) = a`` with it.
-
-        Parameters
-        ----------
-        Vhat : float or ndarray of shape (B,)
-            The channel's ``Vhat``, already multiplied by the sample ratio ``a``.
-        lam : float or ndarray of shape (B,)
-            Ridge penalty (the solver passes ``1`` at the interpolating limit).
-        P : dict of str to float or ndarray of shape (B,)
-            The learner's parameters ``kappa``, ``mu1``, ``mustar``.
-
-        Returns
-        -------
-        float or ndarray of shape (B,)
-            The response ``V`` the channel sees after the update.
-        """
-        kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            Vs, Vw, _, _ = _rf_responses(mu1 * mu1 * kappa * Vhat, lam + mus * mus * Vhat, 1.0 / kappa)
-        return mu1 * mu1 * Vs + mus * mus * np.where(np.asarray(mus) == 0, 1.0, Vw)
-
-    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
-               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
-        kappa, mu1, mus = P["kappa"], P["mu1"], P["mustar"]
-        gam = 1.0 / kappa
-        msh, qsh, Vsh = mu1 * kappa * mhat, mu1 * mu1 * kappa * qhat, mu1 * mu1 * kappa * Vhat
-        qwh, Vwh = mus * mus * qhat, mus * mus * Vhat
-        L = lam + Vwh
-        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            # docs/theory.md's expressions, multiplied through by Vshat and rewritten without
-            # cancellations, so that they stay finite as z = L / Vshat -> infinity (a
-            # hinge channel can give Vhat = 0 exactly) and accurate over many decades.
-            # With S = Vshat S_th = Vshat (1 + gam) + L and D = Vshat D_th:
-            #   Vs = 2 / (S + D),   ms = mshat Vs,
-            #   Vw = 2 / (D - b)  or  (b + D) / (2 L Vshat) when b >= 0,  b = Vshat (1 - gam) - L,
-            #   qs = 2 [(mshat^2 + qshat)(1 + gam - e) + qwhat] / ((S + D) D),  e = 4 gam Vshat / (S + D),
-            #   qw = qwhat C + 2 gam (mshat^2 + qshat) / ((S + D) D),
-            #   C = (X + (1 - gam) D) / (2 L^2 D)  (gam <= 1)  or  2 gam / (D (X + (gam - 1) D)),
-            #   X = Vshat (1 - gam)^2 + (1 + gam) L.
-            Vs, Vw, SD, D = _rf_responses(Vsh, L, gam)
-            e = 4.0 * gam * Vsh / SD
-            ms = msh * Vs
-            P2 = msh * msh + qsh
-            X = Vsh * (1.0 - gam) ** 2 + (1.0 + gam) * L
-            C = np.where(gam <= 1.0, (X + (1.0 - gam) * D) / (2.0 * L * L * D),
-                         2.0 * gam / (D * (X + (gam - 1.0) * D)))
-            qs = 2.0 * (P2 * (1.0 + gam - e) + qwh) / (SD * D)
-            qw = qwh * C + 2.0 * gam * P2 / (SD * D)
-        if np.any(np.asarray(mus) == 0):  # no nonlinear part: qw, Vw are irrelevant placeholders
-            lin = np.asarray(mus) == 0
-            qw = np.where(lin, 1.0, qw)
-            Vw = np.where(lin, 1.0, Vw)
-        return (ms, qs, Vs, qw, Vw), (msh, qsh, Vsh, qwh, Vwh)
 
 
 #: Activations with a zero derivative almost everywhere (no gradient reaches the first layer).
@@ -751,20 +463,6 @@ class Network(Learner):
 
     def __hash__(self):
         return hash((type(self), self.kappa, self.train, self.scaling, self.optimizer, self.steps, self.lr))
-
-    def to_channel(self, state: tuple[Value, ...], lam: Value, P: Params) -> tuple[Value, Value, Value]:
-        raise NotImplementedError(_NO_NETWORK_THEORY)
-
-    def update(self, mhat: Value, qhat: Value, Vhat: Value, lam: Value,
-               P: Params) -> tuple[tuple[Value, ...], tuple[Value, ...]]:
-        raise NotImplementedError(_NO_NETWORK_THEORY)
-
-    def test_overlaps(self, state: tuple[Value, ...], P: Params) -> tuple[Value, Value]:
-        raise NotImplementedError(_NO_NETWORK_THEORY)
-
-
-_NO_NETWORK_THEORY = ("a trained Network has no exact theory; its readout mode is Network.random_features() "
-                      "(rafmodel.solve on that learner)")
 
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}

@@ -141,8 +141,12 @@ def _check_method(settings, opts):
                                            "method='auto' or 'quadrature'")
 
 
-def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
-    """:func:`solve_many` on checked ``settings`` (``scalar``: :func:`solve`'s fast path)."""
+def _solve(settings, opts, progress=None, warn=True, jobs=1):
+    """:func:`solve_many` on checked ``settings``."""
+    from .backend import resolve
+    from .maps import learner_map
+
+    opts.backend = resolve(opts.backend)  # before any work: "compiled" where numba cannot run is an error
     N = len(settings)
     bar = None
     if progress:
@@ -157,13 +161,15 @@ def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
             group = groups.setdefault((last_type, last_loss), [])
         group.append(i)
     tasks = []
-    for (_, loss), idx in groups.items():
+    maps = {key: learner_map(settings[idx[0]].learner) for key, idx in groups.items()}  # no theory: an error now
+    for (key, idx), lmap in zip(groups.items(), maps.values()):
+        loss = key[1]
         learner = settings[idx[0]].learner
         size = CHUNK if jobs == 1 else max(_PARALLEL_MIN, min(CHUNK, -(-len(idx) // (4 * jobs))))
         for chunk in _chunks(np.asarray(idx), size):
             sub = [settings[i] for i in chunk]
             learners = [s.learner for s in sub]
-            P = {k: np.fromiter(map(attrgetter(k), learners), float, len(sub)) for k in learner.param_names}
+            P = {k: np.fromiter(map(attrgetter(k), learners), float, len(sub)) for k in lmap.params}
             tasks.append((chunk, (learner, loss, *(np.fromiter(map(attrgetter(name), sub), float, len(sub))
                                                    for name in ("alpha", "eps", "lam")), P, opts)))
     cols: dict = {}
@@ -176,7 +182,7 @@ def _solve(settings, opts, progress=None, warn=True, scalar=False, jobs=1):
 
     if jobs == 1:
         for chunk, args in tasks:
-            store(chunk, solve_arrays(*args, progress=bar, scalar=scalar))
+            store(chunk, solve_arrays(*args, progress=bar))
     else:  # the same batches' numbers in worker processes (a point's numbers do not depend on its batch)
         from concurrent.futures import as_completed
 
@@ -229,13 +235,8 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
 
     Notes
     -----
-    Where numba is installed (the ``fast`` extra), the point is iterated by the compiled fast
-    path, as every point of :func:`solve_many` is: the numbers are the same, bit for bit.
-    Without numba, a closed-form channel (square and hinge losses) is first iterated in plain
-    Python floats, which is several times faster than the vectorized path for one point; its
-    numbers then agree with :func:`solve_many`'s far below the tolerance (to about 1e-12), not
-    bit for bit (:func:`solve_many` never takes that route, so there a point's numbers are the
-    same in any batch).
+    The point is solved exactly as a point of :func:`solve_many` is, on the route of the
+    ``backend`` option (:mod:`rafmodel.theory.backend`): the numbers are the same, bit for bit.
 
     See Also
     --------
@@ -254,7 +255,7 @@ def solve(setting: Setting, **options: Any) -> TheoryResult:
         raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r:.60}")
     opts = SolverOptions(**options)
     _check_method([setting], opts)
-    res = _solve([setting], opts, warn=False, scalar=True)[0]
+    res = _solve([setting], opts, warn=False)[0]
     if not res.converged:
         raise ConvergenceError(
             f"fixed point not reached for {setting.params()} after {res.iterations} iterations "

@@ -124,7 +124,7 @@ def _zero_margin_channel(rho, eps):
     return mh, qh, vh
 
 
-def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float]) -> float:
+def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float] | None = None) -> float:
     """Largest ``alpha`` at which ``learner`` can fit every label with a margin (hinge, lam = 0).
 
     As ``alpha -> alpha_c`` the max-margin solution has ``q -> infinity`` and
@@ -142,8 +142,8 @@ def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float]) ->
         The learner (its parameters are read from ``P``).
     eps : float
         Fraction of facts, in ``[0, 1]``.
-    P : dict of str to float
-        The learner's parameters as floats (``learner.params()``).
+    P : dict of str to float, optional
+        The learner's parameters as floats; default ``learner.params()``.
 
     Returns
     -------
@@ -152,6 +152,11 @@ def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float]) ->
         At ``eps = 0`` a learner that can represent the teacher (linear, full-rank
         linear features) separates any amount of rule data; the continuation then
         fails as ``rho -> 1`` and ``inf`` is returned.
+
+    Raises
+    ------
+    ParameterError
+        ``eps`` not a finite number in ``[0, 1]``, or a learner without an exact theory.
 
     Examples
     --------
@@ -164,15 +169,22 @@ def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float]) ->
     """
     from scipy.optimize import brentq, root
 
+    from .._validation import check_unit_interval
+    from .maps import learner_map
+
+    eps = float(check_unit_interval("eps", eps))
+    lmap = learner_map(learner)
+    if P is None:
+        P = {k: float(v) for k, v in learner.params().items()}
     if eps <= 0.0:
         val = interpolation_capacity(learner, 1e-300, P) if eps == 0.0 else np.nan
         return np.inf if not np.isfinite(val) else val
 
     def scaled(rho, alpha, e):
-        a = float(learner.sample_ratio(alpha, P))
+        a = float(lmap.sample_ratio(alpha, P))
         mh, qh, vh = _zero_margin_channel(rho, e)
-        state, _ = learner.update(a * mh, a * qh, a * vh, 0.0, P)
-        m2, q2, _ = learner.to_channel(state, 0.0, P)
+        state, _ = lmap.update(a * mh, a * qh, a * vh, 0.0, P)
+        m2, q2, _ = lmap.to_channel(state, 0.0, P)
         return m2 / np.sqrt(q2), q2
 
     def residual(x, e):
@@ -230,7 +242,7 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
 
     Raises
     ------
-    NotImplementedError
+    ParameterError
         No threshold is registered for the learner's type.
 
     Examples
@@ -241,8 +253,10 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     >>> round(float(interpolation_threshold(rm.Linear(), rm.Hinge(), 0.2, {})), 4)  # separability
     2.9923
     """
-    raise NotImplementedError(f"no interpolation threshold for learner {type(learner).__name__!r}; "
-                              "register one with @interpolation_threshold.register")
+    from ..exceptions import ParameterError
+
+    raise ParameterError("learner", f"no interpolation threshold for {type(learner).__name__}; register one "
+                                    "with @rafmodel.theory.capacity.interpolation_threshold.register")
 
 
 @interpolation_threshold.register(Linear)
@@ -277,6 +291,8 @@ def _rf_capacity(eps, kappa, mu1, mustar):
     rf = RandomFeatures(kappa=kappa, mu1=mu1, mustar=mustar)
     val = interpolation_capacity(rf, eps, {"kappa": kappa, "mu1": mu1, "mustar": mustar})
     if not np.isfinite(val) and eps > 0:
-        raise RuntimeError(f"could not compute the separability threshold of random features at eps={eps}, "
-                           f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
+        from ..exceptions import ConvergenceError
+
+        raise ConvergenceError(f"could not compute the separability threshold of random features at eps={eps}, "
+                               f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
     return val

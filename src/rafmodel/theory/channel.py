@@ -30,7 +30,6 @@ from scipy.special import ndtr
 
 from .._math.quadrature import FIXED_EDGES, XMAX, legendre_unit, normal_edges, normal_expectation, normal_rule
 from ..losses import Logistic, Loss
-from ._compiled import load
 from .closed_form import closed_form
 from .gaussian import SQRT_2PI
 
@@ -51,7 +50,8 @@ _BLOCK = 128
 
 
 def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike, *, limit: bool = False,
-                       n_nodes: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       n_nodes: int = DEFAULT_NODES,
+                       backend: str = "numpy") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Channel ``(mhat, qhat, Vhat) / a`` by Gauss quadrature, for any margin loss.
 
     Parameters
@@ -64,6 +64,9 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
         Use the interpolating limit ``prox_limit`` (``V`` is then ``lam * V``).
     n_nodes : int, default=12
         Gauss-Legendre nodes per panel.
+    backend : {"numpy", "compiled", "auto"}, default="numpy"
+        The route (:mod:`rafmodel.theory.backend`): the logistic loss has a compiled quadrature
+        (:mod:`rafmodel.theory._numba_channel`), the same integrals on the same nodes.
 
     Returns
     -------
@@ -85,7 +88,7 @@ def channel_quadrature(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps
     """
     m, q, V, eps = (np.asarray(a, dtype=float).reshape(-1) for a in (m, q, V, eps))
     if not limit and _has_prox_inverse(loss):
-        kernel = _compiled(loss)
+        kernel = _compiled(loss, backend)
         if kernel is not None:
             return kernel(m, q, V, eps, n_nodes)
         if len(m) <= _BLOCK:
@@ -148,26 +151,21 @@ def _inverse_terms(loss, x, V):
     return u, x - u, dudx - 1.0, dudx
 
 
-_KERNEL = []  # the compiled logistic channel once looked for: [function or None]
-
-
-def _compiled(loss):
+def _compiled(loss, backend):
     """The compiled route of :func:`_channel_smooth` for ``loss``, or ``None``.
 
-    The logistic loss has one (:mod:`rafmodel.theory._numba_channel`) where numba is installed
-    (the ``fast`` extra) and the environment variable ``RAFMODEL_NUMBA`` is not ``0``; it gives
-    the numbers of the numpy route to rounding (about 1e-15), several times faster.  numba is
-    imported, and the variable read, on the first logistic channel of the process, not before.
-    A subclass of :class:`~rafmodel.Logistic` takes the numpy route (it may change the loss).
+    The logistic loss has one (:mod:`rafmodel.theory._numba_channel`) on the compiled route
+    (:mod:`rafmodel.theory.backend`); it gives the numbers of the numpy route to rounding (about
+    1e-15), several times faster.  A subclass of :class:`~rafmodel.Logistic` takes the numpy route
+    (it may change the loss).
     """
-    if type(loss) is not Logistic:
+    if type(loss) is not Logistic or backend == "numpy":
         return None
-    if not _KERNEL:
-        _KERNEL.append(load("_numba_channel", "logistic_channel", "compiled logistic channel",
-                            "the numpy route (same numbers to about 1e-15, slower)", stacklevel=2))
-    kernel = _KERNEL[0]
-    if kernel is None:
+    from .backend import resolve
+
+    if resolve(backend) != "compiled":
         return None
+    from ._numba_channel import logistic_channel as kernel
 
     def run(m, q, V, eps, n_nodes):
         t, wt = legendre_unit(n_nodes)
@@ -249,7 +247,8 @@ def _channel_smooth(loss, m, q, V, eps, n_nodes):
 
 
 def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike, *, limit: bool = False,
-            method: str = "auto", n_nodes: int = DEFAULT_NODES) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+            method: str = "auto", n_nodes: int = DEFAULT_NODES,
+            backend: str = "numpy") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Channel ``(mhat, qhat, Vhat) / a`` of ``loss`` at training-time ``(m, q, V)``.
 
     Parameters
@@ -266,6 +265,8 @@ def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike
         form or an error; ``"quadrature"``: :func:`channel_quadrature`.
     n_nodes : int, default=12
         Gauss-Legendre nodes per panel of the quadrature.
+    backend : {"numpy", "compiled", "auto"}, default="numpy"
+        The route of the logistic loss's quadrature (see :func:`channel_quadrature`).
 
     Returns
     -------
@@ -278,7 +279,7 @@ def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike
 
     Raises
     ------
-    ValueError
+    ParameterError
         An unknown ``method``, or ``method="closed"`` for a loss without a closed form.
 
     Examples
@@ -291,12 +292,15 @@ def channel(loss: Loss, m: ArrayLike, q: ArrayLike, V: ArrayLike, eps: ArrayLike
     >>> bool(np.allclose(closed, quad, rtol=1e-10))
     True
     """
+    from ..exceptions import ParameterError
+
     if method not in ("auto", "closed", "quadrature"):
-        raise ValueError(f"method: must be 'auto', 'closed' or 'quadrature', got {method!r}")
+        raise ParameterError("method", f"must be 'auto', 'closed' or 'quadrature', got {method!r}")
     if method != "quadrature":
         f = closed_form(loss)
         if f is not None:
             return tuple(np.broadcast_to(o, np.shape(m)).astype(float) for o in f(loss, m, q, V, eps, limit))
         if method == "closed":
-            raise ValueError(f"method: loss {loss.name!r} has no closed-form channel")
-    return channel_quadrature(loss, m, q, V, eps, limit=limit, n_nodes=n_nodes)
+            raise ParameterError("method", f"loss {loss.name!r} has no closed-form channel; use 'auto' or "
+                                           "'quadrature'")
+    return channel_quadrature(loss, m, q, V, eps, limit=limit, n_nodes=n_nodes, backend=backend)

@@ -15,6 +15,7 @@ from ..learners import Kernel, Linear, RandomFeatures
 from ..losses import Loss, Square
 from .closed_form import square_channel
 from .gaussian import SQRT_2_OVER_PI
+from .maps import learner_map
 
 __all__ = ["initial_state", "start_state"]
 
@@ -31,7 +32,7 @@ def initial_state(learner, a, eps, lam, limit, P):
     and ``P`` the learner's parameters.
     """
     one = np.ones_like(a)
-    return (0.5 * one, one, one, *(one for _ in learner.state_names[3:]))
+    return (0.5 * one, one, one, *(one for _ in learner_map(learner).state_names[3:]))
 
 
 @initial_state.register(Linear)
@@ -39,33 +40,34 @@ def initial_state(learner, a, eps, lam, limit, P):
 def ridge_initial_state(learner, a, eps, lam, limit, P):
     """Solver start for ridge-type learners: the exact square-loss fixed point.
 
-    ``learner.square_response(a, lam, delta, P)`` gives the training-time response of
+    The map module's ``square_response(a, lam, delta, p)`` gives the training-time response of
     the square loss, whose channel is ``Vhat = a / (delta + V)`` (``delta = 0`` at the
     interpolating limit) independently of ``m, q``.
 
     The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
     enters its own update linearly: both are solved directly.
     """
+    lmap = learner_map(learner)
     delta = np.where(limit, 0.0, 1.0)
-    V = learner.square_response(a, lam, delta, P)
+    V = lmap.extra("square_response")(a, lam, delta, P)
     # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
-    _, _, V0 = learner.to_channel((0.0, 0.0, 0.0), lam, P)
-    _, _, V1 = learner.to_channel((0.0, 0.0, 1.0), lam, P)
+    _, _, V0 = lmap.to_channel((0.0, 0.0, 0.0), lam, P)
+    _, _, V1 = lmap.to_channel((0.0, 0.0, 1.0), lam, P)
     Vs = (V - V0) / (V1 - V0)
     ones = np.ones_like(a)
     out = []
     for qs in (0.0, 1.0):
-        mc, qc, Vc = learner.to_channel((ones, qs * ones, Vs), lam, P)
+        mc, qc, Vc = lmap.to_channel((ones, qs * ones, Vs), lam, P)
         mh = square_channel(_SQUARE, 0.0 * mc, qc, Vc, eps, False)[0] * (Vc + 1.0) / (Vc + delta)
         qh = (1.0 + qc) / (Vc + delta) ** 2
         vh = 1.0 / (Vc + delta)
-        (m2, q2, _), _ = learner.update(a * mh, a * qh, a * vh, lam, P)
+        (m2, q2, _), _ = lmap.update(a * mh, a * qh, a * vh, lam, P)
         out.append((m2, q2))
     m = out[0][0]
     # q2 = A + B qs  (the m-dependent term of qhat is added through m2 below)
-    mc, _, Vc = learner.to_channel((m, 0.0 * m, Vs), lam, P)
+    mc, _, Vc = lmap.to_channel((m, 0.0 * m, Vs), lam, P)
     corr = -2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mc / (Vc + delta) ** 2
-    (_, qcorr, _), _ = learner.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
+    (_, qcorr, _), _ = lmap.update(0.0 * a, a * corr, a / (Vc + delta), lam, P)
     A, Bq = out[0][1] + qcorr, out[1][1] - out[0][1]
     q = np.where(Bq < 1.0, A / np.maximum(1.0 - Bq, 1e-12), 1.0)
     q = np.where(np.isfinite(q) & (q > 0), q, 1.0)
@@ -88,6 +90,8 @@ def random_features_initial_state(learner, a, eps, lam, limit, P):
     scalar solve did not settle) start from the neutral point instead; the solver decides
     convergence either way.
     """
+    lmap = learner_map(learner)
+    training_response = lmap.extra("training_response")
     delta = np.where(limit, 0.0, 1.0)
     a = np.asarray(a, float)
     zero = np.zeros_like(a)
@@ -96,11 +100,11 @@ def random_features_initial_state(learner, a, eps, lam, limit, P):
     P2 = {k: np.concatenate([np.broadcast_to(v, a.shape)] * 2) for k, v in P.items()}
 
     def vtr(Vh):
-        return learner.training_response(Vh, lam, P)
+        return training_response(Vh, lam, P)
 
     def g2(x, h):  # log(Vhat (delta + V_tr)) - log a at x and x + h (x = log Vhat), in one call
         Vh = np.exp(np.concatenate([x, x + h]))
-        out = np.log(Vh * (delta2 + learner.training_response(Vh, lam2, P2))) - loga2
+        out = np.log(Vh * (delta2 + training_response(Vh, lam2, P2))) - loga2
         return out[:x.size], out[x.size:]
 
     # bracket: V_tr <= V_tr(0) = (mu1^2 + mustar^2) / lam, and V_tr > 0
@@ -131,21 +135,21 @@ def random_features_initial_state(learner, a, eps, lam, limit, P):
     Vt = vtr(Vh)
     den = delta + Vt
     mh = a * (1.0 - eps) * SQRT_2_OVER_PI / den
-    (ms, _, _, _, _), _ = learner.update(mh, zero, Vh, lam, P)
-    q0 = learner.to_channel(learner.update(mh, zero, Vh, lam, P)[0], lam, P)[1]
-    q1 = learner.to_channel(learner.update(mh, np.ones_like(a), Vh, lam, P)[0], lam, P)[1]
-    mtr = learner.to_channel((ms, zero, zero, zero, zero), lam, P)[0]
+    (ms, _, _, _, _), _ = lmap.update(mh, zero, Vh, lam, P)
+    q0 = lmap.to_channel(lmap.update(mh, zero, Vh, lam, P)[0], lam, P)[1]
+    q1 = lmap.to_channel(lmap.update(mh, np.ones_like(a), Vh, lam, P)[0], lam, P)[1]
+    mtr = lmap.to_channel((ms, zero, zero, zero, zero), lam, P)[0]
     k = q1 - q0  # q_tr = q0 + k qhat
     c = a / (den * den)
     qh = c * (1.0 + q0 - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mtr) / (1.0 - c * k)
-    state, _ = learner.update(mh, qh, Vh, lam, P)
+    state, _ = lmap.update(mh, qh, Vh, lam, P)
     ms, qs, Vs, qw, Vw = state
     ok = done & (c * k < 1.0) & (qh > 0)
     for v in state:
         ok &= np.isfinite(v) & (v != 0 if v is not ms else True)
     ok &= (qs > 0) & (Vs > 0) & (qw > 0) & (Vw > 0)
     mu1 = np.asarray(P["mu1"], float)
-    _, qtr, Vtr = learner.to_channel(state, lam, P)
+    _, qtr, Vtr = lmap.to_channel(state, lam, P)
     ok &= (mu1 * ms) ** 2 < qtr  # m_tr^2 < q_tr
     # no finite fixed point at a threshold (e.g. lam = 0, alpha = kappa): the scalar solve then
     # ends at a numerically huge response, a spurious fixed point "at infinity" that the solver
@@ -177,4 +181,4 @@ def start_state(learner, loss, a, eps, lam, limit, P):
     t = -d1 / d2
     state = initial_state(learner, a, eps, np.where(limit, lam, lam / d2), limit, P)
     scale = {"m": t, "q": t * t, "V": 1.0 / d2}
-    return tuple(np.where(limit, v, v * scale.get(name[0], 1.0)) for name, v in zip(learner.state_names, state))
+    return tuple(np.where(limit, v, v * scale.get(name[0], 1.0)) for name, v in zip(learner_map(learner).state_names, state))

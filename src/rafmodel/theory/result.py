@@ -132,8 +132,10 @@ class TheoryResults(Tabular):
 
     def __getitem__(self, i: int) -> TheoryResult:
         c = self.columns
-        lrn = self.settings[i].learner
-        names = (*lrn.state_names[3:], *lrn.hat_names[3:])
+        from .maps import learner_map
+
+        lmap = learner_map(self.settings[i].learner)
+        names = (*lmap.state_names[3:], *lmap.hat_names[3:])
         return TheoryResult(
             extra={k: float(c[k][i]) for k in names},
             setting=self.settings[i],

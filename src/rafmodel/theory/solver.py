@@ -1,7 +1,8 @@
 """Batch fixed-point solver for the replica-symmetric equations.
 
-One solver serves every learner x loss: it only calls ``learner.to_channel``,
-:func:`rafmodel.theory.channel.channel` and ``learner.update``.  A batch of ``B``
+One solver serves every learner x loss: it only calls the learner's map
+(:class:`rafmodel.theory.maps.LearnerMap`: ``to_channel``, ``update``) and
+:func:`rafmodel.theory.channel.channel`.  A batch of ``B``
 points is iterated at once, vectorized, with a per-point convergence status; a
 point leaves the active set as soon as it converges, so a grid costs about as
 much as its slowest points.
@@ -26,11 +27,13 @@ import numpy as np
 from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
+from ._iteration import (FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_AFTER_SLOW, NEWTON_R, NEWTON_R_SLOW,
+                         NEWTON_SHIFT, NEWTON_SLOW)
+from .backend import BACKENDS, resolve
 from .closed_form import closed_form
-from .fastpath import (FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_R, NEWTON_SHIFT, NEWTON_SLOW, compiled,
-                       solve_point)
 from .gaussian import H, sign_error
 from .initial import start_state
+from .maps import learner_map
 
 __all__ = ["solve_arrays", "SolverOptions"]
 
@@ -40,8 +43,8 @@ _STALL = 12
 #: slower growth is kept: along a slow mode the residual may rise while the iterate approaches).
 _GROW = 1.5
 _PLAIN_STEPS = 10
-_NEWTON_AFTER = 20
-_NEWTON_R = 1e-2
+_NEWTON_AFTER = NEWTON_AFTER_SLOW
+_NEWTON_R = NEWTON_R_SLOW
 #: The same switch in the first attempt when the channel is in closed form (that of the scalar
 #: fast path): a map evaluation costs about a microsecond per point there, so the Newton finish
 #: (``K + 1`` evaluations per step) is cheaper than the tens of Anderson iterations that slow
@@ -81,6 +84,12 @@ class SolverOptions:
         Channel evaluation: closed form when available, or Gauss quadrature.
     n_nodes : int, default=12
         Gauss-Legendre nodes per panel of the quadrature route, ``>= 2``.
+    backend : {"auto", "compiled", "numpy"}, default="auto"
+        The route (:mod:`rafmodel.theory.backend`): ``"compiled"`` iterates every point on its
+        own, compiled with numba, and leaves the points it gives back to the batch solver;
+        ``"numpy"`` is the batch solver alone; ``"auto"`` is compiled unless the environment
+        variable ``RAFMODEL_NUMBA`` is ``0`` or numba cannot run here.  Both compute the map from
+        one source (:mod:`rafmodel.theory.maps`) and agree far below ``tol``.
     **unknown
         Any other name is refused (a :class:`rafmodel.ParameterError` naming it), so
         that ``rafmodel.solve(setting, tol=...)`` and the other entry points that pass
@@ -101,27 +110,28 @@ class SolverOptions:
     --------
     >>> import rafmodel as rm
     >>> opts = rm.SolverOptions(tol=1e-10, method="quadrature")
-    >>> opts.tol, opts.max_iter, opts.damping, opts.memory, opts.method, opts.n_nodes
-    (1e-10, 1000, 1.0, 3, 'quadrature', 12)
+    >>> opts.tol, opts.max_iter, opts.damping, opts.memory, opts.method, opts.n_nodes, opts.backend
+    (1e-10, 1000, 1.0, 3, 'quadrature', 12, 'auto')
     >>> r = rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), tol=1e-10, method="quadrature")
     >>> round(r.gen_error, 4)
     0.2682
     """
 
     def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 1.0, memory: int = 3,
-                 method: str = "auto", n_nodes: int = DEFAULT_NODES, **unknown: Any) -> None:
+                 method: str = "auto", n_nodes: int = DEFAULT_NODES, backend: str = "auto", **unknown: Any) -> None:
         from .._validation import validate
 
         if unknown:
             from ..exceptions import ParameterError
 
             raise ParameterError(next(iter(unknown)), "not a solver option; the options: tol, max_iter, damping, "
-                                                      "memory, method, n_nodes")
+                                                      "memory, method, n_nodes, backend")
 
         v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,
-                     n_nodes=n_nodes)
+                     n_nodes=n_nodes, backend=backend)
         self.tol, self.max_iter, self.damping = v["tol"], v["max_iter"], v["damping"]
         self.memory, self.method, self.n_nodes = v["memory"], v["method"], v["n_nodes"]
+        self.backend = v["backend"]
 
 
 def _take(P, idx):
@@ -130,7 +140,7 @@ def _take(P, idx):
 
 def _replace(opts, **changes):
     """A copy of the :class:`SolverOptions` ``opts`` with some options changed."""
-    kw = {k: getattr(opts, k) for k in ("tol", "max_iter", "damping", "memory", "method", "n_nodes")}
+    kw = {k: getattr(opts, k) for k in ("tol", "max_iter", "damping", "memory", "method", "n_nodes", "backend")}
     return SolverOptions(**{**kw, **changes})
 
 
@@ -139,25 +149,26 @@ def _unsolved(B, width):
     return np.full((B, width), np.nan), np.zeros(B, bool), np.zeros(B, int), np.full(B, np.inf)
 
 
-def _map(learner, loss, y, a, eps, lam, limit, P, opts):
+def _map(lmap, loss, y, a, eps, lam, limit, P, opts):
     """One application of the fixed-point map on a subset: the new state, then the hats."""
-    state = learner.decode(y)
+    state = lmap.decode(y)
     n = y.shape[0]
     if n and (limit[0] and limit.all() or not (limit[0] or limit.any())):  # one mode: no selection
-        mc, qc, Vc = learner.to_channel(state, lam, P)
-        mh, qh, vh = channel(loss, mc, qc, Vc, eps, limit=bool(limit[0]), method=opts.method, n_nodes=opts.n_nodes)
-        state2, hats = learner.update(a * mh, a * qh, a * vh, lam, P)
+        mc, qc, Vc = lmap.to_channel(state, lam, P)
+        mh, qh, vh = channel(loss, mc, qc, Vc, eps, limit=bool(limit[0]), method=opts.method, n_nodes=opts.n_nodes,
+                             backend=opts.backend)
+        state2, hats = lmap.update(a * mh, a * qh, a * vh, lam, P)
         return [v if np.shape(v) == (n,) else np.broadcast_to(v, (n,)).astype(float) for v in (*state2, *hats)]
-    out = [np.empty(n) for _ in range(len(learner.state_names) + len(learner.hat_names))]
+    out = [np.empty(n) for _ in range(len(lmap.state_names) + len(lmap.hat_names))]
     for mode in (False, True):
         sel = limit == mode
         if not np.any(sel):
             continue
         Ps = _take(P, sel)
-        mc, qc, Vc = learner.to_channel(tuple(x[sel] for x in state), lam[sel], Ps)
+        mc, qc, Vc = lmap.to_channel(tuple(x[sel] for x in state), lam[sel], Ps)
         mh, qh, vh = channel(loss, mc, qc, Vc, eps[sel], limit=mode, method=opts.method,
-                             n_nodes=opts.n_nodes)
-        state2, hats = learner.update(a[sel] * mh, a[sel] * qh, a[sel] * vh, lam[sel], Ps)
+                             n_nodes=opts.n_nodes, backend=opts.backend)
+        state2, hats = lmap.update(a[sel] * mh, a[sel] * qh, a[sel] * vh, lam[sel], Ps)
         for o, v in zip(out, (*state2, *hats)):
             o[sel] = v
     return out
@@ -168,14 +179,17 @@ def _stack_args(a, eps, lam, limit, P, idx, reps):
     return take(a), take(eps), take(lam), take(limit), {k: take(v) for k, v in P.items()}
 
 
-def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=False):
+def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     """Solve ``B`` points; every argument is an array of shape ``(B,)``.
 
     Returns a dict of arrays of shape ``(B,)`` with the order parameters, the
     conjugates, the errors, ``converged``, ``iterations``, ``residual`` and
     ``interpolating``.
 
-    Each point starts with damped Anderson-accelerated iteration; a point that
+    On the compiled route (``opts.backend``, :mod:`rafmodel.theory.backend`) every point is
+    first iterated on its own by the compiled solver (:mod:`rafmodel.theory._compiled_solver`),
+    whatever the batch; the points it gives back go on below, as every point does on the numpy
+    route.  Each point starts with damped Anderson-accelerated iteration; a point that
     converges slowly near its fixed point finishes with Newton's method on
     ``F(y) - y`` (finite-difference Jacobian, reused after a step below ``1e-4``; capped and
     backtracked steps).  With a closed-form channel the switch comes after 5 iterations at
@@ -183,15 +197,9 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     Points that still fail are restarted with plain (undamped, then damped)
     iteration, which is slow but the most robust.  ``iterations`` counts all
     attempts.
-
-    Where numba is installed, every point first takes the compiled fast path
-    (:func:`rafmodel.theory.fastpath.compiled`), whatever the batch; the points it gives back
-    go on below.  Otherwise ``scalar=True`` (:func:`rafmodel.solve`'s one point) first tries the
-    plain-float fast path (:mod:`rafmodel.theory.fastpath`) for a loss with a closed-form
-    channel; its numbers agree with the vectorized path's far below the tolerance, not bit for
-    bit, so :func:`rafmodel.solve_many` never takes it (a point's numbers must not depend on how
-    many others are solved with it).
     """
+    lmap = learner_map(learner)
+    opts = _replace(opts, backend=resolve(opts.backend))
     B = alpha.shape[0]
     zero = lam == 0
     limit = np.zeros(B, bool)
@@ -200,10 +208,10 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
                               (int(zero.sum()),))
         limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
-    a = np.broadcast_to(learner.sample_ratio(alpha, P), (B,)).astype(float)
+    a = np.broadcast_to(lmap.sample_ratio(alpha, P), (B,)).astype(float)
     with np.errstate(all="ignore"):
-        y0 = learner.encode(start_state(learner, loss, a, eps, lam_eff, limit, P))
-    k, h = len(learner.state_names), len(learner.hat_names)
+        y0 = lmap.encode(start_state(learner, loss, a, eps, lam_eff, limit, P))
+    k, h = len(lmap.state_names), len(lmap.hat_names)
 
     bar, own_bar = None, False
     if hasattr(progress, "update"):  # a bar shared by several calls (solve_many's chunks)
@@ -215,26 +223,18 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     n0 = bar.n if bar is not None else 0
     final, converged, iterations, residual = _unsolved(B, k + h)
     todo = np.arange(B)
-    fast = compiled(learner, loss, opts)
-    if fast is not None:  # every point: the compiled fast path first (numba)
-        f0, it0, r0 = fast(learner, loss, y0, a, eps, lam_eff, limit, P, opts)
-        won = it0 > 0
-        final[won], iterations[won], residual[won], converged[won] = f0[won], it0[won], r0[won], True
-        if bar is not None:
-            bar.update(int(np.count_nonzero(won)))
-        todo = np.flatnonzero(~won)
-    # rm.solve's one point with a closed-form channel: the plain-float fast path first
-    elif scalar and opts.method != "quadrature" and closed_form(loss) is not None:
-        for i in range(B):
-            Pi = {k: float(v[i]) for k, v in P.items()}
-            out = solve_point(learner, loss, float(alpha[i]), float(eps[i]), float(lam[i]), Pi, opts,
-                              y0[i], bool(limit[i]))
-            if out is not None:
-                final[i], iterations[i], residual[i] = out
-                converged[i] = True
-        todo = np.flatnonzero(~converged)
+    if opts.backend == "compiled":
+        from . import _compiled_solver as cs
+
+        if cs.compiled_for(lmap, loss, opts):  # every point: the compiled solver first
+            f0, it0, r0 = cs.solve_points(lmap, loss, y0, a, eps, lam_eff, limit, P, opts)
+            won = it0 > 0
+            final[won], iterations[won], residual[won], converged[won] = f0[won], it0[won], r0[won], True
+            if bar is not None:
+                bar.update(int(np.count_nonzero(won)))
+            todo = np.flatnonzero(~won)
     if todo.size:
-        f1, c1, it1, r1 = _iterate(learner, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
+        f1, c1, it1, r1 = _iterate(lmap, loss, y0[todo], a[todo], eps[todo], lam_eff[todo],
                                    limit[todo], _take(P, todo), opts, bar, give_up=True,
                                    cheap=opts.method != "quadrature" and closed_form(loss) is not None)
         final[todo], converged[todo], iterations[todo], residual[todo] = f1, c1, it1, r1
@@ -243,7 +243,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
     # eps = 0, where the response lam V -> 0 and the V-map's slope -> 1); the same criterion decides.
     bad = np.flatnonzero(~converged)
     for i in bad:
-        out = _powell(learner, loss, y0[i], a[i:i + 1], eps[i:i + 1], lam_eff[i:i + 1], limit[i:i + 1],
+        out = _powell(lmap, loss, y0[i], a[i:i + 1], eps[i:i + 1], lam_eff[i:i + 1], limit[i:i + 1],
                       _take(P, slice(i, i + 1)), opts)
         iterations[i] += out[2]
         if out[0] is not None:
@@ -253,7 +253,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         if bad.size == 0 or opts.memory == 0 and damping == opts.damping:
             continue
         plain = _replace(opts, damping=damping, memory=0)
-        f2, c2, it2, r2 = _iterate(learner, loss, y0[bad], a[bad], eps[bad], lam_eff[bad],
+        f2, c2, it2, r2 = _iterate(lmap, loss, y0[bad], a[bad], eps[bad], lam_eff[bad],
                                    limit[bad], _take(P, bad), plain, None)
         final[bad], converged[bad], residual[bad] = f2, c2, r2
         iterations[bad] += it2
@@ -277,19 +277,19 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
                 break
             f_next = np.where(f_cur[sel] == 0.0, f_first[sel], np.minimum(1.0, f_cur[sel] + step[sel]))
             Ps = _take(Pb, sel)
-            a_f = np.broadcast_to(learner.sample_ratio(alpha[bad][sel] * f_next, Ps), (sel.size,)).astype(float)
-            f3, c3, it3, r3 = _iterate(learner, loss, y[sel], a_f, eps[bad][sel], lam_eff[bad][sel],
+            a_f = np.broadcast_to(lmap.sample_ratio(alpha[bad][sel] * f_next, Ps), (sel.size,)).astype(float)
+            f3, c3, it3, r3 = _iterate(lmap, loss, y[sel], a_f, eps[bad][sel], lam_eff[bad][sel],
                                        limit[bad][sel], Ps, cont, None)
             its[sel] += it3
             for j in np.flatnonzero(~c3):  # Powell's method from the last solution
                 i = bad[sel[j]]
-                out = _powell(learner, loss, y[sel[j]], a_f[j:j + 1], eps[i:i + 1], lam_eff[i:i + 1],
+                out = _powell(lmap, loss, y[sel[j]], a_f[j:j + 1], eps[i:i + 1], lam_eff[i:i + 1],
                               limit[i:i + 1], _take(P, slice(i, i + 1)), opts)
                 its[sel[j]] += out[2]
                 if out[0] is not None:
                     f3[j], c3[j], r3[j] = out[0], True, out[1]
             won, lost = sel[c3], sel[~c3]
-            y[won] = learner.encode([f3[c3, j] for j in range(k)])
+            y[won] = lmap.encode([f3[c3, j] for j in range(k)])
             f_cur[won] = f_next[c3]
             step[won] = np.minimum(step[won] * 1.5, 0.1)
             first = f_cur[lost] == 0.0
@@ -306,10 +306,10 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, scalar=
         bar.update(int(B - (bar.n - n0)))
         if own_bar:
             bar.close()
-    return _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P)
+    return _finish(lmap, loss, final, converged, iterations, residual, limit, lam_eff, P)
 
 
-def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
+def _powell(lmap, loss, y0, a, eps, lam_eff, limit, P, opts):
     """One point by Powell's hybrid method on ``F(y) - y`` (:func:`scipy.optimize.root`, ``hybr``).
 
     Returns ``(final, residual, evaluations)``: ``final`` (the map's output at the root, as
@@ -326,8 +326,8 @@ def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
 
     def G(y):
         count[0] += 1
-        out = _map(learner, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
-        g = learner.encode(out[:K])[0] - y
+        out = _map(lmap, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
+        g = lmap.encode(out[:K])[0] - y
         return np.where(np.isfinite(g), g, 1e6)
 
     with np.errstate(all="ignore"):
@@ -336,8 +336,8 @@ def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
         except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - defensive
             return None, np.inf, count[0]
         y = sol.x
-        out = _map(learner, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
-        fy = learner.encode(out[:K])[0]
+        out = _map(lmap, loss, y[None, :], a, eps, lam_eff, limit, P, opts)
+        fy = lmap.encode(out[:K])[0]
     count[0] += 1
     vals = np.array([o[0] for o in out])
     r = float(np.max(np.abs(fy - y)))
@@ -346,7 +346,7 @@ def _powell(learner, loss, y0, a, eps, lam_eff, limit, P, opts):
     return vals, r, count[0]
 
 
-def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False, cheap=False):
+def _iterate(lmap, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=False, cheap=False):
     """The iteration loop; returns ``final (B, k + h), converged, iterations, residual``.
 
     ``cheap``: the channel is in closed form, and slow points switch to Newton's method early.
@@ -356,7 +356,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     newton_r, newton_after = (_NEWTON_R_CHEAP, _NEWTON_AFTER_CHEAP) if cheap else (_NEWTON_R, _NEWTON_AFTER)
     y = y0.copy()
     B, K = y.shape
-    final, converged, iterations, residual = _unsolved(B, K + len(learner.hat_names))
+    final, converged, iterations, residual = _unsolved(B, K + len(lmap.hat_names))
     M, beta, tol = opts.memory, opts.damping, opts.tol
     pos = np.arange(B)  # each active point's row in the outputs
     dY = np.zeros((M, K, B))
@@ -387,12 +387,12 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
             # one batched map evaluation: the iterates, plus K perturbations per Newton point that needs a new Jacobian
             if nw.size:
                 rows = np.concatenate([np.arange(n)] + [nw] * K)
-                allout = _map(learner, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],
+                allout = _map(lmap, loss, np.concatenate([y] + [y[nw] + fd[j] for j in range(K)]), a[rows],
                               eps[rows], lam_eff[rows], limit[rows], {k: v[rows] for k, v in P.items()}, opts)
                 out = [o[:n] for o in allout]
             else:
-                out = allout = _map(learner, loss, y, a, eps, lam_eff, limit, P, opts)
-            fy = learner.encode(out[:K])
+                out = allout = _map(lmap, loss, y, a, eps, lam_eff, limit, P, opts)
+            fy = lmap.encode(out[:K])
             g = fy - y
             stacked = np.stack(out)  # (k + h, n)
             r = np.abs(g).max(axis=1)
@@ -447,7 +447,7 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
                 jf = jn[need_fd[jn]]
                 if jf.size:
                     pj = np.searchsorted(nw, jf)  # row of each such point within nw
-                    J = np.stack([(learner.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jf]) / _FD_STEP
+                    J = np.stack([(lmap.encode([o[n + j * nw.size + pj] for o in allout[:K]]) - fy[jf]) / _FD_STEP
                                   for j in range(K)], axis=-1)
                     jac[jf] = J - np.eye(K)
                 A = jac[jn]
@@ -521,16 +521,16 @@ def _iterate(learner, loss, y0, a, eps, lam_eff, limit, P, opts, bar, give_up=Fa
     return final, converged, iterations, residual
 
 
-def _finish(learner, loss, final, converged, iterations, residual, limit, lam_eff, P):
+def _finish(lmap, loss, final, converged, iterations, residual, limit, lam_eff, P):
     """Errors at the fixed points; ``nan`` wherever the solve failed."""
-    k = len(learner.state_names)
-    names = (*learner.state_names, *learner.hat_names)
+    k = len(lmap.state_names)
+    names = (*lmap.state_names, *lmap.hat_names)
     res = {name: final[:, i] for i, name in enumerate(names)}
     state = tuple(final[:, i] for i in range(k))
-    mt, qt = learner.test_overlaps(state, P)
+    mt, qt = lmap.test_overlaps(state, P)
     with np.errstate(all="ignore"):
         res["gen_error"] = np.arccos(np.clip(mt / np.sqrt(qt), -1.0, 1.0)) / np.pi
-        mc, qc, Vc = learner.to_channel(state, lam_eff, P)
+        mc, qc, Vc = lmap.to_channel(state, lam_eff, P)
         t = loss.slope0 * Vc / np.sqrt(qc)
         res["mem_error"] = np.where(limit, 0.0, H(t))
         res["rule_error"] = np.where(limit, 0.0, sign_error(t, mc / np.sqrt(qc)))

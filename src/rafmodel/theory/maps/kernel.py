@@ -1,0 +1,49 @@
+"""The kernel learner's side of the map (docs/theory.md section 3).
+
+Parameters ``(mu1, mustar)``, the kernel's Gaussian-equivalent coefficients.  State ``(m, q, V)``
+of the weight of the linear part ``mu1 x / sqrt(d)`` of the feature map (``ms, qs, Vs`` in
+docs/theory.md); the memory part ``mustar`` only enters through ``V_train = mu1^2 V + mustar^2 /
+lam``.  A map module (:mod:`rafmodel.theory.maps`): one source for the batch and the compiled routes.
+"""
+
+from __future__ import annotations
+
+from ._ops import where
+from .linear import ridge, ridge_response
+
+__map_module__ = True
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response"]
+
+MU1, MUSTAR = 0, 1
+
+
+def sample_ratio(alpha, p):
+    """Samples per trained parameter: ``alpha``."""
+    return alpha
+
+
+def to_channel(x, lam, p):
+    """Training-time ``(m, q, V)``: ``(mu1 m, mu1^2 q, mu1^2 V + mustar^2 / lam)`` (``0`` for ``mustar = 0``)."""
+    mu1, mus = p[MU1], p[MUSTAR]
+    mem = where(mus > 0.0, mus * mus / lam, 0.0)
+    return mu1 * x[0], mu1 * mu1 * x[1], mu1 * mu1 * x[2] + mem
+
+
+def update(mh, qh, vh, lam, p):
+    """New state and conjugates ``(m, q, V, mhat, qhat, Vhat)``: the ridge update of the linear part."""
+    mu1 = p[MU1]
+    mh1, qh1, vh1 = mu1 * mh, mu1 * mu1 * qh, mu1 * mu1 * vh
+    m, q, V = ridge(mh1, qh1, vh1, lam)
+    return m, q, V, mh1, qh1, vh1
+
+
+def test_overlaps(x, p):
+    """``(m, q)`` at a fresh test point: ``(mu1 m, mu1^2 q)``."""
+    mu1 = p[MU1]
+    return mu1 * x[0], mu1 * mu1 * x[1]
+
+
+def square_response(a, lam, delta, p):
+    """Training-time response ``V`` of the square loss, in closed form (the solver's start)."""
+    mus = p[MUSTAR]
+    return ridge_response(a, lam, delta, p[MU1], where(mus > 0.0, mus * mus / lam, 0.0))

@@ -10,6 +10,7 @@ Gauss-Hermite, piecewise Gauss-Legendre or adaptive quadrature).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable
@@ -40,44 +41,68 @@ _PANEL_NODES = 20
 _METHODS = ("auto", "hermite", "piecewise", "adaptive")
 
 
+def _takes_numbers(func):
+    """``func`` (an activation of the registry) with a :class:`ParameterError` naming ``x``
+    where its input is not real numbers; valid input goes through unchanged."""
+    @functools.wraps(func)
+    def activation(x):
+        try:
+            if x is None:  # numpy would make it nan
+                raise TypeError
+            return func(x)
+        except (TypeError, ValueError):
+            raise ParameterError("x", f"an activation takes real numbers, got {x!r:.80}") from None
+    return activation
+
+
+@_takes_numbers
 def _linear(x):
     return np.array(x, dtype=float, copy=True)
 
 
+@_takes_numbers
 def _relu(x):
     return np.maximum(x, 0.0)
 
 
+@_takes_numbers
 def _abs(x):
     return np.abs(x)
 
 
+@_takes_numbers
 def _erf(x):
     return _sp_erf(x)
 
 
+@_takes_numbers
 def _tanh(x):
     return np.tanh(x)
 
 
+@_takes_numbers
 def _sign(x):
     return np.sign(x)
 
 
+@_takes_numbers
 def _sigmoid(x):
     return _sp_expit(x)
 
 
+@_takes_numbers
 def _quadratic(x):
     x = np.asarray(x, dtype=float)
     return x * x
 
 
+@_takes_numbers
 def _gelu(x):
     x = np.asarray(x, dtype=float)
     return x * _sp_ndtr(x)
 
 
+@_takes_numbers
 def _step(x):
     return np.heaviside(x, 0.5)
 
@@ -93,7 +118,8 @@ _quadratic.__doc__ = "Square ``x^2``."
 _gelu.__doc__ = "Gaussian error linear unit ``x Phi(x)``."
 _step.__doc__ = "Heaviside step (``step(0) = 1/2``)."
 
-#: Named activations: lower-case name -> numpy function (vectorized over arrays).
+#: Named activations: lower-case name -> numpy function (vectorized over arrays; an input
+#: that is not real numbers raises :class:`~rafmodel.exceptions.ParameterError` naming ``x``).
 #: Closed forms are used for the built-in functions only, so an entry added here is
 #: integrated numerically.
 ACTIVATIONS = {

@@ -43,22 +43,32 @@ def _check_real(name, value, *, positive, what):
     return value
 
 
+def _rho(rho):
+    """``np.asarray(rho, dtype=float)``, or a :class:`ParameterError` naming ``rho``."""
+    try:
+        if rho is None:  # numpy would make it nan
+            raise TypeError
+        return np.asarray(rho, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError("rho", f"a kernel takes real numbers in [-1, 1], got {rho!r:.80}") from None
+
+
 def _linear_kernel(rho):
     """Linear kernel ``k(rho) = rho``."""
-    return np.asarray(rho, dtype=float) * 1.0
+    return _rho(rho) * 1.0
 
 
 def _polynomial_kernel(rho, *, degree=3, c=1.0):
     """Polynomial kernel ``k(rho) = (c + rho)^degree``."""
     degree = _check_degree(degree)
     c = _check_real("c", c, positive=False, what="polynomial offset")
-    return (c + np.asarray(rho, dtype=float)) ** degree
+    return (c + _rho(rho)) ** degree
 
 
 def _rbf_kernel(rho, *, c=1.0):
     """RBF kernel ``exp(-c |x - x'|^2 / (2d)) = exp(-c (1 - rho))``."""
     c = _check_real("c", c, positive=True, what="rbf bandwidth")
-    return np.exp(-c * (1.0 - np.asarray(rho, dtype=float)))
+    return np.exp(-c * (1.0 - _rho(rho)))
 
 
 def _arccos_kernel(rho):
@@ -67,25 +77,25 @@ def _arccos_kernel(rho):
     ``k(rho) = (sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``: half of Cho and
     Saul's normalization.
     """
-    rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
+    rho = np.clip(_rho(rho), -1.0, 1.0)
     return (np.sqrt(1.0 - rho * rho) + rho * (math.pi - np.arccos(rho))) / _TWO_PI
 
 
 def _arccos0_kernel(rho):
     """Arc-cosine kernel of order 0, ``E[step(u) step(v)] = (pi - arccos rho) / (2 pi)``."""
-    rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
+    rho = np.clip(_rho(rho), -1.0, 1.0)
     return (math.pi - np.arccos(rho)) / _TWO_PI
 
 
 def _sign_kernel(rho):
     """Arcsine kernel ``E[sign(u) sign(v)] = (2/pi) arcsin(rho)``."""
-    rho = np.clip(np.asarray(rho, dtype=float), -1.0, 1.0)
+    rho = np.clip(_rho(rho), -1.0, 1.0)
     return (2.0 / math.pi) * np.arcsin(rho)
 
 
 def _erf_kernel(rho):
     """Kernel of the erf activation, ``E[erf(u) erf(v)] = (2/pi) arcsin(2 rho / 3)``."""
-    return (2.0 / math.pi) * np.arcsin((2.0 / 3.0) * np.asarray(rho, dtype=float))
+    return (2.0 / math.pi) * np.arcsin((2.0 / 3.0) * _rho(rho))
 
 
 def _expm1_minus_x(c):
@@ -195,7 +205,9 @@ _KERNEL_SPECS = {
 _KERNEL_ALIASES = {"relu": "arccos", "arccos1": "arccos", "step": "arccos0",
                    "arcsin": "sign", "poly": "polynomial"}
 
-#: Named dot-product kernels: name -> ``k(rho, **params)`` (numpy, vectorized in rho).
+#: Named dot-product kernels: name -> ``k(rho, **params)`` (numpy, vectorized in rho; an
+#: input that is not real numbers raises :class:`~rafmodel.exceptions.ParameterError`
+#: naming ``rho``).
 KERNELS = {name: spec.func for name, spec in _KERNEL_SPECS.items()}
 
 _KERNEL_NAMES = tuple(sorted([*_KERNEL_SPECS, *_KERNEL_ALIASES, "activation"]))

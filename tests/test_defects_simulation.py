@@ -120,8 +120,8 @@ def test_the_liblinear_certificate_is_not_labelled_lbfgs(monkeypatch):
     # force the fallback: the certificate must then name the dual L-BFGS-B
     from rafmodel.estimators import solvers
 
-    monkeypatch.setattr(solvers, "_svm_projected_newton", lambda A, y, C, alpha, tol: None)
-    monkeypatch.setattr(solvers, "_liblinear_dual", lambda A, y, C, tol: np.zeros(len(y)))
+    monkeypatch.setattr(solvers.hinge, "_svm_projected_newton", lambda A, y, C, alpha, tol: None)
+    monkeypatch.setattr(solvers.hinge, "_liblinear_dual", lambda A, y, C, tol: np.zeros(len(y)))
     data = sample_raf(d=15, alpha=2.0, eps=0.3, rng=11)
     fitted = fit(Setting(alpha=2.0, eps=0.3, lam=0.3, loss="hinge"), data, rng=0)
     assert fitted.info["solver"] == "SVM dual (L-BFGS-B)"

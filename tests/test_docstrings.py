@@ -52,7 +52,6 @@ PUBLIC_MODULES = (
 #: ours to document; ``{qualified name: reason}``.  Their docstrings are still checked.
 #: A class whose constructor is ``object``'s takes no arguments and needs no entry.
 ALLOW = {
-    "rafmodel.exceptions.SolverError": "raised with one message, like the RuntimeError it subclasses",
     "rafmodel.exceptions.ConvergenceWarning": "a warning category; warnings.warn instantiates it with the message",
     "rafmodel.sweep.StoreWarning": "a warning category; warnings.warn instantiates it with the message",
     "rafmodel.simulation.SimulationResults": "a list of SimulationResult; list's constructor",

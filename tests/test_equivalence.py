@@ -352,3 +352,54 @@ def test_bad_input_is_named(call, exc, msg):
     with pytest.raises(exc) as info:
         call()
     assert msg in str(info.value)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("bad", ["x", None, [1.0, "a"], {"a": 1}])
+def test_a_registered_activation_names_x_when_given_no_numbers(name, bad):
+    with pytest.raises(ParameterError) as info:
+        ACTIVATIONS[name](bad)
+    assert info.value.param == "x" and str(info.value).startswith("x: an activation takes real numbers")
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+@pytest.mark.parametrize("bad", ["x", None, [0.5, "a"], {"a": 1}])
+def test_a_registered_kernel_names_rho_when_given_no_numbers(name, bad):
+    with pytest.raises(ParameterError) as info:
+        KERNELS[name](bad)
+    assert info.value.param == "rho" and str(info.value).startswith("rho: a kernel takes real numbers")
+
+
+def test_registered_functions_keep_their_results_and_dtypes():
+    # the checks of the input add nothing on valid input: same values, same dtypes as numpy's own
+    x = np.array([-1.5, 0.0, 2.0])
+    assert ACTIVATIONS["sign"](np.array([3, -2, 0])).tolist() == [1, -1, 0]
+    assert ACTIVATIONS["tanh"](x.astype(np.float32)).dtype == np.float32
+    np.testing.assert_array_equal(ACTIVATIONS["relu"](x), [0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(ACTIVATIONS["step"](x), [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(KERNELS["polynomial"](x / 2, degree=2, c=1.0), (1.0 + x / 2) ** 2)
+
+
+# ----------------------------------------------------------------------------- the package's shape
+
+#: Every name that code outside the package imports from ``rafmodel.equivalence``
+#: (src/, tests/, docs/): the split into modules must keep each of them.
+IMPORTED_NAMES = ("ACTIVATIONS", "KERNELS", "Coefficients", "activation_coefficients", "kernel_coefficients",
+                  "rf_kernel", "_KERNEL_ALIASES", "_resolve_activation", "_kernel_key", "_activation_key")
+
+
+def test_the_package_keeps_every_name_its_callers_import():
+    import rafmodel.equivalence as eq
+
+    for name in IMPORTED_NAMES:
+        assert hasattr(eq, name), name
+    assert callable(eq.rf_kernel) and not isinstance(eq.rf_kernel, type(eq))  # the function, not a module
+
+
+@pytest.mark.parametrize("module", ["coefficients", "activations", "random_features", "kernels", "keys"])
+def test_each_module_of_the_package_says_what_it_is(module):
+    import importlib
+
+    mod = importlib.import_module(f"rafmodel.equivalence.{module}")
+    first = (mod.__doc__ or "").strip().splitlines()
+    assert first and first[0].endswith("."), module

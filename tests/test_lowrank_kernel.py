@@ -91,7 +91,7 @@ def test_lowrank_kernel_svm_matches_the_dense_lbfgsb_dual(mu1, mustar, lam):
 
 def test_a_truncated_lowrank_svm_is_not_reported_converged(monkeypatch):
     truncated = solvers._svm_projected_newton
-    monkeypatch.setattr(solvers, "_svm_projected_newton",
+    monkeypatch.setattr(solvers.hinge, "_svm_projected_newton",
                         lambda A, y, C, a, tol, ridge=0.0: truncated(A, y, C, np.zeros(len(y)), tol, max_iter=1,
                                                                      ridge=ridge))
     data = sample_raf(d=40, alpha=4.0, eps=0.2, rng=7)
@@ -133,7 +133,7 @@ def test_a_truncated_lowrank_logistic_is_not_reported_converged(monkeypatch):
     import scipy.optimize
 
     real_newton, real = solvers._logistic_newton, scipy.optimize.minimize
-    monkeypatch.setattr(solvers, "_logistic_newton", lambda *a, **k: real_newton(*a, **{**k, "max_outer": 2}))
+    monkeypatch.setattr(solvers.logistic, "_logistic_newton", lambda *a, **k: real_newton(*a, **{**k, "max_outer": 2}))
     data = sample_raf(d=30, alpha=4.0, eps=0.2, rng=5)
     s = Setting(alpha=4.0, eps=0.2, lam=0.1, loss="logistic", learner=Kernel(mu1=0.6, mustar=0.5))
     fitted = fit(s, data, rng=0)

@@ -36,7 +36,7 @@ def test_a_truncated_projected_newton_is_not_reported_converged(monkeypatch):
     assert _gap(Z, y, C, alpha) > 1e-7  # one step from zero is far from the optimum
     truncated = solvers._svm_projected_newton
 
-    monkeypatch.setattr(solvers, "_svm_projected_newton",
+    monkeypatch.setattr(solvers.hinge, "_svm_projected_newton",
                         lambda A, y, C, a, tol: truncated(A, y, C, np.zeros(len(y)), tol, max_iter=1))
     fitted = fit(Setting(alpha=4.0, eps=0.2, lam=lam, loss="hinge"), data, rng=0)
     assert not fitted.info["solver"].startswith("projected Newton")  # the fallback ran and says so
@@ -81,7 +81,7 @@ def test_a_truncated_logistic_newton_is_not_reported_converged(monkeypatch):
     def two_steps(*args, **kwargs):
         return real(*args, **{**kwargs, "max_outer": 2})
 
-    monkeypatch.setattr(solvers, "_logistic_newton", two_steps)
+    monkeypatch.setattr(solvers.logistic, "_logistic_newton", two_steps)
     data = sample_raf(d=60, alpha=4.0, eps=0.2, rng=5)
     fitted = fit(Setting(alpha=4.0, eps=0.2, lam=0.1, loss="logistic"), data, rng=0)
     assert fitted.info["solver"].startswith("scikit-learn")  # the fallback ran and says so

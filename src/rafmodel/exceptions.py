@@ -5,8 +5,8 @@ One policy everywhere:
 * bad input raises :class:`ParameterError` (a ``ValueError``) naming the
   parameter and what is allowed, before any work;
 * a computation asked for one result that could not be certified raises
-  :class:`ConvergenceError` (a fixed point not reached, an optimum not found) or
-  :class:`SolverError` (a finite-size solver that failed its certificate);
+  :class:`ConvergenceError` (a fixed point not reached, an optimum not found), or its
+  subclass :class:`SolverError` (a finite-size solver that failed its certificate);
 * a batch that keeps going past such points warns with :class:`ConvergenceWarning`
   (filterable with :func:`warnings.filterwarnings`) and flags the points.
 """
@@ -144,11 +144,24 @@ class ConvergenceError(RuntimeError):
         self.result = result
 
 
-class SolverError(RuntimeError):
+class SolverError(ConvergenceError):
     """A finite-size solver failed or could not certify its solution.
 
-    Raised with one message, like any ``RuntimeError``; :func:`rafmodel.simulate`
-    catches it per repetition and reports the repetition as failed.
+    A :class:`ConvergenceError` (and so a ``RuntimeError``): the optimum of a training
+    objective was not reached to its certificate (a duality gap, a gradient norm).
+    :func:`rafmodel.simulate` catches it per repetition and reports the repetition as failed.
+
+    Parameters
+    ----------
+    message : str
+        Which solver, and the certificate it missed.
+    result : object, optional
+        Diagnostics, available as ``exc.result`` (the solvers raise it with the message only).
+
+    Examples
+    --------
+    >>> isinstance(SolverError("SVM duality gap 0.01 too large"), ConvergenceError)
+    True
     """
 
 

@@ -5,6 +5,8 @@ line prints them with :func:`format_records`, and every result class offers the
 same through :class:`Tabular` (``to_frame()``, ``to_csv()``, ``to_json()``,
 ``to_table()``).  JSON has no ``nan``/``inf``: a value that did not converge is
 ``null``, an infinite threshold ``"inf"``.  CSV writes ``nan`` as an empty field.
+Bad input (records that are not dicts, an unknown format, a file that cannot be written)
+raises :class:`~rafmodel.exceptions.ParameterError` naming the parameter.
 """
 
 from __future__ import annotations
@@ -14,15 +16,45 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from ._files import atomic_write
+from .exceptions import ParameterError
 
 if TYPE_CHECKING:  # for the annotations only
     import pandas as pd
 
 __all__ = ["Tabular", "format_records", "jsonable", "records_to_frame"]
+
+#: The text formats of :func:`format_records`.
+FORMATS = ("table", "csv", "json")
+
+
+def _check_records(records):
+    """``records`` as a list of dicts, or a ParameterError naming ``records``."""
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+        raise ParameterError("records", f"must be an iterable of dicts (one per row), got {records!r:.80}")
+    records = list(records)
+    for i, r in enumerate(records):
+        if not isinstance(r, Mapping):
+            raise ParameterError("records", f"row {i} must be a dict, got {type(r).__name__}: {r!r:.80}")
+    return records
+
+
+def _check_columns(columns):
+    """``columns`` as a list of str (``None`` kept), or a ParameterError naming ``columns``."""
+    if columns is None:
+        return None
+    if isinstance(columns, (str, bytes, Mapping)) or not isinstance(columns, Iterable):
+        raise ParameterError("columns", f"must be a list of column names, got {columns!r:.80}")
+    columns = list(columns)
+    bad = [c for c in columns if not isinstance(c, str)]
+    if bad:
+        raise ParameterError("columns", f"must be a list of column names (str), got {bad[0]!r:.80}")
+    return columns
 
 
 def _plain(v):
@@ -45,11 +77,19 @@ def jsonable(record: dict[str, Any]) -> dict[str, Any]:
     dict
         A new record that :func:`json.dumps` writes as strict JSON.
 
+    Raises
+    ------
+    ParameterError
+        ``record`` is not a dict.
+
     Examples
     --------
     >>> jsonable({"a": float("nan"), "b": float("-inf"), "c": 1.5})
     {'a': None, 'b': '-inf', 'c': 1.5}
     """
+    if not isinstance(record, Mapping):
+        raise ParameterError("record", f"must be a dict, got {type(record).__name__}: {record!r:.80}")
+
     def conv(v):
         v = _plain(v)
         if isinstance(v, float) and not math.isfinite(v):
@@ -90,8 +130,9 @@ def format_records(records: Iterable[dict[str, Any]], columns: Sequence[str] | N
 
     Raises
     ------
-    ValueError
-        An unknown ``fmt``.
+    ParameterError
+        (a ``ValueError``) ``records`` not an iterable of dicts, ``columns`` not a list of
+        names, an unknown ``fmt``, or ``single`` not a bool.
 
     Examples
     --------
@@ -101,7 +142,12 @@ def format_records(records: Iterable[dict[str, Any]], columns: Sequence[str] | N
       "gen_error": null
     }
     """
-    records = list(records)
+    if not isinstance(fmt, str) or fmt not in FORMATS:
+        raise ParameterError("fmt", f"must be one of {', '.join(FORMATS)}, got {fmt!r:.80}")
+    if single is not None and not isinstance(single, (bool, np.bool_)):
+        raise ParameterError("single", f"must be True, False or None, got {single!r:.80}")
+    records = _check_records(records)
+    columns = _check_columns(columns)
     if columns is None:
         columns = list(records[0]) if records else []
     if fmt == "json":
@@ -116,12 +162,10 @@ def format_records(records: Iterable[dict[str, Any]], columns: Sequence[str] | N
             w.writerow({k: ("" if isinstance(r.get(k), float) and math.isnan(r[k]) else _plain(r.get(k, "")))
                         for k in columns})
         return buf.getvalue().rstrip("\n")
-    if fmt == "table":
-        from tabulate import tabulate
+    from tabulate import tabulate
 
-        return tabulate([[_cell(r.get(k, "")) for k in columns] for r in records], headers=columns,
-                        disable_numparse=True)
-    raise ValueError(f"fmt: must be one of table, csv, json, got {fmt!r}")
+    return tabulate([[_cell(r.get(k, "")) for k in columns] for r in records], headers=columns,
+                    disable_numparse=True)
 
 
 def records_to_frame(records: Iterable[dict[str, Any]], columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -138,9 +182,15 @@ def records_to_frame(records: Iterable[dict[str, Any]], columns: Sequence[str] |
     -------
     pandas.DataFrame
         One row per record.
+
+    Raises
+    ------
+    ParameterError
+        ``records`` not an iterable of dicts, or ``columns`` not a list of names.
     """
     import pandas as pd
 
+    records, columns = _check_records(records), _check_columns(columns)
     return pd.DataFrame.from_records([{k: _plain(v) for k, v in r.items()} for r in records], columns=columns)
 
 
@@ -184,6 +234,11 @@ class Tabular:
         -------
         str
             The CSV text, ending with a newline (``nan`` as an empty field).
+
+        Raises
+        ------
+        ParameterError
+            ``path`` is not a file name, or the file cannot be written (nothing is written then).
         """
         return _write(format_records(self.to_records(), fmt="csv") + "\n", path)
 
@@ -199,6 +254,11 @@ class Tabular:
         -------
         str
             The JSON text, ending with a newline.
+
+        Raises
+        ------
+        ParameterError
+            ``path`` is not a file name, or the file cannot be written (nothing is written then).
         """
         return _write(format_records(self.to_records(), fmt="json", single=False) + "\n", path)
 
@@ -214,12 +274,28 @@ class Tabular:
         -------
         str
             One row per point.
+
+        Raises
+        ------
+        ParameterError
+            ``columns`` is not a list of column names.
         """
         return format_records(self.to_records(), columns, fmt="table")
 
 
 def _write(text, path):
-    if path is not None:
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+    """Write ``text`` to ``path`` (if given) whole or not at all; return ``text``."""
+    if path is None:
+        return text
+    try:
+        path = os.fspath(path)
+    except TypeError:
+        raise ParameterError("path", f"must be a file name, got {path!r:.80}") from None
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise ParameterError("path", f"must be a file name, got {path!r:.80}")
+
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+    atomic_write(path, write, name="path")
     return text

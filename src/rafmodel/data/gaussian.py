@@ -50,7 +50,8 @@ def as_generator(seed: Seed) -> np.random.Generator:
     Raises
     ------
     ParameterError
-        ``seed`` is ``None``, a bool, a float or a string.
+        ``seed`` is ``None``, a bool, a float, a string, or anything else numpy does not take
+        as a seed (a negative int, a complex number, ...).
 
     Examples
     --------
@@ -62,7 +63,11 @@ def as_generator(seed: Seed) -> np.random.Generator:
     if seed is None or isinstance(seed, (bool, float, str)):
         raise ParameterError("seed", f"an explicit seed is required (an int, a SeedSequence or a Generator), "
                                      f"got {seed!r}")
-    return np.random.default_rng(seed)
+    try:
+        return np.random.default_rng(seed)
+    except (TypeError, ValueError) as e:
+        raise ParameterError("seed", f"must be a non-negative int, a SeedSequence or a Generator, got {seed!r:.80} "
+                                     f"({e})") from None
 
 
 def _sign(v):

@@ -45,6 +45,39 @@ __all__ = ["Estimator", "Fitted", "Representation", "PenalizedERM", "estimator_f
            "ridge_path", "register_estimator", "register_representation", "register_solver", "SolverError"]
 
 
+def _check_setting(setting):
+    from ..setting import Setting
+
+    if not isinstance(setting, Setting):
+        raise ParameterError("setting", f"must be a rafmodel.Setting, got {type(setting).__name__}: {setting!r:.80}")
+
+
+def _check_dataset(name, data):
+    if not isinstance(data, Dataset):
+        raise ParameterError(name, f"must be a rafmodel.data.Dataset (inputs X and labels y), got "
+                                   f"{type(data).__name__}: {data!r:.80}")
+
+
+def _check_inputs(name, X, d=None):
+    """``X`` as a 2-D array of numbers (``d`` columns if given), or a ParameterError naming ``name``.
+
+    An array of real numbers is returned as it is (its dtype kept); anything else is converted
+    to float.
+    """
+    if isinstance(X, np.ndarray) and X.dtype.kind in "fiu":
+        arr = X
+    else:
+        try:
+            arr = np.asarray(X, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError(name, f"must be a 2-D array of numbers (n, d), got {X!r:.80}") from None
+    if arr.ndim != 2:
+        raise ParameterError(name, f"must be a 2-D array of shape (n, d), got shape {arr.shape}")
+    if d is not None and arr.shape[1] != d:
+        raise ParameterError(name, f"must have d = {d} columns (the training inputs'), got {arr.shape[1]}")
+    return arr
+
+
 def represent(learner: Learner, X: np.ndarray, rng: np.random.Generator) -> Representation:
     """The representation of inputs ``X`` (shape ``(n, d)``) by ``learner``.
 
@@ -66,12 +99,14 @@ def represent(learner: Learner, X: np.ndarray, rng: np.random.Generator) -> Repr
     Raises
     ------
     ParameterError
-        No representation is registered for the learner's type.
+        No representation is registered for the learner's type, or ``X`` is not a 2-D
+        array of numbers.
     """
     func = lookup(_REPRESENTATIONS, learner)
     if func is None:
         raise ParameterError("learner", f"no simulation for learner {type(learner).__name__}: register a "
                                         "representation or an estimator for it")
+    X = _check_inputs("X", X)
     return func(learner, X, rng)
 
 
@@ -87,6 +122,11 @@ class PenalizedERM:
     lam : float
         ``lam >= 0``; ``0`` is the ``lam -> 0+`` limit (min-norm, max-margin, or the
         unregularized minimizer where the data cannot be fitted).
+
+    Raises
+    ------
+    ParameterError
+        ``loss`` is not a :class:`rafmodel.Loss`, or ``lam`` is negative or not finite.
 
     Examples
     --------
@@ -104,6 +144,9 @@ class PenalizedERM:
 
         self.learner, self.loss, self.lam = learner, loss, check_nonnegative_finite("lam", lam)
         self._solver = lookup(_SOLVERS, loss)
+        if self._solver is None:
+            raise ParameterError("loss", f"must be a rafmodel.Loss (a name is resolved by rafmodel.Setting), "
+                                         f"got {loss!r:.80}")
 
     def __repr__(self):
         return f"PenalizedERM({self.learner!r}, {self.loss!r}, lam={self.lam!r})"
@@ -161,8 +204,10 @@ class PenalizedERM:
         SolverError
             The solver failed or its certificate (duality gap, gradient norm) is not met.
         ParameterError
-            A loss without a solver for ``lam = 0`` (the generic solver needs ``lam > 0``).
+            ``train`` is not a :class:`~rafmodel.data.Dataset`, or a loss without a solver for
+            ``lam = 0`` (the generic solver needs ``lam > 0``).
         """
+        _check_dataset("train", train)
         rep = represent(self.learner, train.X, as_generator(rng))
         theta, info = self._solver(rep, train.y, self.lam, self.loss)
         h_train = rep.apply(theta)
@@ -188,8 +233,10 @@ def estimator_for(setting: Setting) -> Estimator:
     Raises
     ------
     ParameterError
-        The learner's type has neither an estimator nor a representation.
+        ``setting`` is not a :class:`rafmodel.Setting`, or the learner's type has neither an
+        estimator nor a representation.
     """
+    _check_setting(setting)
     factory = lookup(_ESTIMATORS, setting.learner)
     if factory is not None:
         return factory(setting)
@@ -220,6 +267,9 @@ def fit(setting: Setting, data: Dataset, *, rng: Seed) -> Fitted:
     ------
     SolverError
         If a solver fails or its certificate is not met.
+    ParameterError
+        ``setting`` is not a :class:`rafmodel.Setting`, ``data`` not a
+        :class:`~rafmodel.data.Dataset`, or ``rng`` not a seed.
 
     Examples
     --------
@@ -231,7 +281,10 @@ def fit(setting: Setting, data: Dataset, *, rng: Seed) -> Fitted:
     >>> fitted.h_train.shape, fitted.w.shape, fitted.info["solver"]
     ((40,), (20,), 'cholesky (Woodbury, low-rank kernel)')
     """
-    return estimator_for(setting).fit(data, as_generator(rng))
+    _check_setting(setting)
+    _check_dataset("data", data)
+    rng = as_generator(rng)
+    return estimator_for(setting).fit(data, rng)
 
 
 def ridge_path(setting: Setting, data: Dataset, lams: ArrayLike, *, rng: Seed,
@@ -261,8 +314,25 @@ def ridge_path(setting: Setting, data: Dataset, lams: ArrayLike, *, rng: Seed,
         Training outputs, one row per ``lam``.
     H_test : ndarray of shape (L, m)
         Test outputs, one row per ``lam``.
+
+    Raises
+    ------
+    ParameterError
+        ``setting`` is not a :class:`rafmodel.Setting`, ``data`` not a
+        :class:`~rafmodel.data.Dataset`, ``lams`` not a 1-D array of finite numbers
+        ``>= 0``, or ``X_test`` not an array of shape ``(m, d)``.
     """
-    lams = np.asarray(lams, dtype=float)
+    from .._validation import as_float_array
+
+    _check_setting(setting)
+    _check_dataset("data", data)
+    lams = as_float_array("lams", lams)
+    if lams.ndim != 1:
+        raise ParameterError("lams", f"must be a 1-D array of penalties, got shape {lams.shape}")
+    bad = ~(np.isfinite(lams) & (lams >= 0))
+    if np.any(bad):
+        raise ParameterError("lams", f"must be finite and >= 0, got {float(lams[bad][0])!r}")
+    X_test = _check_inputs("X_test", X_test, d=data.X.shape[1])
     y = data.y
     learner = setting.learner
     if isinstance(learner, Kernel) and learner.kernel is None:

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol, TypeVar, runtime_chec
 
 import numpy as np
 
+from ..exceptions import ParameterError
+
 if TYPE_CHECKING:  # for the annotations only
     from numpy.typing import ArrayLike
 
@@ -219,6 +221,15 @@ _SOLVERS: dict[type, Callable] = {}
 _ESTIMATORS: dict[type, Callable] = {}
 
 
+def _check_type(name, value, base):
+    """Refuse ``value`` unless it is a subclass of ``rafmodel.<base>`` (``Learner`` or ``Loss``)."""
+    from .. import learners, losses
+
+    cls = {"Learner": learners.Learner, "Loss": losses.Loss}[base]
+    if not (isinstance(value, type) and issubclass(value, cls)):
+        raise ParameterError(name, f"must be a subclass of rafmodel.{base}, got {value!r:.80}")
+
+
 def register_representation(learner_type: type,
                             *, columns: Callable[[Any, int, int], int]) -> Callable[[_F], _F]:
     """Register ``func(learner, X, rng) -> Representation`` for a learner type (a decorator).
@@ -238,7 +249,17 @@ def register_representation(learner_type: type,
     callable
         The decorator; it registers ``func`` and returns it unchanged (with
         ``func.columns = columns``).
+
+    Raises
+    ------
+    ParameterError
+        ``learner_type`` is not a :class:`rafmodel.Learner` subclass, or ``columns`` is not
+        callable.
     """
+    _check_type("learner_type", learner_type, "Learner")
+    if not callable(columns):
+        raise ParameterError("columns", f"must be a callable columns(learner, n, d), got {columns!r:.80}")
+
     def deco(func):
         func.columns = columns
         _REPRESENTATIONS[learner_type] = func
@@ -266,7 +287,14 @@ def register_solver(loss_type: type) -> Callable[[_F], _F]:
         :class:`Representation`, labels ``y`` of shape ``(n,)``, ``lam`` and the loss,
         and returns the coefficients ``theta`` (shape ``(p,)`` for features, ``(n,)``
         for a kernel) and the certificate dict.
+
+    Raises
+    ------
+    ParameterError
+        ``loss_type`` is not a :class:`rafmodel.Loss` subclass.
     """
+    _check_type("loss_type", loss_type, "Loss")
+
     def deco(func):
         _SOLVERS[loss_type] = func
         return func
@@ -288,7 +316,14 @@ def register_estimator(learner_type: type) -> Callable[[_F], _F]:
     -------
     callable
         The decorator; it registers ``factory`` and returns it unchanged.
+
+    Raises
+    ------
+    ParameterError
+        ``learner_type`` is not a :class:`rafmodel.Learner` subclass.
     """
+    _check_type("learner_type", learner_type, "Learner")
+
     def deco(factory):
         _ESTIMATORS[learner_type] = factory
         return factory
@@ -318,10 +353,20 @@ def sign_errors(h: ArrayLike, y: ArrayLike) -> float:
     float
         The fraction of ``y h <= 0``; ``nan`` for no samples.
 
+    Raises
+    ------
+    ParameterError
+        ``h`` or ``y`` is not numbers, or their shapes differ.
+
     Examples
     --------
     >>> sign_errors([0.5, -2.0, 0.0, 1.0], [1, 1, 1, -1])
     0.75
     """
-    h, y = np.asarray(h), np.asarray(y)
+    try:
+        h, y = np.asarray(h, dtype=float), np.asarray(y, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError("h", f"outputs and labels must be numbers, got h = {h!r:.80}, y = {y!r:.80}") from None
+    if h.shape != y.shape:
+        raise ParameterError("h", f"must have the shape of the labels y {y.shape}, got {h.shape}")
     return float(np.mean(~(y * h > 0))) if y.size else math.nan

@@ -10,7 +10,7 @@ of the solver:
   with numba, with the operations on one float each, into one compiled solver per learner and
   loss (:mod:`rafmodel.theory._compiled_solver`).
 
-A learner's map module defines ``sample_ratio(alpha, p)``, ``to_channel(x, lam, p)`` (the state
+A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sample_ratio(alpha, p)``, ``to_channel(x, lam, p)`` (the state
 ``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p)`` (the new state and the
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
 parameters in the order of :attr:`LearnerMap.params`; a loss's defines ``channel(m, q, V, eps,
@@ -48,11 +48,9 @@ class LearnerMap:
         The :class:`~rafmodel.Learner` subclass (its subclasses share the map unless they register
         their own).
     module : module
-        The map module (written in :mod:`rafmodel.theory.maps._ops`).
-    params : tuple of str
-        The learner's parameters, in the order the module's ``p`` holds them.
-    state_names, hat_names : tuple of str
-        The order parameters (the first three are always ``m, q, V``) and their conjugates.
+        The map module (written in :mod:`rafmodel.theory.maps._ops`); its ``PARAMS`` are the
+        learner's parameters in the order its ``p`` holds them, its ``STATE`` the order parameters
+        (the first three always ``m, q, V``) and ``HATS`` their conjugates.
 
     Notes
     -----
@@ -63,9 +61,21 @@ class LearnerMap:
 
     learner: type
     module: types.ModuleType
-    params: tuple[str, ...]
-    state_names: tuple[str, ...] = ("m", "q", "V")
-    hat_names: tuple[str, ...] = ("mhat", "qhat", "Vhat")
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The learner's parameters, in the order the module's ``p`` holds them."""
+        return self.module.PARAMS
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """The order parameters (the first three are always ``m, q, V``)."""
+        return self.module.STATE
+
+    @property
+    def hat_names(self) -> tuple[str, ...]:
+        """Their conjugates, in the same order."""
+        return self.module.HATS
 
     @property
     def name(self) -> str:
@@ -178,9 +188,8 @@ def loss_map(loss: Loss):
     return _lookup(_LOSSES, type(loss))
 
 
-register_learner_map(LearnerMap(Linear, linear, ()))
-register_learner_map(LearnerMap(Kernel, kernel, ("mu1", "mustar")))
-register_learner_map(LearnerMap(RandomFeatures, random_features, ("kappa", "mu1", "mustar"),
-                                ("m", "q", "V", "qw", "Vw"), ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")))
+register_learner_map(LearnerMap(Linear, linear))
+register_learner_map(LearnerMap(Kernel, kernel))
+register_learner_map(LearnerMap(RandomFeatures, random_features))
 register_loss_map(Square, square)
 register_loss_map(Hinge, hinge)

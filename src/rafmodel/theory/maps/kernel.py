@@ -14,7 +14,12 @@ from .linear import ridge, ridge_response
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response"]
 
-MU1, MUSTAR = 0, 1
+
+#: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
+PARAMS = ("mu1", "mustar")
+STATE = ("m", "q", "V")
+HATS = ("mhat", "qhat", "Vhat")
+MU1, MUSTAR = PARAMS.index("mu1"), PARAMS.index("mustar")
 
 
 def sample_ratio(alpha, p):

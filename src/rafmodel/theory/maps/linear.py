@@ -13,6 +13,11 @@ from ._ops import sqrt, where
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "ridge_response", "square_response"]
 
+#: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
+PARAMS = ()
+STATE = ("m", "q", "V")
+HATS = ("mhat", "qhat", "Vhat")
+
 
 def sample_ratio(alpha, p):
     """Samples per trained parameter: ``alpha``."""

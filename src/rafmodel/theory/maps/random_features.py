@@ -13,7 +13,12 @@ from ._ops import sqrt, where
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "responses", "training_response"]
 
-KAPPA, MU1, MUSTAR = 0, 1, 2
+
+#: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
+PARAMS = ("kappa", "mu1", "mustar")
+STATE = ("m", "q", "V", "qw", "Vw")
+HATS = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
+KAPPA, MU1, MUSTAR = PARAMS.index("kappa"), PARAMS.index("mu1"), PARAMS.index("mustar")
 
 
 def sample_ratio(alpha, p):

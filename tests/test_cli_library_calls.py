@@ -27,6 +27,15 @@ def test_has_theory_is_true_for_the_theory_learners_and_their_subclasses_only():
     assert not has_theory(rm.Network(kappa=1.0)) and not has_theory("linear") and not has_theory(None)
 
 
+def test_a_handler_refuses_a_learner_without_theory_before_any_work():
+    from rafmodel.cli._common import require_theory
+    from rafmodel.cli import UsageError
+
+    require_theory([rm.Linear(), rm.Kernel(mu1=1.0, mustar=0.5), rm.Linear()])
+    with pytest.raises(UsageError, match="^learner: 'network' has no exact theory"):
+        require_theory(iter([rm.Linear(), rm.Network(kappa=1.0)]))
+
+
 def test_interpolation_thresholds_match_the_theory():
     from rafmodel._thresholds import interpolation_thresholds
     from rafmodel.theory.capacity import interpolation_capacity

@@ -64,10 +64,16 @@ def point_text(rec):
 
 
 def require_theory(learners):
-    """Refuse, before any work, a learner without an exact theory (:func:`rafmodel.theory.has_theory`)."""
+    """Refuse, before any work, a learner without an exact theory (:func:`rafmodel.theory.has_theory`).
+
+    ``has_theory`` goes by the learner's type, so one learner of each type is asked.
+    """
     from ..theory import has_theory
 
+    one_per_type = {}
     for lrn in learners:
+        one_per_type.setdefault(type(lrn), lrn)
+    for lrn in one_per_type.values():
         if not has_theory(lrn):
             raise UsageError(f"learner: {lrn.name!r} has no exact theory")
 

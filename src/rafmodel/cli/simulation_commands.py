@@ -10,8 +10,8 @@ import math
 import sys
 
 from .._options import _settings_from_args
-from ._common import (EXIT_NOT_CONVERGED, EXIT_OK, PARAM_COLUMNS, emit, label, plot_variable, point_text, progress,
-                      require_theory, save_plot, store_warnings, warn_failed)
+from ._common import (EXIT_NOT_CONVERGED, EXIT_OK, PARAM_COLUMNS, emit, label, missing, plot_variable, point_text,
+                      progress, require_theory, save_plot, store_warnings, warn_failed)
 
 
 def _check_simulation_args(args, settings):
@@ -54,14 +54,8 @@ def _simulate_to_file(args, settings):
     for rec in df.to_dict("records"):
         if rec["status"] != "done":
             print(f"raf: warning: point {point_text(rec)} failed: {rec['error']}", file=sys.stderr)
-        records.append({k: v for k, v in rec.items() if not (k in PARAM_COLUMNS and _missing(rec[k]))})
+        records.append({k: v for k, v in rec.items() if not (k in PARAM_COLUMNS and missing(v))})
     return records, sum(r["status"] != "done" for r in records)
-
-
-def _missing(v):
-    from ._common import missing
-
-    return missing(v)
 
 
 def cmd_compare(args):
@@ -70,7 +64,7 @@ def cmd_compare(args):
     settings, labels, values, spec = _settings_from_args(args)
     var = plot_variable(args, values, spec)
     _check_simulation_args(args, settings)
-    require_theory({s.learner for s in settings})
+    require_theory(s.learner for s in settings)
     records, theory, sims = compare(settings, d=args.d, seeds=args.seeds, n_test=args.n_test, seed=args.seed,
                                     n_jobs=args.jobs, progress=progress(args))
     records = label(records, labels)

@@ -6,8 +6,10 @@ the records (:func:`rafmodel.cli._common.emit`).
 
 from __future__ import annotations
 
-from .._options import UsageError, _loss_from_args, _number, _settings_from_args, check_grid, learners_from_args
-from .._options import parse_values
+import sys
+
+from .._options import (UsageError, _loss_from_args, _number, _settings_from_args, check_grid, learners_from_args,
+                        parse_values)
 from .._validation import check_nonnegative_finite, check_positive_finite, check_unit_interval
 from ._common import (EXIT_OK, PARAM_COLUMNS, emit, exit_status, label, plot_variable, progress, require_theory,
                       save_plot)
@@ -18,8 +20,8 @@ def cmd_theory(args):
 
     settings, labels, values, spec = _settings_from_args(args)
     var = plot_variable(args, values, spec)
-    require_theory({s.learner for s in settings})
-    res = solve_many(settings, progress=progress(args, len(settings) > 200 and _isatty()), warn=False,
+    require_theory(s.learner for s in settings)
+    res = solve_many(settings, progress=progress(args, len(settings) > 200 and sys.stderr.isatty()), warn=False,
                      tol=args.tol, max_iter=args.max_iter, method=args.method, n_jobs=args.jobs)
     records = label(res.to_records(), labels)
     cols = ["model", "loss", "alpha", "eps", "lam", *(k for k in records[0] if k in PARAM_COLUMNS),
@@ -32,12 +34,6 @@ def cmd_theory(args):
 
         save_plot(lambda: plot_theory(settings, res, var, args.plot), args.plot)
     return exit_status(records)
-
-
-def _isatty():
-    import sys
-
-    return sys.stderr.isatty()
 
 
 def cmd_bayes(args):

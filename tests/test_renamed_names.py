@@ -179,3 +179,17 @@ def test_simulation_results_is_exported_beside_theory_results():
     assert "TheoryResults" in rm.__all__
     sims = rm.simulate_many(rm.grid(alpha=1.0, eps=0.2, lam=0.1), d=20, seeds=1, n_test=50)
     assert isinstance(sims, rm.SimulationResults)
+
+
+def test_a_store_made_with_the_old_spec_key_resumes_under_the_new_one(tmp_path):
+    from rafmodel.sweep import load_results
+
+    table = {"kind": "theory", "loss": "square", "alpha": [1, 2], "eps": 0.2, "lam": 0.1}
+    store = tmp_path / "s.sqlite"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old = rm.run_sweep({**table, "model": "linear"}, store)
+    before = load_results(store)
+    new = rm.run_sweep({**table, "learner": "linear"}, store)  # the same spec: nothing recomputed
+    assert list(new["gen_error"]) == list(old["gen_error"])
+    assert list(load_results(store)["seconds"]) == list(before["seconds"])

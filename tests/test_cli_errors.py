@@ -7,8 +7,8 @@ import pytest
 
 from rafmodel.cli import main
 
-THEORY = ["theory", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1"]
-SIMULATE = ["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1"]
+THEORY = ["theory", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1"]
+SIMULATE = ["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1"]
 NETWORK = ["network", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", "--kappa", "1", "--loss", "square"]
 REALDATA = ["realdata", "--alpha", "1", "--eps", "0.2", "--lam", "1"]
 
@@ -86,15 +86,15 @@ def test_a_parse_error_is_one_line_with_a_hint(argv, expected, capsys):
     (_with(SIMULATE, "--alpha", "1:2:1000") + ["--d", "5", "--seeds", "2000"], "seeds: 2000000 repetitions"),
     (SIMULATE + ["--d", "5", "--n-test", "10000000000000"], "d: the test set"),
     (_with(["compare"] + SIMULATE[1:], "--d", "1000000000"), "d: must be a positive integer <= 100000"),
-    (_with(REALDATA, "--lam", "0.001:10:1000000") + ["--eta", "1,2"], "grid: 2000000 combinations"),
-    (_with(REALDATA, "--lam", "0.001:10:300000"), "repeats: 1500000 fits (points x repeats)"),
-    (REALDATA + ["--repeats", "1000000000"], "repeats: must be a positive integer <= 10000"),
+    (_with(REALDATA, "--lam", "0.001:10:1000000") + ["--bandwidth", "1,2"], "grid: 2000000 combinations"),
+    (_with(REALDATA, "--lam", "0.001:10:300000"), "seeds: 1500000 fits (points x seeds)"),
+    (REALDATA + ["--seeds", "1000000000"], "seeds: must be a positive integer <= 10000"),
     (_with(NETWORK, "--alpha", "1:2:1000") + ["--eps", "0:1:1000", "--lam", "0.1:1:10"], "grid: 10000000"),
     (["figure", "capacity", "--out", "unused", "--d", "1000000000"], "d: must be at most 100000"),
     (["figure", "capacity", "--out", "unused", "--seeds", "1000000000"], "seeds: must be at most 10000"),
     (["figure", "kernel-lambda", "--out", "unused", "--n-lam", "10000000"], "n_lam: must be at most 10000"),
     (["figure", "linear-alpha", "--out", "unused", "--n-alpha", "10000000"], "n_alpha: must be at most 10000"),
-    (["figure", "realdata", "--out", "unused", "--repeats", "1000000000"], "repeats: must be at most 10000"),
+    (["figure", "realdata", "--out", "unused", "--seeds", "1000000000"], "seeds: must be at most 10000"),
     (["figure", "phase-rf", "--out", "unused", "--n-alpha", "5000", "--n-kappa", "5000"], "more than the 1000000"),
     (["figure", "linear-alpha", "--out", "unused", "--d", "40000"], "d: the simulations' training set"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
@@ -112,7 +112,7 @@ def test_a_network_beyond_memory_is_refused(capsys):
 @pytest.mark.parametrize("argv,expected", [
     (_with(THEORY, "--loss", "logistic") + ["--method", "closed"],
      "raf theory: error: method: the logistic loss has no closed-form channel"),
-    (_with(THEORY, "--model", "kernel") + ["--kernel", "rbf", "--degree", "2"], "kernel: 'rbf' does not take --degree"),
+    (_with(THEORY, "--learner", "kernel") + ["--kernel", "rbf", "--degree", "2"], "kernel: 'rbf' does not take --degree"),
     (_with(REALDATA, "--kernel", "bogus"), "kernel: unknown kernel 'bogus'"),
     (_with(REALDATA, "--eps", "2"), "eps: must be in [0, 1], got 2.0"),
 ], ids=lambda v: " ".join(v) if isinstance(v, list) else None)
@@ -121,32 +121,32 @@ def test_a_library_refusal_is_one_line(argv, expected, capsys):
 
 
 # --------------------------------------------------------------- echoed values are shortened
-@pytest.mark.parametrize("option", ["--model", "--loss", "--method", "--alpha"])
+@pytest.mark.parametrize("option", ["--learner", "--loss", "--method", "--alpha"])
 def test_a_huge_value_is_not_echoed_in_full(option, capsys):
     line = refused(_with(THEORY, option, "x" * 5_000_000), capsys)
     assert len(line) < 400 and "x" * 80 + "..." in line
 
 
 # --------------------------------------------------------------- hostile values, every computing subcommand
-OPTIMAL = ["optimal-lambda", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2"]
-RATE = ["rate", "--model", "linear", "--loss", "square", "--eps", "0.2"]
+OPTIMAL = ["optimal-lambda", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2"]
+RATE = ["rate", "--learner", "linear", "--loss", "square", "--eps", "0.2"]
 BAYES = ["bayes", "--alpha", "1", "--eps", "0.2"]
 CAPACITY = ["capacity", "--eps", "0.2"]
 FIGURE = ["figure", "capacity", "--out", "unused"]
 
 _HOSTILE = [
     (THEORY, "--eps", "nan", "eps: must be a finite number"), (THEORY, "--alpha", "inf", "alpha: must be a finite"),
-    (THEORY, "--lam", "", "lam: empty value"), (THEORY, "--model", "mlp", "model: unknown learner 'mlp'"),
+    (THEORY, "--lam", "", "lam: empty value"), (THEORY, "--learner", "mlp", "learner: unknown learner 'mlp'"),
     (THEORY, "--loss", "ramp", "loss: unknown loss 'ramp'"), (THEORY, "--tol", "-1", "tol: must be in (0, 0.001]"),
     (THEORY, "--jobs", "0", "jobs: must be"), (THEORY, "--alpha", "1:2:0", "alpha: range count must be a positive"),
     (SIMULATE, "--n-test", "0", "n-test: must be a positive integer"), (SIMULATE, "--seed", "-1", "seed: must be"),
     (SIMULATE, "--seeds", "nan", "seeds: must be an integer"), (SIMULATE, "--d", "", "d: must be an integer"),
     (BAYES, "--alpha", "nan", "alpha: must be a finite number"), (BAYES, "--eps", "-inf", "eps: must be a finite"),
-    (CAPACITY, "--eps", "1e400", "eps: must be a finite number"), (CAPACITY, "--model", "mlp", "unknown learner"),
+    (CAPACITY, "--eps", "1e400", "eps: must be a finite number"), (CAPACITY, "--learner", "mlp", "unknown learner"),
     (OPTIMAL, "--alpha", "-2", "alpha: must be > 0"), (OPTIMAL, "--loss", "ramp", "unknown loss 'ramp'"),
     (RATE, "--eps", "nan", "eps: must be a finite number"), (RATE, "--lam", "-inf", "lam: must be a finite number"),
-    (RATE, "--model", "mlp", "model: unknown learner 'mlp'"),
-    (REALDATA, "--eta", "-1", "eta: must be > 0"), (REALDATA, "--repeats", "0", "repeats: must be a positive integer"),
+    (RATE, "--learner", "mlp", "learner: unknown learner 'mlp'"),
+    (REALDATA, "--bandwidth", "-1", "bandwidth: must be > 0"), (REALDATA, "--seeds", "0", "seeds: must be a positive integer"),
     (REALDATA, "--dataset", "imagenet", "dataset"), (REALDATA, "--loss", "logistic", "loss: must be square or hinge"),
     (NETWORK, "--kappa", "-1", "kappa: must be > 0"), (NETWORK, "--lr", "nan", "lr: must be a finite number"),
     (FIGURE, "--n-eps", "-1", "n_eps: must be"), (FIGURE, "--d", "nan", "d: must be a finite number"),

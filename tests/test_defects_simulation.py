@@ -18,7 +18,7 @@ from rafmodel.data import sample_raf
 from rafmodel.estimators import fit
 from rafmodel.losses import LOSSES, register_loss
 
-SWEEP = ["simulate", "--model", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
+SWEEP = ["simulate", "--learner", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
          "--seeds", "3", "--seed", "7", "--json", "--no-progress"]
 
 
@@ -55,7 +55,7 @@ def test_a_tolerance_that_cannot_certify_a_fixed_point_is_refused(tol, capsys):
         rm.solve(s, tol=tol)
     with pytest.raises(rm.ParameterError, match="^tol: "):
         rm.solve_many([s], tol=tol)
-    assert main(["theory", "--model", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
+    assert main(["theory", "--learner", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
                  "--tol", str(tol)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("raf theory: error: tol:") and err.count("\n") == 1
@@ -187,25 +187,25 @@ def test_simulation_bad_input_names_the_parameter_before_any_work(call, param):
 
 
 BAD_CLI = [
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "0.1:10:100000000", "--eps", "0.2",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "0.1:10:100000000", "--eps", "0.2",
       "--lam", "0.1"], "alpha: range count"),
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "0.1:10:1000", "--eps", "0:1:1000",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "0.1:10:1000", "--eps", "0:1:1000",
       "--lam", "0.1:1:10"], "grid:"),
-    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1e-6", "--eps", "0.2", "--lam", "0.1",
+    (["simulate", "--learner", "linear", "--loss", "hinge", "--alpha", "1e-6", "--eps", "0.2", "--lam", "0.1",
       "--d", "100"], "alpha:"),
-    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+    (["simulate", "--learner", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
       "--d", "100000"], "d:"),
-    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+    (["simulate", "--learner", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
       "--jobs", "0"], "jobs:"),
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
       "--plot", "noext"], "plot:"),
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
       "--plot", "."], "plot:"),
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
       "--plot", "/nonexistent-dir/x.png"], "plot:"),
-    (["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+    (["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
       "--out", "/nonexistent-dir/x.csv"], "out:"),
-    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+    (["theory", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
       "--max-iter", "0"], "max-iter:"),
 ]
 
@@ -225,7 +225,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv, prefix, capsys, monkeypatch)
 
 def test_plot_writes_exactly_the_file_named(tmp_path, capsys):
     path = tmp_path / "curve.svg"
-    assert main(["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2,3", "--eps", "0.2",
+    assert main(["theory", "--learner", "linear", "--loss", "square", "--alpha", "1,2,3", "--eps", "0.2",
                  "--lam", "0.1", "--plot", str(path)]) == 0
     assert sorted(os.listdir(tmp_path)) == ["curve.svg"]
     assert path.read_text().lstrip().startswith("<?xml")
@@ -246,7 +246,7 @@ def test_worker_processes_end_when_the_command_is_killed(sig):
     import signal
     import time
 
-    p = subprocess.Popen([sys.executable, "-m", "rafmodel", "simulate", "--model", "linear", "--loss", "hinge",
+    p = subprocess.Popen([sys.executable, "-m", "rafmodel", "simulate", "--learner", "linear", "--loss", "hinge",
                           "--alpha", "2", "--eps", "0.2", "--lam", "0.1", "--d", "800", "--seeds", "40",
                           "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -271,11 +271,11 @@ def test_worker_processes_end_when_the_command_is_killed(sig):
 
 
 @pytest.mark.parametrize("extra,prefix", [
-    (["--model", "rf", "--kappa", "2", "--activation", ""], "activation:"),
-    (["--model", "rf", "--kappa", "2", "--activation", "relu,"], "activation:"),
-    (["--model", "kernel", "--kernel", ""], "kernel:"),
-    (["--model", "kernel", "--kernel", "rbf", "--bandwidth", "710"], "bandwidth:"),
-    (["--model", "kernel", "--kernel", "polynomial", "--degree", "2000"], "degree:"),
+    (["--learner", "rf", "--kappa", "2", "--activation", ""], "activation:"),
+    (["--learner", "rf", "--kappa", "2", "--activation", "relu,"], "activation:"),
+    (["--learner", "kernel", "--kernel", ""], "kernel:"),
+    (["--learner", "kernel", "--kernel", "rbf", "--bandwidth", "710"], "bandwidth:"),
+    (["--learner", "kernel", "--kernel", "polynomial", "--degree", "2000"], "degree:"),
 ])
 def test_cli_learner_options_that_cannot_be_built_are_one_line(extra, prefix, capsys):
     assert main(["theory", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", *extra]) == 2

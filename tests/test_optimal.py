@@ -80,14 +80,14 @@ def test_bayes_rate_is_one():
 
 
 def test_cli(capsys):
-    argv = ["optimal-lambda", "--model", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--json"]
+    argv = ["optimal-lambda", "--learner", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--json"]
     assert main(argv) == 0
     d = json.loads(capsys.readouterr().out)
     assert {"lam_opt", "gen_error", "mem_error"} <= set(d)
     assert d["lam_opt"] == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4)
-    assert main(["rate", "--model", "bayes", "--eps", "0.2", "--json"]) == 0
+    assert main(["rate", "--learner", "bayes", "--eps", "0.2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["exponent"] == pytest.approx(1.0, abs=1e-3)
-    assert main(["rate", "--model", "linear", "--loss", "square", "--eps", "1"]) == 2
+    assert main(["rate", "--learner", "linear", "--loss", "square", "--eps", "1"]) == 2
     assert "eps" in capsys.readouterr().err
 
 
@@ -126,7 +126,7 @@ def test_mem_tol_is_checked_before_any_work(bad):
 
 
 def test_raf_optimal_lambda_prints_interpolation_and_stored_facts_as_two_columns(capsys):
-    base = ["optimal-lambda", "--model", "kernel", "--loss", "square", "--alpha", "2", "--eps", "0.2",
+    base = ["optimal-lambda", "--learner", "kernel", "--loss", "square", "--alpha", "2", "--eps", "0.2",
             "--mu1", "0.5", "--mustar", "0.5"]
     assert main(base + ["--json"]) == 0
     rec = json.loads(capsys.readouterr().out)

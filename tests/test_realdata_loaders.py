@@ -167,7 +167,7 @@ def test_missing_directory_and_files(tmp_path, monkeypatch, capsys):
 def test_mnist_files_end_to_end(tmp_path, capsys):
     _write_mnist(tmp_path, n_train=200, n_test=50, gz=True)
     rc = main(["realdata", "--dataset", "mnist", "--data-dir", str(tmp_path), "--rule", "1,2", "--facts", "0",
-               "--alpha", "0.03", "--eps", "0.25", "--lam", "0.1", "--repeats", "2", "--csv"])
+               "--alpha", "0.03", "--eps", "0.25", "--lam", "0.1", "--seeds", "2", "--csv"])
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rc == 0 and len(rows) == 1
     row = rows[0]

@@ -165,7 +165,7 @@ def test_engine_agrees_with_theory(name, loss, lam):
 
 
 def test_cli_simulate_and_compare(capsys, tmp_path):
-    argv = ["simulate", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+    argv = ["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
             "--d", "50", "--seeds", "2", "--n-test", "500", "--json"]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -173,7 +173,7 @@ def test_cli_simulate_and_compare(capsys, tmp_path):
     for k in ("gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se", "alpha", "d"):
         assert k in rows[0]
     out = tmp_path / "cmp.png"
-    argv = ["compare", "--model", "kernel", "--loss", "hinge", "--mu1", "0.6", "--mustar", "0.5", "--alpha", "0.5,1,2",
+    argv = ["compare", "--learner", "kernel", "--loss", "hinge", "--mu1", "0.6", "--mustar", "0.5", "--alpha", "0.5,1,2",
             "--eps", "0.2", "--lam", "0.1", "--d", "50", "--seeds", "2", "--n-test", "500", "--plot", str(out), "--json"]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
@@ -181,7 +181,7 @@ def test_cli_simulate_and_compare(capsys, tmp_path):
     assert out.stat().st_size > 1000
     assert main(argv[:-3] + ["--plot", str(tmp_path / "x.png"), "--eps", "0.1,0.2"]) == 2
     assert "plot: give a list for exactly one numeric parameter" in capsys.readouterr().err
-    assert main(["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+    assert main(["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
                  "--d", "0"]) == 2
     assert "d: must be a positive integer" in capsys.readouterr().err
 
@@ -240,7 +240,7 @@ def test_random_features_with_a_callable_activation():
 
 def test_cli_simulate_out_appends_and_resumes(capsys, tmp_path):
     out = tmp_path / "sweep.csv"
-    base = ["simulate", "--model", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
+    base = ["simulate", "--learner", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
             "--seeds", "2", "--n-test", "500", "--out", str(out), "--json"]
     assert main(base + ["--alpha", "1,2"]) == 0
     first = json.loads(capsys.readouterr().out)

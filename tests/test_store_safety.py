@@ -21,8 +21,8 @@ from rafmodel.sweep import (StoreWarning, check_store, export_results, load_resu
                             simulate_into_store, sweep_status)
 from rafmodel.sweep.store import APPLICATION_ID, FORMAT
 
-SPEC = {"kind": "theory", "model": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1}
-SIM_ARGS = ["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+SPEC = {"kind": "theory", "learner": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1}
+SIM_ARGS = ["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
             "--d", "20", "--seeds", "1", "--n-test", "100", "--json"]
 
 
@@ -169,7 +169,7 @@ def test_jobs_0_is_refused_before_the_store_is_created(tmp_path, capsys):
     spec = _toml(tmp_path / "spec.toml", SPEC)
     assert main(["sweep", "run", str(spec), "--store", str(tmp_path / "s.sqlite"), "--jobs", "0"]) == 2
     with pytest.raises(ParameterError, match="jobs"):
-        run_sweep(SPEC, tmp_path / "t.sqlite", jobs=0)
+        run_sweep(SPEC, tmp_path / "t.sqlite", n_jobs=0)
     assert sorted(os.listdir(tmp_path)) == ["spec.toml"]
 
 
@@ -339,7 +339,7 @@ def test_a_failed_export_leaves_the_previous_file_whole(tmp_path, fmt, monkeypat
 @pytest.mark.parametrize("text, match", [
     ("kind = \"theory\"\nalpha = " + "[" * 20000 + "]" * 20000 + "\n", "nested too deeply"),
     ("kind = \"theory\"\nalpha = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n", "nested too deeply"),
-    ("kind = \"theory\"\nmodel = \"linear\"\nloss = \"square\"\neps = 0.1\nlam = 0.1\nalpha = [[1, 2], 3]\n",
+    ("kind = \"theory\"\nlearner = \"linear\"\nloss = \"square\"\neps = 0.1\nlam = 0.1\nalpha = [[1, 2], 3]\n",
      "a list inside a list"),
     ("kind = \"theory\"\n" + "x" * 100_000 + " = 1\n", "x" * 40 + "...: not an option"),
 ])

@@ -16,9 +16,9 @@ from rafmodel.cli import main
 from rafmodel.sweep import export_results, load_results, load_spec, run_sweep, sweep_status
 from rafmodel.sweep.spec import point_key
 
-THEORY = {"kind": "theory", "model": "linear", "loss": "hinge", "alpha": "0.5:4:6:log", "eps": [0.1, 0.3],
+THEORY = {"kind": "theory", "learner": "linear", "loss": "hinge", "alpha": "0.5:4:6:log", "eps": [0.1, 0.3],
           "lam": [0, 0.1]}
-SIM = {"kind": "simulate", "model": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1,
+SIM = {"kind": "simulate", "learner": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1,
        "d": 40, "seeds": 2, "n_test": 300}
 
 
@@ -44,11 +44,11 @@ def test_spec_values_as_numbers_lists_and_ranges_give_the_same_points():
 
 
 def test_spec_file_with_activation_and_kernel_names(tmp_path):
-    spec = load_spec(_toml(tmp_path / "s.toml", {"kind": "theory", "model": "rf", "activation": ["relu", "tanh"],
+    spec = load_spec(_toml(tmp_path / "s.toml", {"kind": "theory", "learner": "rf", "activation": ["relu", "tanh"],
                                                   "kappa": 2, "loss": "square", "alpha": 1, "eps": 0.2,
                                                   "lam": 0.1}))
     assert [p.record["activation"] for p in spec.points] == ["relu", "tanh"]
-    k = load_spec({"kind": "theory", "model": "kernel", "kernel": "rbf", "bandwidth": [0.5, 1], "loss": "square",
+    k = load_spec({"kind": "theory", "learner": "kernel", "kernel": "rbf", "bandwidth": [0.5, 1], "loss": "square",
                    "alpha": 1, "eps": 0.2, "lam": 0.1})
     assert [p.record["bandwidth"] for p in k.points] == [0.5, 1.0]
     assert k.points[0].key != k.points[1].key
@@ -67,7 +67,7 @@ def test_point_keys_are_exact_not_float_text():
     ({k: v for k, v in THEORY.items() if k != "lam"}, "lam: required"),
     ({**THEORY, "eps": 1.5}, "eps:"),
     ({**THEORY, "alpha": "1:2"}, "alpha: bad range"),
-    ({**THEORY, "model": "tree"}, "model: unknown learner"),
+    ({**THEORY, "learner": "tree"}, "learner: unknown learner"),
     ({**THEORY, "max_iter": 0}, "max_iter"),
     ({**SIM, "seeds": 1.5}, "seeds: must be an integer"),
     ({**SIM, "d": 0}, "d:"),
@@ -102,7 +102,7 @@ def test_theory_sweep_equals_solve_many_and_resumes_without_recomputing(tmp_path
     got = df.set_index(["alpha", "eps", "lam"])
     for r in ref:
         assert got.loc[(r["alpha"], r["eps"], r["lam"]), "gen_error"] == r["gen_error"]  # bit for bit
-    again = run_sweep(THEORY, store, jobs=2, progress=False)
+    again = run_sweep(THEORY, store, n_jobs=2, progress=False)
     pd.testing.assert_frame_equal(df, again)  # nothing recomputed (the seconds too are read back)
     with sqlite3.connect(store) as c:
         assert c.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM points").fetchone() == (24, 24)
@@ -112,7 +112,7 @@ def test_the_numbers_do_not_depend_on_jobs_or_on_resuming_part_way(tmp_path, mon
     full = run_sweep(SIM, tmp_path / "a.sqlite", progress=False)
     part = run_sweep({**SIM, "alpha": [2]}, tmp_path / "b.sqlite", progress=False)
     assert part["gen_error"].iloc[0] == full.loc[full["alpha"] == 2, "gen_error"].iloc[0]
-    jobs = run_sweep(SIM, tmp_path / "c.sqlite", jobs=2, progress=False)
+    jobs = run_sweep(SIM, tmp_path / "c.sqlite", n_jobs=2, progress=False)
     pd.testing.assert_frame_equal(_values(full), _values(jobs))
     # a sweep stopped after its first point resumes to the same table
     import rafmodel.sweep as sw
@@ -271,7 +271,7 @@ def test_cli_scheduler_without_dask_says_how_to_install(tmp_path, monkeypatch, c
 
 # --- raf simulate --out on the store ------------------------------------------------------------------------
 
-BASE = ["simulate", "--model", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
+BASE = ["simulate", "--learner", "linear", "--loss", "square", "--eps", "0.2", "--lam", "0.1", "--d", "40",
         "--seeds", "2", "--n-test", "300", "--json"]
 
 
@@ -292,7 +292,7 @@ def test_simulate_out_keeps_sweeps_of_different_parameters_apart(tmp_path, capsy
     out = tmp_path / "s.csv"
     assert main(BASE + ["--alpha", "1", "--out", str(out)]) == 0
     capsys.readouterr()
-    rf = ["simulate", "--model", "rf", "--activation", "relu", "--kappa", "2", "--loss", "square", "--eps", "0.2",
+    rf = ["simulate", "--learner", "rf", "--activation", "relu", "--kappa", "2", "--loss", "square", "--eps", "0.2",
           "--lam", "0.1", "--d", "40", "--seeds", "2", "--n-test", "300", "--json", "--alpha", "1", "--out", str(out)]
     assert main(rf) == 0
     rows = json.loads(capsys.readouterr().out)

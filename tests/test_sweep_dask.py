@@ -16,9 +16,9 @@ pytest.importorskip("distributed", reason="the Dask backend needs dask[distribut
 from rafmodel.cli import main  # noqa: E402
 from rafmodel.sweep import load_results, run_sweep  # noqa: E402
 
-THEORY = {"kind": "theory", "model": "rf", "activation": ["relu", "tanh"], "kappa": [0.5, 2], "loss": "hinge",
+THEORY = {"kind": "theory", "learner": "rf", "activation": ["relu", "tanh"], "kappa": [0.5, 2], "loss": "hinge",
           "alpha": "0.2:5:20:log", "eps": [0.1, 0.3], "lam": [0, 0.1]}  # 320 points: 2 batches
-SIM = {"kind": "simulate", "model": "linear", "loss": "hinge", "alpha": "0.5:3:8", "eps": [0.1, 0.3], "lam": 0.1,
+SIM = {"kind": "simulate", "learner": "linear", "loss": "hinge", "alpha": "0.5:3:8", "eps": [0.1, 0.3], "lam": 0.1,
        "d": 80, "seeds": 2, "n_test": 1000}
 
 
@@ -37,7 +37,7 @@ def _values(df):
 
 def test_dask_gives_exactly_the_local_numbers(cluster, tmp_path):
     for spec in (THEORY, SIM):
-        local = run_sweep(spec, tmp_path / f"l-{spec['kind']}.sqlite", jobs=1, progress=False)
+        local = run_sweep(spec, tmp_path / f"l-{spec['kind']}.sqlite", n_jobs=1, progress=False)
         dask = run_sweep(spec, tmp_path / f"d-{spec['kind']}.sqlite", scheduler=cluster.scheduler_address,
                          progress=False)
         pd.testing.assert_frame_equal(_values(local), _values(dask))
@@ -48,7 +48,7 @@ def test_cli_scheduler_option(cluster, tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
     spec = tmp_path / "s.toml"
-    spec.write_text('kind = "theory"\nmodel = "linear"\nloss = "square"\nalpha = [1, 2]\neps = 0.2\nlam = 0.1\n')
+    spec.write_text('kind = "theory"\nlearner = "linear"\nloss = "square"\nalpha = [1, 2]\neps = 0.2\nlam = 0.1\n')
     store = tmp_path / "t.sqlite"
     assert main(["sweep", "run", str(spec), "--store", str(store), "--scheduler", cluster.scheduler_address]) == 0
     assert len(load_results(store)) == 2

@@ -386,7 +386,7 @@ def test_solve_many_in_worker_processes_gives_the_same_numbers():
 def test_cli_theory_jobs(capsys):
     from rafmodel.cli import main
 
-    args = ["theory", "--model", "linear", "--loss", "hinge", "--alpha", "0.5:4:30", "--eps", "0.2",
+    args = ["theory", "--learner", "linear", "--loss", "hinge", "--alpha", "0.5:4:30", "--eps", "0.2",
             "--lam", "0.01:1:20:log", "--csv"]
     assert main(args) == 0
     serial = capsys.readouterr().out

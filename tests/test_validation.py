@@ -90,7 +90,7 @@ _VALID = {
     "Network": dict(kappa=1.0, train="readout", scaling="lazy", optimizer="gd", steps=10, lr=0.5, device="cpu"),
     "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
     "ImageRAF": dict(n_test=10),
-    "realdata": dict(eta=1.0, repeats=1, seed=0),
+    "realdata": dict(bandwidth=1.0, seeds=1, seed=0),
 }
 
 

@@ -280,7 +280,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                       "seed": NONNEGATIVE_INT,
                       "record_every": Integer(1, optional=True)},
     "ImageRAF": {"n_test": Integer(2, optional=True)},
-    "realdata": {"eta": POSITIVE, "repeats": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
+    "realdata": {"bandwidth": POSITIVE, "seeds": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
 }
 
 

@@ -1,6 +1,6 @@
 """What the command line's handlers call: library functions that take only what a command needs.
 
-``raf capacity`` asks :func:`rafmodel._thresholds.interpolation_thresholds` (a learner and eps, no
+``raf capacity`` asks :func:`rafmodel.theory.capacity.interpolation_thresholds` (a learner and eps, no
 setting), ``raf network`` builds its points with :func:`rafmodel.network.network_grid`, the
 handlers ask :func:`rafmodel.theory.has_theory` instead of catching an error, and the learners of
 the learner options come in the order of :func:`rafmodel.grid`.
@@ -37,7 +37,7 @@ def test_a_handler_refuses_a_learner_without_theory_before_any_work():
 
 
 def test_interpolation_thresholds_match_the_theory():
-    from rafmodel._thresholds import interpolation_thresholds
+    from rafmodel.theory.capacity import interpolation_thresholds
     from rafmodel.theory.capacity import interpolation_capacity
 
     lin = interpolation_thresholds(rm.Linear(), 0.2)
@@ -53,7 +53,7 @@ def test_interpolation_thresholds_match_the_theory():
 @pytest.mark.parametrize("learner,eps,param", [(rm.Linear(), 2.0, "eps"), (rm.Linear(), -0.5, "eps"),
                                                (rm.Network(kappa=1.0), 0.2, "learner")])
 def test_interpolation_thresholds_refuse_bad_input(learner, eps, param):
-    from rafmodel._thresholds import interpolation_thresholds
+    from rafmodel.theory.capacity import interpolation_thresholds
 
     with pytest.raises(ParameterError) as e:
         interpolation_thresholds(learner, eps)

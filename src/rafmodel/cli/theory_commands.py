@@ -50,7 +50,7 @@ def cmd_bayes(args):
 
 
 def cmd_capacity(args):
-    from .._thresholds import interpolation_thresholds
+    from ..theory.capacity import interpolation_thresholds
 
     _, learners = learners_from_args(args)
     eps_list = _checked(args, eps=check_unit_interval)["eps"]

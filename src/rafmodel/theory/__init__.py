@@ -17,6 +17,7 @@ import numpy as np
 
 from ..exceptions import ConvergenceWarning, ParameterError
 from .capacity import alpha_c
+from .maps import has_theory
 from .channel import channel, channel_quadrature
 from .result import RESULT_FIELDS, ConvergenceError, TheoryResult, TheoryResults
 from .solver import SolverOptions, solve_arrays
@@ -26,35 +27,6 @@ if TYPE_CHECKING:  # for the annotations only
 
 __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "SolverOptions",
            "TheoryResult", "TheoryResults", "ConvergenceError", "has_theory"]
-
-
-def has_theory(learner: Any) -> bool:
-    """Whether ``learner`` has an exact asymptotic theory here.
-
-    The linear, kernel and random-features learners (and their subclasses) do; a trained
-    :class:`rafmodel.Network` does not (its readout mode is ``Network.random_features()``).
-    Ask this instead of calling a theory function and catching its error.
-
-    Parameters
-    ----------
-    learner : Learner
-        Any learner (or any object: ``False`` for one that is not a learner).
-
-    Returns
-    -------
-    bool
-        ``True`` for :class:`rafmodel.Linear`, :class:`rafmodel.Kernel`,
-        :class:`rafmodel.RandomFeatures` and their subclasses, else ``False``.
-
-    Examples
-    --------
-    >>> import rafmodel as rm
-    >>> has_theory(rm.Linear()), has_theory(rm.Network(kappa=1.0))
-    (True, False)
-    """
-    from ..learners import Kernel, Linear, RandomFeatures
-
-    return isinstance(learner, (Linear, Kernel, RandomFeatures))
 
 
 #: Points per vectorized batch of :func:`solve_many`: large enough to amortize numpy's

@@ -160,3 +160,54 @@ def test_a_hostile_value_is_refused_in_one_line(base, option, value, expected, c
     argv = list(base) + [option] if value is None else _with(base, option, value)
     line = refused(argv, capsys)
     assert expected in line, line
+
+
+# --------------------------------------------------------------- refused before any work starts
+BAD_CLI = [
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "0.1:10:100000000", "--eps", "0.2",
+      "--lam", "0.1"], "alpha: range count"),
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "0.1:10:1000", "--eps", "0:1:1000",
+      "--lam", "0.1:1:10"], "grid:"),
+    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1e-6", "--eps", "0.2", "--lam", "0.1",
+      "--d", "100"], "alpha:"),
+    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+      "--d", "100000"], "d:"),
+    (["simulate", "--model", "linear", "--loss", "hinge", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+      "--jobs", "0"], "jobs:"),
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+      "--plot", "noext"], "plot:"),
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+      "--plot", "."], "plot:"),
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+      "--plot", "/nonexistent-dir/x.png"], "plot:"),
+    (["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+      "--out", "/nonexistent-dir/x.csv"], "out:"),
+    (["theory", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+      "--max-iter", "0"], "max-iter:"),
+]
+
+
+@pytest.mark.parametrize("argv,prefix", BAD_CLI)
+def test_cli_bad_input_is_one_line_and_exit_2(argv, prefix, capsys, monkeypatch):
+    import rafmodel.simulation as sim
+
+    def no_work(*a, **k):
+        raise AssertionError("work started before the input was checked")
+    monkeypatch.setattr(sim, "_one_run", no_work)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"raf {argv[0]}: error: {prefix}"), err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("extra,prefix", [
+    (["--model", "rf", "--kappa", "2", "--activation", ""], "activation:"),
+    (["--model", "rf", "--kappa", "2", "--activation", "relu,"], "activation:"),
+    (["--model", "kernel", "--kernel", ""], "kernel:"),
+    (["--model", "kernel", "--kernel", "rbf", "--bandwidth", "710"], "bandwidth:"),
+    (["--model", "kernel", "--kernel", "polynomial", "--degree", "2000"], "degree:"),
+])
+def test_cli_learner_options_that_cannot_be_built_are_one_line(extra, prefix, capsys):
+    assert main(["theory", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"raf theory: error: {prefix}") and err.count("\n") == 1, err

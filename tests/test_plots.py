@@ -7,6 +7,8 @@ import sys
 
 from rafmodel.cli import main
 
+from _files import assert_drawn_png, assert_pdf
+
 
 def test_plotting_never_touches_the_callers_matplotlib_backend(tmp_path):
     # run in a fresh interpreter with an interactive-looking backend selected by the caller
@@ -29,7 +31,8 @@ print(type(fig).__module__)
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "matplotlib.figure"
-    assert os.path.getsize(tmp_path / "a.png") > 0 and os.path.getsize(tmp_path / "b.pdf") > 0
+    assert_drawn_png(tmp_path / "a.png")
+    assert_pdf(tmp_path / "b.pdf")
     assert not os.path.exists(tmp_path / "a.png.png")
 
 

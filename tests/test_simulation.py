@@ -13,6 +13,7 @@ from rafmodel.estimators import fit
 from rafmodel.simulation import lam_path, simulate
 from rafmodel.theory import alpha_c
 
+from _files import assert_drawn_png
 from _power import check_with_power, scaled, sim_stats
 
 
@@ -178,7 +179,7 @@ def test_cli_simulate_and_compare(capsys, tmp_path):
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {"gen_error_theory", "gen_error_sim", "gen_error_se", "gen_error_z"} <= set(rows[0])
-    assert out.stat().st_size > 1000
+    assert_drawn_png(out)
     assert main(argv[:-3] + ["--plot", str(tmp_path / "x.png"), "--eps", "0.1,0.2"]) == 2
     assert "plot: give a list for exactly one numeric parameter" in capsys.readouterr().err
     assert main(["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
@@ -274,18 +275,12 @@ SWEEP = ["simulate", "--model", "linear", "--loss", "square", "--eps", "0.2", "-
          "--seeds", "3", "--seed", "7", "--json", "--no-progress"]
 
 
-def _run(capsys, argv):
-    assert main(argv) == 0
-    out = json.loads(capsys.readouterr().out)
-    return out if isinstance(out, list) else [out]
-
-
-def test_a_point_has_the_same_numbers_alone_in_a_sweep_with_jobs_and_with_out(capsys, tmp_path):
-    alone = _run(capsys, SWEEP + ["--alpha", "2"])[0]
-    sweep = _run(capsys, SWEEP + ["--alpha", "1,2"])[1]
-    reversed_ = _run(capsys, SWEEP + ["--alpha", "2,1"])[0]
-    jobs = _run(capsys, SWEEP + ["--alpha", "1,2", "--jobs", "2"])[1]
-    out = _run(capsys, SWEEP + ["--alpha", "1,2", "--out", str(tmp_path / "s.csv")])[1]
+def test_a_point_has_the_same_numbers_alone_in_a_sweep_with_jobs_and_with_out(raf_json, tmp_path):
+    alone = raf_json(SWEEP + ["--alpha", "2"])  # one point: one record, not a list
+    sweep = raf_json(SWEEP + ["--alpha", "1,2"])[1]
+    reversed_ = raf_json(SWEEP + ["--alpha", "2,1"])[0]
+    jobs = raf_json(SWEEP + ["--alpha", "1,2", "--jobs", "2"])[1]
+    out = raf_json(SWEEP + ["--alpha", "1,2", "--out", str(tmp_path / "s.csv")])[1]
     for other in (sweep, reversed_, jobs, out):
         for k in ("gen_error", "mem_error", "rule_error", "m", "q"):
             assert other[k] == pytest.approx(alone[k], rel=1e-12, abs=1e-15), k

@@ -30,6 +30,7 @@ def needs(*modules: str):
 
     Returns the first module, imported (``jax = needs("jax", "optax")``).
     """
+    __tracebackhide__ = True  # a skip is reported at the test that needs the module, not here
     first = None
     for module in modules:
         mod = pytest.importorskip(module, reason=reason(module))

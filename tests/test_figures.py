@@ -86,6 +86,11 @@ def test_simulation_points_are_in_the_table_with_standard_errors():
     t = make_figure("linear-alpha", quick=True, sim=True).table
     sim = t[t["source"] == "simulation"]
     assert len(sim) > 0 and sim["gen_error_se"].notna().all() and (sim["d"] > 0).all()
+    for _, r in sim.iterrows():  # each point beside the theory at its own setting, and its z from both
+        th = rm.solve(rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], loss=r["loss"]))
+        assert r["gen_error_theory"] == pytest.approx(th.gen_error, rel=1e-9)
+        if r["gen_error_se"] > 0:
+            assert r["gen_error_z"] == pytest.approx((r["gen_error"] - th.gen_error) / r["gen_error_se"], rel=1e-6)
     assert "simulation" not in set(make_figure("linear-alpha", quick=True, sim=False).table["source"])
 
 

@@ -5,11 +5,12 @@ import pytest
 
 import rafmodel as rm
 from rafmodel import Kernel, ParameterError, RandomFeatures, Setting
-from rafmodel.cli import main
 from rafmodel.equivalence import activation_coefficients, kernel_coefficients, rf_kernel
 from rafmodel.theory.bayes import bayes_optimal, bayes_rate
 from rafmodel.theory.capacity import alpha_c
 from rafmodel.theory.optimal import large_alpha_rate, optimal_lambda, ridge_lam_opt, square_rate_constant
+
+from _extras import needs
 
 
 @pytest.mark.parametrize("kw,msg", [
@@ -123,8 +124,8 @@ _CASES = [(entry, name, bad) for entry, table in CONSTRAINTS.items() for name, c
           for bad in c.invalid()]
 
 
-#: Entry points whose call needs an optional extra: {entry: (module, extra)}.
-_NEEDS = {"train_network": ("jax", "nn")}
+#: Entry points whose call needs an optional extra: {entry: the modules it imports}.
+_NEEDS = {"train_network": ("jax", "optax")}
 
 
 def test_every_entry_point_of_the_table_is_covered():
@@ -135,9 +136,7 @@ def test_every_entry_point_of_the_table_is_covered():
 
 @pytest.mark.parametrize("entry", sorted(CONSTRAINTS))
 def test_every_entry_point_accepts_its_valid_values(entry):
-    if entry in _NEEDS:
-        module, extra = _NEEDS[entry]
-        pytest.importorskip(module, reason=f"{entry} needs {module} (pip install 'rafmodel[{extra}]')")
+    needs(*_NEEDS.get(entry, ()))
     _entry_call(entry)(dict(_VALID[entry]))
 
 
@@ -286,7 +285,8 @@ THEORY_FUNCTIONS_BAD = [
 ]
 
 
-@pytest.mark.parametrize("param,call", THEORY_FUNCTIONS_BAD, ids=[f"{p}-{i}" for i, (p, _) in enumerate(THEORY_FUNCTIONS_BAD)])
+@pytest.mark.parametrize("param,call", THEORY_FUNCTIONS_BAD,
+                         ids=[f"{p}-{i}" for i, (p, _) in enumerate(THEORY_FUNCTIONS_BAD)])
 def test_theory_functions_refuse_bad_input_with_a_parameter_error_naming_it(param, call):
     with pytest.raises(ParameterError) as info:
         call()
@@ -295,16 +295,14 @@ def test_theory_functions_refuse_bad_input_with_a_parameter_error_naming_it(para
 
 
 @pytest.mark.parametrize("tol", [float("inf"), float("nan"), 0.0, -1.0, 0.5])
-def test_a_tolerance_that_cannot_certify_a_fixed_point_is_refused(tol, capsys):
+def test_a_tolerance_that_cannot_certify_a_fixed_point_is_refused(tol, raf_refused):
     s = Setting(alpha=2.0, eps=0.2, lam=0.1, loss="hinge")
     with pytest.raises(rm.ParameterError, match="^tol: "):
         rm.solve(s, tol=tol)
     with pytest.raises(rm.ParameterError, match="^tol: "):
         rm.solve_many([s], tol=tol)
-    assert main(["theory", "--model", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
-                 "--tol", str(tol)]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("raf theory: error: tol:") and err.count("\n") == 1
+    raf_refused(["theory", "--model", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
+                 "--tol", str(tol)], "tol:")
 
 
 # ---------------------------------------------------------------------------- simulations

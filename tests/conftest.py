@@ -5,8 +5,10 @@
   status and output captured (``capsys``), its JSON parsed, or its one-line refusal checked.
 
 Plain helpers (no fixture needed) live in the ``tests/_*.py`` modules: ``_extras`` (skips when an
-optional extra is absent), ``_files`` (spec files written, images checked to be drawn), ``_power``,
-``_procs``, ``_routes``, ``_sim``, ``_browser``, ``_numba``.
+optional extra is absent), ``_files`` (spec files written, images checked to be drawn), ``_figures``
+(a cheap stand-in for registered figures), ``_images`` (IDX and CIFAR-10 files), ``_power``
+(theory against simulations, with power), ``_routes`` (the routes of the theory), ``_sim`` (the
+independent simulator), ``_procs``, ``_browser``, ``_numba``.
 """
 
 import json

@@ -141,7 +141,7 @@ def test_worker_processes_end_when_the_command_is_killed(sig):
         while time.time() < deadline and any(_alive(w) for w in workers):
             time.sleep(0.2)
         assert not any(_alive(w) for w in workers), "worker processes outlived the command"
-        if sig == "SIGINT":  # Ctrl-C: a one-line message, no traceback (0.2 raised AttributeError here)
+        if sig == "SIGINT":  # Ctrl-C: a one-line message, no traceback, exit status 130
             err = p.stderr.read().decode()
             assert "Traceback" not in err and p.returncode == 130, err
     finally:

@@ -137,7 +137,18 @@ def test_every_entry_point_of_the_table_is_covered():
 @pytest.mark.parametrize("entry", sorted(CONSTRAINTS))
 def test_every_entry_point_accepts_its_valid_values(entry):
     needs(*_NEEDS.get(entry, ()))
-    _entry_call(entry)(dict(_VALID[entry]))
+    kw = dict(_VALID[entry])
+    out = _entry_call(entry)(dict(kw))
+    # and uses them: a constructor keeps each value; a function returns what they ask for
+    if entry[0].isupper():
+        assert {k: getattr(out, k) for k in kw} == kw
+    elif entry == "simulate":
+        assert out.d == kw["d"] and all(len(v) == kw["seeds"] for v in out.values.values())
+    elif entry == "lam_path":
+        assert [r.setting.lam for r in out] == kw["lams"]
+    elif entry == "realdata":
+        (row,) = out.to_records()
+        assert (row["eta"], row["repeats"], row["seed"]) == (kw["eta"], kw["repeats"], kw["seed"])
 
 
 @pytest.mark.parametrize("entry,name,bad", _CASES, ids=[f"{e}-{n}-{b!r}" for e, n, b in _CASES])

@@ -1,8 +1,12 @@
-"""A cheap stand-in for registered figures, for the checks that do not depend on what a figure draws
-(the cache, where the files go, what is checked before any work)."""
+"""Figures in the tests: a cheap stand-in for registered figures, for the checks that do not depend
+on what a figure draws (the cache, where the files go, what is checked before any work), and the
+check that a figure's table rows are what the theory returns."""
 
 from __future__ import annotations
 
+import pytest
+
+import rafmodel as rm
 import rafmodel.report as report
 from rafmodel._validation import POSITIVE_INT
 from rafmodel.figures import FIGURES
@@ -40,3 +44,13 @@ def stand_in(monkeypatch, names=("capacity",), computed=None, listed_only=False)
     if listed_only:
         monkeypatch.setattr(report, "list_figures", lambda: {n: FIGURES[n].description for n in names})
     return computed
+
+
+def assert_rows_are_the_theory(rows, learner_of):
+    """Each row of a figure's table (at least one) has the errors :func:`rafmodel.solve` gives at its
+    own ``alpha, eps, lam, loss`` and the learner ``learner_of(row)`` rebuilds from the row."""
+    assert len(rows) > 0, "no rows to check"
+    for _, r in rows.iterrows():
+        th = rm.solve(rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], loss=r["loss"], learner=learner_of(r)))
+        for k in ("gen_error", "mem_error", "rule_error"):
+            assert getattr(th, k) == pytest.approx(r[k], abs=1e-9), (k, dict(r))

@@ -11,7 +11,10 @@ import time
 import pandas as pd
 import pytest
 
-pytest.importorskip("distributed", reason="the Dask backend needs dask[distributed] (rafmodel[dask])")
+from _extras import needs
+from _files import without_timings
+
+needs("distributed")
 
 from rafmodel.cli import main  # noqa: E402
 from rafmodel.sweep import load_results, run_sweep  # noqa: E402
@@ -31,16 +34,12 @@ def cluster():
         yield c
 
 
-def _values(df):
-    return df.drop(columns=["seconds"])
-
-
 def test_dask_gives_exactly_the_local_numbers(cluster, tmp_path):
     for spec in (THEORY, SIM):
         local = run_sweep(spec, tmp_path / f"l-{spec['kind']}.sqlite", n_jobs=1, progress=False)
         dask = run_sweep(spec, tmp_path / f"d-{spec['kind']}.sqlite", scheduler=cluster.scheduler_address,
                          progress=False)
-        pd.testing.assert_frame_equal(_values(local), _values(dask))
+        pd.testing.assert_frame_equal(without_timings(local), without_timings(dask))
 
 
 def test_cli_scheduler_option(cluster, tmp_path, capsys, monkeypatch):
@@ -87,6 +86,6 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(cluster, tmp_pat
         assert killed and killed[0][0] not in client.run(os.getpid).values()
         assert killed[0][1] < 16, "the worker must be killed mid-sweep"
     local = run_sweep(SIM, tmp_path / "l.sqlite", progress=False)
-    pd.testing.assert_frame_equal(_values(local), _values(dask))
+    pd.testing.assert_frame_equal(without_timings(local), without_timings(dask))
     with sqlite3.connect(store) as c:
         assert c.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM points").fetchone() == (16, 16)

@@ -148,7 +148,7 @@ def test_every_entry_point_accepts_its_valid_values(entry):
         assert [r.setting.lam for r in out] == kw["lams"]
     elif entry == "realdata":
         (row,) = out.to_records()
-        assert (row["eta"], row["repeats"], row["seed"]) == (kw["eta"], kw["repeats"], kw["seed"])
+        assert (row["bandwidth"], row["seeds"], row["seed"]) == (kw["bandwidth"], kw["seeds"], kw["seed"])
 
 
 @pytest.mark.parametrize("entry,name,bad", _CASES, ids=[f"{e}-{n}-{b!r}" for e, n, b in _CASES])

@@ -260,6 +260,9 @@ def _mutf(k):
     return float(_MUTF[k])
 
 
+_mutf.__module__ = "mutate_maps_hook"  # not a map function: the compiled route must not compile it (frozen)
+
+
 @_overload_mut(_mutf)
 def _mutf_compiled(k):
     return lambda k: _mutf_load(k)
@@ -357,10 +360,11 @@ def _first_failure(items, verbose=False):
 
 
 def _rank(item):
-    """The route tests of one map evaluation first, then the other cheap ones, the fixed points last."""
+    """The cheap independent checks first, then the route tests of one map evaluation, the fixed points last."""
     name = item.nodeid
-    return (0 if "test_routes" in name and "fixed" not in name else 2 if "fixed_points" in name or "test_theory" in name
-            else 1)
+    if "fixed_points" in name or "test_theory" in name:
+        return 2
+    return 1 if "test_routes" in name else 0
 
 
 class _Mutate:

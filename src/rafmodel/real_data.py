@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validation import validate_params
 from .exceptions import ParameterError
 from .tables import Tabular
 
@@ -164,6 +165,17 @@ def _scale(source, setting, repeats, seed):
                           / source.d for i in range(repeats)]))
 
 
+_BY_IMAGERAF = "checked by ImageRAF, before any image is read"
+
+
+@validate_params("realdata", exempt={
+    "dataset": _BY_IMAGERAF, "rule": _BY_IMAGERAF, "facts": _BY_IMAGERAF, "data_dir": _BY_IMAGERAF,
+    "n_test": _BY_IMAGERAF,
+    "alpha": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "eps": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "lam": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
+    "theory": "a flag", "progress": "a flag (None: when a terminal is attached)"})
 def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int = 8,
              alpha: float | Sequence[float] = 4.0, eps: float | Sequence[float] = 0.2,
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
@@ -233,11 +245,9 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     if loss_obj.name not in ("square", "hinge"):
         raise ParameterError("loss", f"must be square or hinge, got {loss_obj.name!r}")
     kernel = str(kernel).strip().lower()
-    etas = [float(x) for x in _as_list("eta", validate("realdata", eta=eta)["eta"])]
+    etas = [float(x) for x in _as_list("eta", eta)]
     if kernel != "rbf":
         etas = [math.nan]
-    v = validate("realdata", repeats=repeats, seed=seed)
-    repeats, seed = v["repeats"], v["seed"]
     alphas, epss, lams = (_as_list(k, x) for k, x in (("alpha", alpha), ("eps", eps), ("lam", lam)))
     from ._validation import MAX_POINTS, check_count
 

@@ -363,10 +363,10 @@ def validate(entry, **values):
     Traceback (most recent call last):
     ...
     rafmodel.exceptions.ParameterError: d: must be a positive integer <= 100000, got 0
-    >>> validate("simulate", depth=3)
+    >>> validate("GaussianRAF", depth=3)
     Traceback (most recent call last):
     ...
-    rafmodel.exceptions.ParameterError: depth: not a parameter of simulate; its parameters: d, seeds, n_test, seed, n_jobs
+    rafmodel.exceptions.ParameterError: depth: not a parameter of GaussianRAF; its parameters: d, n_test
     """
     table = CONSTRAINTS[entry]
     out = {}

@@ -47,8 +47,9 @@ class Learner(DeclaredInit):
 
     Subclasses set ``name`` and ``param_names`` and declare the constraints of their
     parameters at ``__init__`` with :func:`rafmodel._validation.validate_params` (a subclass
-    whose ``__init__`` is not declared is refused when it is defined); equality, hashing and ``repr`` follow from the parameters.  What the theory
-    computes with a learner is its map module (:mod:`rafmodel.theory.maps`, registered with
+    whose ``__init__`` is not declared is refused when it is defined); equality, hashing and
+    ``repr`` follow from the parameters.  What the theory computes with a learner is its map
+    module (:mod:`rafmodel.theory.maps`, registered with
     :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
     ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
     solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/

@@ -507,38 +507,38 @@ def validate_params(constraints, *, exempt=None):
                     defaults[k] = c.check(k, default)
                 except ParameterError as exc:
                     raise TypeError(f"{where}: the default of {k!r} breaks its constraint ({exc})") from None
-        checks = tuple(table.items())
         kinds = {p.kind for p in params.values()}
         # the common signature (no positional-only parameter, no catch-all) binds by name, as
         # Signature.bind would, but faster; any other, and any call bind refuses, goes through bind
         simple = not kinds & {inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.VAR_POSITIONAL,
                               inspect.Parameter.VAR_KEYWORD}
         positional = tuple(k for k, p in params.items() if p.kind is p.POSITIONAL_OR_KEYWORD)
-        required = tuple(k for k, p in params.items() if p.default is inspect.Parameter.empty)
+        n_positional, names = len(positional), frozenset(params)
+        required = frozenset(k for k, p in params.items() if p.default is inspect.Parameter.empty)
+        checks = tuple(table.items())
 
-        def bind(args, kwargs):
-            if simple and len(args) <= len(positional):
-                values = dict(zip(positional, args))
-                if all(k in params and k not in values for k in kwargs):
-                    values.update(kwargs)
-                    if all(k in values for k in required):
-                        return (), values
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if simple and len(args) <= n_positional:
+                given = dict(zip(positional, args))
+                given.update(kwargs)
+                if (len(given) == len(args) + len(kwargs) and given.keys() <= names
+                        and required <= given.keys()):
+                    values = {**defaults, **given}
+                    for k, c in checks:  # in the order of the declaration, as bind's route
+                        if k in given:
+                            values[k] = c.check(k, given[k])
+                    return wrapper.__wrapped__(**values)
             try:
                 bound = sig.bind(*args, **kwargs)
             except TypeError as exc:
                 raise _bind_error(func, sig, args, kwargs, exc) from None
-            return bound, bound.arguments
-
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            bound, arguments = bind(args, kwargs)
+            arguments = bound.arguments
             for k, c in checks:
                 if k in arguments:
                     arguments[k] = c.check(k, arguments[k])
                 elif k in defaults:
                     arguments[k] = defaults[k]
-            if bound == ():
-                return wrapper.__wrapped__(**arguments)
             return wrapper.__wrapped__(*bound.args, **bound.kwargs)
 
         wrapper.__constraints__ = MappingProxyType(table)

@@ -417,9 +417,11 @@ def _bind_error(func, sig, args, kwargs, exc):
 def validate_params(constraints, *, exempt=None):
     """Declare the constraints of a function's or constructor's parameters at its signature.
 
-    The decorated callable binds its arguments with :meth:`inspect.Signature.bind`, checks
-    each declared parameter (those given and, once at decoration, the defaults), and calls
-    the body with the converted values: the body runs only on valid input.
+    The decorated callable binds its arguments to the signature (as
+    :meth:`inspect.Signature.bind` does; a signature without positional-only parameters or
+    catch-alls by a faster route to the same binding), checks each declared parameter (those
+    given and, once at decoration, the defaults), and calls the body with the converted values:
+    the body runs only on valid input.
 
     Parameters
     ----------
@@ -541,7 +543,7 @@ def validate_params(constraints, *, exempt=None):
                     arguments[k] = defaults[k]
             return wrapper.__wrapped__(*bound.args, **bound.kwargs)
 
-        wrapper.__constraints__ = MappingProxyType(table)
+        wrapper.__constraints__ = MappingProxyType(dict(checks))
         wrapper.__exempt__ = MappingProxyType(exempt)
         wrapper.__validated__ = True
         if entry is not None:

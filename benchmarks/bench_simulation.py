@@ -11,7 +11,7 @@ scikit-learn baseline measured in the same process (indicative on a shared machi
     objective ``sum hinge + (lam/2)|w|^2``: time and objective reached.
 (2) Square loss, 50 values of lam: one eigendecomposition (``lam_path``) against 50
     separate solves.
-(3) The whole process ``raf simulate --model linear --loss hinge --alpha 4 --eps 0.2
+(3) The whole process ``raf simulate --learner linear --loss hinge --alpha 4 --eps 0.2
     --lam 0.1 --d 1000 --seeds 1 --jobs 1`` (interpreter start, imports, data, fit,
     certificate, test error) against ``LinearSVC(loss="hinge", fit_intercept=False,
     C=1/lam)``'s fit alone on the same data.
@@ -115,7 +115,7 @@ def whole_process_hinge(repeat):
     from sklearn.svm import LinearSVC
 
     d, lam = 1000, 0.1
-    cmd = [sys.executable, "-m", "rafmodel", "simulate", "--model", "linear", "--loss", "hinge", "--alpha", "4",
+    cmd = [sys.executable, "-m", "rafmodel", "simulate", "--learner", "linear", "--loss", "hinge", "--alpha", "4",
            "--eps", "0.2", "--lam", "0.1", "--d", str(d), "--seeds", "1", "--jobs", "1"]
     env = dict(os.environ)
     t_raf, _ = best_of(repeat, lambda: subprocess.run(cmd, check=True, capture_output=True, env=env))
@@ -125,7 +125,7 @@ def whole_process_hinge(repeat):
         warnings.simplefilter("ignore")
         t_svc, svc = best_of(repeat, lambda: LinearSVC(loss="hinge", fit_intercept=False, C=1 / lam).fit(Z, data.y))
     model = fit(rm.Setting(alpha=4.0, eps=0.2, lam=lam, loss="hinge"), data, rng=0)
-    print(f"\nwhole process `raf simulate --model linear --loss hinge --alpha 4 --eps 0.2 --lam 0.1 --d {d} "
+    print(f"\nwhole process `raf simulate --learner linear --loss hinge --alpha 4 --eps 0.2 --lam 0.1 --d {d} "
           f"--seeds 1 --jobs 1`: {t_raf:.2f} s (solver {model.info['solver']!r}, duality gap "
           f"{model.info['duality_gap']:.1e}); LinearSVC(loss='hinge') fit alone: {t_svc:.2f} s "
           f"(n_iter {svc.n_iter_}); ratio {t_raf / t_svc:.2f}")

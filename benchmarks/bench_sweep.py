@@ -20,9 +20,9 @@ import time
 
 from rafmodel.sweep import run_sweep
 
-THEORY = {"kind": "theory", "model": "rf", "activation": "relu", "kappa": [0.5, 1, 2, 4], "loss": "square",
+THEORY = {"kind": "theory", "learner": "rf", "activation": "relu", "kappa": [0.5, 1, 2, 4], "loss": "square",
           "alpha": "0.1:10:50:log", "eps": "0:0.45:10", "lam": [0, 0.01, 0.1, 1, 10]}
-SIM = {"kind": "simulate", "model": "linear", "loss": "hinge", "alpha": "0.5:4:20", "eps": "0.05:0.5:10",
+SIM = {"kind": "simulate", "learner": "linear", "loss": "hinge", "alpha": "0.5:4:20", "eps": "0.05:0.5:10",
        "lam": 0.1, "d": 100, "seeds": 2, "n_test": 2000}
 
 
@@ -41,7 +41,7 @@ def main():
     try:
         for name, spec in (("theory, 10,000 points", THEORY), ("simulation, 200 points", SIM)):
             t = time.perf_counter()
-            local = run_sweep(spec, os.path.join(tmp, f"{spec['kind']}-local.sqlite"), jobs=args.workers,
+            local = run_sweep(spec, os.path.join(tmp, f"{spec['kind']}-local.sqlite"), n_jobs=args.workers,
                               progress=False)
             t_local = time.perf_counter() - t
             t = time.perf_counter()

@@ -37,7 +37,7 @@ def best(f, repeat):
 
 def main():
     rows = []
-    cmd = [sys.executable, "-m", "rafmodel.cli", "theory", "--model", "kernel", "--loss", "hinge",
+    cmd = [sys.executable, "-m", "rafmodel.cli", "theory", "--learner", "kernel", "--loss", "hinge",
            "--alpha", "2", "--eps", "0.2", "--lam", "0.1", "--mu1", "0.5", "--mustar", "0.5", "--json"]
     tb, tm, _ = best(lambda: subprocess.run(cmd, check=True, capture_output=True), 7)
     rows.append(("raf theory --json, one point (process wall-clock)", tb, tm, "target < 1 s"))

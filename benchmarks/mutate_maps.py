@@ -1,36 +1,44 @@
-"""Mutation check of the route tests: does tests/test_routes.py catch a 1e-3 change of any term of the maps?
+"""Mutation check of the theory's tests: does the suite catch a 1e-3 change of any term of the maps?
 
-Each *term* of the fixed-point map's implementations is multiplied by 1.001 in turn, and the route
-tests (tests/test_routes.py, with numba, so the compiled route is tested too) are run until one
-fails.  A term is, in the functions listed in ``TARGETS``: every complete arithmetic expression (an
-assigned or returned value, a tuple element, a call argument, a branch of a conditional
-expression) and every operand of every sum or difference within one (so
-``(X + (1 - gam) D) / (2 L^2 D)`` gives the whole quotient, ``X``, ``(1 - gam) D``, ``1`` and
-``gam``), every call of a function of one number (``sqrt``, ``exp``, ``ndtr`` ...) that is a
-complete value, and the values the compiled map stores into its output array.  Branch conditions,
-array indices and sizes, and the bounds of clips and floors (``max(x, 1e-300)``) are not terms.
+The map of the theory is written once (the map modules of ``rafmodel.theory.maps``), and both
+routes, numpy and compiled, are built from it; so a slip in a map moves both routes alike, and it
+is the *independent* checks that must see it: the closed forms against the quadrature route and
+against docs/theory.md's integrals taken literally, the random-features update against
+docs/theory.md's formulas verbatim, known limits (Cover's count, the ridge response, the linear
+learner inside a kernel), Bayes-optimal and capacity identities -- and the route tests
+(tests/test_routes.py) for what each route has of its own (the compiled operations, the compiled
+logistic quadrature, the coordinates).
+
+Each *term* of the targets is multiplied by 1.001 in turn, and the tests of ``TESTS`` are run
+(in this one process, in one pytest session, fixtures and all) until one fails.  A term is, in the
+functions listed in ``TARGETS``: every complete arithmetic expression (an assigned or returned
+value, a tuple element, a call argument, a branch of a conditional expression) and every operand
+of every sum or difference within one (so ``(X + (1 - gam) D) / (2 L^2 D)`` gives the whole
+quotient, ``X``, ``(1 - gam) D``, ``1`` and ``gam``), every call of a function of one number
+(``sqrt``, ``exp``, ``ndtr`` ...) that is a complete value, and the values a compiled function
+stores into its output array.  Branch conditions, array indices and sizes, and the bounds of clips
+and floors (``max(x, 1e-300)``) are not terms.
 
 How: a copy of the package's source is made (the working tree is not touched) in which every term
-of the targets is multiplied by a factor of its own, ``_MUTF[k]``, read at run time (in a compiled
-module through its address, so that numba compiles the module once, without its cache; the factor
-1.0 leaves every number exactly as it is).  The tests of tests/test_routes.py are collected by
-pytest and called in this one process; for each term its factor is set to 1.001, the tests are
-run until the first failure (the test that caught the previous term is tried first), and the
-factor is reset.  The interpolation thresholds' caches are cleared before every test.  A term
-that no test catches is listed at the end as NOT CAUGHT, and the script exits 1, unless it is
-in ``EQUIVALENT`` (a change of it cannot change a result; the reason is given there and
-printed).  An expression that turns out not to be a number at run time (a namespace, a tuple:
-the syntax cannot tell) is left unchanged and reported as not a term.
+of the targets is multiplied by a factor of its own read at run time: ``_mutf(k)``, which is
+``_MUTF[k]`` in Python and, in compiled code, a load from the array's address (so numba compiles
+each map once, in a fresh cache directory; the factor 1.0 leaves every number exactly as it is).
+For each term its factor is set to 1.001, the tests are run until the first failure (the test
+that caught the previous term is tried first), and the factor is reset.  Cached values computed
+from the maps (interpolation thresholds) are cleared before every test.  A term that no test
+catches is listed at the end as NOT CAUGHT, and the script exits 1, unless it is in ``EQUIVALENT``
+(a change of it cannot change a result; the reason is given there and printed).  An expression
+that turns out not to be a number at run time (a tuple: the syntax cannot tell) is left unchanged
+and reported as not a term.
 
-Run from the repository root, with numba installed (about 3 minutes on two shared cores, of
-which the first one and a half compile and run the unchanged tests)::
+Run from the repository root (numba is a dependency; about 10 minutes on two shared cores)::
 
-    nice -n 10 python benchmarks/mutate_maps.py              # every target
-    python benchmarks/mutate_maps.py --file learners.py      # one module's terms
-    python benchmarks/mutate_maps.py --list                  # the terms, without running
+    nice -n 10 python benchmarks/mutate_maps.py                       # every target
+    python benchmarks/mutate_maps.py --file theory/maps/hinge.py      # one module's terms
+    python benchmarks/mutate_maps.py --list                           # the terms, without running
 
 The summary table of the last run is in docs/user_guide/testing.md ("The routes of the theory,
-and a mutation check of their tests").
+and a mutation check of the tests").
 """
 
 from __future__ import annotations
@@ -47,20 +55,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
-TESTS = "tests/test_routes.py"
+#: The tests run against each mutant (not the slow ones): the route tests and the independent checks.
+TESTS = ["tests/test_routes.py", "tests/test_channel.py", "tests/test_random_features.py", "tests/test_capacity.py",
+         "tests/test_compiled_solver.py::test_owens_t_matches_scipy",
+         "tests/test_compiled_solver.py::test_owens_t_is_accurate_relative_to_high_precision",
+         "tests/test_numba_channel.py", "tests/test_theory.py"]
 FACTOR = 1.001
 
 #: module (relative to src/rafmodel) -> the functions (dotted qualified names) holding map terms;
 #: ``"f:a,b,return"``: only the values assigned to ``a`` and ``b`` and the returned one.
 TARGETS = {
-    "theory/_numba_fastpath.py": ["_interval", "_truncated", "_square", "_hinge", "_ridge", "_decode", "_encode",
-                                  "_map", "_t_small", "_owens_t"],
-    "theory/fastpath.py": ["_encode", "_decode", "solve_point.F"],
-    "learners.py": ["Learner.encode", "Learner.decode", "_ridge_update", "_rf_responses", "Linear.to_channel",
-                    "Linear.update", "Kernel.to_channel", "Kernel.update", "RandomFeatures.sample_ratio",
-                    "RandomFeatures.to_channel", "RandomFeatures.update"],
-    "theory/closed_form.py": ["square_channel", "hinge_channel", "_hinge_region2"],
-    "theory/gaussian.py": ["TruncatedMoments.__init__", "TruncatedMoments.all", "gauss_interval_moments"],
+    # the maps, written once (both routes)
+    "theory/maps/linear.py": ["to_channel", "ridge", "update", "test_overlaps", "ridge_response", "square_response"],
+    "theory/maps/kernel.py": ["to_channel", "update", "test_overlaps", "square_response"],
+    "theory/maps/random_features.py": ["sample_ratio", "to_channel", "test_overlaps", "responses",
+                                       "training_response", "update"],
+    "theory/maps/square.py": ["channel"],
+    "theory/maps/hinge.py": ["region2", "channel"],
+    "theory/maps/gaussian.py": ["interval_moments", "truncated_moments"],
+    # what each route has of its own: the coordinates, the compiled Owen's T, the logistic quadratures
+    "theory/maps/__init__.py": ["LearnerMap.encode", "LearnerMap.decode"],
+    "theory/maps/_compiled_ops.py": ["_t_small", "_owens_t"],
+    "theory/_compiled_solver.py": ["_decode", "_encode"],
     "theory/channel.py": ["_channel_smooth", "_inverse_terms"],
     # the compiled logistic channel's integrands and sums (its elementary functions, exp and Phi,
     # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py); of
@@ -72,17 +88,19 @@ NOT_A_NUMBER = "(not a number: not a term)"
 EQUIVALENT_MUTANT = "(equivalent: cannot change a result)"
 #: Terms whose change cannot change any result, with the reason: ``(module, function, source)``.
 EQUIVALENT = {
-    ("theory/_numba_fastpath.py", "_hinge", "-_BIG"):
+    ("theory/maps/hinge.py", "channel", "-BIG"):
         "the stand-in for -infinity at the interpolating limit: Phi and phi there are 0 either way",
-    ("theory/closed_form.py", "hinge_channel", "-BIG"):
-        "the stand-in for -infinity at the interpolating limit: Phi and phi there are 0 either way",
-    ("theory/_numba_fastpath.py", "_hinge", "ww * pm"):
+    ("theory/maps/hinge.py", "region2", "ww * pm"):
         "N0 of the narrow region 2 is not used after it (only Nv is)",
-    ("theory/_numba_fastpath.py", "_t_small", "_T_CUT / k"):
-        "Owen's T's cut where the integrand is below e^-40 of its peak: moves the result by less than rounding",
+    ("theory/maps/hinge.py", "region2", "0.0 * V"):
+        "the sums' zero start (a zero of the right shape): 1.001 times zero is zero",
+    ("theory/maps/_compiled_ops.py", "_t_small", "_T_CUT / k"):
+        "Owen's T's cut where the integrand is below e^-40 of its peak: moving it by 1e-3 changes nothing",
 }
 #: The compiled modules: their mutants are compiled without numba's cache.
-COMPILED = {"theory/_numba_fastpath.py", "theory/_numba_channel.py"}
+COMPILED = {"theory/maps/_compiled_ops.py", "theory/_compiled_solver.py", "theory/_numba_channel.py"}
+#: The map modules: Python (numpy route) and compiled (the same code objects compiled).
+MAPS = {m for m in TARGETS if m.startswith("theory/maps/") and not m.endswith(("__init__.py", "_compiled_ops.py"))}
 #: Calls whose arguments are sizes, indices or types, not terms.
 _NOT_TERMS = {"range", "int", "len", "empty", "zeros", "ones", "full", "bool", "float", "reshape", "broadcast_to",
               "astype", "shape", "broadcast_shapes", "isfinite", "legendre_unit", "legendre_panels", "stack",
@@ -222,19 +240,29 @@ import numpy as _np_mut
 from llvmlite import ir as _ir_mut
 from numba.core import types as _types_mut
 from numba.extending import intrinsic as _intrinsic_mut
+from numba.extending import overload as _overload_mut
 
 _MUTF = _np_mut.ones({n})
 _MUTF_ADDRESS = _MUTF.ctypes.data
 
 
 @_intrinsic_mut
-def _mutf(typingctx, i):
+def _mutf_load(typingctx, i):
     # _MUTF[i], read at run time through the array's address (a global array would be frozen
     # into the compiled code as a constant)
     def codegen(context, builder, signature, args):
         base = builder.inttoptr(_ir_mut.Constant(_ir_mut.IntType(64), _MUTF_ADDRESS), _ir_mut.DoubleType().as_pointer())
         return builder.load(builder.gep(base, [args[0]]))
     return _types_mut.float64(i), codegen
+
+
+def _mutf(k):
+    return float(_MUTF[k])
+
+
+@_overload_mut(_mutf)
+def _mutf_compiled(k):
+    return lambda k: _mutf_load(k)
 """
 
 
@@ -267,7 +295,7 @@ class _Factors(ast.NodeTransformer):
 
     def __init__(self, targets, compiled):
         self.index = {id(node): k for k, node in enumerate(targets)}
-        self.compiled = compiled
+        self.compiled = compiled  # a compiled or a map module: x * _mutf(k) (a number on both routes)
 
     def generic_visit(self, node):
         k = self.index.get(id(node))
@@ -287,8 +315,9 @@ def instrumented(module):
     """``module``'s source with every term multiplied by its factor, and ``[(function, line, source)]``."""
     source, tree, found = terms(module)
     n = len(found)
-    new = _Factors([node for _, node in found], module in COMPILED).visit(tree)
-    hook = ast.parse((_NUMBA_HOOK if module in COMPILED else _PYTHON_HOOK).format(n=n))
+    compiled = module in COMPILED or module in MAPS
+    new = _Factors([node for _, node in found], compiled).visit(tree)
+    hook = ast.parse((_NUMBA_HOOK if compiled else _PYTHON_HOOK).format(n=n))
     # after the module's docstring and ``from __future__`` imports
     at = next(i for i, stmt in enumerate(new.body)
               if not (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__")
@@ -296,31 +325,6 @@ def instrumented(module):
     new.body[at:at] = hook.body
     info = [(fn, node.lineno, " ".join(ast.get_source_segment(source, node).split())) for fn, node in found]
     return ast.unparse(ast.fix_missing_locations(new)), info
-
-
-class _Collect:
-    def __init__(self):
-        self.items = []
-
-    def pytest_collection_modifyitems(self, items):
-        self.items = list(items)
-
-
-def _route_tests():
-    """The items of tests/test_routes.py, the one-map tests first (the compiled ones first of those)."""
-    import pytest
-
-    c = _Collect()
-    code = pytest.main([TESTS, "--collect-only", "-qq", "-p", "no:cacheprovider", "-n", "0"], plugins=[c])
-    if code != 0 or not c.items:
-        raise SystemExit(f"could not collect {TESTS} (pytest exit {code})")
-
-    def rank(item):
-        name = item.name
-        return (0 if "compiled_map" in name else 1 if "map" in name or "limit" in name or "power" in name
-                else 2 if "scalar_fixed" in name else 3)
-
-    return sorted(c.items, key=rank)
 
 
 def _clear_caches():
@@ -332,26 +336,71 @@ def _clear_caches():
 
 
 def _first_failure(items, verbose=False):
-    """The name of the first item that fails, or ``None``."""
+    """The name of the first item that fails, or ``None`` (each run with its fixtures, in this session)."""
     import warnings
+
+    from _pytest.runner import runtestprotocol
 
     for i, item in enumerate(items):
         _clear_caches()
-        kwargs = dict(item.callspec.params) if hasattr(item, "callspec") else {}
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                item.obj(**kwargs)
-        except Exception as exc:  # an assertion, or a mutant that breaks the map outright
-            if type(exc).__name__ == "Skipped":
-                continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            reports = runtestprotocol(item, nextitem=None, log=False)
+        if any(r.failed for r in reports):
             if verbose:
-                import traceback
-
-                traceback.print_exc()
+                for r in reports:
+                    if r.failed:
+                        print(r.longreprtext[-3000:], file=sys.stderr)
             items.insert(0, items.pop(i))  # the next term (most likely nearby) is tried on it first
-            return item.name
+            return item.nodeid.split("::", 1)[-1]
     return None
+
+
+def _rank(item):
+    """The route tests of one map evaluation first, then the other cheap ones, the fixed points last."""
+    name = item.nodeid
+    return (0 if "test_routes" in name and "fixed" not in name else 2 if "fixed_points" in name or "test_theory" in name
+            else 1)
+
+
+class _Mutate:
+    """A pytest plugin that runs the mutation loop in place of the session's test loop."""
+
+    def __init__(self, plan, modules):
+        self.plan, self.modules, self.status = plan, modules, 0
+
+    def pytest_runtestloop(self, session):
+        items = sorted(session.items, key=_rank)
+        mods = {m: importlib.import_module("rafmodel." + m[:-3].replace("/", ".").removesuffix(".__init__"))
+                for m in self.modules}
+        t0 = time.time()
+        failed = _first_failure(items, verbose=True)
+        if failed is not None:
+            print(f"the tests fail without a mutation ({failed}); nothing to learn", file=sys.stderr)
+            self.status = 2
+            return True
+        print(f"# unmutated: {len(items)} tests pass ({time.time() - t0:.0f} s); "
+              f"{len(self.plan)} terms to perturb by x{FACTOR}", flush=True)
+        rows = []
+        for module, k, fn, line, seg in self.plan:
+            factors = mods[module]._MUTF
+            factors[k] = FACTOR
+            t = time.time()
+            try:
+                caught = _first_failure(items)
+            finally:
+                factors[k] = 1.0
+            if caught is None:
+                if k in getattr(mods[module], "_MUT_NOT_NUMBERS", ()):
+                    caught = NOT_A_NUMBER
+                elif (module, fn, seg) in EQUIVALENT:
+                    caught = EQUIVALENT_MUTANT
+            rows.append((module, line, fn, seg, caught))
+            print(f"{module}:{line} {fn}: {seg[:60]} -> {caught or 'NOT CAUGHT'} ({time.time() - t:.1f} s)",
+                  flush=True)
+        _report(self.modules, rows, time.time() - t0)
+        self.status = 1 if any(r[-1] is None for r in rows) else 0
+        return True
 
 
 def _report(modules, rows, seconds):
@@ -402,41 +451,20 @@ def main(argv=None):
             text, info = instrumented(module)
             (work / "rafmodel" / module).write_text(text)
             plan += [(module, k, *row) for k, row in enumerate(info)]
-        # this process runs the tests on the instrumented copy
+        # this process runs the tests on the instrumented copy, compiled into a fresh numba cache
         sys.path[:0] = [str(work), str(ROOT / "tests")]
         os.environ.pop("RAFMODEL_NUMBA", None)
+        os.environ["NUMBA_CACHE_DIR"] = str(work / "numba-cache")
         os.chdir(ROOT)
-        t0 = time.time()
-        items = _route_tests()
+        import pytest
+
         import rafmodel
 
         assert Path(rafmodel.__file__).parent == work / "rafmodel", rafmodel.__file__
-        mods = {m: importlib.import_module("rafmodel." + m[:-3].replace("/", ".")) for m in modules}
-        failed = _first_failure(items, verbose=True)
-        if failed is not None:
-            print(f"the route tests fail without a mutation ({failed}); nothing to learn", file=sys.stderr)
-            return 2
-        print(f"# unmutated: {len(items)} route tests pass ({time.time() - t0:.0f} s); "
-              f"{len(plan)} terms to perturb by x{FACTOR}", flush=True)
-        rows = []
-        for module, k, fn, line, seg in plan:
-            factors = mods[module]._MUTF
-            factors[k] = FACTOR
-            t = time.time()
-            try:
-                caught = _first_failure(items)
-            finally:
-                factors[k] = 1.0
-            if caught is None:
-                if k in getattr(mods[module], "_MUT_NOT_NUMBERS", ()):
-                    caught = NOT_A_NUMBER
-                elif (module, fn, seg) in EQUIVALENT:
-                    caught = EQUIVALENT_MUTANT
-            rows.append((module, line, fn, seg, caught))
-            print(f"{module}:{line} {fn}: {seg[:60]} -> {caught or 'NOT CAUGHT'} ({time.time() - t:.1f} s)",
-                  flush=True)
-        _report(modules, rows, time.time() - t0)
-        return 1 if any(r[-1] is None for r in rows) else 0
+        plugin = _Mutate(plan, modules)
+        pytest.main([*TESTS, "-q", "-m", "not slow", "-p", "no:cacheprovider", "-n", "0", "-p", "no:randomly"],
+                    plugins=[plugin])
+        return plugin.status
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

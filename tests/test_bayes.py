@@ -1,11 +1,14 @@
 """Bayes-optimal error: limits, the large-alpha rate by a second route, and the ERM bound."""
 
 import json
+import math
+import warnings
 
 import numpy as np
 import pytest
 
 import rafmodel as rm
+from rafmodel import ConvergenceError, ConvergenceWarning
 from rafmodel.cli import main
 from rafmodel.theory.bayes import bayes_optimal, bayes_rate
 
@@ -81,3 +84,24 @@ def test_cli_bayes_and_capacity(capsys):
     assert json.loads(capsys.readouterr().out)["alpha_c"] == "inf"
     assert main(["bayes", "--alpha", "-1", "--eps", "0.2"]) == 2
     assert "alpha: must be > 0" in capsys.readouterr().err
+
+
+def test_non_convergence_in_a_batch_is_warned_and_flagged():
+    with pytest.warns(ConvergenceWarning, match="1 of 2"):
+        r = bayes_optimal([1.0, 1e10], 0.0)
+    assert r.converged.tolist() == [True, False]
+    # the converged point has the numbers it has alone (its batch mate does not disturb it)
+    assert r.gen_error[0] == bayes_optimal([1.0], 0.0).gen_error[0] == bayes_optimal(1.0, 0.0).gen_error
+    assert np.isnan(r.gen_error[1]) and np.isnan(r.q[1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = bayes_optimal([1.0, 1e10], 0.0, warn=False)  # silenced on request
+    assert not r.converged[1]
+
+
+def test_non_convergence_of_one_point_raises():
+    with pytest.raises(ConvergenceError) as info:
+        bayes_optimal(1e10, 0.0)
+    assert info.value.result.converged is False and math.isnan(info.value.result.gen_error)
+    with pytest.raises(ConvergenceError):
+        bayes_optimal(2.0, 0.2, max_iter=2)

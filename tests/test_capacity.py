@@ -166,7 +166,7 @@ def test_cli_rf_capacity(capsys):
 
     from rafmodel.cli import main
 
-    assert main(["capacity", "--model", "rf", "--kappa", "0.5,2", "--mu1", "0.5", "--mustar", "0.3",
+    assert main(["capacity", "--learner", "rf", "--kappa", "0.5,2", "--mu1", "0.5", "--mustar", "0.3",
                  "--eps", "1", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["alpha_c"] for r in rows] == pytest.approx([1.0, 4.0])

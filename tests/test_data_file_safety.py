@@ -24,34 +24,14 @@ from rafmodel import ParameterError
 from rafmodel.data import images, load_images
 from rafmodel.data.images import read_cifar_batch, read_idx
 
-_TYPE_BYTE = {np.dtype(np.uint8): 0x08, np.dtype(np.int8): 0x09, np.dtype(">i2"): 0x0B, np.dtype(">i4"): 0x0C,
-              np.dtype(">f4"): 0x0D, np.dtype(">f8"): 0x0E}
-
-
-def _idx(arr, dtype=np.uint8):
-    arr = np.asarray(arr).astype(dtype)
-    return _head(_TYPE_BYTE[arr.dtype], arr.shape) + arr.tobytes()
-
-
-def _head(type_byte, shape):
-    return bytes([0, 0, type_byte, len(shape)]) + b"".join(struct.pack(">I", s) for s in shape)
-
+from _images import idx_bytes, idx_header, write_cifar, write_mnist
 
 def _mnist(directory, images=None, labels=None, gz=False, test_images=None):
-    """A small valid MNIST directory, with any of its files replaced by the bytes given."""
-    rng = np.random.default_rng(0)
-    raw = {"train-images-idx3-ubyte": _idx(rng.integers(0, 256, (20, 28, 28))),
-           "train-labels-idx1-ubyte": _idx(np.arange(20) % 10),
-           "t10k-images-idx3-ubyte": _idx(rng.integers(0, 256, (10, 28, 28))),
-           "t10k-labels-idx1-ubyte": _idx(np.arange(10) % 10)}
-    if images is not None:
-        raw["train-images-idx3-ubyte"] = images
-    if labels is not None:
-        raw["train-labels-idx1-ubyte"] = labels
-    if test_images is not None:
-        raw["t10k-images-idx3-ubyte"] = test_images
-    for name, data in raw.items():
-        (directory / (name + (".gz" if gz else ""))).write_bytes(gzip.compress(data, 1) if gz else data)
+    """A small valid MNIST folder (20 training and 10 test images), with any of its files replaced by
+    the bytes given; the path of its training images."""
+    replace = {name: raw for name, raw in (("train-images-idx3-ubyte", images), ("train-labels-idx1-ubyte", labels),
+                                           ("t10k-images-idx3-ubyte", test_images)) if raw is not None}
+    write_mnist(directory, n_train=20, n_test=10, gz=gz, replace=replace)
     return directory / ("train-images-idx3-ubyte" + (".gz" if gz else ""))
 
 
@@ -78,7 +58,7 @@ def _refused(call, match, path, param="data_dir"):
 # ---------------------------------------------------------------------------------------------- IDX sizes
 @pytest.mark.parametrize("gz", [False, True])
 def test_idx_header_past_int64_is_refused_naming_the_file(tmp_path, gz):
-    raw = _head(0x08, (2 ** 32 - 1,) * 3) + b"\x00" * 64  # 2^96 bytes: past int64
+    raw = idx_header(0x08, (2 ** 32 - 1,) * 3) + b"\x00" * 64  # 2^96 bytes: past int64
     p = tmp_path / "x.idx"
     p.write_bytes(gzip.compress(raw) if gz else raw)
     msg = _refused(lambda: read_idx(p), "needs|would need", p, param="path")
@@ -90,14 +70,14 @@ def test_idx_header_past_int64_is_refused_naming_the_file(tmp_path, gz):
 def test_declared_sizes_beyond_the_memory_cap_are_refused_before_reading(tmp_path):
     # 10^4 images of 28x28 float64 at 7.8 GB... declared in 16 header bytes of a gzip file
     p = tmp_path / "big.idx.gz"
-    p.write_bytes(gzip.compress(_head(0x0E, (1_250_000, 28, 28)) + b"\x00" * 1000))
+    p.write_bytes(gzip.compress(idx_header(0x0E, (1_250_000, 28, 28)) + b"\x00" * 1000))
     with _peak_below(64):  # refused before allocating: no expansion, whatever the machine's speed
         msg = _refused(lambda: read_idx(p), "would need 7.3 GiB of memory; the readers allocate at most 2 GiB", p,
                        param="path")
     assert "MAX_BYTES" in msg
     # the cap is one module constant, read at each call
     q = tmp_path / "small.idx"
-    q.write_bytes(_idx(np.zeros((4, 1000))))
+    q.write_bytes(idx_bytes(np.zeros((4, 1000))))
     assert read_idx(q).shape == (4, 1000)
     images.MAX_BYTES, old = 1000, images.MAX_BYTES
     try:
@@ -109,7 +89,7 @@ def test_declared_sizes_beyond_the_memory_cap_are_refused_before_reading(tmp_pat
 
 def test_gzip_is_inflated_only_as_far_as_the_header_declares(tmp_path, monkeypatch):
     # a gzip bomb: 64 MiB of zeros after a header that declares 1 image of 28 x 28
-    comp = gzip.compress(_head(0x08, (1, 28, 28)) + bytes(64 * 2 ** 20), 9)
+    comp = gzip.compress(idx_header(0x08, (1, 28, 28)) + bytes(64 * 2 ** 20), 9)
     assert len(comp) < 100_000
     p = tmp_path / "bomb.gz"
     p.write_bytes(comp)
@@ -122,18 +102,18 @@ def test_gzip_is_inflated_only_as_far_as_the_header_declares(tmp_path, monkeypat
     assert peak < 4 * 2 ** 20
     # and a header declaring more than the cap is refused before inflating
     monkeypatch.setattr(images, "MAX_BYTES", 2 ** 20)
-    p.write_bytes(gzip.compress(_head(0x08, (2 ** 21,)) + bytes(2 ** 21), 9))
+    p.write_bytes(gzip.compress(idx_header(0x08, (2 ** 21,)) + bytes(2 ** 21), 9))
     _refused(lambda: read_idx(p), "would need 2 MiB", p, param="path")
 
 
 @pytest.mark.parametrize("shape,match", [((5, 0, 28), "at least one pixel"), ((0, 28, 28), "at least one image")])
 def test_images_of_no_pixels_are_refused(tmp_path, shape, match):
-    p = _mnist(tmp_path, images=_idx(np.zeros(shape)))
+    p = _mnist(tmp_path, images=idx_bytes(np.zeros(shape)))
     _refused(lambda: load_images("mnist", tmp_path), match, p)
 
 
 def test_training_and_test_images_of_different_sizes_are_refused(tmp_path):
-    _mnist(tmp_path, test_images=_idx(np.zeros((10, 27, 28))))
+    _mnist(tmp_path, test_images=idx_bytes(np.zeros((10, 27, 28))))
     _refused(lambda: load_images("mnist", tmp_path), "images of 27x28 pixels, but train-images-idx3-ubyte has 28x28",
              tmp_path / "t10k-images-idx3-ubyte")
 
@@ -144,14 +124,14 @@ def test_training_and_test_images_of_different_sizes_are_refused(tmp_path):
 def test_float_images_that_are_not_finite_are_refused(tmp_path, bad, dtype):
     X = np.random.default_rng(1).random((20, 28, 28))
     X[3, 4, 5] = bad
-    p = _mnist(tmp_path, images=_idx(X, dtype), gz=True)
+    p = _mnist(tmp_path, images=idx_bytes(X, dtype), gz=True)
     _refused(lambda: load_images("mnist", tmp_path), f"values must be finite; found {bad} at flat index 2469", p)
     _refused(lambda: read_idx(p), "must be finite", p, param="path")
 
 
 def test_finite_float_images_are_read(tmp_path):
     X = np.random.default_rng(1).random((20, 28, 28))
-    _mnist(tmp_path, images=_idx(X, ">f4"))
+    _mnist(tmp_path, images=idx_bytes(X, ">f4"))
     got = load_images("mnist", tmp_path)[0]
     assert np.array_equal(got[:20], X.astype(np.float32).reshape(20, 784))
 
@@ -161,13 +141,13 @@ def test_finite_float_images_are_read(tmp_path):
     (np.full((20, 28, 28), 2 ** 30), ">i4", "at most 2\\^24"),
 ])
 def test_pixels_float32_cannot_hold_are_refused(tmp_path, X, dtype, match):
-    p = _mnist(tmp_path, images=_idx(X, dtype))
+    p = _mnist(tmp_path, images=idx_bytes(X, dtype))
     _refused(lambda: load_images("mnist", tmp_path), match, p)
 
 
 def test_labels_must_be_integers(tmp_path):
     (tmp_path / "x").mkdir()
-    p = _mnist(tmp_path, labels=_idx(np.arange(20) % 10 + 0.5, ">f4"))
+    p = _mnist(tmp_path, labels=idx_bytes(np.arange(20) % 10 + 0.5, ">f4"))
     _refused(lambda: load_images("mnist", tmp_path), "labels must be integers, got IDX type float32",
              p.with_name("train-labels-idx1-ubyte"))
     _refused(lambda: read_idx(tmp_path / "x"), "not a regular file", tmp_path / "x", param="path")
@@ -187,13 +167,9 @@ def test_a_directory_or_device_in_place_of_a_file_is_refused(tmp_path):
 
 # ------------------------------------------------------------------------------------------------- CIFAR
 def _cifar(directory, **batch):
-    rng = np.random.default_rng(2)
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        d = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": [1, 2, 3, 4]}
-        if name == "data_batch_2":
-            d.update({k.encode(): v for k, v in batch.items()})
-        with open(directory / name, "wb") as f:
-            pickle.dump(d, f, protocol=2)
+    """A small valid CIFAR-10 folder (4 images a batch), with ``batch``'s entries put into data_batch_2;
+    the path of data_batch_2."""
+    write_cifar(directory, per_batch=4, **batch)
     return directory / "data_batch_2"
 
 
@@ -344,10 +320,10 @@ def test_command_line_refuses_hostile_files_with_one_line(tmp_path):
     nan.mkdir()
     X = np.random.default_rng(1).random((20, 28, 28))
     X[0, 0, 0] = np.nan
-    _mnist(nan, images=_idx(X, ">f8"))
+    _mnist(nan, images=idx_bytes(X, ">f8"))
     big = tmp_path / "big"
     big.mkdir()
-    _mnist(big, images=_head(0x08, (2 ** 32 - 1,) * 3) + b"\x00" * 64, gz=True)
+    _mnist(big, images=idx_header(0x08, (2 ** 32 - 1,) * 3) + b"\x00" * 64, gz=True)
     evil = tmp_path / "evil"
     evil.mkdir()
     marker = tmp_path / "pwned"

@@ -403,3 +403,22 @@ def test_each_module_of_the_package_says_what_it_is(module):
     mod = importlib.import_module(f"rafmodel.equivalence.{module}")
     first = (mod.__doc__ or "").strip().splitlines()
     assert first and first[0].endswith("."), module
+def test_kernel_coefficients_hold_up_to_the_ends_of_the_allowed_ranges():
+    # the ends of the allowed ranges (the range of doubles) still give the closed forms:
+    # rbf mu0^2 = e^-c, mu1^2 = c e^-c, mustar^2 = 1 - e^-c (1 + c) (~ c^2 / 2 as c -> 0)
+    co = kernel_coefficients("rbf", c=708.0)
+    assert co.mu0**2 == pytest.approx(math.exp(-708.0), rel=1e-12) and co.mu0 > 0
+    assert co.mu1**2 == pytest.approx(708.0 * math.exp(-708.0), rel=1e-12) and co.mustar == pytest.approx(1.0)
+    co = kernel_coefficients("rbf", c=1e-150)
+    assert co.mu0 == pytest.approx(1.0, rel=1e-15) and co.mu1**2 == pytest.approx(1e-150, rel=1e-12)
+    assert co.mustar**2 == pytest.approx(0.5e-300, rel=1e-12)
+    co = kernel_coefficients("polynomial", degree=1023)  # 2^1023 is the largest power of 2
+    assert co.mustar**2 == pytest.approx(2.0**1023 - 1 - 1023, rel=1e-12)
+    # binomial coefficients beyond the range of doubles with a small offset: computed, not overflowing
+    co = kernel_coefficients("polynomial", degree=1030, c=0.6)
+    assert co.mustar**2 == pytest.approx(1.6**1030, rel=1e-10)
+    assert co.mu1**2 == pytest.approx(1030 * 0.6**1029, rel=1e-12)
+    co = kernel_coefficients("polynomial", degree=2000, c=0.0)
+    assert tuple(co) == (0.0, 0.0, 1.0)
+    # unchanged where it always worked
+    assert tuple(kernel_coefficients("polynomial", degree=2, c=1.0)) == (1.0, math.sqrt(2.0), 1.0)

@@ -11,29 +11,17 @@ import os
 import pytest
 
 import rafmodel.report as report
-from rafmodel._validation import POSITIVE_INT
 from rafmodel.cli import main
-from rafmodel.figures import FIGURES, make_figure, read_meta, write_figure
-from rafmodel.figures._registry import FigureSpec
+from rafmodel.figures import make_figure, read_meta, write_figure
+
+from _figures import stand_in
 
 ARGS = dict(quick=True, sim=False)
 
 
-def _small_figure(p, ctx):  # a cheap stand-in registered as "capacity": the cache does not depend on the figure
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(2, 2))
-    fig.add_subplot().plot(range(p["n"]))
-    fig.text(0.1, 0.1, getattr(ctx, "no_sim", "") or "sim")
-    table = pd.DataFrame({"source": "theory", "x": range(p["n"])})
-    return fig, table, f"Cache probe: {p['n']} points."
-
-
 @pytest.fixture(autouse=True)
 def cheap_capacity(monkeypatch):
-    spec = FigureSpec("capacity", FIGURES["capacity"].description, _small_figure, {"n": 3}, {}, {"n": POSITIVE_INT})
-    monkeypatch.setitem(FIGURES, "capacity", spec)
+    stand_in(monkeypatch, ["capacity"])
 
 
 @pytest.fixture()
@@ -50,7 +38,7 @@ def _edit_meta(folder, edit):
 
 
 def _only_capacity(monkeypatch):
-    monkeypatch.setattr(report, "list_figures", lambda: {"capacity": FIGURES["capacity"].description})
+    stand_in(monkeypatch, ["capacity"], listed_only=True)
 
 
 def test_a_figure_just_written_verifies_and_is_read_back(folder):

@@ -11,62 +11,37 @@ import pytest
 
 import rafmodel.figures as figures
 import rafmodel.report as report
-from rafmodel._validation import POSITIVE_INT
 from rafmodel.cli import main
 from rafmodel.exceptions import ParameterError
-from rafmodel.figures import FIGURES, write_figure
+from rafmodel.figures import write_figure
 from rafmodel.figures._registry import FigureSpec
+
+from _figures import stand_in
 
 ARGS = dict(quick=True, sim=False)
 FIG = ["figure", "capacity", "--quick", "--no-sim", "--out"]
 REP = ["report", "--quick", "--no-sim", "--out"]
 
 
-def _small_figure(p, ctx):
-    import pandas as pd
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(2, 2))
-    fig.add_subplot().plot(range(p["n"]))
-    return fig, pd.DataFrame({"source": "theory", "x": range(p["n"])}), f"Probe: {p['n']} points."
-
-
 @pytest.fixture(autouse=True)
 def cheap_figures(monkeypatch):
-    """Two cheap figures in place of the registry's (the folder checks do not depend on the figure);
-    each records that it was computed."""
-    computed = []
-
-    def func(p, ctx):
-        computed.append(p)
-        return _small_figure(p, ctx)
-    for name in ("capacity", "tradeoff"):
-        spec = FigureSpec(name, FIGURES[name].description, func, {"n": 3}, {}, {"n": POSITIVE_INT})
-        monkeypatch.setitem(FIGURES, name, spec)
-    monkeypatch.setattr(report, "list_figures", lambda: {n: FIGURES[n].description for n in ("capacity", "tradeoff")})
-    return computed
-
-
-def _one_line_exit_2(argv, capsys, prefix):
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert err.startswith(f"raf {argv[0]}: error: {prefix}"), err
-    assert err.count("\n") == 1 and "Traceback" not in err
-    return err
+    """Two cheap figures in place of the registry's (the folder checks do not depend on the figure),
+    the only ones the report lists; the list of the parameters of each figure computed."""
+    return stand_in(monkeypatch, ["capacity", "tradeoff"], computed=[], listed_only=True)
 
 
 # --- output paths -----------------------------------------------------------------------------------------
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux /proc")
 @pytest.mark.parametrize("cmd", [FIG, REP])
-def test_a_folder_under_proc_is_refused_before_any_work(cmd, capsys, cheap_figures):
-    _one_line_exit_2(cmd + ["/proc/figs"], capsys, "out: cannot create folder '/proc/figs'")
+def test_a_folder_under_proc_is_refused_before_any_work(cmd, raf_refused, cheap_figures):
+    raf_refused(cmd + ["/proc/figs"], "out: cannot create folder '/proc/figs'")
     assert not cheap_figures
 
 
-def test_a_figure_file_that_is_a_folder_is_refused_before_any_work(tmp_path, capsys, cheap_figures):
+def test_a_figure_file_that_is_a_folder_is_refused_before_any_work(tmp_path, raf_refused, cheap_figures):
     (tmp_path / "capacity.png").mkdir()
-    err = _one_line_exit_2(FIG + [str(tmp_path)], capsys, "out: cannot write")
+    err = raf_refused(FIG + [str(tmp_path)], "out: cannot write")
     assert "capacity.png" in err and "is a folder" in err and not cheap_figures
     with pytest.raises(ParameterError) as e:
         write_figure("capacity", tmp_path, **ARGS)
@@ -74,9 +49,9 @@ def test_a_figure_file_that_is_a_folder_is_refused_before_any_work(tmp_path, cap
 
 
 @pytest.mark.parametrize("blocked", ["index.html", "tradeoff.csv", "capacity.json"])
-def test_a_report_file_that_is_a_folder_is_refused_before_any_figure(tmp_path, capsys, cheap_figures, blocked):
+def test_a_report_file_that_is_a_folder_is_refused_before_any_figure(tmp_path, raf_refused, cheap_figures, blocked):
     (tmp_path / blocked).mkdir()
-    err = _one_line_exit_2(REP + [str(tmp_path)], capsys, "out: cannot write")
+    err = raf_refused(REP + [str(tmp_path)], "out: cannot write")
     assert blocked in err and not cheap_figures and not (tmp_path / "capacity.png").exists()
     with pytest.raises(ParameterError) as e:
         report.build_report(tmp_path, **ARGS)
@@ -91,23 +66,23 @@ def _unwritable(monkeypatch):
 
 
 @pytest.mark.parametrize("cmd", [FIG, REP])
-def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, capsys, cheap_figures, monkeypatch, cmd):
+def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, raf_refused, cheap_figures, monkeypatch, cmd):
     _unwritable(monkeypatch)
-    err = _one_line_exit_2(cmd + [str(tmp_path)], capsys, "out: cannot write in")
+    err = raf_refused(cmd + [str(tmp_path)], "out: cannot write in")
     assert "Read-only file system" in err and not cheap_figures
     new = tmp_path / "new"
-    _one_line_exit_2(cmd + [str(new)], capsys, "out: cannot write in")
+    raf_refused(cmd + [str(new)], "out: cannot write in")
     assert not new.exists()  # the folder it created for the probe is removed again
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores permission bits")
-def test_a_folder_without_write_permission_is_refused(tmp_path, capsys, cheap_figures):
+def test_a_folder_without_write_permission_is_refused(tmp_path, raf_refused, cheap_figures):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o500)
     try:
-        _one_line_exit_2(FIG + [str(ro)], capsys, "out: cannot write in")
-        _one_line_exit_2(REP + [str(ro / "sub")], capsys, "out: cannot create folder")
+        raf_refused(FIG + [str(ro)], "out: cannot write in")
+        raf_refused(REP + [str(ro / "sub")], "out: cannot create folder")
     finally:
         ro.chmod(0o700)
     assert not cheap_figures
@@ -126,12 +101,12 @@ def test_a_figure_in_a_read_only_folder_is_still_read_back(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("cmd", [FIG, REP])
 @pytest.mark.parametrize("jobs", ["0", "-2"])
-def test_jobs_is_checked_before_any_work_also_without_simulations(tmp_path, capsys, cheap_figures, cmd, jobs):
+def test_jobs_is_checked_before_any_work_also_without_simulations(tmp_path, raf_refused, cheap_figures, cmd, jobs):
     out = tmp_path / "x"
-    _one_line_exit_2(cmd + [str(out), "--jobs", jobs], capsys, "jobs: must be a positive integer or -1")
+    raf_refused(cmd + [str(out), "--jobs", jobs], "jobs: must be a positive integer or -1")
     assert not out.exists() and not cheap_figures
     write_figure("capacity", out, **ARGS)  # also when the figure is already there
-    _one_line_exit_2(cmd + [str(out), "--jobs", jobs], capsys, "jobs:")
+    raf_refused(cmd + [str(out), "--jobs", jobs], "jobs:")
 
 
 def test_the_library_checks_n_jobs(tmp_path, cheap_figures):

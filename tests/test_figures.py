@@ -12,6 +12,7 @@ from rafmodel.figures import FIGURES, ORDER, list_figures, make_figure, write_fi
 from rafmodel.report import build_report
 
 from _browser import console_errors, headless_chrome
+from _files import assert_drawn_png, assert_pdf
 
 REQUIRED = {"gen_error", "source"}
 
@@ -26,10 +27,8 @@ def test_every_figure_of_the_paper_is_registered_in_order():
 def test_each_figure_writes_its_files_and_table(name, tmp_path):
     meta = write_figure(name, tmp_path, quick=True, sim=False)
     assert not meta["cached"]
-    for ext in ("png", "pdf", "csv", "json"):
-        assert (tmp_path / f"{name}.{ext}").stat().st_size > 0
-    assert (tmp_path / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert (tmp_path / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+    assert_drawn_png(tmp_path / f"{name}.png", min_pixels=400 * 300)
+    assert_pdf(tmp_path / f"{name}.pdf")
     table = pd.read_csv(tmp_path / f"{name}.csv")
     assert len(table) > 0
     assert "source" in table.columns and set(table["source"]) <= {"theory", "simulation", "bayes"}
@@ -86,6 +85,11 @@ def test_simulation_points_are_in_the_table_with_standard_errors():
     t = make_figure("linear-alpha", quick=True, sim=True).table
     sim = t[t["source"] == "simulation"]
     assert len(sim) > 0 and sim["gen_error_se"].notna().all() and (sim["d"] > 0).all()
+    for _, r in sim.iterrows():  # each point beside the theory at its own setting, and its z from both
+        th = rm.solve(rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], loss=r["loss"]))
+        assert r["gen_error_theory"] == pytest.approx(th.gen_error, rel=1e-9)
+        if r["gen_error_se"] > 0:
+            assert r["gen_error_z"] == pytest.approx((r["gen_error"] - th.gen_error) / r["gen_error_se"], rel=1e-6)
     assert "simulation" not in set(make_figure("linear-alpha", quick=True, sim=False).table["source"])
 
 

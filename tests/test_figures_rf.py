@@ -10,6 +10,8 @@ import rafmodel as rm
 from rafmodel.figures import make_figure
 from rafmodel.theory.capacity import interpolation_threshold
 
+from _figures import assert_rows_are_the_theory
+
 COLUMNS = {"alpha", "eps", "lam", "kappa", "activation", "loss", "gen_error", "mem_error", "rule_error", "source"}
 
 
@@ -30,14 +32,6 @@ def _rf(row):
     return rf
 
 
-def _check_against_solve(rows, learner_of):
-    assert len(rows) > 0
-    for _, r in rows.iterrows():
-        th = rm.solve(rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], loss=r["loss"], learner=learner_of(r)))
-        for k in ("gen_error", "mem_error", "rule_error"):
-            assert getattr(th, k) == pytest.approx(r[k], abs=1e-9), (k, dict(r))
-
-
 # --- rf-kappa ---------------------------------------------------------------------------------------------------
 
 def test_rf_kappa_builds_with_its_table(rf_kappa):
@@ -54,10 +48,10 @@ def test_rf_kappa_theory_rows_are_what_solve_returns(rf_kappa):
     t = rf_kappa.table
     rf = t[(t["source"] == "theory") & (t["model"] == "rf") & t["gen_error"].notna()]
     assert rf["converged"].astype(bool).all()
-    _check_against_solve(rf.iloc[::5], _rf)
+    assert_rows_are_the_theory(rf.iloc[::5], _rf)
     ker = t[t["model"] == "kernel"]
     assert len(ker) == 4 and (ker["kappa"] == math.inf).all()
-    _check_against_solve(ker, lambda r: rm.Kernel(mu1=r["mu1"], mustar=r["mustar"]))
+    assert_rows_are_the_theory(ker, lambda r: rm.Kernel(mu1=r["mu1"], mustar=r["mustar"]))
 
 
 def test_rf_kappa_facts_are_stored_exactly_above_the_interpolation_thresholds(rf_kappa):
@@ -112,7 +106,7 @@ def test_phase_rf_builds_with_its_table(phase_rf):
 def test_phase_rf_theory_rows_are_what_solve_returns(phase_rf):
     t = phase_rf.table
     rows = t[t["converged"].astype(bool)]
-    _check_against_solve(rows.iloc[::4], _rf)
+    assert_rows_are_the_theory(rows.iloc[::4], _rf)
     best = t[t["curve"] == "best lam"].set_index(["alpha", "kappa"])
     zero = t[(t["curve"] == "lam = 0") & t["converged"].astype(bool)].set_index(["alpha", "kappa"])
     assert (zero["gen_opt"] == best.loc[zero.index, "gen_error"]).all()  # the optimum is a solved point

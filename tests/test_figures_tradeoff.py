@@ -8,6 +8,8 @@ import pytest
 import rafmodel as rm
 from rafmodel.figures import make_figure
 
+from _figures import assert_rows_are_the_theory
+
 COLUMNS = {"alpha", "eps", "lam", "gen_error", "mem_error", "rule_error", "source", "curve", "loss", "model"}
 
 
@@ -26,13 +28,6 @@ def _learner(row):
     if row["model"] == "linear":
         return rm.Linear()
     return rm.Kernel(mu1=row["mu1"], mustar=row["mustar"])
-
-
-def _check_against_solve(rows):
-    for _, r in rows.iterrows():
-        th = rm.solve(rm.Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], learner=_learner(r), loss=r["loss"]))
-        for k in ("gen_error", "mem_error", "rule_error"):
-            assert getattr(th, k) == pytest.approx(r[k], abs=1e-9), (k, dict(r))
 
 
 def _optima(table, loss):
@@ -60,8 +55,8 @@ def test_the_theory_rows_are_what_solve_returns(name, tradeoff, kernel_lambda):
     curves = t[(t["source"] == "theory") & (t["curve"] != "optimal lam")]
     assert curves["converged"].astype(bool).all()
     assert (curves["lam"] == 0).sum() == curves.groupby(["loss", "curve"]).ngroups  # each curve starts at lam = 0
-    _check_against_solve(curves.iloc[::4])
-    _check_against_solve(t[t["curve"] == "optimal lam"])  # the errors at lam_opt
+    assert_rows_are_the_theory(curves.iloc[::4], _learner)
+    assert_rows_are_the_theory(t[t["curve"] == "optimal lam"], _learner)  # the errors at lam_opt
 
 
 def test_the_tradeoff_curves_run_from_lam_zero_and_the_square_optima_share_gen_error(tradeoff):

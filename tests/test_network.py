@@ -9,7 +9,6 @@ network trained in full.
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -17,10 +16,10 @@ import pytest
 import rafmodel as rm
 from rafmodel import Network, ParameterError, Setting
 
+from _extras import needs
 from _power import Stat, check_with_power
 
-jax = pytest.importorskip("jax", reason="trained networks need the extra rafmodel[nn] (jax, optax)")
-pytest.importorskip("optax", reason="trained networks need the extra rafmodel[nn] (jax, optax)")
+jax = needs("jax", "optax")
 
 
 def _stat(row, m, n):
@@ -178,7 +177,11 @@ def test_cli_network(capsys, tmp_path):
                   "rule_error", "rule_error_se", "train_loss", "steps", "device"):
             assert k in r
     readout = [r for r in rows if r["train"] == "readout"]
-    assert all(math.isfinite(r["gen_error_theory"]) and math.isfinite(r["mem_error_theory"]) for r in readout)
+    for r in readout:  # the readout's theory: random features with the network's activation and kappa
+        rf = rm.RandomFeatures.from_activation("relu", kappa=r["kappa"])
+        th = rm.solve(Setting(alpha=1.0, eps=0.2, lam=0.1, loss="square", learner=rf))
+        assert r["gen_error_theory"] == pytest.approx(th.gen_error, rel=1e-9)
+        assert r["mem_error_theory"] == pytest.approx(th.mem_error, rel=1e-9, abs=1e-15)
     assert curves.read_text().startswith("point,repetition")
     assert main(["network", "--alpha", "1", "--eps", "0.2", "--kappa", "1", "--loss", "square", "--lam", "0.1",
                  "--steps", "0"]) == 2

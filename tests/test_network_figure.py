@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from rafmodel.figures import FIGURES, ORDER, make_figure, write_figure
 from rafmodel.figures._registry import FigureSpec
+
+from _extras import needs
+from _files import assert_drawn_png
 
 SMALL = dict(sim_kappa=[2.0], curve_kappa=2.0, steps=40, d=20, seeds=2, n_kappa=5)
 
@@ -25,7 +27,7 @@ def test_network_kappa_theory_only_needs_no_jax(tmp_path, monkeypatch):
 
 
 def test_network_kappa_with_simulations(tmp_path):
-    pytest.importorskip("jax", reason="trained networks need rafmodel[nn]")
+    needs("jax", "optax")
     res = make_figure("network-kappa", quick=True, **SMALL)
     t = res.table
     sims = t[t.source == "simulation"]
@@ -54,7 +56,7 @@ def test_report_skips_the_figure_without_jax_and_says_what_to_install(tmp_path, 
 
 
 def test_report_builds_the_figure_with_jax(tmp_path, monkeypatch):
-    pytest.importorskip("jax", reason="trained networks need rafmodel[nn]")
+    needs("jax", "optax")
     import rafmodel.report as report
 
     monkeypatch.setattr(report, "list_figures", lambda: {"network-kappa": FIGURES["network-kappa"].description})
@@ -64,5 +66,6 @@ def test_report_builds_the_figure_with_jax(tmp_path, monkeypatch):
     monkeypatch.setitem(FIGURES["network-kappa"].quick, "d", 20)
     res = report.build_report(tmp_path, quick=True)
     (meta,) = res["figures"]
-    assert not meta.get("skipped") and (tmp_path / "network-kappa.png").exists()
+    assert not meta.get("skipped")
+    assert_drawn_png(tmp_path / "network-kappa.png")
     assert "Not built here" not in (tmp_path / "index.html").read_text()

@@ -1,13 +1,17 @@
-"""Optimal lam against docs/theory.md's closed forms; large-alpha rates against their closed forms."""
+"""Optimal lam against docs/theory.md's closed forms, at the ends of its range and where it cannot be
+resolved; large-alpha rates against their closed forms, and their non-convergence as an error."""
 
 import json
 import math
+import warnings
 
+import numpy as np
 import pytest
 
 import rafmodel as rm
+from rafmodel import ConvergenceError, ConvergenceWarning, Kernel
 from rafmodel.cli import main
-from rafmodel.theory.optimal import large_alpha_rate, optimal_lambda, square_rate_constant
+from rafmodel.theory.optimal import large_alpha_rate, optimal_lambda, ridge_lam_opt, square_rate_constant
 
 
 @pytest.mark.parametrize("eps", [0.0, 0.2, 0.5])
@@ -80,14 +84,14 @@ def test_bayes_rate_is_one():
 
 
 def test_cli(capsys):
-    argv = ["optimal-lambda", "--model", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--json"]
+    argv = ["optimal-lambda", "--learner", "linear", "--loss", "square", "--alpha", "2", "--eps", "0.2", "--json"]
     assert main(argv) == 0
     d = json.loads(capsys.readouterr().out)
     assert {"lam_opt", "gen_error", "mem_error"} <= set(d)
     assert d["lam_opt"] == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4)
-    assert main(["rate", "--model", "bayes", "--eps", "0.2", "--json"]) == 0
+    assert main(["rate", "--learner", "bayes", "--eps", "0.2", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["exponent"] == pytest.approx(1.0, abs=1e-3)
-    assert main(["rate", "--model", "linear", "--loss", "square", "--eps", "1"]) == 2
+    assert main(["rate", "--learner", "linear", "--loss", "square", "--eps", "1"]) == 2
     assert "eps" in capsys.readouterr().err
 
 
@@ -126,7 +130,7 @@ def test_mem_tol_is_checked_before_any_work(bad):
 
 
 def test_raf_optimal_lambda_prints_interpolation_and_stored_facts_as_two_columns(capsys):
-    base = ["optimal-lambda", "--model", "kernel", "--loss", "square", "--alpha", "2", "--eps", "0.2",
+    base = ["optimal-lambda", "--learner", "kernel", "--loss", "square", "--alpha", "2", "--eps", "0.2",
             "--mu1", "0.5", "--mustar", "0.5"]
     assert main(base + ["--json"]) == 0
     rec = json.loads(capsys.readouterr().out)
@@ -138,3 +142,108 @@ def test_raf_optimal_lambda_prints_interpolation_and_stored_facts_as_two_columns
     assert main(base + ["--mem-tol", "1.5"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "mem_tol" in err
+
+
+def test_optimal_lambda_flags_an_optimum_at_the_top_of_its_range():
+    # the optimum lam = pi / (2 (1 - eps)^2) - 1 = 1.6e6 lies beyond lam_max = 1e4
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.999)
+    assert r.at_boundary is True and r.lam_opt == pytest.approx(1e4, rel=1e-3)
+    assert r.to_dict()["at_boundary"] is True
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, lam_max=0.5)
+    assert r.at_boundary and r.lam_opt == pytest.approx(0.5, rel=1e-3)
+    # at eps = 1 the closed forms themselves are infinite (no finite lam is optimal)
+    assert ridge_lam_opt(1.0) == math.inf and square_rate_constant(1.0) == math.inf
+
+
+def test_optimal_lambda_interior_optimum_is_not_flagged():
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+    assert r.at_boundary is False and r.to_dict()["at_boundary"] is False
+    assert r.lam_opt == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4)
+
+
+def test_optimal_lambda_lam_zero_limit_is_legitimate_but_lam_min_is_not():
+    # square kernel with mustar^2 / mu1^2 above pi/(2(1-eps)^2) - 1: the optimum is lam -> 0+
+    K = Kernel(mu1=0.5, mustar=0.7)
+    r = optimal_lambda(learner=K, loss="square", alpha=2.0, eps=0.2)
+    assert r.lam_opt == 0.0 and r.at_boundary is False and r.interpolates_at_optimum
+    # linear: the optimum 1.45 is below lam_min = 5 and lam = 0 is worse: the search hit its range
+    r = optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2, lam_min=5.0, lam_max=100.0)
+    assert r.at_boundary is True and r.lam_opt == pytest.approx(5.0, rel=1e-3)
+    assert r.gen_error < r.gen_error_at_zero
+
+
+def test_optimal_lambda_unresolvable_optimum_raises():
+    # at alpha = 1e8 gen_error does not depend on lam within the resolution of the fixed point
+    with pytest.raises(ConvergenceError) as info:
+        optimal_lambda(learner="linear", loss="square", alpha=1e8, eps=0.2)
+    assert info.value.result.at_boundary is True
+
+
+def test_optimal_lambda_no_point_converges_raises_convergence_error():
+    # max_iter = 1 converges nowhere for the hinge loss (the logistic's start is its fixed point to
+    # the tolerance at lam >= 3e3): lam = 0 is left out with a warning, then the grid fails
+    with pytest.warns(ConvergenceWarning, match="lam = 0"), pytest.raises(ConvergenceError, match="no lam"):
+        optimal_lambda(learner="linear", loss="hinge", alpha=0.5, eps=0.2, max_iter=1)
+
+
+def test_optimal_lambda_without_lam_zero_still_finds_the_optimum():
+    # alpha = 1 is the square loss's interpolation threshold: lam = 0 has no fixed point there
+    with pytest.warns(ConvergenceWarning, match="lam = 0"):
+        r = optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2)
+    assert r.lam_opt == pytest.approx(math.pi / (2 * 0.64) - 1, rel=1e-4) and not r.at_boundary
+    assert math.isnan(r.gen_error_at_zero) and math.isnan(r.memorization_cost)
+
+
+def test_optimal_lambda_does_not_swallow_unexpected_errors(monkeypatch):
+    import rafmodel.theory as th
+
+    grid = set(np.geomspace(1e-7, 1e4, 45).tolist())
+    real_solve = th.solve
+
+    def solve(setting, **options):  # a bug anywhere off the grid: it must surface
+        if setting.lam != 0.0 and setting.lam not in grid:
+            raise ZeroDivisionError("bug")
+        return real_solve(setting, **options)
+
+    monkeypatch.setattr(th, "solve", solve)
+    with pytest.raises(ZeroDivisionError):
+        optimal_lambda(learner="linear", loss="square", alpha=2.0, eps=0.2)
+
+
+def test_large_alpha_rate_non_convergence_is_a_convergence_error():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # one error, not a warning and an error
+        with pytest.raises(ConvergenceError):
+            large_alpha_rate(learner="bayes", eps=0.0, alphas=(1e3, 1e10))
+        with pytest.raises(ConvergenceError):
+            large_alpha_rate(loss="logistic", eps=0.2, lam=1.0, max_iter=1)
+
+
+@pytest.mark.parametrize("loss", ["square", "hinge"])
+def test_large_alpha_rate_of_random_features_at_fixed_kappa_saturates(loss):
+    # p = kappa d features: gen_error tends to a positive limit, so the closed-form exponent is 0
+    # (not the linear learner's 1/2, which a kernel with the same coefficients has); the measured one agrees
+    rf = rm.RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.5)
+    r = large_alpha_rate(learner=rf, loss=loss, eps=0.2, lam=0.1)
+    assert r.exponent_closed_form == 0.0
+    assert abs(r.exponent - r.exponent_closed_form) < 0.01 and r.gen_errors[-1] > 0.05
+    lin = large_alpha_rate(learner=rm.Kernel(mu1=0.5, mustar=0.5), loss="square", eps=0.2, lam=0.1)
+    assert lin.exponent_closed_form == 0.5 and abs(lin.exponent - 0.5) < 0.01
+
+
+@pytest.mark.parametrize("alpha", [2.0, 8.0])
+def test_optimal_lambda_finds_a_narrow_dip_between_plateaus(alpha):
+    # kernel SVM with mustar^2 / mu1^2 = 100: gen_error is flat for lam below about 0.8 (every
+    # sample on the margin) and above about 1.3 (every sample inside it), with a narrow dip just
+    # below lam = 1 that a search on the 45-point grid alone steps over (it would report lam_opt = 0).
+    # Independent route: a 400-point grid, no search.
+    learner = rm.Kernel(mu1=0.1, mustar=1.0)
+    lams = np.geomspace(1e-2, 1e3, 400)
+    res = rm.solve_many([rm.Setting(alpha=alpha, eps=0.25, lam=lam, learner=learner, loss="hinge") for lam in lams])
+    assert res.all_converged
+    g_fine = float(np.min(res.gen_error))
+    plateau = float(res.gen_error[0])
+    assert g_fine < plateau - 5e-7  # the dip exists
+    o = rm.optimal_lambda(learner=learner, loss="hinge", alpha=alpha, eps=0.25)
+    assert o.gen_error <= g_fine + 1e-9
+    assert 0.5 < o.lam_opt < 1.2 and not o.interpolates_at_optimum

@@ -13,8 +13,8 @@ PROC = "/proc/raf-test.png"  # a folder that takes no new file, whoever runs the
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux's /proc")
 @pytest.mark.parametrize("argv", [
-    ["theory", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1"],
-    ["compare", "--model", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
+    ["theory", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1"],
+    ["compare", "--learner", "linear", "--loss", "square", "--alpha", "1,2", "--eps", "0.2", "--lam", "0.1",
      "--d", "20", "--seeds", "2"],
 ])
 def test_a_plot_that_cannot_be_written_is_refused_before_any_work(argv, capsys):

@@ -1,15 +1,20 @@
-"""Worker processes start from a script, ``python -c`` and an interactive session with no guard.
+"""Worker processes: as many as the cores allow, started from a script, ``python -c`` and an interactive
+session with no guard, and ended with the command that started them.
 
 Each case runs a real interpreter on a real script (the way a user runs the quickstart), so
 the workers are spawned exactly as they would be for the user.  The scripts print a marker at
 their top level: a worker that ran the script would print it again.
 """
 
+import os
 import subprocess
 import sys
 import textwrap
 
 import pytest
+
+from _procs import alive as _alive
+from _procs import children as _children
 
 from rafmodel._parallel import _refers_to_main
 
@@ -103,3 +108,42 @@ def test_refers_to_main_finds_classes_and_functions_of_main_only():
 @pytest.mark.parametrize("payload", [lambda: None, object()])
 def test_refers_to_main_leaves_unpicklable_payloads_to_the_pool(payload):
     assert _refers_to_main([payload]) is None
+
+
+def test_jobs_are_capped_at_the_cores():
+    from rafmodel.simulation import effective_jobs
+
+    cores = len(os.sched_getaffinity(0))
+    assert effective_jobs(100_000, 10**6) == cores
+    assert effective_jobs(-1, 3) == min(cores, 3)
+    assert effective_jobs(None, 5) == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)")
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGINT"])
+def test_worker_processes_end_when_the_command_is_killed(sig):
+    import signal
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "rafmodel", "simulate", "--learner", "linear", "--loss", "hinge",
+                          "--alpha", "2", "--eps", "0.2", "--lam", "0.1", "--d", "800", "--seeds", "40",
+                          "--jobs", "2", "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 60
+        workers = []
+        while time.time() < deadline and len(workers) < 2:
+            time.sleep(0.2)
+            workers = [c for c in _children(p.pid) if "spawn_main" in open(f"/proc/{c}/cmdline").read()]
+        assert len(workers) == 2, "the workers did not start"
+        os.kill(p.pid, getattr(signal, sig))
+        p.wait(timeout=30)
+        deadline = time.time() + 15
+        while time.time() < deadline and any(_alive(w) for w in workers):
+            time.sleep(0.2)
+        assert not any(_alive(w) for w in workers), "worker processes outlived the command"
+        if sig == "SIGINT":  # Ctrl-C: a one-line message, no traceback, exit status 130
+            err = p.stderr.read().decode()
+            assert "Traceback" not in err and p.returncode == 130, err
+    finally:
+        if p.poll() is None:
+            p.kill()

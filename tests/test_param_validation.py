@@ -226,3 +226,11 @@ def test_a_setting_is_still_a_frozen_value():
     import pickle
 
     assert pickle.loads(pickle.dumps(s)) == s
+
+
+def test_a_value_under_a_deprecated_name_is_checked_as_under_the_new_one():
+    # realdata's **deprecated catch-all is exempt at the signature; the body checks what it resolves
+    with pytest.warns(DeprecationWarning, match="eta= is deprecated") as record:
+        with pytest.raises(ParameterError, match="bandwidth: must be > 0, got -1.0"):
+            rm.realdata(alpha=1.0, eps=0.2, lam=1.0, eta=-1.0)
+    assert record[0].filename == __file__  # the warning names the caller, past the declaration's wrapper

@@ -48,8 +48,10 @@ def test_learner_side_is_finite_when_vhat_vanishes():
     P = {k: np.array([v]) for k, v in rf.params().items()}
     state, _ = learner_map(rf).update(np.array([0.1]), np.array([0.2]), np.array([0.0]), np.array([2.0]), P)
     ms, qs, Vs, qw, Vw = (float(x[0]) for x in state)
-    assert all(np.isfinite([ms, qs, Vs, qw, Vw]))
     assert Vs == pytest.approx(1 / 2.0) and Vw == pytest.approx(1 / 2.0)  # the ridge response 1/lam
+    # and it is the limit Vhat -> 0+ of the general formula: continuous in Vhat
+    near, _ = rf.update(np.array([0.1]), np.array([0.2]), np.array([1e-12]), np.array([2.0]), P)
+    np.testing.assert_allclose([ms, qs, Vs, qw, Vw], [float(x[0]) for x in near], rtol=1e-9)
 
 
 @pytest.mark.parametrize("loss", ["square", "hinge", "logistic"])
@@ -123,8 +125,14 @@ def test_square_loss_starts_at_its_exact_fixed_point():
 def test_extra_order_parameters_are_reported():
     r = solve(Setting(alpha=1.0, eps=0.3, lam=0.1, learner=RandomFeatures(kappa=2.0, mu1=0.5, mustar=0.6)))
     d = r.to_dict()
-    for k in ("kappa", "mu1", "mustar", "qw", "Vw", "qwhat", "Vwhat"):
-        assert k in d and np.isfinite(d[k])
+    assert (d["kappa"], d["mu1"], d["mustar"]) == (2.0, 0.5, 0.6)
+    assert {k: d[k] for k in ("qw", "Vw", "qwhat", "Vwhat")} == r.extra
+    # docs/theory.md section 3: a test point sees (mu1 m, mu1^2 q + mustar^2 qw), so gen_error is the
+    # angle between them; the conjugates of the non-linear part are one multiple of the learner's
+    assert d["gen_error"] == pytest.approx(np.arccos(0.5 * d["m"] / np.sqrt(0.25 * d["q"] + 0.36 * d["qw"])) / np.pi,
+                                           rel=1e-12)
+    assert d["qwhat"] / d["Vwhat"] == pytest.approx(d["qhat"] / d["Vhat"], rel=1e-12)
+    assert d["qw"] > 0 and d["Vw"] > 0
 
 
 def test_margin_losses_at_lam_zero_use_the_separability_threshold():

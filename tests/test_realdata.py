@@ -102,7 +102,7 @@ def test_ridge_lam_path_equals_separate_solves(digits):
         assert np.allclose(Htr[j], K @ coef, atol=1e-8)
         assert np.allclose(Hte[j], Kt @ coef, atol=1e-8)
     # realdata's rows are these fits' errors
-    res = realdata(alpha=3.0, eps=0.2, lam=lams, eta=0.7, repeats=1)
+    res = realdata(alpha=3.0, eps=0.2, lam=lams, bandwidth=0.7, seeds=1)
     for j, row in enumerate(res):
         coef = np.linalg.solve(K + lams[j] * np.eye(len(K)), train.y)
         assert row["gen_error"] == pytest.approx(np.mean(np.sign(Kt @ coef) != test.y))
@@ -132,42 +132,42 @@ def test_kernel_svm_agrees_with_a_box_constrained_dual(digits, lam):
 
 # ------------------------------------------------------------------------------------- end to end
 def test_digits_end_to_end_with_theory():
-    res = realdata(alpha=3.0, eps=0.2, lam=[1e-3, 10.0], eta=[0.5, 2.0], repeats=2, theory=True)
+    res = realdata(alpha=3.0, eps=0.2, lam=[1e-3, 10.0], bandwidth=[0.5, 2.0], seeds=2, theory=True)
     rows = res.to_records()
-    assert [(r["eta"], r["lam"]) for r in rows] == [(0.5, 1e-3), (0.5, 10.0), (2.0, 1e-3), (2.0, 10.0)]
+    assert [(r["bandwidth"], r["lam"]) for r in rows] == [(0.5, 1e-3), (0.5, 10.0), (2.0, 1e-3), (2.0, 10.0)]
     for r in rows:
-        assert (r["d"], r["n"], r["repeats"]) == (64, 192, 2)
+        assert (r["d"], r["n"], r["seeds"]) == (64, 192, 2)
         assert 0 <= r["gen_error"] < 0.15 and r["gen_error_se"] >= 0
         assert 0 <= r["gen_error_theory"] <= 0.5 and 0 <= r["mem_error_theory"] <= 0.5
     small, large = rows[0], rows[1]
     assert small["mem_error"] == 0.0 and large["mem_error"] > 0.1  # ridge memorizes at small lam only
     assert small["mem_error_theory"] < 1e-6 < large["mem_error_theory"]
-    # the theory's kernel: rbf with c = scale / eta on the unit-scale inputs
-    mu1, mustar = theory_coefficients("rbf", rows[0]["scale"], eta=0.5)
+    # the theory's kernel: rbf with c = scale * bandwidth on the unit-scale inputs
+    mu1, mustar = theory_coefficients("rbf", rows[0]["scale"], bandwidth=0.5)
     c = rm.kernel_coefficients("rbf", c=rows[0]["scale"] * 0.5)
     assert (rows[0]["mu1"], rows[0]["mustar"]) == pytest.approx((c.mu1, c.mustar)) == (mu1, mustar)
     s = Setting(alpha=3.0, eps=0.2, lam=10.0, learner=Kernel(mu1=mu1, mustar=mustar))
     assert rows[1]["gen_error_theory"] == pytest.approx(rm.solve(s).gen_error, rel=1e-6)
     assert "gen_error" in res.fit_summary()
     # seeded: the same call gives the same table
-    assert realdata(alpha=3.0, eps=0.2, lam=[1e-3], eta=0.5, repeats=2).to_records()[0]["gen_error"] == \
+    assert realdata(alpha=3.0, eps=0.2, lam=[1e-3], bandwidth=0.5, seeds=2).to_records()[0]["gen_error"] == \
         rows[0]["gen_error"]
 
 
 def test_hinge_and_other_kernels_run():
-    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], loss="hinge", repeats=2)
+    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], loss="hinge", seeds=2)
     assert res[0]["loss"] == "hinge" and res[0]["failed"] == 0 and res[0]["gen_error"] < 0.2
-    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], kernel="polynomial", repeats=1, theory=True)
-    assert np.isnan(res[0]["eta"]) and res[0]["gen_error"] < 0.3
+    res = realdata(alpha=2.0, eps=0.2, lam=[0.1], kernel="polynomial", seeds=1, theory=True)
+    assert np.isnan(res[0]["bandwidth"]) and res[0]["gen_error"] < 0.3
     with pytest.raises(ParameterError, match="^loss: "):
         realdata(loss="logistic")
-    with pytest.raises(ParameterError, match="^eta: "):
-        realdata(eta=[1.0, -1.0])
+    with pytest.raises(ParameterError, match="^bandwidth: "):
+        realdata(bandwidth=[1.0, -1.0])
 
 
 def test_cli_realdata_json(capsys):
     rc = main(["realdata", "--rule", "1,7", "--facts", "0", "--alpha", "2", "--eps", "0.1,0.3", "--lam",
-               "0.01:1:2:log", "--eta", "1", "--repeats", "2", "--theory", "--json"])
+               "0.01:1:2:log", "--bandwidth", "1", "--seeds", "2", "--theory", "--json"])
     assert rc == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 4 and {r["eps"] for r in rows} == {0.1, 0.3} and rows[0]["rule"] == "1,7"

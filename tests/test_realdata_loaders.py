@@ -5,7 +5,6 @@ import gzip
 import io
 import os
 import pickle
-import struct
 
 import numpy as np
 import pytest
@@ -15,30 +14,12 @@ from rafmodel.cli import main
 from rafmodel.data import load_images
 from rafmodel.data.images import read_cifar_batch, read_idx
 
-
-def _idx_bytes(arr, type_byte=0x08):
-    arr = np.asarray(arr)
-    head = bytes([0, 0, type_byte, arr.ndim]) + b"".join(struct.pack(">I", s) for s in arr.shape)
-    return head + arr.astype(">u1" if type_byte == 0x08 else ">i4").tobytes()
-
-
-def _write_mnist(directory, n_train=30, n_test=10, gz=True, rng=None):
-    rng = rng or np.random.default_rng(0)
-    out = {}
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        X = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        y = np.arange(n, dtype=np.uint8) % 10
-        for name, arr in ((f"{prefix}-images-idx3-ubyte", X), (f"{prefix}-labels-idx1-ubyte", y)):
-            raw = _idx_bytes(arr)
-            path = directory / (name + (".gz" if gz else ""))
-            path.write_bytes(gzip.compress(raw) if gz else raw)
-        out[prefix] = (X, y)
-    return out
+from _images import idx_bytes, write_cifar, write_mnist
 
 
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_files_are_read_back_exactly(tmp_path, gz):
-    written = _write_mnist(tmp_path, gz=gz)
+    written = write_mnist(tmp_path, gz=gz)
     X, y = load_images("mnist", tmp_path)
     expect_X = np.concatenate([written["train"][0], written["t10k"][0]]).reshape(40, 784)
     assert X.shape == (40, 784) and X.dtype.kind == "f"
@@ -47,11 +28,11 @@ def test_idx_files_are_read_back_exactly(tmp_path, gz):
 
 
 def test_idx_other_types_and_env_variable(tmp_path, monkeypatch):
-    (tmp_path / "a.idx").write_bytes(_idx_bytes(np.array([[1, -2], [3, 4]]), 0x0C))
+    (tmp_path / "a.idx").write_bytes(idx_bytes(np.array([[1, -2], [3, 4]]), ">i4"))
     assert read_idx(tmp_path / "a.idx").tolist() == [[1, -2], [3, 4]]
     sub = tmp_path / "fashion-mnist"
     sub.mkdir()
-    _write_mnist(sub, gz=False)
+    write_mnist(sub, gz=False)
     monkeypatch.setenv("RAF_DATA", str(tmp_path))  # a subdirectory named after the dataset is used
     assert load_images("fashion-mnist")[0].shape == (40, 784)
 
@@ -63,7 +44,7 @@ def test_idx_other_types_and_env_variable(tmp_path, monkeypatch):
     (lambda raw: raw[:6], "truncated"),
 ])
 def test_bad_idx_files_are_refused_naming_the_file(tmp_path, damage, msg):
-    _write_mnist(tmp_path, gz=False)
+    write_mnist(tmp_path, gz=False)
     p = tmp_path / "train-images-idx3-ubyte"
     p.write_bytes(damage(p.read_bytes()))
     with pytest.raises(ParameterError, match=msg) as info:
@@ -72,33 +53,20 @@ def test_bad_idx_files_are_refused_naming_the_file(tmp_path, damage, msg):
 
 
 def test_truncated_gzip_and_labels_out_of_range(tmp_path):
-    _write_mnist(tmp_path, gz=True)
+    write_mnist(tmp_path, gz=True)
     p = tmp_path / "t10k-images-idx3-ubyte.gz"
     p.write_bytes(p.read_bytes()[:40])
     with pytest.raises(ParameterError, match="gzip"):
         load_images("mnist", tmp_path)
-    _write_mnist(tmp_path, gz=True)
-    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(np.full(10, 12, np.uint8))))
+    write_mnist(tmp_path, gz=True)
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(idx_bytes(np.full(10, 12, np.uint8))))
     with pytest.raises(ParameterError, match=r"class labels must be in 0..9, found 12..12"):
         load_images("mnist", tmp_path)
 
 
-def _write_cifar(directory, per_batch=12, protocol=2):
-    rng = np.random.default_rng(1)
-    batches = {}
-    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        X = rng.integers(0, 256, size=(per_batch, 3072), dtype=np.uint8)
-        labels = [int(v) for v in rng.integers(0, 10, per_batch)]
-        with open(directory / name, "wb") as f:  # the real batches: a dict with bytes keys
-            pickle.dump({b"batch_label": name.encode(), b"labels": labels, b"data": X,
-                         b"filenames": [b"x.png"] * per_batch}, f, protocol=protocol)
-        batches[name] = (X, labels)
-    return batches
-
-
 @pytest.mark.parametrize("protocol", [2, 4])
 def test_cifar_batches_are_read_back_exactly(tmp_path, protocol):
-    b = _write_cifar(tmp_path, protocol=protocol)
+    b = write_cifar(tmp_path, protocol=protocol)
     X, y = load_images("cifar10", tmp_path)
     assert X.shape == (72, 3072)
     assert np.array_equal(X[:12], b["data_batch_1"][0]) and np.array_equal(X[-12:], b["test_batch"][0])
@@ -114,7 +82,7 @@ class _Hostile:
 
 
 def test_hostile_pickle_is_refused_without_running(tmp_path):
-    _write_cifar(tmp_path)
+    write_cifar(tmp_path)
     marker = tmp_path / "pwned"
     target = tmp_path / "data_batch_3"
     with open(target, "wb") as f:
@@ -129,7 +97,7 @@ def test_hostile_pickle_is_refused_without_running(tmp_path):
 
 
 def test_cifar_bad_files(tmp_path, capsys):
-    _write_cifar(tmp_path)
+    write_cifar(tmp_path)
     (tmp_path / "test_batch").write_bytes((tmp_path / "test_batch").read_bytes()[:100])
     with pytest.raises(ParameterError, match="test_batch: truncated or malformed pickle"):
         load_images("cifar10", tmp_path)
@@ -165,9 +133,9 @@ def test_missing_directory_and_files(tmp_path, monkeypatch, capsys):
 
 
 def test_mnist_files_end_to_end(tmp_path, capsys):
-    _write_mnist(tmp_path, n_train=200, n_test=50, gz=True)
+    write_mnist(tmp_path, n_train=200, n_test=50, gz=True)
     rc = main(["realdata", "--dataset", "mnist", "--data-dir", str(tmp_path), "--rule", "1,2", "--facts", "0",
-               "--alpha", "0.03", "--eps", "0.25", "--lam", "0.1", "--repeats", "2", "--csv"])
+               "--alpha", "0.03", "--eps", "0.25", "--lam", "0.1", "--seeds", "2", "--csv"])
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert rc == 0 and len(rows) == 1
     row = rows[0]

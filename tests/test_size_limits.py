@@ -72,8 +72,8 @@ def test_sample_raf_refuses_data_beyond_memory_before_drawing():
 
 
 def test_realdata_refuses_grids_and_fits_beyond_the_limits_before_reading_images():
-    refuses(lambda: rm.realdata(lam=list(np.linspace(0.1, 1, 400_000)), repeats=5), "repeats", "fits")
-    refuses(lambda: rm.realdata(lam=list(np.linspace(0.1, 1, 600_000)), eta=[1.0, 2.0]), "grid")
+    refuses(lambda: rm.realdata(lam=list(np.linspace(0.1, 1, 400_000)), seeds=5), "seeds", "fits")
+    refuses(lambda: rm.realdata(lam=list(np.linspace(0.1, 1, 600_000)), bandwidth=[1.0, 2.0]), "grid")
     # a bad value is refused before the (missing) images are looked for
     refuses(lambda: rm.realdata("mnist", data_dir="/nonexistent", alpha=-1.0), "alpha")
 
@@ -86,7 +86,7 @@ def test_train_network_refuses_seeds_beyond_the_limit():
 @pytest.mark.parametrize("name,params,param", [
     ("capacity", dict(d=10**9), "d"), ("capacity", dict(seeds=10**9), "seeds"),
     ("kernel-lambda", dict(n_lam=10**7), "n_lam"), ("linear-alpha", dict(n_alpha=10**7), "n_alpha"),
-    ("realdata", dict(repeats=10**9), "repeats"), ("phase-rf", dict(n_alpha=5000, n_kappa=5000), "n_alpha"),
+    ("realdata", dict(seeds=10**9), "seeds"), ("phase-rf", dict(n_alpha=5000, n_kappa=5000), "n_alpha"),
     ("linear-alpha", dict(d=40_000), "d"),
 ])
 def test_a_figure_refuses_sizes_beyond_the_limits_before_any_work(name, params, param):

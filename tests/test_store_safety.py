@@ -21,16 +21,12 @@ from rafmodel.sweep import (StoreWarning, check_store, export_results, load_resu
                             simulate_into_store, sweep_status)
 from rafmodel.sweep.store import APPLICATION_ID, FORMAT
 
-SPEC = {"kind": "theory", "model": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1}
-SIM_ARGS = ["simulate", "--model", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
+from _extras import skip_without
+from _files import write_toml
+
+SPEC = {"kind": "theory", "learner": "linear", "loss": "square", "alpha": [1, 2, 3], "eps": 0.2, "lam": 0.1}
+SIM_ARGS = ["simulate", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2", "--lam", "0.1",
             "--d", "20", "--seeds", "1", "--n-test", "100", "--json"]
-
-
-def _toml(path, table):
-    import json
-
-    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in table.items()))
-    return path
 
 
 def _snapshot(folder):
@@ -110,7 +106,7 @@ FOREIGN = {"other application_id": _foreign_app, "table named meta": _foreign_me
 def test_a_file_that_is_not_a_store_is_refused_and_left_byte_for_byte(tmp_path, make, capsys):
     store = tmp_path / "s.sqlite"
     make(store)
-    spec = _toml(tmp_path / "spec.toml", SPEC)
+    spec = write_toml(tmp_path / "spec.toml", SPEC)
     before = _snapshot(tmp_path)
     for argv in (["sweep", "run", str(spec), "--store", str(store)],
                  ["sweep", "status", "--store", str(store)],
@@ -166,10 +162,10 @@ def test_a_store_of_the_previous_release_is_read_and_marked_when_written(tmp_pat
 
 
 def test_jobs_0_is_refused_before_the_store_is_created(tmp_path, capsys):
-    spec = _toml(tmp_path / "spec.toml", SPEC)
+    spec = write_toml(tmp_path / "spec.toml", SPEC)
     assert main(["sweep", "run", str(spec), "--store", str(tmp_path / "s.sqlite"), "--jobs", "0"]) == 2
     with pytest.raises(ParameterError, match="jobs"):
-        run_sweep(SPEC, tmp_path / "t.sqlite", jobs=0)
+        run_sweep(SPEC, tmp_path / "t.sqlite", n_jobs=0)
     assert sorted(os.listdir(tmp_path)) == ["spec.toml"]
 
 
@@ -204,7 +200,7 @@ def test_cli_run_names_the_damaged_point_it_computes_again(tmp_path, capsys):
     with contextlib.closing(sqlite3.connect(store)) as c:
         c.execute("UPDATE points SET results = 'NaN, not an object' WHERE idx = 2")
         c.commit()
-    spec = _toml(tmp_path / "spec.toml", SPEC)
+    spec = write_toml(tmp_path / "spec.toml", SPEC)
     assert main(["sweep", "run", str(spec), "--store", str(store)]) == 0
     assert "raf sweep: warning: " in capsys.readouterr().err
     assert len(load_results(store)) == 3
@@ -216,7 +212,7 @@ def test_a_read_only_store_is_refused_for_run_and_read_for_status_and_export(tmp
     folder.mkdir()
     store = folder / "s.sqlite"
     run_sweep(SPEC, store, progress=False)
-    spec = _toml(tmp_path / "spec.toml", {**SPEC, "alpha": [1, 2, 3, 4]})
+    spec = write_toml(tmp_path / "spec.toml", {**SPEC, "alpha": [1, 2, 3, 4]})
     before = _snapshot(folder)
     with _read_only(store if what == "file" else folder):
         assert main(["sweep", "run", str(spec), "--store", str(store)]) == 2
@@ -262,15 +258,7 @@ def test_a_store_whose_writer_was_killed_reads_read_only_and_resumes(tmp_path, c
 
 # --- output paths -----------------------------------------------------------------------------------------------
 
-def _has_pyarrow():
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-FORMATS = ["csv", pytest.param("parquet", marks=pytest.mark.skipif(not _has_pyarrow(), reason="needs pyarrow"))]
+FORMATS = ["csv", pytest.param("parquet", marks=skip_without("pyarrow"))]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -339,7 +327,7 @@ def test_a_failed_export_leaves_the_previous_file_whole(tmp_path, fmt, monkeypat
 @pytest.mark.parametrize("text, match", [
     ("kind = \"theory\"\nalpha = " + "[" * 20000 + "]" * 20000 + "\n", "nested too deeply"),
     ("kind = \"theory\"\nalpha = " + "{a=" * 3000 + "1" + "}" * 3000 + "\n", "nested too deeply"),
-    ("kind = \"theory\"\nmodel = \"linear\"\nloss = \"square\"\neps = 0.1\nlam = 0.1\nalpha = [[1, 2], 3]\n",
+    ("kind = \"theory\"\nlearner = \"linear\"\nloss = \"square\"\neps = 0.1\nlam = 0.1\nalpha = [[1, 2], 3]\n",
      "a list inside a list"),
     ("kind = \"theory\"\n" + "x" * 100_000 + " = 1\n", "x" * 40 + "...: not an option"),
 ])

@@ -11,14 +11,17 @@ import time
 import pandas as pd
 import pytest
 
-pytest.importorskip("distributed", reason="the Dask backend needs dask[distributed] (rafmodel[dask])")
+from _extras import needs
+from _files import without_timings
+
+needs("distributed")
 
 from rafmodel.cli import main  # noqa: E402
 from rafmodel.sweep import load_results, run_sweep  # noqa: E402
 
-THEORY = {"kind": "theory", "model": "rf", "activation": ["relu", "tanh"], "kappa": [0.5, 2], "loss": "hinge",
+THEORY = {"kind": "theory", "learner": "rf", "activation": ["relu", "tanh"], "kappa": [0.5, 2], "loss": "hinge",
           "alpha": "0.2:5:20:log", "eps": [0.1, 0.3], "lam": [0, 0.1]}  # 320 points: 2 batches
-SIM = {"kind": "simulate", "model": "linear", "loss": "hinge", "alpha": "0.5:3:8", "eps": [0.1, 0.3], "lam": 0.1,
+SIM = {"kind": "simulate", "learner": "linear", "loss": "hinge", "alpha": "0.5:3:8", "eps": [0.1, 0.3], "lam": 0.1,
        "d": 80, "seeds": 2, "n_test": 1000}
 
 
@@ -31,16 +34,12 @@ def cluster():
         yield c
 
 
-def _values(df):
-    return df.drop(columns=["seconds"])
-
-
 def test_dask_gives_exactly_the_local_numbers(cluster, tmp_path):
     for spec in (THEORY, SIM):
-        local = run_sweep(spec, tmp_path / f"l-{spec['kind']}.sqlite", jobs=1, progress=False)
+        local = run_sweep(spec, tmp_path / f"l-{spec['kind']}.sqlite", n_jobs=1, progress=False)
         dask = run_sweep(spec, tmp_path / f"d-{spec['kind']}.sqlite", scheduler=cluster.scheduler_address,
                          progress=False)
-        pd.testing.assert_frame_equal(_values(local), _values(dask))
+        pd.testing.assert_frame_equal(without_timings(local), without_timings(dask))
 
 
 def test_cli_scheduler_option(cluster, tmp_path, capsys, monkeypatch):
@@ -48,7 +47,7 @@ def test_cli_scheduler_option(cluster, tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(executors, "CONNECT_TIMEOUT", "1s")
     spec = tmp_path / "s.toml"
-    spec.write_text('kind = "theory"\nmodel = "linear"\nloss = "square"\nalpha = [1, 2]\neps = 0.2\nlam = 0.1\n')
+    spec.write_text('kind = "theory"\nlearner = "linear"\nloss = "square"\nalpha = [1, 2]\neps = 0.2\nlam = 0.1\n')
     store = tmp_path / "t.sqlite"
     assert main(["sweep", "run", str(spec), "--store", str(store), "--scheduler", cluster.scheduler_address]) == 0
     assert len(load_results(store)) == 2
@@ -87,6 +86,6 @@ def test_a_worker_killed_mid_sweep_loses_and_duplicates_nothing(cluster, tmp_pat
         assert killed and killed[0][0] not in client.run(os.getpid).values()
         assert killed[0][1] < 16, "the worker must be killed mid-sweep"
     local = run_sweep(SIM, tmp_path / "l.sqlite", progress=False)
-    pd.testing.assert_frame_equal(_values(local), _values(dask))
+    pd.testing.assert_frame_equal(without_timings(local), without_timings(dask))
     with sqlite3.connect(store) as c:
         assert c.execute("SELECT COUNT(*), COUNT(DISTINCT key) FROM points").fetchone() == (16, 16)

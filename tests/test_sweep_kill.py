@@ -18,7 +18,7 @@ from _procs import children as _children
 from rafmodel.sweep import load_results, run_sweep
 
 SPEC = """kind = "simulate"
-model = "linear"
+learner = "linear"
 loss = "hinge"
 alpha = "0.5:3:12"
 eps = [0.1, 0.3]

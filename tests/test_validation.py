@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 
 import rafmodel as rm
-from rafmodel import Kernel, ParameterError, Setting
+from rafmodel import Kernel, ParameterError, RandomFeatures, Setting
+from rafmodel.equivalence import activation_coefficients, kernel_coefficients, rf_kernel
+from rafmodel.theory.bayes import bayes_optimal, bayes_rate
+from rafmodel.theory.capacity import alpha_c
+from rafmodel.theory.optimal import large_alpha_rate, optimal_lambda, ridge_lam_opt, square_rate_constant
+
+from _extras import needs
 
 
 @pytest.mark.parametrize("kw,msg", [
@@ -91,7 +97,7 @@ _VALID = {
     "Network": dict(kappa=1.0, train="readout", scaling="lazy", optimizer="gd", steps=10, lr=0.5, device="cpu"),
     "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
     "ImageRAF": dict(n_test=10),
-    "realdata": dict(eta=1.0, repeats=1, seed=0),
+    "realdata": dict(bandwidth=1.0, seeds=1, seed=0),
 }
 
 
@@ -119,8 +125,8 @@ _CASES = [(entry, name, bad) for entry, table in CONSTRAINTS.items() for name, c
           for bad in c.invalid()]
 
 
-#: Entry points whose call needs an optional extra: {entry: (module, extra)}.
-_NEEDS = {"train_network": ("jax", "nn")}
+#: Entry points whose call needs an optional extra: {entry: the modules it imports}.
+_NEEDS = {"train_network": ("jax", "optax")}
 
 
 def test_every_entry_point_of_the_table_is_covered():
@@ -131,10 +137,19 @@ def test_every_entry_point_of_the_table_is_covered():
 
 @pytest.mark.parametrize("entry", sorted(CONSTRAINTS))
 def test_every_entry_point_accepts_its_valid_values(entry):
-    if entry in _NEEDS:
-        module, extra = _NEEDS[entry]
-        pytest.importorskip(module, reason=f"{entry} needs {module} (pip install 'rafmodel[{extra}]')")
-    _entry_call(entry)(dict(_VALID[entry]))
+    needs(*_NEEDS.get(entry, ()))
+    kw = dict(_VALID[entry])
+    out = _entry_call(entry)(dict(kw))
+    # and uses them: a constructor keeps each value; a function returns what they ask for
+    if entry[0].isupper():
+        assert {k: getattr(out, k) for k in kw} == kw
+    elif entry == "simulate":
+        assert out.d == kw["d"] and all(len(v) == kw["seeds"] for v in out.values.values())
+    elif entry == "lam_path":
+        assert [r.setting.lam for r in out] == kw["lams"]
+    elif entry == "realdata":
+        (row,) = out.to_records()
+        assert (row["bandwidth"], row["seeds"], row["seed"]) == (kw["bandwidth"], kw["seeds"], kw["seed"])
 
 
 class _BodyRan(Exception):
@@ -256,3 +271,101 @@ def test_a_file_path_is_echoed_in_full():
     assert shorten(f"data_dir: {path} is truncated") == f"data_dir: {path} is truncated"
     assert shorten(f"out: {path!r} exists") == f"out: {path!r} exists"
     assert len(shorten("/" + "p" * 10**6)) < 4200  # but not without end
+
+
+# ---------------------------------------------------------------------------- the theory's functions
+def _rf(**kw):
+    return RandomFeatures.from_activation(**kw)
+
+
+THEORY_FUNCTIONS_BAD = [
+    ("c", lambda: Kernel.from_kernel("rbf", c=710)),
+    ("c", lambda: Kernel.from_kernel("rbf", c=1e6)),
+    ("c", lambda: kernel_coefficients("rbf", c=1e-200)),
+    ("degree", lambda: Kernel.from_kernel("polynomial", degree=2000)),
+    ("degree", lambda: kernel_coefficients("polynomial", degree=1024)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=2, c=1e200)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=50, c=1e-10)),
+    ("c", lambda: kernel_coefficients("polynomial", degree=1100, c=0.01)),
+    ("activation", lambda: activation_coefficients("")),
+    ("activation", lambda: activation_coefficients("   ")),
+    ("activation", lambda: _rf(activation="", kappa=1)),
+    ("kernel", lambda: kernel_coefficients("")),
+    ("n_nodes", lambda: rf_kernel("relu", 0.5, n_nodes=1)),
+    ("eps", lambda: alpha_c(1.5)),
+    ("eps", lambda: alpha_c(-0.1)),
+    ("eps", lambda: alpha_c(float("nan"))),
+    ("eps", lambda: alpha_c([0.2, np.inf])),
+    ("alpha", lambda: bayes_optimal(np.inf, 0.2)),
+    ("alpha", lambda: bayes_optimal([1.0, np.nan], 0.2)),
+    ("eps", lambda: bayes_optimal(1.0, np.nan)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=np.nan)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=0.0)),
+    ("tol", lambda: bayes_optimal(1.0, 0.2, tol=np.inf)),
+    ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=0)),
+    ("max_iter", lambda: bayes_optimal(1.0, 0.2, max_iter=2.5)),
+    ("eps", lambda: bayes_rate(np.nan)),
+    ("alpha", lambda: optimal_lambda(learner="linear", loss="square", alpha=np.inf, eps=0.2)),
+    ("eps", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=np.nan)),
+    ("eps", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=1.5)),
+    ("lam_min", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_min=0.0)),
+    ("lam_min", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_min=np.nan)),
+    ("lam_max", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, lam_max=np.inf)),
+    ("lam_max", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2,
+                                       lam_min=1.0, lam_max=1.0)),
+    ("xtol", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, xtol=np.nan)),
+    ("tol", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, tol=np.inf)),
+    ("n_nodes", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, n_nodes=1)),
+    ("max_iter", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, max_iter=0)),
+    ("damping", lambda: optimal_lambda(learner="linear", loss="square", alpha=1.0, eps=0.2, damping=np.nan)),
+    ("eps", lambda: large_alpha_rate(eps=np.nan)),
+    ("eps", lambda: large_alpha_rate(eps=1.0)),
+    ("lam", lambda: large_alpha_rate(eps=0.2, lam=np.nan)),
+    ("lam", lambda: large_alpha_rate(eps=0.2, lam=-1.0)),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3, np.inf))),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3,))),
+    ("alphas", lambda: large_alpha_rate(eps=0.2, alphas=(1e3, 1e3))),
+    ("alphas", lambda: large_alpha_rate(learner="bayes", eps=0.2, alphas=())),
+    ("tol", lambda: large_alpha_rate(eps=0.2, tol=np.nan)),
+    ("eps", lambda: ridge_lam_opt(np.nan)),
+    ("eps", lambda: ridge_lam_opt(1.5)),
+    ("eps", lambda: square_rate_constant(np.nan)),
+    ("eps", lambda: square_rate_constant(-0.5)),
+]
+
+
+@pytest.mark.parametrize("param,call", THEORY_FUNCTIONS_BAD,
+                         ids=[f"{p}-{i}" for i, (p, _) in enumerate(THEORY_FUNCTIONS_BAD)])
+def test_theory_functions_refuse_bad_input_with_a_parameter_error_naming_it(param, call):
+    with pytest.raises(ParameterError) as info:
+        call()
+    assert str(info.value).startswith(f"{param}: ")
+    assert info.value.param == param
+
+
+@pytest.mark.parametrize("tol", [float("inf"), float("nan"), 0.0, -1.0, 0.5])
+def test_a_tolerance_that_cannot_certify_a_fixed_point_is_refused(tol, raf_refused):
+    s = Setting(alpha=2.0, eps=0.2, lam=0.1, loss="hinge")
+    with pytest.raises(rm.ParameterError, match="^tol: "):
+        rm.solve(s, tol=tol)
+    with pytest.raises(rm.ParameterError, match="^tol: "):
+        rm.solve_many([s], tol=tol)
+    raf_refused(["theory", "--learner", "linear", "--loss", "hinge", "--alpha", "2", "--eps", "0.2", "--lam", "0.1",
+                 "--tol", str(tol)], "tol:")
+
+
+# ---------------------------------------------------------------------------- simulations
+@pytest.mark.parametrize("call,param", [
+    (lambda: rm.simulate("x"), "setting"),
+    (lambda: rm.simulate_many("x"), "settings"),
+    (lambda: rm.simulate(Setting(alpha=1e-6, eps=0.2, lam=0.1), d=100), "alpha"),
+    (lambda: rm.simulate(Setting(alpha=1.0, eps=0.2, lam=0.1), d=100_000), "d"),
+    (lambda: rm.simulate(Setting(alpha=1.0, eps=0.2, lam=0.1), d=100, n_test=10**9), "d"),
+    (lambda: rm.simulate(Setting(alpha=1.0, eps=0.2, lam=0.1), n_jobs=0), "n_jobs"),
+    (lambda: rm.simulate(Setting(alpha=1.0, eps=0.2, lam=0.1), data=object()), "data"),
+    (lambda: rm.lam_path(Setting(alpha=1.0, eps=0.2, lam=0.1), [0.1, float("nan")], d=10), "lams"),
+])
+def test_simulation_functions_refuse_bad_input_naming_the_parameter(call, param):
+    with pytest.raises(rm.ParameterError) as info:
+        call()
+    assert info.value.param == param and str(info.value).startswith(f"{param}: ")

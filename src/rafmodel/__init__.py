@@ -6,7 +6,7 @@ Everything public is importable from here: settings and their ingredients
 (:class:`Setting`, :func:`grid`, the learners and losses), the theory
 (:func:`solve`, :func:`solve_many`, :func:`bayes_optimal`, :func:`alpha_c`,
 :func:`interpolation_capacity`, :func:`optimal_lambda`, :func:`large_alpha_rate`),
-simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`),
+simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`, :class:`SimulationResults`),
 their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
 :func:`load_results`), trained networks (:class:`Network`, :func:`train_network`), the
 real-data experiment (:func:`realdata`), the result classes and the exceptions.
@@ -31,7 +31,7 @@ __version__ = "0.4.0"
 
 _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equivalence",
          "simulate": "simulation", "simulate_many": "simulation", "lam_path": "simulation",
-         "SimulationResult": "simulation", "sample_raf": "data", "compare": "experiments",
+         "SimulationResult": "simulation", "SimulationResults": "simulation", "sample_raf": "data", "compare": "experiments",
          "Comparison": "experiments", "realdata": "real_data", "RealDataResults": "real_data",
          "bayes_optimal": "theory.bayes", "BayesResult": "theory.bayes",
          "interpolation_capacity": "theory.capacity",
@@ -59,7 +59,7 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "
            "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
-           "simulate", "simulate_many", "lam_path", "SimulationResult", "sample_raf",
+           "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
            "NetworkResult", "realdata",
            "RealDataResults",

@@ -2,7 +2,7 @@
 
 Values arrive as text as the command line takes them: a number, a comma list ``a,b,c`` or a range
 ``start:stop:num[:log]``; :func:`settings_from_args` turns an object with the option attributes
-(``model, loss, alpha, eps, lam, mu1, mustar, kappa, activation, kernel, bandwidth, degree, offset``)
+(``learner, loss, alpha, eps, lam, mu1, mustar, kappa, activation, kernel, bandwidth, degree, offset``)
 into the list of :class:`rafmodel.Setting`.  Bad input raises :class:`UsageError` with one line.
 """
 
@@ -93,18 +93,18 @@ _LEARNER_OPTIONS = ("mu1", "mustar", "kappa")
 
 
 def _learner_from_args(args, allow_bayes=False):
-    """``(model, spec)``: ``spec`` is ``{param: list of values}`` or, for a named
+    """``(learner name, spec)``: ``spec`` is ``{param: list of values}`` or, for a named
     activation / kernel, a list of ``(label, Learner)``."""
     from .learners import LEARNERS
 
-    model = args.model.lower()
+    model = args.learner.lower()
     if allow_bayes and model == "bayes":
         names = ()
     elif model in LEARNERS:
         names = LEARNERS[model].param_names
     else:
         allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
-        raise UsageError(f"model: unknown learner {args.model!r}; allowed: {', '.join(allowed)}")
+        raise UsageError(f"learner: unknown learner {args.learner!r}; allowed: {', '.join(allowed)}")
     named = _named_learners(args, model)
     if named is not None:
         return model, named
@@ -116,11 +116,11 @@ def _learner_from_args(args, allow_bayes=False):
                 hint = {"rf": " (or --activation)", "kernel": " (or --kernel)"}.get(model, "")
                 if name == "kappa":
                     hint = ""
-                raise UsageError(f"{name}: required with --model {model}{hint}")
+                raise UsageError(f"{name}: required with --learner {model}{hint}")
             lp[name] = parse_values(name, val)
         elif val is not None:
             users = [m for m, c in LEARNERS.items() if name in c.param_names]
-            raise UsageError(f"{name}: only used with --model {' or '.join(users)}")
+            raise UsageError(f"{name}: only used with --learner {' or '.join(users)}")
     return model, lp
 
 
@@ -137,9 +137,9 @@ def _named_learners(args, model):
                 raise UsageError(f"{k}: only used with --kernel")
         return None
     if act is not None and model != "rf":
-        raise UsageError("activation: only used with --model rf")
+        raise UsageError("activation: only used with --learner rf")
     if ker is not None and model != "kernel":
-        raise UsageError("kernel: only used with --model kernel")
+        raise UsageError("kernel: only used with --learner kernel")
     for k in ("mu1", "mustar"):
         if getattr(args, k, None) is not None:
             raise UsageError(f"{k}: give either --{k} or --{'activation' if act else 'kernel'}, not both")
@@ -148,13 +148,13 @@ def _named_learners(args, model):
     try:
         if act is not None:
             if args.kappa is None:
-                raise UsageError("kappa: required with --model rf")
+                raise UsageError("kappa: required with --learner rf")
             for a in act.split(","):
                 for kappa in parse_values("kappa", args.kappa):
                     out.append(({"activation": a.strip()}, RandomFeatures.from_activation(a.strip(), kappa=kappa)))
             return out
         if getattr(args, "kappa", None) is not None:
-            raise UsageError("kappa: only used with --model rf")
+            raise UsageError("kappa: only used with --learner rf")
         params = {k: parse_values(k, v) for k, v in kparams.items() if v is not None}
         for combo in itertools.product(*params.values()):
             kw = dict(zip(params, combo))
@@ -198,7 +198,7 @@ def _loss_from_args(args):
 
 
 def _settings_from_args(args):
-    """The settings of the model, loss and grid options: ``(settings, labels, values, spec)``."""
+    """The settings of the learner, loss and grid options: ``(settings, labels, values, spec)``."""
     model, spec = _learner_from_args(args)
     loss = _loss_from_args(args)
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
@@ -207,3 +207,26 @@ def _settings_from_args(args):
 
 
 settings_from_args = _settings_from_args
+
+
+def learners_from_args(args, allow_bayes=False):
+    """The learners of the learner options alone, with no setting: ``(name, [(labels, Learner), ...])``.
+
+    In the order :func:`rafmodel.grid` gives them (the last parameter varying fastest); ``labels``
+    is ``{"activation": ...}`` or ``{"kernel": ..., "bandwidth" ...}`` for a named activation or
+    kernel, else ``{}``.  ``name == "bayes"`` (with ``allow_bayes``) gives no learners.
+    """
+    from ._validation import ParameterError
+    from .learners import get_learner
+
+    name, spec = _learner_from_args(args, allow_bayes=allow_bayes)
+    if isinstance(spec, list):
+        return name, spec
+    if name == "bayes":
+        return name, []
+    check_grid(spec)
+    try:
+        return name, [({}, get_learner(name, **dict(zip(spec, combo))))
+                      for combo in itertools.product(*spec.values())]
+    except ParameterError as e:
+        raise UsageError(str(e)) from None

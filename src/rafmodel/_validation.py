@@ -308,7 +308,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                 "device": Choice("auto", "cpu", "gpu")},
     "train_network": {**_SIMULATION, "record_every": Integer(1, optional=True)},
     "ImageRAF": {"n_test": Integer(2, optional=True)},
-    "realdata": {"eta": POSITIVE, "repeats": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
+    "realdata": {"bandwidth": POSITIVE, "seeds": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
 }
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # for the annotations only
     from .data import DataSource
     from .setting import Setting
 
-__all__ = ["train_network", "NetworkResult", "Network", "CURVE_METRICS"]
+__all__ = ["train_network", "network_grid", "NetworkResult", "Network", "CURVE_METRICS"]
 
 #: Metrics of a network run, in output order.
 CURVE_METRICS = ("gen_error", "mem_error", "rule_error", "train_loss")
@@ -98,6 +98,58 @@ def _settings(settings):
     if not settings:
         raise ParameterError("settings", "must not be empty")
     return settings
+
+
+def network_grid(*, alpha: Sequence[float], eps: Sequence[float], lam: Sequence[float], kappa: Sequence[float],
+                 loss: Any, activation: Sequence[str] = ("relu",), train: Sequence[str] = ("readout",),
+                 scaling: Sequence[str] = ("lazy",), optimizer: Sequence[str] = ("gd",),
+                 steps: Sequence[int] = (2000,), lr: Sequence[float] = (1.0,), device: str = "auto") -> list[Setting]:
+    """Settings of networks for every combination of the values, as ``raf network`` trains them.
+
+    A readout network ignores ``scaling``, ``optimizer``, ``steps`` and ``lr`` (its first layer is
+    frozen): it gets their first values only, so that a list of them adds no copies of it.
+
+    Parameters
+    ----------
+    alpha, eps, lam, kappa : sequence of float
+        As for :class:`rafmodel.Setting` and :class:`rafmodel.Network`.
+    loss : str or Loss
+        The loss of every point.
+    activation, train, scaling, optimizer : sequence of str
+        As for :class:`rafmodel.Network`.
+    steps : sequence of int
+        Training steps (``train="all"``).
+    lr : sequence of float
+        Base learning rates (``train="all"``).
+    device : str, default="auto"
+        As for :class:`rafmodel.Network`.
+
+    Returns
+    -------
+    list of Setting
+        ``alpha``, ``eps``, ``lam`` varying slowest, then ``activation``, ``train``, ``kappa``,
+        then ``scaling``, ``optimizer``, ``steps``, ``lr``.
+
+    Raises
+    ------
+    ParameterError
+        A bad value (as :class:`rafmodel.Network` and :class:`rafmodel.Setting` say).
+    """
+    import itertools
+
+    from .setting import Setting
+
+    out = []
+    for a, e, la in itertools.product(alpha, eps, lam):
+        for act, tr, kap in itertools.product(activation, train, kappa):
+            readout = tr.lower() == "readout"
+            for sc, opt, st, rate in itertools.product(scaling[:1] if readout else scaling,
+                                                       optimizer[:1] if readout else optimizer,
+                                                       steps[:1] if readout else steps, lr[:1] if readout else lr):
+                net = Network(kappa=kap, activation=act, train=tr, scaling=sc, optimizer=opt, steps=int(st), lr=rate,
+                              device=device)
+                out.append(Setting(alpha=a, eps=e, lam=la, learner=net, loss=loss))
+    return out
 
 
 def _theory(setting):

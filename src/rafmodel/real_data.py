@@ -8,16 +8,18 @@ labels the facts), trains a kernel learner without intercept with the square los
 and reports the mean and standard error over repetitions of ``gen_error`` (held-out
 rule images), ``mem_error`` (facts) and ``rule_error`` (rule images of the training set).
 
-The RBF bandwidth ``eta`` is relative to the data, as in the paper (docs/theory.md
-section 4): ``k(x, x') = exp(-eta |x - x'|^2 / m)`` with ``m`` the median squared distance
-between the (z-scored) training inputs.  The source rescales the inputs so that ``m = 2d``,
-which makes this the package's ``rbf`` kernel ``exp(-c |x - x'|^2 / (2d))`` with ``c = eta``.
+The RBF ``bandwidth`` is relative to the data, as in the paper (docs/theory.md section 4,
+where it is called eta): ``k(x, x') = exp(-bandwidth |x - x'|^2 / m)`` with ``m`` the median
+squared distance between the (z-scored) training inputs.  The source rescales the inputs so that
+``m = 2d``, which makes this the package's ``rbf`` kernel ``exp(-c |x - x'|^2 / (2d))`` with
+``c = bandwidth`` (``raf theory --bandwidth``).  The names ``eta`` and ``repeats`` of rafmodel 0.4
+still work, with a DeprecationWarning, until 0.6; the columns are ``bandwidth`` and ``seeds``.
 
 With ``theory=True`` each row also carries the theory at the same ``alpha, eps, lam``
 for the Gaussian-equivalent kernel of this data's scale: with
 ``s = mean |x|^2 / d`` of the training inputs, the kernel acts on the unit-scale
 inputs ``x / sqrt s`` as ``exp(-(c s)(1 - rho))``, i.e. ``(mu1, mustar)`` of
-``kernel_coefficients("rbf", c = s eta)`` (for a dot-product kernel ``k``, those of
+``kernel_coefficients("rbf", c = s bandwidth)`` (for a dot-product kernel ``k``, those of
 ``rho -> k(s rho)``).
 """
 
@@ -30,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from ._deprecation import renamed
 from ._validation import validate_params
 from .exceptions import ParameterError
 from .tables import Tabular
@@ -37,14 +40,14 @@ from .tables import Tabular
 __all__ = ["realdata", "RealDataResults", "theory_coefficients"]
 
 #: Columns of :func:`realdata`'s table, in order (the theory's last, with ``theory=True``).
-COLUMNS = ("dataset", "rule", "facts", "kernel", "eta", "loss", "alpha", "eps", "lam", "d", "n", "n_test",
-           "repeats", "seed", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error",
+COLUMNS = ("dataset", "rule", "facts", "kernel", "bandwidth", "loss", "alpha", "eps", "lam", "d", "n", "n_test",
+           "seeds", "seed", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error",
            "rule_error_se", "failed")
 THEORY_COLUMNS = ("scale", "mu1", "mustar", "gen_error_theory", "mem_error_theory")
 
 
 class RealDataResults(Tabular):
-    """The rows of :func:`realdata` (one per ``alpha, eps, eta, lam``) and how well the theory fits.
+    """The rows of :func:`realdata` (one per ``alpha, eps, bandwidth, lam``) and how well the theory fits.
 
     Parameters
     ----------
@@ -67,7 +70,7 @@ class RealDataResults(Tabular):
         Returns
         -------
         list of dict
-            One flat dict per ``(alpha, eps, eta, lam)``.
+            One flat dict per ``(alpha, eps, bandwidth, lam)``.
         """
         return [dict(r) for r in self.records]
 
@@ -100,7 +103,7 @@ class RealDataResults(Tabular):
                 "inputs.")
 
 
-def theory_coefficients(kernel: str, scale: float, eta: float | None = None,
+def theory_coefficients(kernel: str, scale: float, bandwidth: float | None = None,
                         **params: Any) -> tuple[float, float]:
     """``(mu1, mustar)`` of a kernel on inputs with ``|x|^2 ~ scale * d``.
 
@@ -110,8 +113,9 @@ def theory_coefficients(kernel: str, scale: float, eta: float | None = None,
         ``'rbf'`` or another dot-product kernel name of :func:`rafmodel.kernel_coefficients`.
     scale : float
         ``s = mean |x|^2 / d`` of the inputs, ``> 0``.
-    eta : float, optional
-        The relative RBF bandwidth (the package's ``c = eta``); only for ``'rbf'``.
+    bandwidth : float, optional
+        The relative RBF bandwidth (the package's ``c = bandwidth``); only for ``'rbf'``
+        (``eta``, its name before 0.5, is deprecated).
     **params
         Parameters of a non-RBF kernel.
 
@@ -129,14 +133,17 @@ def theory_coefficients(kernel: str, scale: float, eta: float | None = None,
     Examples
     --------
     >>> from rafmodel import kernel_coefficients
-    >>> mu1, mustar = theory_coefficients("rbf", 1.0, eta=1.0)
+    >>> mu1, mustar = theory_coefficients("rbf", 1.0, bandwidth=1.0)
     >>> round(mu1, 10) == round(kernel_coefficients("rbf", c=1.0).mu1, 10)
     True
     """
     from .equivalence import KERNELS, _KERNEL_ALIASES, kernel_coefficients
 
+    if "eta" in params:
+        bandwidth = renamed("theory_coefficients", {"eta": params.pop("eta")}, {"eta": "bandwidth"},
+                            {"bandwidth": bandwidth}, {"bandwidth": None})["bandwidth"]
     if kernel.lower() == "rbf":
-        c = kernel_coefficients("rbf", c=float(scale) * float(eta))
+        c = kernel_coefficients("rbf", c=float(scale) * float(bandwidth))
     else:
         f = KERNELS[_KERNEL_ALIASES.get(kernel.lower(), kernel.lower())]
         c = kernel_coefficients(lambda rho: f(np.clip(scale * rho, -1.0, 1.0), **params))
@@ -150,19 +157,19 @@ def _as_list(name, v):
     return list(v)
 
 
-def _learner(kernel, eta):
+def _learner(kernel, bandwidth):
     from .learners import Kernel
 
     if kernel == "rbf":
-        return Kernel.from_kernel("rbf", c=eta)
+        return Kernel.from_kernel("rbf", c=bandwidth)
     return Kernel.from_kernel(kernel)
 
 
-def _scale(source, setting, repeats, seed):
+def _scale(source, setting, seeds, seed):
     from .simulation import repetition_seed
 
     return float(np.mean([np.mean(np.sum(source.sample(setting, repetition_seed(seed, i))[0].X ** 2, axis=1))
-                          / source.d for i in range(repeats)]))
+                          / source.d for i in range(seeds)]))
 
 
 _BY_IMAGERAF = "checked by ImageRAF, before any image is read"
@@ -175,13 +182,14 @@ _BY_IMAGERAF = "checked by ImageRAF, before any image is read"
     "eps": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
     "lam": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
     "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
-    "theory": "a flag", "progress": "a flag (None: when a terminal is attached)"})
+    "theory": "a flag", "progress": "a flag (None: when a terminal is attached)",
+    "deprecated": "the old names eta and repeats, resolved by renamed() and checked first in the body"})
 def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int = 8,
              alpha: float | Sequence[float] = 4.0, eps: float | Sequence[float] = 0.2,
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
-             eta: float | Sequence[float] = 1.0, loss: str = "square", repeats: int = 5, seed: int = 0,
+             bandwidth: float | Sequence[float] = 1.0, loss: str = "square", seeds: int = 5, seed: int = 0,
              data_dir: str | os.PathLike[str] | None = None, n_test: int | None = None, theory: bool = False,
-             progress: bool | None = None) -> RealDataResults:
+             progress: bool | None = None, **deprecated: Any) -> RealDataResults:
     """The RAF experiment on image classes, optionally beside the Gaussian theory.
 
     Parameters
@@ -196,14 +204,16 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         Samples per pixel ``n / d``, fraction of facts and penalty; every combination.
     kernel : str, default='rbf'
         ``'rbf'``, or a dot-product kernel name of :func:`rafmodel.kernel_coefficients`
-        (``eta`` is then not used).
-    eta : float or sequence of float, default=1.0
+        (``bandwidth`` is then not used).
+    bandwidth : float or sequence of float, default=1.0
         RBF bandwidth relative to the median squared distance ``m`` of the training inputs:
-        ``k = exp(-eta |x - x'|^2 / m)`` (larger ``eta``: a narrower kernel).
+        ``k = exp(-bandwidth |x - x'|^2 / m)`` (larger: a narrower kernel); the ``c`` of
+        :func:`rafmodel.kernel_coefficients` ``("rbf")``.  Formerly ``eta`` (deprecated).
     loss : {'square', 'hinge'}, default='square'
         Kernel ridge (all ``lam`` from one eigendecomposition) or kernel SVM.
-    repeats : int, default=5
-        Independent repetitions (training images, fact labels, test images).
+    seeds : int, default=5
+        Independent repetitions (training images, fact labels, test images), as in
+        :func:`rafmodel.simulate`.  Formerly ``repeats`` (deprecated).
     seed : int, default=0
         Base seed; repetition ``i`` uses :func:`rafmodel.simulation.repetition_seed`.
     data_dir : str or path-like, optional
@@ -214,11 +224,14 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         Add ``scale, mu1, mustar, gen_error_theory, mem_error_theory``.
     progress : bool, optional
         A progress bar on stderr.
+    **deprecated
+        ``eta`` and ``repeats``, the names of ``bandwidth`` and ``seeds`` before 0.5: they
+        work until 0.6, with a :class:`DeprecationWarning`.
 
     Returns
     -------
     RealDataResults
-        One row per ``(alpha, eps, eta, lam)``; :meth:`RealDataResults.fit_summary` says
+        One row per ``(alpha, eps, bandwidth, lam)``; :meth:`RealDataResults.fit_summary` says
         how well the theory fits.
 
     Raises
@@ -228,7 +241,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
 
     Examples
     --------
-    >>> res = realdata(alpha=2.0, eps=0.2, lam=[0.01, 1.0], repeats=2)
+    >>> res = realdata(alpha=2.0, eps=0.2, lam=[0.01, 1.0], seeds=2)
     >>> [r["lam"] for r in res], res[0]["n"], all(r["gen_error"] < 0.2 for r in res)
     ([0.01, 1.0], 128, True)
     """
@@ -238,6 +251,11 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     from .setting import Setting
     from .simulation import lam_path, simulate_many
 
+    if deprecated:  # stacklevel 4: the warning names the caller, past the wrapper of validate_params
+        new = renamed("realdata", deprecated, {"eta": "bandwidth", "repeats": "seeds"},
+                      {"bandwidth": bandwidth, "seeds": seeds}, {"bandwidth": 1.0, "seeds": 5}, stacklevel=4)
+        v = validate("realdata", **new)  # the old names' values, checked as the new names' at the signature
+        bandwidth, seeds = v["bandwidth"], v["seeds"]
     try:
         loss_obj = get_loss(loss)
     except ValueError as e:
@@ -245,16 +263,16 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     if loss_obj.name not in ("square", "hinge"):
         raise ParameterError("loss", f"must be square or hinge, got {loss_obj.name!r}")
     kernel = str(kernel).strip().lower()
-    etas = [float(x) for x in _as_list("eta", eta)]
+    etas = [float(x) for x in _as_list("bandwidth", bandwidth)]
     if kernel != "rbf":
         etas = [math.nan]
     alphas, epss, lams = (_as_list(k, x) for k, x in (("alpha", alpha), ("eps", eps), ("lam", lam)))
     from ._validation import MAX_POINTS, check_count
 
     points = check_count("grid", len(alphas) * len(epss) * len(lams) * len(etas), MAX_POINTS,
-                         what="points (alpha x eps x lam x eta)", hint="split the grid")
-    check_count("repeats", points * repeats, MAX_POINTS, what="fits (points x repeats)",
-                hint="use fewer repeats or fewer points")
+                         what="points (alpha x eps x lam x bandwidth)", hint="split the grid")
+    check_count("seeds", points * seeds, MAX_POINTS, what="fits (points x seeds)",
+                hint="use fewer seeds or fewer points")
     validate("Setting", alpha=alphas, eps=epss, lam=lams)  # every value, before the images are read
     learners = {e: _learner(kernel, e) for e in etas}
     source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
@@ -275,19 +293,19 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     try:
         for h, settings in groups:
             if loss_obj.name == "square":
-                sims = lam_path(settings[0], [s.lam for s in settings], seeds=repeats, seed=seed, data=source)
+                sims = lam_path(settings[0], [s.lam for s in settings], seeds=seeds, seed=seed, data=source)
             else:
-                sims = simulate_many(settings, seeds=repeats, seed=seed, data=source)
+                sims = simulate_many(settings, seeds=seeds, seed=seed, data=source)
             n, d, nt = source.shape(settings[0])
             scale = mu = None
             if theory:
-                scale = _scale(source, settings[0], repeats, seed)
-                mu = theory_coefficients(kernel, scale, eta=h)
+                scale = _scale(source, settings[0], seeds, seed)
+                mu = theory_coefficients(kernel, scale, bandwidth=h)
             for s, sim in zip(settings, sims):
                 rec = {"dataset": source.dataset, "rule": f"{source.rule[0]},{source.rule[1]}",
-                       "facts": source.facts, "kernel": kernel, "eta": h, "loss": loss_obj.name,
+                       "facts": source.facts, "kernel": kernel, "bandwidth": h, "loss": loss_obj.name,
                        "alpha": s.alpha, "eps": s.eps, "lam": s.lam, "d": d, "n": n, "n_test": nt,
-                       "repeats": repeats, "seed": seed}
+                       "seeds": seeds, "seed": seed}
                 for m in ("gen_error", "mem_error", "rule_error"):
                     rec[m], rec[f"{m}_se"] = sim.mean(m), sim.se(m)
                 rec["failed"] = sim.n_failed

@@ -11,8 +11,8 @@ Preprocessing (``standardize=True``): a z-score per pixel with the training set'
 and standard deviation (a constant pixel is only centred), then one global factor so
 that the median squared distance between training inputs is ``2 d``, the value for
 i.i.d. standard Gaussian inputs.  An RBF kernel ``exp(-c |x - x'|^2 / (2d))`` is then
-``exp(-eta |x - x'|^2 / m)`` on the z-scored inputs, with ``m`` their median squared
-distance and ``eta = c`` (the paper's bandwidth, docs/theory.md section 4).
+``exp(-bandwidth |x - x'|^2 / m)`` on the z-scored inputs, with ``m`` their median squared
+distance and ``bandwidth = c`` (the paper's eta, docs/theory.md section 4).
 """
 
 from __future__ import annotations

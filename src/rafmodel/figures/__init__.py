@@ -55,9 +55,22 @@ def list_figures() -> dict:
 
 
 
+#: Figure parameters renamed for the package's one vocabulary (old -> new): the old names work until
+#: 0.6, with a DeprecationWarning (``raf figure``: a note on stderr).
+RENAMED_PARAMETERS = {"eta": "bandwidth", "repeats": "seeds"}
+
+
 def _setup(name, quick, sim, progress, n_jobs, params):
     """Validate everything a figure is asked for (before any work): its spec, context and parameters."""
     spec = get_figure(name)
+    old = {k: params[k] for k in params if k in RENAMED_PARAMETERS and k not in spec.constraints}
+    if old:
+        from .._deprecation import renamed
+
+        params = {k: v for k, v in params.items() if k not in old}
+        news = {RENAMED_PARAMETERS[k] for k in old}
+        params.update(renamed(f"figure {name!r}", old, RENAMED_PARAMETERS, {n: params.get(n) for n in news},
+                              {n: None for n in news}, stacklevel=4))
     _check_requires(spec, sim)
     n_jobs = CONSTRAINTS["simulate"]["n_jobs"].check("n_jobs", n_jobs)
     ctx = Context(quick=bool(quick), sim=bool(sim), progress=bool(progress), n_jobs=n_jobs,
@@ -293,7 +306,8 @@ def write_figure(name, out, *, quick=False, sim=True, progress=False, force=Fals
     meta = {"name": name, "description": spec.description, "caption": caption,
             "params": {k: v for k, v in p.items() if sim or k not in spec.sim_params},
             "quick": ctx.quick, "sim": ctx.sim,
-            "command": figure_command(name, out, quick=quick, sim=sim, **params),
+            "command": figure_command(name, out, quick=quick, sim=sim,
+                                      **{RENAMED_PARAMETERS.get(k, k): v for k, v in params.items()}),
             "version": __version__, "key": key, "files": files, "sha256": sha}
     meta = json.loads(json.dumps(meta, default=repr))  # exactly what will be read back
     meta["digest"] = _meta_digest(meta)

@@ -114,7 +114,7 @@ class FigureSpec:
 
         Every size is checked before any work, by its name, against the limits of
         :mod:`rafmodel._validation` (the same as the command line's): ``d``, ``seeds``,
-        ``repeats``, each ``n_*`` resolution and their product, and the memory of the
+        each ``n_*`` resolution and their product, and the memory of the
         simulations' data (``n = alpha d`` samples of ``d``, or ``kappa d``, numbers).
 
         Raises

@@ -19,12 +19,12 @@ _RULE, _FACTS = (3, 5), 8
 @register_figure(
     "realdata",
     "real images: kernel ridge (RBF) on digits 3 vs 5 with images of 8 as facts; gen_error and mem_error vs "
-    "lam for several bandwidths eta, and the trade-off curve, with the Gaussian theory of the same kernel",
-    defaults=dict(alpha=4.0, eps=0.2, eta=[0.5, 1.0, 2.0], lam=[1e-3, 100.0], n_lam=11, repeats=5),
-    quick=dict(eta=[0.5, 2.0], n_lam=4, repeats=2),
-    constraints=dict(alpha=POSITIVE, eps=Real(0, 1), eta=POSITIVE, lam=POSITIVE, n_lam=Integer(2, 200),
-                     repeats=POSITIVE_INT),
-    sim_params=("repeats",))
+    "lam for several bandwidths, and the trade-off curve, with the Gaussian theory of the same kernel",
+    defaults=dict(alpha=4.0, eps=0.2, bandwidth=[0.5, 1.0, 2.0], lam=[1e-3, 100.0], n_lam=11, seeds=5),
+    quick=dict(bandwidth=[0.5, 2.0], n_lam=4, seeds=2),
+    constraints=dict(alpha=POSITIVE, eps=Real(0, 1), bandwidth=POSITIVE, lam=POSITIVE, n_lam=Integer(2, 200),
+                     seeds=POSITIVE_INT),
+    sim_params=("seeds",))
 def realdata_figure(p, ctx):
     """gen_error and mem_error of kernel ridge on digits along lam (see the registry description)."""
     import rafmodel as rm
@@ -32,40 +32,41 @@ def realdata_figure(p, ctx):
     from ..real_data import _scale, realdata, theory_coefficients
 
     alpha, eps = float(p["alpha"]), float(p["eps"])
-    etas = [float(e) for e in np.atleast_1d(p["eta"])]
+    etas = [float(e) for e in np.atleast_1d(p["bandwidth"])]
     lo, hi = float(min(p["lam"])), float(max(p["lam"]))
     lams = [float(x) for x in np.geomspace(lo, hi, int(p["n_lam"]))]
     lams_th = np.geomspace(lo, hi, 40)
-    repeats = int(p["repeats"])
+    seeds = int(p["seeds"])
     fig, axes = new_figure(3, width=3.3, height=2.8)
     rows, summary = [], {}
     measured = None
     if ctx.sim:
-        measured = realdata("digits", rule=_RULE, facts=_FACTS, alpha=alpha, eps=eps, lam=lams, eta=etas,
-                            repeats=repeats, seed=0, theory=True, progress=ctx.progress).to_records()
+        measured = realdata("digits", rule=_RULE, facts=_FACTS, alpha=alpha, eps=eps, lam=lams, bandwidth=etas,
+                            seeds=seeds, seed=0, theory=True, progress=ctx.progress).to_records()
         for r in measured:
-            rows.append({"curve": f"eta = {r['eta']:g}", "source": "simulation", **r})
+            rows.append({"curve": f"bandwidth = {r['bandwidth']:g}", "source": "simulation", **r})
     source = ImageRAF("digits", rule=_RULE, facts=_FACTS)
     setting = rm.Setting(alpha=alpha, eps=eps, lam=1.0)
     source.check(setting)
-    scale = _scale(source, setting, repeats, 0)
+    scale = _scale(source, setting, seeds, 0)
     for k, eta in enumerate(etas):
         color = PALETTE[k % len(PALETTE)]
-        mu1, mustar = theory_coefficients("rbf", scale, eta=eta)
+        mu1, mustar = theory_coefficients("rbf", scale, bandwidth=eta)
         res = rm.solve_many(rm.grid(learner=rm.Kernel(mu1=mu1, mustar=mustar), loss="square", alpha=alpha,
                                     eps=eps, lam=lams_th), warn=False)
         ok = np.asarray(res.converged, bool)
         g = np.where(ok, np.asarray(res.gen_error, float), np.nan)
         m = np.where(ok, np.asarray(res.mem_error, float), np.nan)
-        rows += [{"curve": f"eta = {eta:g}", "source": "theory", "alpha": alpha, "eps": eps, "eta": eta, "lam": x,
+        rows += [{"curve": f"bandwidth = {eta:g}", "source": "theory", "alpha": alpha, "eps": eps, "bandwidth": eta,
+                  "lam": x,
                   "mu1": mu1, "mustar": mustar, "scale": scale, "gen_error": gi, "mem_error": mi,
                   "converged": bool(c)} for x, gi, mi, c in zip(lams_th, g, m, ok)]
-        lab = f"eta = {eta:g}"
+        lab = f"bandwidth = {eta:g}"
         axes[0].plot(lams_th, g, "--", color=color, lw=1.1)
         axes[1].plot(lams_th, m, "--", color=color, lw=1.1)
         axes[2].plot(m, g, "--", color=color, lw=1.1)
         if measured is not None:
-            pts = [r for r in measured if r["eta"] == eta]
+            pts = [r for r in measured if r["bandwidth"] == eta]
             x = [r["lam"] for r in pts]
             for ax, key in ((axes[0], "gen_error"), (axes[1], "mem_error")):
                 ax.errorbar(x, [r[key] for r in pts], yerr=[r[f"{key}_se"] for r in pts], fmt="o-", ms=3, lw=1.0,
@@ -88,12 +89,12 @@ def realdata_figure(p, ctx):
     n = int(round(alpha * source.d))
     caption = (f"Kernel ridge with an RBF kernel (no intercept) on scikit-learn's 8x8 digits: rule 3 vs 5, "
                f"images of 8 with random labels as facts, alpha = {alpha:g} (n = {n}, d = 64), eps = {eps:g}, "
-               f"bandwidth eta relative to the median squared distance of the training inputs. Dashed: the "
+               f"bandwidth relative to the median squared distance of the training inputs. Dashed: the "
                f"Gaussian theory of the same kernel on this data's scale (|x|^2/d = {scale:.2f}).")
     if summary:
         best = min((r for pts in summary.values() for r in pts), key=lambda r: r["gen_error"])
         free = [r for pts in summary.values() for r in pts if r["mem_error"] == 0]
-        caption += (f" Measured gen_error is at best {best['gen_error']:.3f} (eta = {best['eta']:g}, lam = "
+        caption += (f" Measured gen_error is at best {best['gen_error']:.3f} (bandwidth = {best['bandwidth']:g}, lam = "
                     f"{best['lam']:.3g}) against the theory's best {th_gen:.3f}: two digit classes are far easier "
                     f"than a hyperplane through a Gaussian cloud, so the theory does not predict gen_error here. "
                     f"Every fact is memorized (mem_error = 0) at {len(free)} of {sum(map(len, summary.values()))} "

@@ -32,10 +32,11 @@ from typing import Any
 
 from ..exceptions import ParameterError
 from .spec import Point, SweepSpec, load_spec, point_key
+from .._deprecation import renamed
 from .._files import atomic_write
 from .store import OPEN, SweepStore, _point_name, check_store, check_writable_file
 
-__all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store",
+__all__ = ["run_sweep", "sweep_status", "load_results", "export_results", "simulate_into_store", "simulate_to_file",
            "export_frame_to_csv", "load_spec", "SweepSpec", "SweepStatus", "SweepStore", "StoreWarning",
            "check_store", "check_writable_file", "check_output_file", "Point", "point_key"]
 
@@ -132,17 +133,17 @@ def _open_store(store: str | os.PathLike[str] | SweepStore, create: bool = False
 
 
 def _check_run_options(jobs: int | None, scheduler: Any) -> None:
-    """Refuse bad ``jobs`` / ``scheduler`` before a store is opened or created."""
+    """Refuse bad ``n_jobs`` / ``scheduler`` before a store is opened or created."""
     from .._parallel import effective_jobs
 
     if jobs is not None and scheduler is not None and jobs not in (1, None):
-        raise ParameterError("jobs", "give either jobs (local processes) or scheduler (Dask), not both")
+        raise ParameterError("n_jobs", "give either n_jobs (local processes) or scheduler (Dask), not both")
     effective_jobs(jobs, 1)  # validates
 
 
 def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: str | os.PathLike[str],
-              *, jobs: int | None = 1, scheduler: Any = None, progress: bool | None = None,
-              retry_failed: bool = False) -> Any:
+              *, n_jobs: int | None = 1, scheduler: Any = None, progress: bool | None = None,
+              retry_failed: bool = False, **deprecated: Any) -> Any:
     """Compute the points of ``spec`` that ``store`` does not hold yet, and return every point.
 
     Parameters
@@ -151,7 +152,7 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
         A TOML spec file or its table (see :func:`load_spec`).
     store : str or path-like
         The SQLite store (created if absent).  A store made for another spec is refused.
-    jobs : int, optional
+    n_jobs : int, optional
         Local processes (1: this process; -1: all cores; capped at the cores and tasks).
     scheduler : str, cluster or Client, optional
         Run on Dask instead: a scheduler address ``tcp://HOST:PORT``, a ``LocalCluster``
@@ -160,6 +161,9 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
         A progress bar with ETA on stderr (default: on a terminal).
     retry_failed : bool, default=False
         Compute the failed points again (they are kept as failed otherwise).
+    **deprecated
+        ``jobs``, the name of ``n_jobs`` before 0.5: it works until 0.6, with a
+        :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -169,7 +173,7 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
     Raises
     ------
     ParameterError
-        A bad spec, a bad ``jobs``, Dask missing or unreachable, a store that is not a sweep
+        A bad spec, a bad ``n_jobs``, Dask missing or unreachable, a store that is not a sweep
         store (left as it was), a damaged or read-only store: before any work, and before the
         store is created.
 
@@ -178,6 +182,7 @@ def run_sweep(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec, store: 
     StoreWarning
         Stored points whose values cannot be read: they are computed again.
     """
+    jobs = renamed("run_sweep", deprecated, {"jobs": "n_jobs"}, {"n_jobs": n_jobs}, {"n_jobs": 1})["n_jobs"]
     spec = load_spec(spec)
     _check_run_options(jobs, scheduler)
     if not isinstance(store, SweepStore):
@@ -443,8 +448,8 @@ def export_frame_to_csv(df: Any, out: str | os.PathLike[str]) -> None:
 
 
 def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d: int = 500, seeds: int = 4,
-                        n_test: int = 10_000, seed: int = 0, jobs: int | None = 1, progress: bool | None = None,
-                        on_update: Any = None) -> tuple[Any, int]:
+                        n_test: int = 10_000, seed: int = 0, n_jobs: int | None = 1, progress: bool | None = None,
+                        on_update: Any = None, **deprecated: Any) -> tuple[Any, int]:
     """Simulate settings into an open store (any points, as ``raf simulate --out``), reading back those stored.
 
     Parameters
@@ -456,13 +461,16 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
         sweep store, is refused and left as it was).
     d, seeds, n_test, seed : int
         As for :func:`rafmodel.simulate`.
-    jobs : int, optional
+    n_jobs : int, optional
         Local processes over the points.
     progress : bool, optional
         A progress bar on stderr.
     on_update : callable, optional
         Called with the DataFrame of the points stored so far (in ``settings`` order) at the
         start and after every finished point.
+    **deprecated
+        ``jobs``, the name of ``n_jobs`` before 0.5: it works until 0.6, with a
+        :class:`DeprecationWarning`.
 
     Returns
     -------
@@ -477,6 +485,8 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
     from ..simulation import check_simulation
     from .spec import _record
 
+    jobs = renamed("simulate_into_store", deprecated, {"jobs": "n_jobs"}, {"n_jobs": n_jobs},
+                   {"n_jobs": 1})["n_jobs"]
     check_simulation(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=jobs)
     extra = {"d": d, "seeds": seeds, "n_test": n_test, "seed": seed}
     points = []
@@ -505,6 +515,61 @@ def simulate_into_store(settings: list[Any], store: str | os.PathLike[str], *, d
         computed = _run(spec.tasks, {p.key: p for p in points}, st, jobs=jobs, client=None, progress=progress,
                         on_rows=update)
         return frame(), computed
+
+
+def simulate_to_file(settings: list[Any], path: str | os.PathLike[str], *, d: int = 500, seeds: int = 4,
+                     n_test: int = 10_000, seed: int = 0, n_jobs: int | None = 1, progress: bool | None = None,
+                     name: str = "path") -> tuple[Any, int, str]:
+    """Simulate settings into the store behind a file, as ``raf simulate --out``; stored points are read back.
+
+    ``FILE.csv`` keeps the store in ``FILE.csv.sqlite`` and is rewritten (atomically, these
+    settings' points only) after every point; ``FILE.sqlite`` (or ``.db``) is the store itself.
+    The store is checked as every store is (:func:`check_store`): a file that is not a sweep
+    store is refused and left as it was, before any work.
+
+    Parameters
+    ----------
+    settings : list of Setting
+        The points.
+    path : str or path-like
+        ``FILE.csv``, ``FILE.sqlite`` or ``FILE.db``.
+    d, seeds, n_test, seed, n_jobs, progress
+        As for :func:`simulate_into_store`.
+    name : str, default="path"
+        The parameter that errors name (``"out"`` for the command line).
+
+    Returns
+    -------
+    tuple
+        ``(DataFrame of every point in settings order, points computed now, the store's path)``.
+
+    Raises
+    ------
+    ParameterError
+        Another extension, a file that cannot be written, a CSV file without its store (of
+        rafmodel < 0.3 or of another program), and whatever :func:`simulate_into_store`
+        refuses, before any work; named ``name``.
+    """
+    from .._files import check_file
+
+    path = check_file(path, name, ("csv", "sqlite", "db"))
+    store = path if path.lower().endswith((".sqlite", ".db")) else path + ".sqlite"
+    csv_out = None if store == path else path
+    try:
+        check_store(store, write=True, name=name)
+        if csv_out:
+            check_output_file(csv_out, store)
+            if os.path.exists(csv_out) and os.path.getsize(csv_out) > 0 and not os.path.exists(store):
+                raise ParameterError(name, f"{csv_out!r} exists without its store {store!r} (a file of rafmodel "
+                                           "< 0.3 or of another program): give a new file or remove it")
+        on_rows = (lambda df: export_frame_to_csv(df, csv_out)) if csv_out else None
+        df, computed = simulate_into_store(settings, store, d=d, seeds=seeds, n_test=n_test, seed=seed,
+                                           n_jobs=n_jobs, progress=progress, on_update=on_rows)
+    except ParameterError as e:
+        if e.param not in ("store", "out") or e.param == name:
+            raise
+        raise ParameterError(name, str(e).split(": ", 1)[-1]) from None
+    return df, computed, store
 
 
 def sweep_status(store: str | os.PathLike[str]) -> SweepStatus:

@@ -1,12 +1,16 @@
 """Sweep specs: a TOML file (or a dict) with the command line's option names -> the points of a sweep.
 
 A spec holds ``kind`` (``"theory"`` or ``"simulate"``), the model options of ``raf theory``
-(``model``, ``loss``, ``alpha``, ``eps``, ``lam``, ``mu1``, ``mustar``, ``kappa``, ``activation``,
+(``learner``, ``loss``, ``alpha``, ``eps``, ``lam``, ``mu1``, ``mustar``, ``kappa``, ``activation``,
 ``kernel``, ``bandwidth``, ``degree``, ``offset``), for theory the solver options ``tol``,
 ``max_iter``, ``method``, and for simulations ``d``, ``seeds``, ``n_test``, ``seed``.  Each value
 is a number, a list, or a text as the command line takes it (``"0.5,1,2"``, ``"1e-3:10:40:log"``);
 the sweep is every combination.  Every point has an exact key (floats by their hex form) and the
 spec a hash of its points, so that a store can refuse the points of another spec.
+
+The key ``model`` (the name of ``learner`` before 0.5) still works until 0.6, with a
+DeprecationWarning.  A point's record keeps the column name ``model`` for the learner's name:
+it is part of every stored point's key, so renaming it would orphan the points of every store.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from ..setting import Setting
 __all__ = ["SweepSpec", "Point", "load_spec", "point_key"]
 
 KINDS = ("theory", "simulate")
-MODEL_KEYS = ("model", "loss", "alpha", "eps", "lam", "mu1", "mustar", "kappa", "activation", "kernel",
+MODEL_KEYS = ("learner", "loss", "alpha", "eps", "lam", "mu1", "mustar", "kappa", "activation", "kernel",
               "bandwidth", "degree", "offset")
 THEORY_KEYS = ("tol", "max_iter", "method")
 SIMULATION_KEYS = ("d", "seeds", "n_test", "seed")
@@ -61,7 +65,7 @@ class Point:
     setting : Setting
         The model point.
     record : dict
-        Its identity in the package vocabulary: ``model``, ``loss``, the learner's labels
+        Its identity in the package vocabulary: ``model`` (the learner's name), ``loss``, the learner's labels
         (``activation``, ``kernel`` ...), the parameters and, for simulations, ``d, seeds,
         n_test, seed``.
     key : str
@@ -233,7 +237,7 @@ def load_spec(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec) -> Swee
 
     Examples
     --------
-    >>> s = load_spec({"kind": "theory", "model": "linear", "loss": "square",
+    >>> s = load_spec({"kind": "theory", "learner": "linear", "loss": "square",
     ...                "alpha": "1:2:3", "eps": 0.2, "lam": [0.1, 1]})
     >>> len(s.points), s.points[0].record["alpha"]
     (6, 1.0)
@@ -274,7 +278,22 @@ def load_spec(spec: str | os.PathLike[str] | dict[str, Any] | SweepSpec) -> Swee
         raise ParameterError("spec", f"{source}: {e}") from None
 
 
+#: Spec keys renamed for the package's one vocabulary (old -> new).
+RENAMED_KEYS = {"model": "learner"}
+
+
 def _build(table: dict[str, Any], source: str | None) -> SweepSpec:
+    for old, new in RENAMED_KEYS.items():
+        if old in table:
+            import warnings
+
+            from .._deprecation import REMOVED_IN
+
+            if new in table:
+                raise ParameterError(new, f"give {new} or its deprecated name {old}, not both")
+            warnings.warn(f"sweep spec: the key {old} is deprecated and will be removed in {REMOVED_IN}; use {new}",
+                          DeprecationWarning, stacklevel=4)
+            table = {(new if k == old else k): v for k, v in table.items()}
     kind = table.get("kind")
     if kind not in KINDS:
         raise ParameterError("kind", f"must be \"theory\" or \"simulate\", got {_shown(kind)}")
@@ -282,7 +301,7 @@ def _build(table: dict[str, Any], source: str | None) -> SweepSpec:
     unknown = [k for k in table if k not in allowed]
     if unknown:
         raise ParameterError(_name(unknown[0]), f"not an option of a {kind} sweep; allowed: {', '.join(allowed)}")
-    for k in ("model", "loss", "alpha", "eps", "lam"):
+    for k in ("learner", "loss", "alpha", "eps", "lam"):
         if k not in table:
             raise ParameterError(k, f"required in a {kind} sweep spec")
     args = SimpleNamespace(**{k: (_text(k, table[k]) if k in table else None) for k in MODEL_KEYS})

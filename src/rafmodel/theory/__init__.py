@@ -17,6 +17,7 @@ import numpy as np
 
 from ..exceptions import ConvergenceWarning, ParameterError
 from .capacity import alpha_c
+from .maps import has_theory
 from .channel import channel, channel_quadrature
 from .result import RESULT_FIELDS, ConvergenceError, TheoryResult, TheoryResults
 from .solver import SolverOptions, solve_arrays
@@ -25,7 +26,7 @@ if TYPE_CHECKING:  # for the annotations only
     from ..setting import Setting
 
 __all__ = ["solve", "solve_many", "alpha_c", "channel", "channel_quadrature", "SolverOptions",
-           "TheoryResult", "TheoryResults", "ConvergenceError"]
+           "TheoryResult", "TheoryResults", "ConvergenceError", "has_theory"]
 
 
 #: Points per vectorized batch of :func:`solve_many`: large enough to amortize numpy's

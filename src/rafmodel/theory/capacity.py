@@ -18,7 +18,8 @@ if TYPE_CHECKING:  # for the annotations only
 
     from ..losses import Loss
 
-__all__ = ["alpha_c", "capacity_denominator", "interpolation_capacity", "interpolation_threshold"]
+__all__ = ["alpha_c", "capacity_denominator", "interpolation_capacity", "interpolation_threshold",
+           "interpolation_thresholds"]
 
 
 def capacity_denominator(R: ArrayLike, eps: float | np.ndarray) -> np.ndarray:
@@ -296,3 +297,52 @@ def _rf_capacity(eps, kappa, mu1, mustar):
         raise ConvergenceError(f"could not compute the separability threshold of random features at eps={eps}, "
                                f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
     return val
+
+
+def interpolation_thresholds(learner: Any, eps: float) -> dict[str, float]:
+    """Both interpolation thresholds of ``learner`` on RAF data with a fraction ``eps`` of facts.
+
+    Parameters
+    ----------
+    learner : Learner
+        A learner with an exact theory (:func:`rafmodel.theory.has_theory`); ``raf capacity`` asks this
+        (no setting, hence no ``alpha``, ``lam`` or loss, is needed).
+    eps : float
+        Fraction of facts, in ``[0, 1]``.
+
+    Returns
+    -------
+    dict
+        ``alpha_c``: below it the learner separates every training label with a margin
+        (hinge / max-margin at ``lam = 0``); ``alpha_c_square``: below it the learner fits every
+        label exactly (min-norm interpolator).  ``inf`` where it fits any amount of data.
+
+    Raises
+    ------
+    ParameterError
+        ``eps`` outside ``[0, 1]``, a learner without an exact theory, or a threshold that
+        cannot be computed at this ``eps``.
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> t = rm.theory.capacity.interpolation_thresholds(rm.Linear(), 0.2)
+    >>> round(t["alpha_c"], 4), t["alpha_c_square"]
+    (2.9923, 1.0)
+    """
+    from .._validation import check_unit_interval
+    from ..exceptions import ParameterError
+    from ..losses import Hinge, Square
+    from .maps import has_theory
+
+    eps = float(check_unit_interval("eps", eps))
+    if not has_theory(learner):
+        raise ParameterError("learner", f"{getattr(learner, 'name', type(learner).__name__)!r} has no exact "
+                                        "theory, hence no interpolation threshold")
+    P = {k: float(v) for k, v in learner.params().items()}
+    try:
+        margin = float(interpolation_threshold(learner, Hinge(), eps, P))
+    except RuntimeError as e:
+        raise ParameterError("eps", str(e)) from None
+    exact = float(interpolation_threshold(learner, Square(), eps, P))
+    return {"alpha_c": margin, "alpha_c_square": exact}

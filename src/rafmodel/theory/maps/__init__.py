@@ -151,8 +151,22 @@ def _lookup(registry, t):
     return next((registry[c] for c in t.__mro__ if c in registry), None)
 
 
-def has_theory(learner: Learner) -> bool:
-    """Whether the theory solves ``learner`` (a map is registered for its type).
+def has_theory(learner: Any) -> bool:
+    """Whether ``learner`` has an exact asymptotic theory here (a map is registered for its type).
+
+    The linear, kernel and random-features learners (and their subclasses) do; a trained
+    :class:`rafmodel.Network` does not (its readout mode is ``Network.random_features()``).
+    Ask this instead of calling a theory function and catching its error.
+
+    Parameters
+    ----------
+    learner : Learner
+        Any learner (or any object: ``False`` for one that is not a learner).
+
+    Returns
+    -------
+    bool
+        Whether :func:`learner_map` has a map for it.
 
     Examples
     --------

@@ -1,4 +1,5 @@
-"""The faster simulation paths (issue 13): each against an independent route, and honest certificates."""
+"""The estimators' solvers (SVM, logistic Newton, the ridge path): each against an independent route, and
+certificates that name the solver that ran and are not reported converged when truncated."""
 
 import numpy as np
 import pytest
@@ -140,3 +141,43 @@ def test_design_blocks_agree_with_dense_products():
     h, sig, Ats = A.margins_grad(x, y)
     np.testing.assert_allclose(h, dense @ x, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(Ats, dense.T @ (y / (1.0 + np.exp(y * h))), rtol=1e-13, atol=1e-13)
+
+
+def _primal_svm_slsqp(Z, y, lam):
+    """min (lam/2)|w|^2 + sum xi  s.t.  y_i w.z_i >= 1 - xi_i, xi >= 0, by SLSQP (a second algorithm
+    that shares nothing with liblinear or the L-BFGS-B dual)."""
+    from scipy.optimize import minimize
+
+    n, p = Z.shape
+    x0 = np.r_[np.zeros(p), np.ones(n)]
+    cons = [{"type": "ineq", "fun": lambda x: y * (Z @ x[:p]) - 1 + x[p:], "jac": lambda x: np.c_[y[:, None] * Z, np.eye(n)]},
+            {"type": "ineq", "fun": lambda x: x[p:], "jac": lambda x: np.c_[np.zeros((n, p)), np.eye(n)]}]
+    res = minimize(lambda x: 0.5 * lam * x[:p] @ x[:p] + x[p:].sum(), x0,
+                   jac=lambda x: np.r_[lam * x[:p], np.ones(n)], constraints=cons, method="SLSQP",
+                   options={"maxiter": 2000, "ftol": 1e-13})
+    assert res.success, res.message
+    return res.x[:p]
+
+
+@pytest.mark.parametrize("learner,expected_solver", [(Linear(), "projected Newton"),
+                                                     (Kernel(mu1=0.7, mustar=0.0), "projected Newton")])
+def test_svm_names_the_solver_that_ran_and_matches_an_independent_algorithm(learner, expected_solver):
+    d, lam = 15, 0.3
+    data = sample_raf(d=d, alpha=2.0, eps=0.3, rng=11)
+    fitted = fit(Setting(alpha=2.0, eps=0.3, lam=lam, loss="hinge", learner=learner), data, rng=0)
+    assert expected_solver in fitted.info["solver"]
+    Z = data.X / np.sqrt(d)
+    mu1 = learner.params().get("mu1", 1.0)
+    w_ref = _primal_svm_slsqp(mu1 * Z, data.y, lam)  # the Gaussian-equivalent kernel with mustar = 0: features mu1 Z
+    h_ref = mu1 * Z @ w_ref
+    np.testing.assert_allclose(fitted.h_train, h_ref, atol=2e-5)
+
+
+def test_the_fallback_svm_certificate_names_the_dual_lbfgsb(monkeypatch):
+    # force the fallback (liblinear and projected Newton give nothing): the certificate must then
+    # name the dual L-BFGS-B that ran
+    monkeypatch.setattr(solvers.hinge, "_svm_projected_newton", lambda A, y, C, alpha, tol: None)
+    monkeypatch.setattr(solvers.hinge, "_liblinear_dual", lambda A, y, C, tol: np.zeros(len(y)))
+    data = sample_raf(d=15, alpha=2.0, eps=0.3, rng=11)
+    fitted = fit(Setting(alpha=2.0, eps=0.3, lam=0.3, loss="hinge"), data, rng=0)
+    assert fitted.info["solver"] == "SVM dual (L-BFGS-B)"

@@ -83,15 +83,16 @@ def test_solve_wants_settings():
 
 
 # ---------------------------------------------------------------------------- the constraint table
-from rafmodel._validation import CONSTRAINTS  # noqa: E402
+from rafmodel._validation import CONSTRAINTS, DECLARED  # noqa: E402
 
 _VALID = {
     "Setting": dict(alpha=1.0, eps=0.2, lam=0.1),
     "Kernel": dict(mu1=0.5, mustar=0.5),
     "RandomFeatures": dict(kappa=2.0, mu1=0.5, mustar=0.5),
-    "SolverOptions": dict(tol=1e-10, max_iter=100, damping=0.8, memory=4, method="auto", n_nodes=8),
+    "SolverOptions": dict(tol=1e-10, max_iter=100, damping=0.8, memory=4, method="auto", n_nodes=8,
+                          backend="numpy"),
     "simulate": dict(d=10, seeds=2, n_test=10, seed=0, n_jobs=1),
-    "lam_path": dict(lams=[0.1, 1.0]),
+    "lam_path": dict(d=10, seeds=2, n_test=10, seed=0, lams=[0.1, 1.0]),
     "GaussianRAF": dict(d=10, n_test=10),
     "Network": dict(kappa=1.0, train="readout", scaling="lazy", optimizer="gd", steps=10, lr=0.5, device="cpu"),
     "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
@@ -111,7 +112,7 @@ def _entry_call(entry):
         "RandomFeatures": lambda kw: rm.RandomFeatures(**kw),
         "SolverOptions": lambda kw: rm.SolverOptions(**kw),
         "simulate": lambda kw: rm.simulate(s, **kw),
-        "lam_path": lambda kw: rm.lam_path(s, d=10, seeds=2, n_test=10, **kw),
+        "lam_path": lambda kw: rm.lam_path(s, **kw),
         "GaussianRAF": lambda kw: GaussianRAF(**kw),
         "Network": lambda kw: rm.Network(**kw),
         "train_network": lambda kw: rm.train_network(s.replace(learner=rm.Network(kappa=1.0, device="cpu")), **kw),
@@ -151,12 +152,49 @@ def test_every_entry_point_accepts_its_valid_values(entry):
         assert (row["bandwidth"], row["seeds"], row["seed"]) == (kw["bandwidth"], kw["seeds"], kw["seed"])
 
 
+class _BodyRan(Exception):
+    """Raised by a declared callable's body in place of its work."""
+
+
+def _spy_body(*args, **kwargs):
+    raise _BodyRan
+
+
+def _declare_all():
+    """Import the modules that rafmodel imports lazily: importing one declares its entry points."""
+    import rafmodel.data  # noqa: F401
+    import rafmodel.network  # noqa: F401
+    import rafmodel.real_data  # noqa: F401
+    import rafmodel.simulation  # noqa: F401
+    import rafmodel.theory.solver  # noqa: F401
+
+
+def _without_bodies(entry, monkeypatch):
+    """The entry's call, with the body of every callable declared by the entry replaced by a spy."""
+    _declare_all()
+    call = _entry_call(entry)  # built first: it may construct other declared objects
+    for func in DECLARED[entry]:
+        monkeypatch.setattr(func, "__wrapped__", _spy_body)
+    return call
+
+
+@pytest.mark.parametrize("entry", sorted(CONSTRAINTS))
+def test_every_entry_of_the_table_is_declared_at_the_signature_its_call_goes_through(entry, monkeypatch):
+    _declare_all()
+    assert DECLARED.get(entry), f"no callable declares CONSTRAINTS[{entry!r}] with validate_params"
+    for func in DECLARED[entry]:
+        assert dict(func.__constraints__) == CONSTRAINTS[entry]
+    with pytest.raises(_BodyRan):  # valid values reach the declared body
+        _without_bodies(entry, monkeypatch)(dict(_VALID[entry]))
+
+
 @pytest.mark.parametrize("entry,name,bad", _CASES, ids=[f"{e}-{n}-{b!r}" for e, n, b in _CASES])
-def test_every_constrained_parameter_refuses_what_its_constraint_forbids(entry, name, bad):
+def test_every_constrained_parameter_refuses_what_its_constraint_forbids(entry, name, bad, monkeypatch):
     kw = dict(_VALID[entry])
     kw[name] = bad
-    with pytest.raises(ParameterError) as info:
-        _entry_call(entry)(kw)
+    call = _without_bodies(entry, monkeypatch)
+    with pytest.raises(ParameterError) as info:  # before any work: the body never runs
+        call(kw)
     assert str(info.value).startswith(f"{name}: "), str(info.value)
     assert "\n" not in str(info.value)
 

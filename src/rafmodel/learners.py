@@ -35,19 +35,21 @@ if TYPE_CHECKING:  # names for the annotations only (nothing is imported at run 
     from numpy.typing import ArrayLike
 
 
-from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite
+from ._validation import DeclaredInit, ParameterError, validate_params
 
 _RHO_MAX = 1.0 - 1e-16  # deprecated here: rafmodel.theory.maps.RHO_MAX
 
 __all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "get_learner", "LEARNERS"]
 
 
-class Learner:
+class Learner(DeclaredInit):
     """Base class of a learner: a value object.
 
-    Subclasses set ``name`` and ``param_names`` and validate their parameters in
-    ``__init__``; equality, hashing and ``repr`` follow from the parameters.  What the theory
-    computes with a learner is its map module (:mod:`rafmodel.theory.maps`, registered with
+    Subclasses set ``name`` and ``param_names`` and declare the constraints of their
+    parameters at ``__init__`` with :func:`rafmodel._validation.validate_params` (a subclass
+    whose ``__init__`` is not declared is refused when it is defined); equality, hashing and
+    ``repr`` follow from the parameters.  What the theory computes with a learner is its map
+    module (:mod:`rafmodel.theory.maps`, registered with
     :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
     ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
     solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/
@@ -61,6 +63,10 @@ class Learner:
 
     name = "learner"
     param_names: tuple[str, ...] = ()
+
+    @validate_params({})
+    def __init__(self) -> None:
+        """A learner without parameters; a keyword is refused with a :class:`ParameterError`."""
 
     def __getattr__(self, name: str) -> Any:
         if name in _DEPRECATED_THEORY:
@@ -157,9 +163,9 @@ class Kernel(Learner):
     #: ``None``: simulations use the Gaussian-equivalent kernel ``mu1^2 x.x'/d + mustar^2 delta``.
     kernel = None
 
+    @validate_params("Kernel")
     def __init__(self, *, mu1: ArrayLike, mustar: ArrayLike) -> None:
-        self.mu1 = check_positive_finite("mu1", mu1)
-        self.mustar = check_nonnegative_finite("mustar", mustar)
+        self.mu1, self.mustar = mu1, mustar  # checked and converted at the signature
 
     @classmethod
     def from_kernel(cls, kernel: str | Callable[..., Any], **params: Any) -> Kernel:
@@ -272,10 +278,9 @@ class RandomFeatures(Learner):
     #: polynomial ``mu1 t + mustar (t^2 - 1)/sqrt 2`` with exactly these coefficients.
     activation = None
 
+    @validate_params("RandomFeatures")
     def __init__(self, *, kappa: ArrayLike, mu1: ArrayLike, mustar: ArrayLike) -> None:
-        self.kappa = check_positive_finite("kappa", kappa)
-        self.mu1 = check_positive_finite("mu1", mu1)
-        self.mustar = check_nonnegative_finite("mustar", mustar)
+        self.kappa, self.mu1, self.mustar = kappa, mu1, mustar  # checked and converted at the signature
 
     @classmethod
     def from_activation(cls, activation: str | Callable[[np.ndarray], np.ndarray], *,
@@ -405,25 +410,24 @@ class Network(Learner):
     #: Names of the descriptive options, reported as labels.
     option_names = ("activation", "train", "scaling", "optimizer", "steps", "lr")
 
+    @validate_params("Network", exempt={"activation": "resolved by rafmodel.equivalence._resolve_activation, "
+                                                   "which names it"})
     def __init__(self, *, kappa: float, activation: str | Callable[[Any], Any] = "relu", train: str = "readout",
                  scaling: str = "lazy", optimizer: str = "gd", steps: int = 2000, lr: float = 1.0,
                  device: str = "auto") -> None:
-        from ._validation import validate
         from .equivalence import _resolve_activation
 
-        v = validate("Network", kappa=kappa, train=train, scaling=scaling, optimizer=optimizer, steps=steps, lr=lr,
-                     device=device)
-        if np.ndim(v["kappa"]) != 0:
+        if np.ndim(kappa) != 0:
             raise ParameterError("kappa", "a Network holds one kappa; build one per value")
-        self.kappa = float(v["kappa"])
+        self.kappa = float(kappa)
         key = _resolve_activation(activation)[0]
-        if v["train"] == "all" and key in _FLAT_ACTIVATIONS:
+        if train == "all" and key in _FLAT_ACTIVATIONS:
             raise ParameterError("activation", f"{key!r} has a zero derivative almost everywhere, so train='all' "
                                                "could not move the first layer; use train='readout' or a smooth "
                                                "activation")
         self.activation = key if key is not None else activation
-        self.train, self.scaling, self.optimizer = v["train"], v["scaling"], v["optimizer"]
-        self.steps, self.lr, self.device = int(v["steps"]), float(v["lr"]), v["device"]
+        self.train, self.scaling, self.optimizer = train, scaling, optimizer
+        self.steps, self.lr, self.device = int(steps), float(lr), device
 
     def options(self) -> dict[str, Any]:
         """The descriptive options, ``{name: value}`` (the activation by name).

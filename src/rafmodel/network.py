@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._validation import ParameterError, validate
+from ._validation import ParameterError, validate_params
 from .learners import Network
 from .tables import Tabular, records_to_frame
 
@@ -168,6 +168,9 @@ def _mean_se(v):
     return float(v.mean()), (float(v.std(ddof=1) / math.sqrt(v.size)) if v.size > 1 else math.nan)
 
 
+@validate_params("train_network", exempt={"settings": "checked by _settings",
+                                          "data": "a DataSource, checked by _source",
+                                          "theory": "a flag", "progress": "a flag (None: when a terminal is attached)"})
 def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds: int = 4, n_test: int = 10_000,
                   seed: int = 0, data: DataSource | None = None, record_every: int | None = None,
                   theory: bool = True, progress: bool | None = None) -> NetworkResult:
@@ -219,12 +222,11 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
     from .simulation import _source, repetition_seed
 
     settings = _settings(settings)
-    v = validate("train_network", d=d, seeds=seeds, n_test=n_test, seed=seed, record_every=record_every)
     from ._validation import check_count
 
-    check_count("seeds", len(settings) * v["seeds"], what="trainings (points x seeds)",
+    check_count("seeds", len(settings) * seeds, what="trainings (points x seeds)",
                 hint="use fewer seeds or fewer points")
-    source = _source(data, v["d"], v["n_test"])
+    source = _source(data, d, n_test)
     estimators = []
     from .data.gaussian import MAX_ARRAY_BYTES
 
@@ -238,18 +240,18 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(settings) * v["seeds"], desc="train", unit="net", leave=False)
+        bar = tqdm(total=len(settings) * seeds, desc="train", unit="net", leave=False)
     rows, curves = [], []
     try:
         for k, (s, est) in enumerate(zip(settings, estimators)):
             vals = {m: [] for m in CURVE_METRICS}
             certs, infos = [], []
-            for i in range(v["seeds"]):
-                ss = repetition_seed(v["seed"], i)
+            for i in range(seeds):
+                ss = repetition_seed(seed, i)
                 train, test = source.sample(s, ss)
                 try:
                     fitted = est.fit(train, np.random.default_rng(child_seed(ss, 1)), test=test,
-                                     record_every=v["record_every"])
+                                     record_every=record_every)
                 except SolverError as e:
                     infos.append({"error": str(e)})
                     for m in CURVE_METRICS:
@@ -273,8 +275,8 @@ def train_network(settings: Setting | Sequence[Setting], *, d: int = 100, seeds:
                     bar.update()
             ok = [i for i in infos if "error" not in i]
             row = {"model": "network", "loss": s.loss.name, **s.labels(), **s.params(),
-                   "d": getattr(source, "d", None), "seeds": v["seeds"], "failed": len(infos) - len(ok),
-                   "n_test": getattr(source, "n_test", None), "seed": v["seed"],
+                   "d": getattr(source, "d", None), "seeds": seeds, "failed": len(infos) - len(ok),
+                   "n_test": getattr(source, "n_test", None), "seed": seed,
                    "device": device_name(est.device), "solver": ok[0]["solver"] if ok else ""}
             for m in CURVE_METRICS:
                 row[m], row[f"{m}_se"] = _mean_se(vals[m])

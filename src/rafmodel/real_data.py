@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._deprecation import renamed
+from ._validation import validate_params
 from .exceptions import ParameterError
 from .tables import Tabular
 
@@ -171,6 +172,18 @@ def _scale(source, setting, seeds, seed):
                           / source.d for i in range(seeds)]))
 
 
+_BY_IMAGERAF = "checked by ImageRAF, before any image is read"
+
+
+@validate_params("realdata", exempt={
+    "dataset": _BY_IMAGERAF, "rule": _BY_IMAGERAF, "facts": _BY_IMAGERAF, "data_dir": _BY_IMAGERAF,
+    "n_test": _BY_IMAGERAF,
+    "alpha": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "eps": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "lam": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
+    "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
+    "theory": "a flag", "progress": "a flag (None: when a terminal is attached)",
+    "deprecated": "the old names eta and repeats, resolved by renamed() and checked first in the body"})
 def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int = 8,
              alpha: float | Sequence[float] = 4.0, eps: float | Sequence[float] = 0.2,
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
@@ -238,10 +251,11 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     from .setting import Setting
     from .simulation import lam_path, simulate_many
 
-    if deprecated:
+    if deprecated:  # stacklevel 4: the warning names the caller, past the wrapper of validate_params
         new = renamed("realdata", deprecated, {"eta": "bandwidth", "repeats": "seeds"},
-                      {"bandwidth": bandwidth, "seeds": seeds}, {"bandwidth": 1.0, "seeds": 5})
-        bandwidth, seeds = new["bandwidth"], new["seeds"]
+                      {"bandwidth": bandwidth, "seeds": seeds}, {"bandwidth": 1.0, "seeds": 5}, stacklevel=4)
+        v = validate("realdata", **new)  # the old names' values, checked as the new names' at the signature
+        bandwidth, seeds = v["bandwidth"], v["seeds"]
     try:
         loss_obj = get_loss(loss)
     except ValueError as e:
@@ -249,11 +263,9 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     if loss_obj.name not in ("square", "hinge"):
         raise ParameterError("loss", f"must be square or hinge, got {loss_obj.name!r}")
     kernel = str(kernel).strip().lower()
-    etas = [float(x) for x in _as_list("bandwidth", validate("realdata", bandwidth=bandwidth)["bandwidth"])]
+    etas = [float(x) for x in _as_list("bandwidth", bandwidth)]
     if kernel != "rbf":
         etas = [math.nan]
-    v = validate("realdata", seeds=seeds, seed=seed)
-    seeds, seed = v["seeds"], v["seed"]
     alphas, epss, lams = (_as_list(k, x) for k, x in (("alpha", alpha), ("eps", eps), ("lam", lam)))
     from ._validation import MAX_POINTS, check_count
 

@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import ParameterError, check_nonnegative_finite, check_positive_finite, check_unit_interval
+from ._validation import DeclaredInit, ParameterError, validate_params
 from .learners import Learner, get_learner
 from .losses import Loss, get_loss
 
 __all__ = ["Setting", "grid"]
 
 
-@dataclass(frozen=True)
-class Setting:
+@dataclass(frozen=True, init=False)
+class Setting(DeclaredInit):
     """One point of the RAF model: data ``(alpha, eps)``, a learner, a loss and ``lam``.
 
     Parameters
@@ -42,10 +42,10 @@ class Setting:
     Raises
     ------
     ParameterError
-        ``alpha``, ``eps`` or ``lam`` (or a learner parameter) out of range or not finite.
-    ValueError
-        An array where one number is expected (use :func:`grid` for many points),
-        or an unknown learner or loss name.
+        ``alpha``, ``eps`` or ``lam`` (or a learner parameter) out of range or not finite
+        (checked at the signature, before anything is built: ``CONSTRAINTS["Setting"]`` of
+        :mod:`rafmodel._validation`), an array where one number is expected (use :func:`grid`
+        for many points), an unknown learner or loss name, or a keyword that is not a field.
 
     See Also
     --------
@@ -67,22 +67,29 @@ class Setting:
     learner: Learner | str = field(default="linear")  # converted to a Learner
     loss: Loss | str = field(default="square")  # converted to a Loss
 
-    def __post_init__(self):
+    @validate_params("Setting", exempt={"learner": "converted and checked by get_learner, first in the body",
+                                        "loss": "converted and checked by get_loss, first in the body"})
+    def __init__(self, alpha: float, eps: float, lam: float, learner: Learner | str = "linear",
+                 loss: Loss | str = "square") -> None:
         set_ = object.__setattr__
-        set_(self, "alpha", check_positive_finite("alpha", self.alpha))
-        set_(self, "eps", check_unit_interval("eps", self.eps))
-        set_(self, "lam", check_nonnegative_finite("lam", self.lam))
-        for name in ("alpha", "eps", "lam"):
-            v = getattr(self, name)
+        for name, v in (("alpha", alpha), ("eps", eps), ("lam", lam)):
             if type(v) is not float:
                 if np.ndim(v) != 0:
                     raise ParameterError(name, "a Setting holds one point; use rafmodel.grid for many")
-                set_(self, name, float(v))
-        set_(self, "learner", get_learner(self.learner))
-        set_(self, "loss", get_loss(self.loss))
+                v = float(v)
+            set_(self, name, v)
+        set_(self, "learner", get_learner(learner))
+        set_(self, "loss", get_loss(loss))
         for k, v in self.learner.params().items():
             if type(v) is not float and np.ndim(v) != 0:
                 raise ParameterError(k, "a Setting holds one point; use rafmodel.grid for many")
+
+    def __post_init__(self):
+        # reached only from the __init__ that @dataclass writes for a subclass, which would skip
+        # the checks declared at Setting.__init__
+        raise TypeError(f"{type(self).__qualname__}: a subclass of Setting keeps the declared constructor "
+                        "(@dataclass(frozen=True, init=False), or an __init__ declared with "
+                        "rafmodel._validation.validate_params)")
 
     def params(self) -> dict[str, float]:
         """All parameters as a flat dict (``alpha, eps, lam`` and the learner's).

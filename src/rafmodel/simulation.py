@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._parallel import effective_jobs, worker_pool  # noqa: F401 (re-exported: the pool of the simulations)
-from ._validation import validate
+from ._validation import validate_params
 from .data import GaussianRAF, child_seed
 from .data.gaussian import MAX_ARRAY_BYTES
 from .estimators import estimator_for, ridge_path
@@ -293,6 +293,8 @@ def _settings_list(settings):
     return settings
 
 
+@validate_params("simulate", exempt={"settings": "checked by _settings_list",
+                                     "data": "a DataSource, checked by _source"})
 def check_simulation(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
                      seed: int = 0, n_jobs: int | None = None, data: DataSource | None = None) -> None:
     """Validate every simulation argument and size, without simulating.
@@ -314,11 +316,12 @@ def check_simulation(settings: Sequence[Setting], *, d: int = 500, seeds: int = 
         The first bad input, or a size whose arrays would not fit in memory.
     """
     settings = _settings_list(settings)
-    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
-    validate("simulate", n_jobs=n_jobs)
-    _check_all(settings, _source(data, v["d"], v["n_test"]), v["seeds"])
+    _check_all(settings, _source(data, d, n_test), seeds)
 
 
+@validate_params("simulate", exempt={"setting": "must be a Setting, checked first in the body",
+                                     "data": "a DataSource, checked by _source",
+                                     "progress": "a flag (None: when a terminal is attached)"})
 def simulate(setting: Setting, *, d: int = 500, seeds: int = 4, n_test: int = 10_000, seed: int = 0,
              n_jobs: int | None = None, data: DataSource | None = None,
              progress: bool | None = None) -> SimulationResult:
@@ -376,6 +379,9 @@ def simulate(setting: Setting, *, d: int = 500, seeds: int = 4, n_test: int = 10
                          progress=progress)[0]
 
 
+@validate_params("simulate", exempt={"settings": "checked by _settings_list",
+                                     "data": "a DataSource, checked by _source",
+                                     "progress": "a flag (None: when a terminal is attached)"})
 def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
                   seed: int = 0, n_jobs: int | None = None, data: DataSource | None = None,
                   progress: bool | None = None) -> SimulationResults:
@@ -417,9 +423,7 @@ def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, 
     True
     """
     settings = _settings_list(settings)
-    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
-    seeds, seed = v["seeds"], v["seed"]
-    source = _source(data, v["d"], v["n_test"])
+    source = _source(data, d, n_test)
     _check_all(settings, source, seeds)
     tasks = [(s, i) for s in settings for i in range(seeds)]
     jobs = effective_jobs(n_jobs, len(tasks))
@@ -441,6 +445,8 @@ def simulate_many(settings: Sequence[Setting], *, d: int = 500, seeds: int = 4, 
     return results
 
 
+@validate_params("lam_path", exempt={"setting": "must be a Setting of the square loss, checked first in the body",
+                                     "data": "a DataSource, checked by _source"})
 def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4, n_test: int = 10_000,
              seed: int = 0, data: DataSource | None = None) -> SimulationResults:
     """Square-loss simulations for many ``lam`` at once (one eigendecomposition per repetition).
@@ -484,16 +490,15 @@ def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4,
         raise ParameterError("setting", f"must be a rafmodel.Setting, got {setting!r}")
     if setting.loss.name != "square":
         raise ParameterError("loss", f"a lam path needs the square loss, got {setting.loss.name!r}")
-    v = validate("simulate", d=d, seeds=seeds, n_test=n_test, seed=seed)
-    lams = [float(x) for x in np.atleast_1d(validate("lam_path", lams=lams)["lams"])]
-    source = _source(data, v["d"], v["n_test"])
-    _check_all([setting], source, v["seeds"])
+    lams = [float(x) for x in np.atleast_1d(lams)]
+    source = _source(data, d, n_test)
+    _check_all([setting], source, seeds)
     from ._validation import check_count
 
-    check_count("lams", len(lams) * v["seeds"], what="evaluations (lams x seeds)", hint="use fewer lams or seeds")
+    check_count("lams", len(lams) * seeds, what="evaluations (lams x seeds)", hint="use fewer lams or seeds")
     vals = [{k: [] for k in METRICS} for _ in lams]
-    for i in range(v["seeds"]):
-        ss = repetition_seed(v["seed"], i)
+    for i in range(seeds):
+        ss = repetition_seed(seed, i)
         train, test = source.sample(setting, ss)
         Htr, Hte = ridge_path(setting, train, lams, rng=np.random.default_rng(child_seed(ss, 1)), X_test=test.X)
         for j in range(len(lams)):
@@ -505,5 +510,5 @@ def lam_path(setting: Setting, lams: ArrayLike, *, d: int = 500, seeds: int = 4,
             vj["q"].append(math.nan)
     return SimulationResults(
         SimulationResult(setting.replace(lam=lam), getattr(source, "d", None), getattr(source, "n_test", None),
-                         v["seed"], {k: np.array(x) for k, x in vj.items()}, [{"solver": "eigendecomposition"}] * v["seeds"])
+                         seed, {k: np.array(x) for k, x in vj.items()}, [{"solver": "eigendecomposition"}] * seeds)
         for lam, vj in zip(lams, vals))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._validation import check_positive_finite, check_positive_int, check_unit_interval
+from .._validation import check_positive_finite, check_positive_int, check_unit_interval, validate_params
 from ..exceptions import ParameterError
 from .base import Dataset, child_seed
 
@@ -203,11 +203,9 @@ class GaussianRAF:
     ((40, 20), 20, (100, 20))
     """
 
+    @validate_params("GaussianRAF")
     def __init__(self, *, d: int = 500, n_test: int = 10_000) -> None:
-        from .._validation import validate
-
-        v = validate("GaussianRAF", d=d, n_test=n_test)
-        self.d, self.n_test = v["d"], v["n_test"]
+        self.d, self.n_test = d, n_test  # checked at the signature
 
     def __repr__(self):
         return f"GaussianRAF(d={self.d}, n_test={self.n_test})"

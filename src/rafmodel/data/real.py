@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .._validation import validate_params
 from ..exceptions import ParameterError
 from .base import Dataset, child_seed
 from .images import load_images
@@ -96,11 +97,13 @@ class ImageRAF:
     ((128, 64), 32, True)
     """
 
+    @validate_params("ImageRAF", exempt={"dataset": "a name or a folder, checked by load_images",
+                                         "rule": "two classes in 0..9, checked first in the body",
+                                         "facts": "a class in 0..9 outside the rule, checked first in the body",
+                                         "data_dir": "a folder, checked by load_images", "standardize": "a flag"})
     def __init__(self, dataset: str = "digits", *, rule: tuple[int, int] = (3, 5), facts: int = 8,
                  data_dir: str | os.PathLike[str] | None = None, n_test: int | None = None,
                  standardize: bool = True) -> None:
-        from .._validation import validate
-
         try:
             rule = tuple(rule)
         except TypeError:
@@ -113,7 +116,7 @@ class ImageRAF:
             raise ParameterError("facts", f"must be a class in 0..9, got {facts!r}")
         if int(facts) in rule:
             raise ParameterError("facts", f"must differ from the rule classes {rule}, got {facts}")
-        self.n_test = validate("ImageRAF", n_test=n_test)["n_test"]
+        self.n_test = n_test  # checked at the signature
         X, labels = load_images(dataset, data_dir)  # after the options: a bad one costs no reading
         self.dataset = str(dataset).strip().lower()
         self.data_dir = None if self.dataset == "digits" else str(data_dir or os.environ.get("RAF_DATA", ""))

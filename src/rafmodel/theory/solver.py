@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import validate_params
 from .anderson import MAX_STEP, Batch, anderson_step
 from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
@@ -117,21 +118,17 @@ class SolverOptions:
     0.2682
     """
 
+    @validate_params("SolverOptions", exempt={"unknown": "every name here is refused, naming the options"})
     def __init__(self, *, tol: float = 1e-11, max_iter: int = 1000, damping: float = 1.0, memory: int = 3,
                  method: str = "auto", n_nodes: int = DEFAULT_NODES, backend: str = "auto", **unknown: Any) -> None:
-        from .._validation import validate
-
         if unknown:
             from ..exceptions import ParameterError
 
             raise ParameterError(next(iter(unknown)), "not a solver option; the options: tol, max_iter, damping, "
                                                       "memory, method, n_nodes, backend")
-
-        v = validate("SolverOptions", tol=tol, max_iter=max_iter, damping=damping, memory=memory, method=method,
-                     n_nodes=n_nodes, backend=backend)
-        self.tol, self.max_iter, self.damping = v["tol"], v["max_iter"], v["damping"]
-        self.memory, self.method, self.n_nodes = v["memory"], v["method"], v["n_nodes"]
-        self.backend = v["backend"]
+        self.tol, self.max_iter, self.damping = tol, max_iter, damping  # checked at the signature
+        self.memory, self.method, self.n_nodes = memory, method, n_nodes
+        self.backend = backend
 
 
 def _take(P, idx):

@@ -2,6 +2,7 @@
 simulate the same thing (the same kernel or activation, not only the same coefficients)."""
 
 import numpy as np
+import pytest
 
 import rafmodel as rm
 from rafmodel import Kernel, RandomFeatures
@@ -66,3 +67,41 @@ def test_activation_is_part_of_random_features():
     f = lambda x: np.maximum(x, 0.0)  # noqa: E731
     assert RandomFeatures.from_activation(f, kappa=2) == RandomFeatures.from_activation(f, kappa=2)
     assert RandomFeatures.from_activation(f, kappa=2) != real
+
+
+# ----------------------------------------------------------------------------- learners are value objects
+
+def test_the_theory_methods_of_a_learner_are_deprecated_and_answer_through_its_map():
+    # up to 0.4 a learner carried its theory (to_channel, update ...); now its map does, and the
+    # old names answer with a DeprecationWarning and the map's numbers
+    import numpy as np
+
+    import rafmodel as rm
+    from rafmodel.theory.maps import learner_map
+
+    rf = rm.RandomFeatures(kappa=0.5, mu1=0.6, mustar=0.7)
+    P = {k: np.array([v]) for k, v in rf.params().items()}
+    hats = (np.array([0.3]), np.array([0.2]), np.array([0.5]), np.array([0.1]), P)
+    with pytest.warns(DeprecationWarning, match="learner_map"):
+        old = rf.update(*hats[:3], *hats[3:])
+    new = learner_map(rf).update(*hats[:3], *hats[3:])
+    assert [float(v[0]) for v in (*old[0], *old[1])] == [float(v[0]) for v in (*new[0], *new[1])]
+    with pytest.warns(DeprecationWarning):
+        assert rf.state_names == ("m", "q", "V", "qw", "Vw")
+    with pytest.raises(AttributeError):  # anything else is still an AttributeError
+        rf.no_such_method
+
+
+def test_a_network_has_no_theory_and_says_so_in_one_line():
+    import rafmodel as rm
+    from rafmodel.theory import has_theory
+    from rafmodel.theory.maps import learner_map
+
+    net = rm.Network(kappa=2.0)
+    assert not has_theory(net) and has_theory(net.random_features())
+    assert not any(hasattr(type(net), k) for k in ("to_channel", "update", "test_overlaps"))
+    with pytest.raises(rm.ParameterError, match="no exact theory") as info:
+        learner_map(net)
+    assert info.value.param == "learner"
+    with pytest.raises(rm.ParameterError, match="no exact theory"):
+        rm.solve(rm.Setting(alpha=1.0, eps=0.2, lam=0.1, learner=net.random_features()).replace(learner=net))

@@ -69,11 +69,10 @@ class Learner(DeclaredInit):
         """A learner without parameters; a keyword is refused with a :class:`ParameterError`."""
 
     def __getattr__(self, name: str) -> Any:
-        if name in _DEPRECATED_THEORY:
+        if name in _DEPRECATED_THEORY and _THEORY_MAPS:
             import warnings
 
-            from .theory.maps import learner_map
-
+            learner_map = _THEORY_MAPS[0]  # set by rafmodel.theory.maps (the model does not import the theory)
             warnings.warn(f"{type(self).__name__}.{name} is deprecated: the theory's side of a learner is its map, "
                           f"rafmodel.theory.maps.learner_map(learner).{_DEPRECATED_THEORY[name]}",
                           DeprecationWarning, stacklevel=2)
@@ -110,6 +109,9 @@ class Learner(DeclaredInit):
 _DEPRECATED_THEORY = {k: k for k in ("to_channel", "update", "test_overlaps", "sample_ratio", "encode", "decode",
                                      "state_names", "hat_names")}
 _DEPRECATED_THEORY.update(square_response='extra("square_response")', training_response='extra("training_response")')
+#: ``[learner_map]`` once :mod:`rafmodel.theory.maps` is imported (it registers itself here), for
+#: the deprecated theory methods above; empty before.
+_THEORY_MAPS: list = []
 
 
 class Linear(Learner):

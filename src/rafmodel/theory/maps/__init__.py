@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ... import learners as _learners_module
 from ...learners import Kernel, Learner, Linear, Network, RandomFeatures
 from ...losses import Hinge, Loss, Square
 from . import hinge, kernel, linear, random_features, square
@@ -202,6 +203,7 @@ def loss_map(loss: Loss):
     return _lookup(_LOSSES, type(loss))
 
 
+_learners_module._THEORY_MAPS[:] = [learner_map]  # the learners' deprecated theory methods answer through it
 register_learner_map(LearnerMap(Linear, linear))
 register_learner_map(LearnerMap(Kernel, kernel))
 register_learner_map(LearnerMap(RandomFeatures, random_features))

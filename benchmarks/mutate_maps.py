@@ -466,8 +466,10 @@ def main(argv=None):
 
         assert Path(rafmodel.__file__).parent == work / "rafmodel", rafmodel.__file__
         plugin = _Mutate(plan, modules)
-        pytest.main([*TESTS, "-q", "-m", "not slow", "-p", "no:cacheprovider", "-n", "0", "-p", "no:randomly"],
-                    plugins=[plugin])
+        # not the tests that start worker processes: a child would load this process's compiled
+        # code from the cache, with this process's addresses of the factors
+        pytest.main([*TESTS, "-q", "-m", "not slow", "-k", "not worker_processes", "-p", "no:cacheprovider",
+                     "-n", "0"], plugins=[plugin])
         return plugin.status
     finally:
         shutil.rmtree(work, ignore_errors=True)

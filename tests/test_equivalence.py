@@ -5,7 +5,9 @@ the closed forms are bypassed), scipy's adaptive quadrature, a tensor Gauss-Herm
 rule, finite differences of the random-features kernel, and Monte Carlo.
 """
 
+import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -222,6 +224,28 @@ def test_rbf_default_and_kernel_function_agree():
     # the callable route (finite differences) on the registered function
     fd = kernel_coefficients(KERNELS["rbf"], bandwidth=2.0)
     assert squares(fd) == pytest.approx(squares(kernel_coefficients("rbf", bandwidth=2.0)), abs=1e-10)
+
+
+def test_the_kernels_parameters_are_bandwidth_and_offset():
+    # c was the rbf kernel's width and the polynomial kernel's offset: each now says which
+    assert list(inspect.signature(KERNELS["rbf"]).parameters) == ["rho", "bandwidth"]
+    assert list(inspect.signature(KERNELS["polynomial"]).parameters) == ["rho", "degree", "offset"]
+    assert kernel_coefficients("rbf", bandwidth=0.7) != kernel_coefficients("rbf")
+    assert kernel_coefficients("polynomial", offset=0.7) != kernel_coefficients("polynomial")
+    np.testing.assert_allclose(KERNELS["rbf"](np.array([0.0, 0.5]), bandwidth=2.0), np.exp([-2.0, -1.0]), rtol=1e-15)
+
+
+def test_a_kernel_key_does_not_depend_on_the_spelling_of_its_parameters():
+    from rafmodel.equivalence import _kernel_key
+
+    key = _kernel_key("rbf", {"bandwidth": 2.0})
+    # int or float, case and blanks, c (the name before 0.5, in a spec stored by hand) -- no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert _kernel_key(" RBF", {"bandwidth": 2}) == _kernel_key("rbf", {"c": 2.0}) == key
+        assert _kernel_key("poly", {"c": 0.5}) == _kernel_key("polynomial", {"degree": 3, "offset": 0.5})
+    assert key != _kernel_key("rbf", {}) == _kernel_key("rbf", {"bandwidth": 1.0})
+    assert _kernel_key("polynomial", {"offset": 0.5}) != _kernel_key("polynomial", {})
 
 
 @pytest.mark.parametrize("name", ["relu", "erf", "sign", "step", "linear"])

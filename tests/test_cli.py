@@ -139,9 +139,23 @@ def test_activation_and_kernel_names(raf):
     assert d["mu1"] ** 2 == pytest.approx(2 * np.exp(-2)) and d["mustar"] ** 2 == pytest.approx(1 - 3 * np.exp(-2))
 
 
+def test_polynomial_offset_option_is_the_kernels_offset(raf):
+    code, out, _ = raf(["theory", "--learner", "kernel", "--loss", "square", "--kernel", "polynomial", "--degree", "2",
+                        "--offset", "0.5", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", "--json"])
+    d = json.loads(out)
+    co = rm.kernel_coefficients("polynomial", degree=2, offset=0.5)
+    assert code == 0 and (d["kernel"], d["degree"], d["offset"]) == ("polynomial", 2, 0.5)
+    assert (d["mu1"], d["mustar"]) == (co.mu1, co.mustar)
+
+
 @pytest.mark.parametrize("args,needle", [
     (["--learner", "kernel", "--kernel", "rbf", "--degree", "2"], "kernel: 'rbf' does not take --degree"),
     (["--learner", "kernel", "--kernel", "rbf", "--bandwidth", "-1"], "bandwidth: rbf bandwidth must be > 0"),
+    # each option reaches its own kernel's parameter: polynomial has no bandwidth, rbf no offset
+    (["--learner", "kernel", "--kernel", "polynomial", "--bandwidth", "2"],
+     "kernel: 'polynomial' does not take --bandwidth"),
+    (["--learner", "kernel", "--kernel", "rbf", "--offset", "1"], "kernel: 'rbf' does not take --offset"),
+    (["--learner", "kernel", "--kernel", "poly", "--offset", "-1"], "offset: polynomial offset must be >= 0"),
     (["--learner", "kernel", "--kernel", "nope"], "kernel: unknown kernel 'nope'"),
     (["--learner", "rf", "--activation", "relu"], "kappa: required with --learner rf"),
     (["--learner", "rf", "--activation", "quadratic", "--kappa", "1"], "has mu1 = 0"),

@@ -5,7 +5,9 @@ the closed forms are bypassed), scipy's adaptive quadrature, a tensor Gauss-Herm
 rule, finite differences of the random-features kernel, and Monte Carlo.
 """
 
+import inspect
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -195,20 +197,20 @@ def test_monte_carlo(name):
 def test_polynomial_kernel_matches_taylor_expansion(degree, c):
     # (c + rho)^degree = sum_j binom(degree, j) c^(degree - j) rho^j, expanded by hand
     coef = [math.comb(degree, j) * c ** (degree - j) for j in range(degree + 1)]
-    k = kernel_coefficients("polynomial", degree=degree, c=c)
+    k = kernel_coefficients("polynomial", degree=degree, offset=c)
     assert squares(k) == pytest.approx([coef[0], coef[1], sum(coef[2:])], rel=1e-14, abs=1e-15)
 
 
 def test_polynomial_kernel_hand_values():
     # (0.5 + rho)^3 = 0.125 + 0.75 rho + 1.5 rho^2 + rho^3
-    assert squares(kernel_coefficients("polynomial", degree=3, c=0.5)) == \
+    assert squares(kernel_coefficients("polynomial", degree=3, offset=0.5)) == \
         pytest.approx([0.125, 0.75, 2.5], rel=1e-15)
     assert squares(kernel_coefficients("linear")) == pytest.approx([0.0, 1.0, 0.0], abs=0)
 
 
 @pytest.mark.parametrize("c", [1e-9, 1e-3, 0.1, 1.0, 3.0, 50.0])
 def test_rbf_matches_closed_form(c):
-    k = kernel_coefficients("rbf", c=c)
+    k = kernel_coefficients("rbf", bandwidth=c)
     e = math.exp(-c)
     assert k.mu0 ** 2 == pytest.approx(e, rel=1e-14)
     assert k.mu1 ** 2 == pytest.approx(c * e, rel=1e-14)
@@ -218,10 +220,32 @@ def test_rbf_matches_closed_form(c):
 
 
 def test_rbf_default_and_kernel_function_agree():
-    assert kernel_coefficients("rbf") == kernel_coefficients("RBF", c=1.0)
+    assert kernel_coefficients("rbf") == kernel_coefficients("RBF", bandwidth=1.0)
     # the callable route (finite differences) on the registered function
-    fd = kernel_coefficients(KERNELS["rbf"], c=2.0)
-    assert squares(fd) == pytest.approx(squares(kernel_coefficients("rbf", c=2.0)), abs=1e-10)
+    fd = kernel_coefficients(KERNELS["rbf"], bandwidth=2.0)
+    assert squares(fd) == pytest.approx(squares(kernel_coefficients("rbf", bandwidth=2.0)), abs=1e-10)
+
+
+def test_the_kernels_parameters_are_bandwidth_and_offset():
+    # c was the rbf kernel's width and the polynomial kernel's offset: each now says which
+    assert list(inspect.signature(KERNELS["rbf"]).parameters) == ["rho", "bandwidth"]
+    assert list(inspect.signature(KERNELS["polynomial"]).parameters) == ["rho", "degree", "offset"]
+    assert kernel_coefficients("rbf", bandwidth=0.7) != kernel_coefficients("rbf")
+    assert kernel_coefficients("polynomial", offset=0.7) != kernel_coefficients("polynomial")
+    np.testing.assert_allclose(KERNELS["rbf"](np.array([0.0, 0.5]), bandwidth=2.0), np.exp([-2.0, -1.0]), rtol=1e-15)
+
+
+def test_a_kernel_key_does_not_depend_on_the_spelling_of_its_parameters():
+    from rafmodel.equivalence import _kernel_key
+
+    key = _kernel_key("rbf", {"bandwidth": 2.0})
+    # int or float, case and blanks, c (the name before 0.5, in a spec stored by hand) -- no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert _kernel_key(" RBF", {"bandwidth": 2}) == _kernel_key("rbf", {"c": 2.0}) == key
+        assert _kernel_key("poly", {"c": 0.5}) == _kernel_key("polynomial", {"degree": 3, "offset": 0.5})
+    assert key != _kernel_key("rbf", {}) == _kernel_key("rbf", {"bandwidth": 1.0})
+    assert _kernel_key("polynomial", {"offset": 0.5}) != _kernel_key("polynomial", {})
 
 
 @pytest.mark.parametrize("name", ["relu", "erf", "sign", "step", "linear"])
@@ -319,19 +343,22 @@ def test_coefficients_is_a_frozen_unpackable_triple():
     (lambda: kernel_coefficients("laplace"), ParameterError,
      "kernel: unknown kernel 'laplace'; allowed: activation, arccos, arccos0"),
     (lambda: kernel_coefficients(None), ParameterError, "kernel: must be a name"),
-    (lambda: kernel_coefficients("rbf", c=0.0), ParameterError,
-     "c: rbf bandwidth must be > 0, got 0.0"),
-    (lambda: kernel_coefficients("rbf", c=-1), ParameterError, "c: rbf bandwidth must be > 0"),
-    (lambda: kernel_coefficients("rbf", c=np.inf), ParameterError, "c: rbf bandwidth must be a finite"),
-    (lambda: kernel_coefficients("rbf", bandwidth=1.0), ParameterError,
-     "bandwidth: not a parameter of kernel 'rbf'; allowed: 'c'"),
+    (lambda: kernel_coefficients("rbf", bandwidth=0.0), ParameterError,
+     "bandwidth: rbf bandwidth must be > 0, got 0.0"),
+    (lambda: kernel_coefficients("rbf", bandwidth=-1), ParameterError, "bandwidth: rbf bandwidth must be > 0"),
+    (lambda: kernel_coefficients("rbf", bandwidth=np.inf), ParameterError,
+     "bandwidth: rbf bandwidth must be a finite"),
+    (lambda: kernel_coefficients("rbf", offset=1.0), ParameterError,
+     "offset: not a parameter of kernel 'rbf'; allowed: 'bandwidth'"),
+    (lambda: kernel_coefficients("polynomial", bandwidth=1.0), ParameterError,
+     "bandwidth: not a parameter of kernel 'polynomial'; allowed: 'degree', 'offset'"),
     (lambda: kernel_coefficients("polynomial", degree=0), ParameterError,
      "degree: must be a positive integer, got 0"),
     (lambda: kernel_coefficients("polynomial", degree=2.5), ParameterError,
      "degree: must be a positive integer, got 2.5"),
     (lambda: kernel_coefficients("polynomial", degree=True), ParameterError, "degree:"),
-    (lambda: kernel_coefficients("polynomial", c=-0.5), ParameterError,
-     "c: polynomial offset must be >= 0, got -0.5"),
+    (lambda: kernel_coefficients("polynomial", offset=-0.5), ParameterError,
+     "offset: polynomial offset must be >= 0, got -0.5"),
     (lambda: kernel_coefficients("linear", c=1.0), TypeError, "allowed: none"),  # also a TypeError
     (lambda: kernel_coefficients("activation"), ParameterError, "activation: required by kernel 'activation'"),
     (lambda: kernel_coefficients("activation", activation="foo"), ParameterError,
@@ -377,7 +404,7 @@ def test_registered_functions_keep_their_results_and_dtypes():
     assert ACTIVATIONS["tanh"](x.astype(np.float32)).dtype == np.float32
     np.testing.assert_array_equal(ACTIVATIONS["relu"](x), [0.0, 0.0, 2.0])
     np.testing.assert_array_equal(ACTIVATIONS["step"](x), [0.0, 0.5, 1.0])
-    np.testing.assert_array_equal(KERNELS["polynomial"](x / 2, degree=2, c=1.0), (1.0 + x / 2) ** 2)
+    np.testing.assert_array_equal(KERNELS["polynomial"](x / 2, degree=2, offset=1.0), (1.0 + x / 2) ** 2)
 
 
 # ----------------------------------------------------------------------------- the package's shape
@@ -406,19 +433,19 @@ def test_each_module_of_the_package_says_what_it_is(module):
 def test_kernel_coefficients_hold_up_to_the_ends_of_the_allowed_ranges():
     # the ends of the allowed ranges (the range of doubles) still give the closed forms:
     # rbf mu0^2 = e^-c, mu1^2 = c e^-c, mustar^2 = 1 - e^-c (1 + c) (~ c^2 / 2 as c -> 0)
-    co = kernel_coefficients("rbf", c=708.0)
+    co = kernel_coefficients("rbf", bandwidth=708.0)
     assert co.mu0**2 == pytest.approx(math.exp(-708.0), rel=1e-12) and co.mu0 > 0
     assert co.mu1**2 == pytest.approx(708.0 * math.exp(-708.0), rel=1e-12) and co.mustar == pytest.approx(1.0)
-    co = kernel_coefficients("rbf", c=1e-150)
+    co = kernel_coefficients("rbf", bandwidth=1e-150)
     assert co.mu0 == pytest.approx(1.0, rel=1e-15) and co.mu1**2 == pytest.approx(1e-150, rel=1e-12)
     assert co.mustar**2 == pytest.approx(0.5e-300, rel=1e-12)
     co = kernel_coefficients("polynomial", degree=1023)  # 2^1023 is the largest power of 2
     assert co.mustar**2 == pytest.approx(2.0**1023 - 1 - 1023, rel=1e-12)
     # binomial coefficients beyond the range of doubles with a small offset: computed, not overflowing
-    co = kernel_coefficients("polynomial", degree=1030, c=0.6)
+    co = kernel_coefficients("polynomial", degree=1030, offset=0.6)
     assert co.mustar**2 == pytest.approx(1.6**1030, rel=1e-10)
     assert co.mu1**2 == pytest.approx(1030 * 0.6**1029, rel=1e-12)
-    co = kernel_coefficients("polynomial", degree=2000, c=0.0)
+    co = kernel_coefficients("polynomial", degree=2000, offset=0.0)
     assert tuple(co) == (0.0, 0.0, 1.0)
     # unchanged where it always worked
-    assert tuple(kernel_coefficients("polynomial", degree=2, c=1.0)) == (1.0, math.sqrt(2.0), 1.0)
+    assert tuple(kernel_coefficients("polynomial", degree=2, offset=1.0)) == (1.0, math.sqrt(2.0), 1.0)

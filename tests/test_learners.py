@@ -10,7 +10,7 @@ from rafmodel.equivalence import ACTIVATIONS
 
 
 def test_real_kernel_is_not_its_gaussian_equivalent():
-    real = Kernel.from_kernel("rbf", c=1)
+    real = Kernel.from_kernel("rbf", bandwidth=1)
     gem = Kernel(mu1=real.mu1, mustar=real.mustar)  # same coefficients, simulates another kernel
     assert real != gem and gem != real
     assert hash(real) != hash(gem)
@@ -21,15 +21,15 @@ def test_real_kernel_is_not_its_gaussian_equivalent():
 
 
 def test_the_same_real_kernel_is_equal():
-    a, b = Kernel.from_kernel("rbf", c=1), Kernel.from_kernel("rbf", c=1)
+    a, b = Kernel.from_kernel("rbf", bandwidth=1), Kernel.from_kernel("rbf", bandwidth=1)
     assert a == b and hash(a) == hash(b) and repr(a) == repr(b)
     # the same kernel spelled differently: int/float, case, default parameters, alias
-    for other in (Kernel.from_kernel("rbf", c=1.0), Kernel.from_kernel("RBF"),
-                  Kernel.from_kernel(" rbf ", c=1)):
+    for other in (Kernel.from_kernel("rbf", bandwidth=1.0), Kernel.from_kernel("RBF"),
+                  Kernel.from_kernel(" rbf ", bandwidth=1)):
         assert a == other and hash(a) == hash(other)
     assert Kernel.from_kernel("relu") == Kernel.from_kernel("arccos")
-    assert Kernel.from_kernel("polynomial", degree=3) == Kernel.from_kernel("poly", degree=3, c=1.0)
-    assert Kernel.from_kernel("polynomial", degree=3) != Kernel.from_kernel("polynomial", degree=3, c=0.5)
+    assert Kernel.from_kernel("polynomial", degree=3) == Kernel.from_kernel("poly", degree=3, offset=1.0)
+    assert Kernel.from_kernel("polynomial", degree=3) != Kernel.from_kernel("polynomial", degree=3, offset=0.5)
     act = Kernel.from_kernel("activation", activation="relu")
     assert act == Kernel.from_kernel("activation", activation="ReLU")
     assert act != Kernel.from_kernel("arccos")  # same coefficients, another route and spec

@@ -155,13 +155,13 @@ def test_bad_parameters(kw, msg):
 def test_named_activation_and_kernel_constructors():
     rf = RandomFeatures.from_activation("relu", kappa=2.0)
     assert rf.mu1 == pytest.approx(0.5) and rf.mustar ** 2 == pytest.approx(0.5 - 0.25 - 1 / (2 * np.pi))
-    k = Kernel.from_kernel("rbf", c=1.5)
+    k = Kernel.from_kernel("rbf", bandwidth=1.5)
     assert k.mu1 ** 2 == pytest.approx(1.5 * np.exp(-1.5)) and k.mustar ** 2 == pytest.approx(1 - 2.5 * np.exp(-1.5))
     # the arc-cosine kernel is the infinite-width limit of relu random features
     a = Kernel.from_kernel("arccos")
     assert (a.mu1, a.mustar) == pytest.approx((rf.mu1, rf.mustar), rel=1e-9)
     with pytest.raises(ValueError, match="mu1 = 0"):
-        Kernel.from_kernel("polynomial", degree=2, c=0.0)
+        Kernel.from_kernel("polynomial", degree=2, offset=0.0)
 
 
 @pytest.mark.slow

@@ -92,7 +92,7 @@ def test_too_few_images_and_bad_classes(digits):
 
 # ------------------------------------------------------------------------------------- the learners
 def test_ridge_lam_path_equals_separate_solves(digits):
-    s = Setting(alpha=3.0, eps=0.2, lam=0.0, learner=Kernel.from_kernel("rbf", c=0.7))
+    s = Setting(alpha=3.0, eps=0.2, lam=0.0, learner=Kernel.from_kernel("rbf", bandwidth=0.7))
     train, test = digits.sample(s, repetition_seed(0, 0))
     lams = [1e-3, 0.1, 1.0, 30.0]
     Htr, Hte = ridge_path(s, train, lams, rng=0, X_test=test.X)
@@ -112,7 +112,7 @@ def test_ridge_lam_path_equals_separate_solves(digits):
 
 @pytest.mark.parametrize("lam", [0.05, 1.0])
 def test_kernel_svm_agrees_with_a_box_constrained_dual(digits, lam):
-    s = Setting(alpha=2.0, eps=0.3, lam=lam, learner=Kernel.from_kernel("rbf", c=1.0), loss=Hinge())
+    s = Setting(alpha=2.0, eps=0.3, lam=lam, learner=Kernel.from_kernel("rbf", bandwidth=1.0), loss=Hinge())
     train, _ = digits.sample(s, repetition_seed(2, 0))
     fitted = PenalizedERM(s.learner, Hinge(), lam).fit(train, 0)
     # no intercept: max_a sum a - |sum_i a_i y_i phi_i|^2 / (2 lam), 0 <= a <= 1, h = K (a y) / lam
@@ -144,7 +144,7 @@ def test_digits_end_to_end_with_theory():
     assert small["mem_error_theory"] < 1e-6 < large["mem_error_theory"]
     # the theory's kernel: rbf with c = scale * bandwidth on the unit-scale inputs
     mu1, mustar = theory_coefficients("rbf", rows[0]["scale"], bandwidth=0.5)
-    c = rm.kernel_coefficients("rbf", c=rows[0]["scale"] * 0.5)
+    c = rm.kernel_coefficients("rbf", bandwidth=rows[0]["scale"] * 0.5)
     assert (rows[0]["mu1"], rows[0]["mustar"]) == pytest.approx((c.mu1, c.mustar)) == (mu1, mustar)
     s = Setting(alpha=3.0, eps=0.2, lam=10.0, learner=Kernel(mu1=mu1, mustar=mustar))
     assert rows[1]["gen_error_theory"] == pytest.approx(rm.solve(s).gen_error, rel=1e-6)

@@ -2,14 +2,15 @@
 
 Python: a DeprecationWarning (``realdata(eta=, repeats=)``, ``theory_coefficients(eta=)``,
 ``run_sweep(jobs=)``, ``simulate_into_store(jobs=)``, a sweep spec's ``model``, a figure's
-``eta`` / ``repeats``).  Command line: a note on stderr (``--model``, ``--eta``, ``--repeats``,
-``raf figure --eta / --repeats``, a spec file's ``model``), and the command does what the new
-name does.
+``eta`` / ``repeats``, the kernels' ``c``: ``bandwidth`` of rbf, ``offset`` of polynomial).
+Command line: a note on stderr (``--model``, ``--eta``, ``--repeats``, ``raf figure --eta /
+--repeats``, a spec file's ``model``), and the command does what the new name does.
 """
 
 import json
 import warnings
 
+import numpy as np
 import pytest
 
 import rafmodel as rm
@@ -170,6 +171,106 @@ def test_figure_parameters_eta_and_repeats_warn():
         _deprecated(lambda: make_figure("realdata", repeats=10**9), "repeats", "seeds")
     with pytest.raises(ParameterError, match="^bandwidth: must be > 0"):
         _deprecated(lambda: make_figure("realdata", eta=-1.0), "eta", "bandwidth")
+
+
+#: (kernel, its parameters under the new names, the one renamed): c was the rbf kernel's width and
+#: the polynomial kernel's offset
+KERNEL_C = [("rbf", {"bandwidth": 2.0}, "bandwidth"),
+            ("polynomial", {"degree": 3, "offset": 0.5}, "offset"),
+            ("poly", {"degree": 2, "offset": 0.25}, "offset"),
+            ("RBF", {"bandwidth": 1}, "bandwidth")]
+
+
+def _old(params, new):
+    return {("c" if k == new else k): v for k, v in params.items()}
+
+
+@pytest.mark.parametrize("kernel,params,new", KERNEL_C)
+def test_kernel_c_warns_and_is_the_same_kernel(kernel, params, new):
+    from rafmodel.equivalence import KERNELS
+
+    old = _old(params, new)
+    a = rm.Kernel.from_kernel(kernel, **params)
+    b = _deprecated(lambda: rm.Kernel.from_kernel(kernel, **old), "c=", f"{new}=")
+    assert a == b and hash(a) == hash(b) and repr(a) == repr(b)  # the identity keys do not see the spelling
+    assert b.kernel == (kernel, params)  # stored under the new name
+    labels = [rm.Setting(alpha=1.0, eps=0.2, lam=0.1, learner=lrn).labels() for lrn in (a, b)]
+    assert labels[0] == labels[1] == {"kernel": kernel.lower(), **params}  # the CLI's and the columns' names
+    co = rm.kernel_coefficients(kernel, **params)
+    assert _deprecated(lambda: rm.kernel_coefficients(kernel, **old), "c=", f"{new}=") == co
+    f = KERNELS[{"poly": "polynomial"}.get(kernel.lower(), kernel.lower())]
+    rho = np.linspace(-1.0, 1.0, 7)
+    np.testing.assert_array_equal(_deprecated(lambda: f(rho, **old), "c=", f"{new}="), f(rho, **params))
+
+
+@pytest.mark.parametrize("kernel,params,new", KERNEL_C[:2])
+def test_a_simulation_with_kernel_c_gives_the_same_numbers(kernel, params, new):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        old = rm.Kernel.from_kernel(kernel, **_old(params, new))
+    sims = [rm.simulate(rm.Setting(alpha=1.5, eps=0.2, lam=0.1, learner=lrn), d=20, seeds=2, n_test=100, seed=4,
+                        n_jobs=1) for lrn in (rm.Kernel.from_kernel(kernel, **params), old)]
+    for k, v in sims[0].values.items():
+        np.testing.assert_array_equal(sims[1].values[k], v)
+    assert json.dumps(sims[0].to_dict()) == json.dumps(sims[1].to_dict())
+
+
+def test_a_kernel_spec_stored_with_c_is_the_same_learner_and_simulates_alike():
+    # a spec made before 0.5 (or by hand) says c: compared and simulated under the new name, silently
+    new = rm.Kernel.from_kernel("rbf", bandwidth=2.0)
+    stored = rm.Kernel.from_kernel("rbf", bandwidth=2.0)
+    stored.kernel = ("rbf", {"c": 2.0})
+    assert stored == new and hash(stored) == hash(new)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        sims = [rm.simulate(rm.Setting(alpha=1.5, eps=0.2, lam=0.1, learner=lrn), d=20, seeds=1, n_test=100, seed=5,
+                            n_jobs=1) for lrn in (new, stored)]
+    np.testing.assert_array_equal(sims[0].values["gen_error"], sims[1].values["gen_error"])
+    wider = rm.simulate(rm.Setting(alpha=1.5, eps=0.2, lam=0.1, learner=rm.Kernel.from_kernel("rbf")), d=20, seeds=1,
+                        n_test=100, seed=5, n_jobs=1)  # the default bandwidth: the stored one was read
+    assert sims[1].values["gen_error"].tolist() != wider.values["gen_error"].tolist()
+
+
+@pytest.mark.parametrize("kernel,params,new", KERNEL_C[:2])
+def test_kernel_c_beside_its_new_name_is_an_error(kernel, params, new):
+    from rafmodel.equivalence import KERNELS
+
+    both = {**params, "c": params[new]}  # even with the same value
+    for call in (lambda: rm.Kernel.from_kernel(kernel, **both), lambda: rm.kernel_coefficients(kernel, **both),
+                 lambda: KERNELS[kernel](0.5, **both)):
+        with pytest.raises(ParameterError, match=f"^{new}: give {new} or its deprecated name c, not both$"):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                call()
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: rm.Kernel.from_kernel("rbf", c=-1.0), "bandwidth: rbf bandwidth must be > 0, got -1.0"),
+    (lambda: rm.kernel_coefficients("rbf", c=1e6), "bandwidth: rbf bandwidth must be in [2.2e-154, 708.39]"),
+    (lambda: rm.kernel_coefficients("polynomial", degree=2, c=-0.5), "offset: polynomial offset must be >= 0"),
+    (lambda: rm.Kernel.from_kernel("poly", degree=2, c=1e200), "offset: polynomial offset must be <= "),
+])
+def test_an_error_names_the_new_name_when_given_the_old(call, message):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with pytest.raises(ParameterError) as e:
+            call()
+    assert str(e.value).startswith(message), str(e.value)
+    assert e.value.param == message.split(":")[0]
+
+
+def test_c_is_not_renamed_for_kernels_that_never_took_it():
+    # linear has no parameter; a callable gets its keyword arguments as they are
+    with pytest.raises(ParameterError, match="^c: not a parameter of kernel 'linear'; allowed: none"):
+        rm.kernel_coefficients("linear", c=1.0)
+
+    def k(rho, c=1.0):
+        return np.exp(c * (rho - 1.0))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        assert rm.Kernel.from_kernel(k, c=2.0).kernel == (k, {"c": 2.0})
+        assert rm.kernel_coefficients(k, c=2.0).mu1 ** 2 == pytest.approx(2.0 * np.exp(-2.0), rel=1e-9)
 
 
 def test_simulation_results_is_exported_beside_theory_results():

@@ -97,7 +97,7 @@ def test_kernel_ridge_in_dual_equals_primal_features():
 
 
 @pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.6, mustar=0.5), RandomFeatures(kappa=1.5, mu1=0.5, mustar=0.4),
-                                     Kernel.from_kernel("rbf", c=1.0)])
+                                     Kernel.from_kernel("rbf", bandwidth=1.0)])
 def test_lam_path_equals_separate_solves(learner):
     s = Setting(alpha=1.2, eps=0.2, lam=0.0, learner=learner)
     lams = [0.0, 1e-3, 0.1, 2.0]
@@ -208,11 +208,11 @@ _FINITE_SIZE = {"arccos": (0.5, 0.2), "polynomial": (0.4, 0.15)}  # (mem, rule) 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kernel,params", [("rbf", dict(c=1.0)), ("arccos", {}), ("polynomial", dict(degree=2, c=1.0)),
-                                           (lambda rho: np.exp(rho), {})])
+@pytest.mark.parametrize("kernel,params", [("rbf", dict(bandwidth=1.0)), ("arccos", {}),
+                                           ("polynomial", dict(degree=2, offset=1.0)), (lambda rho: np.exp(rho), {})])
 @pytest.mark.parametrize("loss", ["square", "hinge"])
 def test_real_kernels_follow_their_gaussian_equivalent(kernel, params, loss):
-    # the simulation uses the real kernel matrix k(x.x'/d) (RBF: exp(-c|x-x'|^2/(2d)));
+    # the simulation uses the real kernel matrix k(x.x'/d) (RBF: exp(-bandwidth |x-x'|^2/(2d)));
     # the theory only its (mu1, mustar).  lam = 3 mustar^2, where part of the facts are
     # memorized: the training errors measure mustar (at small lam every fact is fitted
     # and the errors do not depend on it).  d = 400, 12 seeds: |z| <= 4 for every metric

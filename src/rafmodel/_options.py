@@ -158,11 +158,7 @@ def _named_learners(args, model):
         params = {k: parse_values(k, v) for k, v in kparams.items() if v is not None}
         for combo in itertools.product(*params.values()):
             kw = dict(zip(params, combo))
-            call = {}
-            if "bandwidth" in kw:
-                call["c"] = kw["bandwidth"]
-            if "offset" in kw:
-                call["c"] = kw["offset"]
+            call = {k: kw[k] for k in ("bandwidth", "offset") if k in kw}  # the kernels' own names
             if "degree" in kw:
                 if kw["degree"] != int(kw["degree"]):
                     raise UsageError(f"degree: must be a positive integer, got {kw['degree']}")
@@ -173,11 +169,7 @@ def _named_learners(args, model):
                 lrn = Kernel.from_kernel(name, **call)
             except ParameterError as e:
                 if "not a parameter of kernel" in str(e):  # an option this kernel does not take
-                    given = ", ".join(f"--{k}" for k, v in kparams.items() if v is not None)
-                    raise UsageError(f"kernel: {name!r} does not take {given}") from None
-                if getattr(e, "param", None) == "c":  # the CLI calls it --bandwidth / --offset
-                    opt = "bandwidth" if "bandwidth" in kw else "offset"
-                    raise UsageError(f"{opt}: {str(e).split(': ', 1)[1]}") from None
+                    raise UsageError(f"kernel: {name!r} does not take --{e.param}") from None
                 raise
             out.append(({"kernel": name.lower(), **kw}, lrn))
         return out

@@ -173,8 +173,8 @@ class Kernel(Learner):
     def from_kernel(cls, kernel: str | Callable[..., Any], **params: Any) -> Kernel:
         """The kernel learner of a dot-product kernel by name or callable.
 
-        ``Kernel.from_kernel("rbf", c=2.0)``, ``Kernel.from_kernel("polynomial",
-        degree=3, c=1.0)``, ``Kernel.from_kernel("arccos")``,
+        ``Kernel.from_kernel("rbf", bandwidth=2.0)``, ``Kernel.from_kernel("polynomial",
+        degree=3, offset=1.0)``, ``Kernel.from_kernel("arccos")``,
         ``Kernel.from_kernel("activation", activation="tanh")`` -- see
         :func:`rafmodel.equivalence.kernel_coefficients`.
 
@@ -184,31 +184,38 @@ class Kernel(Learner):
             A kernel name, or a function ``k(rho, **params)``, as in
             :func:`rafmodel.kernel_coefficients`.
         **params
-            The kernel's parameters (``c``, ``degree``, ``activation`` ...).
+            The kernel's parameters (``bandwidth``, ``degree``, ``offset``, ``activation``
+            ...).  Until 0.6 the rbf kernel's ``bandwidth`` and the polynomial kernel's
+            ``offset`` are also accepted under their old name ``c``, with a
+            DeprecationWarning; the learner is the same either way.
 
         Returns
         -------
         Kernel
             The learner with the kernel's ``mu1`` and ``mustar``; it remembers the kernel
-            (``kernel`` attribute), which simulations then use instead of the
-            Gaussian-equivalent kernel.
+            (``kernel`` attribute, parameters under their current names), which
+            simulations then use instead of the Gaussian-equivalent kernel.
 
         Raises
         ------
         ParameterError
             An invalid kernel or parameter (see :func:`rafmodel.kernel_coefficients`),
             a kernel with ``mu1 = 0`` (no linear component: it cannot learn the rule), or a
-            parameter the named kernel does not take (the error is also a ``TypeError``).
+            parameter the named kernel does not take (the error is also a ``TypeError``),
+            or ``c`` beside its new name.
 
         Examples
         --------
         >>> from rafmodel import Kernel
-        >>> k = Kernel.from_kernel("rbf", c=1.0)
+        >>> k = Kernel.from_kernel("rbf", bandwidth=1.0)
         >>> round(k.mu1, 4), round(k.mustar, 4), k.kernel
-        (0.6065, 0.514, ('rbf', {'c': 1.0}))
+        (0.6065, 0.514, ('rbf', {'bandwidth': 1.0}))
         """
-        from .equivalence import kernel_coefficients
+        from .equivalence import _KERNEL_ALIASES, _renamed_params, kernel_coefficients
 
+        if isinstance(kernel, str):  # the old name c, once, under its new name from here on
+            key = kernel.strip().lower()
+            params = _renamed_params(f"Kernel.from_kernel({key!r})", _KERNEL_ALIASES.get(key, key), params, 3)
         c = kernel_coefficients(kernel, **params)
         if c.mu1 <= 0:
             raise ParameterError("kernel", f"{kernel!r} has mu1 = 0: it carries no linear component "

@@ -11,15 +11,15 @@ rule images), ``mem_error`` (facts) and ``rule_error`` (rule images of the train
 The RBF ``bandwidth`` is relative to the data, as in the paper (docs/theory.md section 4,
 where it is called eta): ``k(x, x') = exp(-bandwidth |x - x'|^2 / m)`` with ``m`` the median
 squared distance between the (z-scored) training inputs.  The source rescales the inputs so that
-``m = 2d``, which makes this the package's ``rbf`` kernel ``exp(-c |x - x'|^2 / (2d))`` with
-``c = bandwidth`` (``raf theory --bandwidth``).  The names ``eta`` and ``repeats`` of rafmodel 0.4
+``m = 2d``, which makes this the package's ``rbf`` kernel ``exp(-bandwidth |x - x'|^2 / (2d))``
+(``Kernel.from_kernel("rbf", bandwidth=...)``, ``raf theory --bandwidth``).  The names ``eta`` and ``repeats`` of rafmodel 0.4
 still work, with a DeprecationWarning, until 0.6; the columns are ``bandwidth`` and ``seeds``.
 
 With ``theory=True`` each row also carries the theory at the same ``alpha, eps, lam``
 for the Gaussian-equivalent kernel of this data's scale: with
 ``s = mean |x|^2 / d`` of the training inputs, the kernel acts on the unit-scale
-inputs ``x / sqrt s`` as ``exp(-(c s)(1 - rho))``, i.e. ``(mu1, mustar)`` of
-``kernel_coefficients("rbf", c = s bandwidth)`` (for a dot-product kernel ``k``, those of
+inputs ``x / sqrt s`` as ``exp(-(s bandwidth)(1 - rho))``, i.e. ``(mu1, mustar)`` of
+``kernel_coefficients("rbf", bandwidth=s * bandwidth)`` (for a dot-product kernel ``k``, those of
 ``rho -> k(s rho)``).
 """
 
@@ -114,7 +114,7 @@ def theory_coefficients(kernel: str, scale: float, bandwidth: float | None = Non
     scale : float
         ``s = mean |x|^2 / d`` of the inputs, ``> 0``.
     bandwidth : float, optional
-        The relative RBF bandwidth (the package's ``c = bandwidth``); only for ``'rbf'``
+        The relative RBF bandwidth (the ``bandwidth`` of the package's ``rbf`` kernel); only for ``'rbf'``
         (``eta``, its name before 0.5, is deprecated).
     **params
         Parameters of a non-RBF kernel.
@@ -134,7 +134,7 @@ def theory_coefficients(kernel: str, scale: float, bandwidth: float | None = Non
     --------
     >>> from rafmodel import kernel_coefficients
     >>> mu1, mustar = theory_coefficients("rbf", 1.0, bandwidth=1.0)
-    >>> round(mu1, 10) == round(kernel_coefficients("rbf", c=1.0).mu1, 10)
+    >>> round(mu1, 10) == round(kernel_coefficients("rbf", bandwidth=1.0).mu1, 10)
     True
     """
     from .equivalence import KERNELS, _KERNEL_ALIASES, kernel_coefficients
@@ -143,7 +143,7 @@ def theory_coefficients(kernel: str, scale: float, bandwidth: float | None = Non
         bandwidth = renamed("theory_coefficients", {"eta": params.pop("eta")}, {"eta": "bandwidth"},
                             {"bandwidth": bandwidth}, {"bandwidth": None})["bandwidth"]
     if kernel.lower() == "rbf":
-        c = kernel_coefficients("rbf", c=float(scale) * float(bandwidth))
+        c = kernel_coefficients("rbf", bandwidth=float(scale) * float(bandwidth))
     else:
         f = KERNELS[_KERNEL_ALIASES.get(kernel.lower(), kernel.lower())]
         c = kernel_coefficients(lambda rho: f(np.clip(scale * rho, -1.0, 1.0), **params))
@@ -161,7 +161,7 @@ def _learner(kernel, bandwidth):
     from .learners import Kernel
 
     if kernel == "rbf":
-        return Kernel.from_kernel("rbf", c=bandwidth)
+        return Kernel.from_kernel("rbf", bandwidth=bandwidth)
     return Kernel.from_kernel(kernel)
 
 
@@ -207,7 +207,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         (``bandwidth`` is then not used).
     bandwidth : float or sequence of float, default=1.0
         RBF bandwidth relative to the median squared distance ``m`` of the training inputs:
-        ``k = exp(-bandwidth |x - x'|^2 / m)`` (larger: a narrower kernel); the ``c`` of
+        ``k = exp(-bandwidth |x - x'|^2 / m)`` (larger: a narrower kernel); the ``bandwidth`` of
         :func:`rafmodel.kernel_coefficients` ``("rbf")``.  Formerly ``eta`` (deprecated).
     loss : {'square', 'hinge'}, default='square'
         Kernel ridge (all ``lam`` from one eigendecomposition) or kernel SVM.

@@ -134,9 +134,9 @@ def _add_learner_parameter_options(p, help=None):
                                                 "abs, sigmoid, gelu, quadratic, linear, step; a comma list)")
     p.add_argument("--kernel", help=help or "kernel: dot-product kernel instead of --mu1/--mustar (rbf, "
                                             "polynomial, arccos, arccos0, sign, erf, linear)")
-    p.add_argument("--bandwidth", help=help or "--kernel rbf: bandwidth c in exp(-c|x-x'|^2/(2d)) (> 0)")
+    p.add_argument("--bandwidth", help=help or "--kernel rbf: bandwidth in exp(-bandwidth |x-x'|^2/(2d)) (> 0)")
     p.add_argument("--degree", help=help or "--kernel polynomial: degree (positive integer)")
-    p.add_argument("--offset", help=help or "--kernel polynomial: c in (c + x.x'/d)^degree (>= 0)")
+    p.add_argument("--offset", help=help or "--kernel polynomial: offset in (offset + x.x'/d)^degree (>= 0)")
 
 
 def _add_grid_options(p, lam=True):

@@ -63,6 +63,7 @@ from .activations import (  # noqa: F401
 from .coefficients import Coefficients, _from_moments  # noqa: F401
 from .kernels import (  # noqa: F401
     _KERNEL_ALIASES, _KERNEL_NAMES, _KERNEL_SPECS, _LOG_MAX, _LOG_TINY, _RBF_C_MAX, _RBF_C_MIN, _TINY, KERNELS,
+    _RENAMED_PARAMS, _canonical_params, _renamed_params,
     _arccos0_kernel, _arccos_kernel, _callable_kernel_taylor, _check_degree, _check_real, _derivative_at_zero,
     _erf_kernel, _expm1_minus_x, _KernelSpec, _linear_kernel, _poly_kstar, _poly_taylor, _polynomial_kernel,
     _pow_is_finite, _rbf_kernel, _rbf_taylor, _sign_kernel, kernel_coefficients)

@@ -10,6 +10,7 @@ random-features kernel of an activation into ``(mu0, mu1, mustar)``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import sys
 import warnings
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._deprecation import renamed
 from ..exceptions import ParameterError
 from .activations import _TWO_PI, activation_coefficients
 from .coefficients import Coefficients
@@ -53,22 +55,84 @@ def _rho(rho):
         raise ParameterError("rho", f"a kernel takes real numbers in [-1, 1], got {rho!r:.80}") from None
 
 
+#: Parameters of named kernels renamed in 0.5, kernel -> {old name: new name}: ``c`` was both the
+#: rbf kernel's width and the polynomial kernel's offset.  The old name works until 0.6, with a
+#: DeprecationWarning naming the new one.
+_RENAMED_PARAMS = {"rbf": {"c": "bandwidth"}, "polynomial": {"c": "offset"}}
+
+_UNSET = object()  # "not given": any value beside an old name is an error
+
+
+def _canonical_params(key, params):
+    """``params`` of the named kernel ``key`` (canonical) under their current names, silently.
+
+    For kernel specs stored by hand or before 0.5 (``("rbf", {"c": 2.0})``); identity keys and
+    simulations read them through this, so the spelling never changes what a kernel is.
+    """
+    names = _RENAMED_PARAMS.get(key, {})
+    if not any(k in params for k in names):
+        return dict(params)
+    return {names.get(k, k): v for k, v in params.items()}
+
+
+def _renamed_params(where, key, params, stacklevel):
+    """``params`` of the named kernel ``key`` (canonical), an old name replaced by its new name.
+
+    Parameters
+    ----------
+    where : str
+        The function, as the DeprecationWarning names it.
+    key : str
+        The kernel's canonical name (``"rbf"``, ``"polynomial"`` ...).
+    params : dict
+        The keyword arguments received; returned unchanged (a copy) when no old name is among them.
+    stacklevel : int
+        Of the warning, counted from the caller of this function (3: the caller's caller).
+
+    Raises
+    ------
+    ParameterError
+        An old name given beside its new name (``bandwidth: give bandwidth or its deprecated name
+        c, not both``).
+    """
+    names = _RENAMED_PARAMS.get(key, {})
+    old = {k: params[k] for k in names if k in params}
+    if not old:
+        return dict(params)
+    news = [names[k] for k in old]
+    renamed(where, old, names, {n: params.get(n, _UNSET) for n in news}, dict.fromkeys(news, _UNSET),
+            stacklevel=stacklevel + 1)  # warns; an old name beside its new name is an error
+    return {names.get(k, k): v for k, v in params.items()}
+
+
+def _accepts_old_names(key):
+    """Decorator: the kernel function ``KERNELS[key]`` also takes the old parameter names."""
+    def deco(func):
+        @functools.wraps(func)
+        def kernel(rho, **params):
+            return func(rho, **_renamed_params(f"KERNELS[{key!r}]", key, params, 3))
+        return kernel
+    return deco
+
+
 def _linear_kernel(rho):
     """Linear kernel ``k(rho) = rho``."""
     return _rho(rho) * 1.0
 
 
-def _polynomial_kernel(rho, *, degree=3, c=1.0):
-    """Polynomial kernel ``k(rho) = (c + rho)^degree``."""
+@_accepts_old_names("polynomial")
+def _polynomial_kernel(rho, *, degree=3, offset=1.0):
+    """Polynomial kernel ``k(rho) = (offset + rho)^degree``."""
     degree = _check_degree(degree)
-    c = _check_real("c", c, positive=False, what="polynomial offset")
-    return (c + _rho(rho)) ** degree
+    offset = _check_real("offset", offset, positive=False, what="polynomial offset")
+    return (offset + _rho(rho)) ** degree
 
 
-def _rbf_kernel(rho, *, c=1.0):
-    """RBF kernel ``exp(-c |x - x'|^2 / (2d)) = exp(-c (1 - rho))``."""
-    c = _check_real("c", c, positive=True, what="rbf bandwidth")
-    return np.exp(-c * (1.0 - _rho(rho)))
+@_accepts_old_names("rbf")
+def _rbf_kernel(rho, *, bandwidth=1.0):
+    """RBF kernel ``exp(-bandwidth |x - x'|^2 / (2d)) = exp(-bandwidth (1 - rho))``."""
+    bandwidth = _check_real("bandwidth", bandwidth, positive=True, what="rbf bandwidth")
+    return np.exp(-bandwidth * (1.0 - _rho(rho)))
 
 
 def _arccos_kernel(rho):
@@ -115,7 +179,7 @@ def _expm1_minus_x(c):
 _TINY = sys.float_info.min  # 2.2e-308, the smallest normal double
 _LOG_MAX = math.log(sys.float_info.max)  # 709.78
 _LOG_TINY = math.log(_TINY)  # -708.40
-#: Allowed rbf bandwidths: exp(-c) = k(0) and c^2/2 ~ mustar^2 (small c) stay normal doubles.
+#: Allowed rbf bandwidths c: exp(-c) = k(0) and c^2/2 ~ mustar^2 (small c) stay normal doubles.
 _RBF_C_MIN, _RBF_C_MAX = 2.2e-154, 708.39
 
 
@@ -140,10 +204,10 @@ def _poly_kstar(degree, c):
                      for j in range(2, degree + 1))
 
 
-def _poly_taylor(degree=3, c=1.0):
+def _poly_taylor(degree=3, offset=1.0):
     degree = _check_degree(degree)
-    c = _check_real("c", c, positive=False, what="polynomial offset")
-    rng = "where (c + 1)^degree = k(1) stays within the range of doubles"
+    c = _check_real("offset", offset, positive=False, what="polynomial offset")
+    rng = "where (offset + 1)^degree = k(1) stays within the range of doubles"
     if not _pow_is_finite(1.0 + c, degree):
         if c <= 1.0:
             dmax = int(_LOG_MAX / math.log1p(c))
@@ -151,32 +215,32 @@ def _poly_taylor(degree=3, c=1.0):
                 dmax -= 1
             while _pow_is_finite(1.0 + c, dmax + 1):
                 dmax += 1
-            raise ParameterError("degree", f"must be <= {dmax} with c = {c!r}, {rng}, got {degree}")
+            raise ParameterError("degree", f"must be <= {dmax} with offset = {c!r}, {rng}, got {degree}")
         c_hi = math.expm1(_LOG_MAX / degree) * (1.0 - 1e-9)
-        raise ParameterError("c", f"polynomial offset must be <= {c_hi:.6g} with degree = {degree}, "
-                                  f"{rng}, got {c!r}")
+        raise ParameterError("offset", f"polynomial offset must be <= {c_hi:.6g} with degree = {degree}, "
+                                       f"{rng}, got {c!r}")
     k0 = c ** degree
     k1 = degree * c ** (degree - 1)  # 0.0 ** 0 == 1.0: (0 + rho)^1 has k'(0) = 1
     if c > 0.0 and min(k0, k1) < _TINY:
         c_lo = math.exp(_LOG_TINY / degree) * (1.0 + 1e-9)
-        raise ParameterError("c", f"polynomial offset must be 0 or >= {c_lo:.6g} with degree = "
-                                  f"{degree}, where c^degree = k(0) stays within the range of "
-                                  f"doubles (below, mu0 loses all precision), got {c!r}")
+        raise ParameterError("offset", f"polynomial offset must be 0 or >= {c_lo:.6g} with degree = "
+                                       f"{degree}, where offset^degree = k(0) stays within the range "
+                                       f"of doubles (below, mu0 loses all precision), got {c!r}")
     # k(1) - k(0) - k'(0) = sum_{j >= 2} binom(degree, j) c^(degree - j): no cancellation
     try:
         kstar = _poly_kstar(degree, c)
     except OverflowError:  # only at the very edge of the range: k(1) rounds beyond it
-        raise ParameterError("degree", f"(c + 1)^degree overflows with c = {c!r}, degree = "
+        raise ParameterError("degree", f"(offset + 1)^degree overflows with offset = {c!r}, degree = "
                                        f"{degree}; use a smaller degree or offset") from None
     return k0, k1, kstar
 
 
-def _rbf_taylor(c=1.0):
-    c = _check_real("c", c, positive=True, what="rbf bandwidth")
+def _rbf_taylor(bandwidth=1.0):
+    c = _check_real("bandwidth", bandwidth, positive=True, what="rbf bandwidth")
     if not _RBF_C_MIN <= c <= _RBF_C_MAX:
-        raise ParameterError("c", f"rbf bandwidth must be in [{_RBF_C_MIN:g}, {_RBF_C_MAX:g}], where "
-                                  "the coefficients exp(-c), c exp(-c) and 1 - (1 + c) exp(-c) are "
-                                  f"doubles of full precision, got {c!r}")
+        raise ParameterError("bandwidth", f"rbf bandwidth must be in [{_RBF_C_MIN:g}, {_RBF_C_MAX:g}], "
+                                          "where the coefficients exp(-c), c exp(-c) and 1 - (1 + c) "
+                                          f"exp(-c) (c = bandwidth) are doubles of full precision, got {c!r}")
     e = math.exp(-c)
     return e, c * e, e * _expm1_minus_x(c)
 
@@ -190,8 +254,8 @@ class _KernelSpec:
 
 _KERNEL_SPECS = {
     "linear": _KernelSpec(_linear_kernel, lambda: (0.0, 1.0, 0.0), ()),
-    "polynomial": _KernelSpec(_polynomial_kernel, _poly_taylor, ("degree", "c")),
-    "rbf": _KernelSpec(_rbf_kernel, _rbf_taylor, ("c",)),
+    "polynomial": _KernelSpec(_polynomial_kernel, _poly_taylor, ("degree", "offset")),
+    "rbf": _KernelSpec(_rbf_kernel, _rbf_taylor, ("bandwidth",)),
     "arccos": _KernelSpec(_arccos_kernel,
                           lambda: (1.0 / _TWO_PI, 0.25, 0.25 - 1.0 / _TWO_PI), ()),
     "arccos0": _KernelSpec(_arccos0_kernel,
@@ -207,7 +271,8 @@ _KERNEL_ALIASES = {"relu": "arccos", "arccos1": "arccos", "step": "arccos0",
 
 #: Named dot-product kernels: name -> ``k(rho, **params)`` (numpy, vectorized in rho; an
 #: input that is not real numbers raises :class:`~rafmodel.exceptions.ParameterError`
-#: naming ``rho``).
+#: naming ``rho``).  ``KERNELS["rbf"]`` takes ``bandwidth``, ``KERNELS["polynomial"]`` ``degree``
+#: and ``offset`` (their old name ``c`` works until 0.6, with a DeprecationWarning).
 KERNELS = {name: spec.func for name, spec in _KERNEL_SPECS.items()}
 
 _KERNEL_NAMES = tuple(sorted([*_KERNEL_SPECS, *_KERNEL_ALIASES, "activation"]))
@@ -280,14 +345,19 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         ``rho`` in ``[-1, 1]``.  Names and their parameters:
 
         - ``'linear'``: ``k = rho``.
-        - ``'polynomial'`` (alias ``'poly'``): ``k = (c + rho)^degree``; ``degree``
-          a positive integer (default 3), ``c >= 0`` (default 1).  ``(c + 1)^degree``
-          must not overflow a double (``degree <= 1023`` for ``c = 1``), and for
-          ``c > 0``, ``c^degree`` must not underflow (``c^degree >= 2.2e-308``).
-        - ``'rbf'``: ``exp(-c |x - x'|^2 / (2d)) = exp(-c (1 - rho))``, bandwidth
-          ``c`` in ``[2.2e-154, 708.39]`` (default 1): ``mu0^2 = e^-c``, ``mu1^2 = c e^-c``,
-          ``mustar^2 = 1 - e^-c (1 + c)`` (beyond that range a coefficient leaves the
-          normal doubles and loses its precision).
+        - ``'polynomial'`` (alias ``'poly'``): ``k = (offset + rho)^degree``; ``degree``
+          a positive integer (default 3), ``offset >= 0`` (default 1).
+          ``(offset + 1)^degree`` must not overflow a double (``degree <= 1023`` for
+          ``offset = 1``), and for ``offset > 0``, ``offset^degree`` must not underflow
+          (``offset^degree >= 2.2e-308``).
+        - ``'rbf'``: ``exp(-c |x - x'|^2 / (2d)) = exp(-c (1 - rho))`` with ``c =
+          bandwidth`` in ``[2.2e-154, 708.39]`` (default 1): ``mu0^2 = e^-c``,
+          ``mu1^2 = c e^-c``, ``mustar^2 = 1 - e^-c (1 + c)`` (beyond that range a
+          coefficient leaves the normal doubles and loses its precision).
+
+        Until 0.6 both kernels still take their parameter under its old name ``c``
+        (``bandwidth`` of ``'rbf'``, ``offset`` of ``'polynomial'``), with a
+        DeprecationWarning.
         - ``'arccos'`` (aliases ``'relu'``, ``'arccos1'``): arc-cosine kernel of order
           1 normalized as the random-features limit of relu,
           ``k = (sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``.
@@ -306,7 +376,8 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         about ``1e-10`` for a kernel analytic near 0; a warning is issued if the error
         estimate exceeds ``1e-7``).
     **params
-        Parameters of the named kernel, or keyword arguments passed to the callable.
+        Parameters of the named kernel (``bandwidth``, ``degree``, ``offset``), or keyword
+        arguments passed to the callable.
 
     Returns
     -------
@@ -321,7 +392,8 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         kernel with ``k(0) < 0``, ``k'(0) < 0`` or ``k(1) < k(0) + k'(0)`` (not a
         positive-definite dot-product kernel in high dimension), a parameter the named
         kernel does not take (named as ``param``; the error is also a ``TypeError``), or
-        ``'activation'`` without ``activation=``.
+        ``'activation'`` without ``activation=``, or a deprecated name beside its new name
+        (``c`` and ``bandwidth``).
 
     See Also
     --------
@@ -329,10 +401,10 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
 
     Examples
     --------
-    >>> c = kernel_coefficients("rbf", c=1.0)
+    >>> c = kernel_coefficients("rbf", bandwidth=1.0)
     >>> round(c.mu1 ** 2, 12) == round(math.exp(-1), 12)
     True
-    >>> kernel_coefficients("polynomial", degree=2, c=1.0)
+    >>> kernel_coefficients("polynomial", degree=2, offset=1.0)
     Coefficients(mu0=1.0, mu1=1.4142135623730951, mustar=1.0)
     """
     if isinstance(kernel, str):
@@ -354,6 +426,7 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
         if spec is None:
             raise ParameterError("kernel", f"unknown kernel {kernel!r}; allowed: "
                                            f"{', '.join(_KERNEL_NAMES)} or a callable k(rho)")
+        params = _renamed_params(f"kernel_coefficients({key!r})", key, params, 3)
         unknown = sorted(set(params) - set(spec.params))
         if unknown:
             allowed = ", ".join(map(repr, spec.params)) or "none"

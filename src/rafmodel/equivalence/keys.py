@@ -14,7 +14,7 @@ from numbers import Real
 import numpy as np
 
 from .activations import _ACTIVATION_ALIASES, ACTIVATIONS
-from .kernels import _KERNEL_ALIASES, _KERNEL_SPECS
+from .kernels import _KERNEL_ALIASES, _KERNEL_SPECS, _canonical_params
 
 __all__: list[str] = []
 
@@ -42,7 +42,7 @@ def _value_key(value):
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Real):
-        return float(value)  # c=1 and c=1.0 are the same kernel
+        return float(value)  # bandwidth=1 and bandwidth=1.0 are the same kernel
     if isinstance(value, np.ndarray):
         return ("ndarray", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, (list, tuple)):
@@ -82,8 +82,10 @@ def _kernel_key(kernel, params):
     """Key of a dot-product kernel spec ``(name or callable, params)``.
 
     Names are canonical (case, surrounding blanks and aliases do not matter) and
-    default parameters are filled in, so ``("RBF", {})`` and ``("rbf", {"c": 1})`` have
-    the same key; a callable is compared by identity, with its keyword arguments.
+    default parameters are filled in and parameters go by their current names, so
+    ``("RBF", {})``, ``("rbf", {"bandwidth": 1})`` and ``("rbf", {"c": 1.0})`` (the name
+    before 0.5) have the same key; a callable is compared by identity, with its keyword
+    arguments.
     """
     params = dict(params)
     if isinstance(kernel, str):
@@ -98,6 +100,6 @@ def _kernel_key(kernel, params):
                     tuple(sorted((k, _value_key(v)) for k, v in full.items())))
         spec = _KERNEL_SPECS.get(name)
         if spec is not None:
-            params = {**_defaults(spec.taylor), **params}
+            params = {**_defaults(spec.taylor), **_canonical_params(name, params)}
         return (name, tuple(sorted((k, _value_key(v)) for k, v in params.items())))
     return (_ById(kernel), tuple(sorted((k, _value_key(v)) for k, v in params.items())))

@@ -61,16 +61,17 @@ def represent_random_features(learner, X, rng) -> Representation:
 
 
 def _kernel_function(spec):
-    """``(k(rho), rbf_c)``: a dot-product kernel function, or the RBF bandwidth."""
-    from ..equivalence import _KERNEL_ALIASES, KERNELS
+    """``(k(rho), bandwidth)``: a dot-product kernel function, or the RBF bandwidth."""
+    from ..equivalence import _KERNEL_ALIASES, KERNELS, _canonical_params
 
     name, params = spec
     if callable(name):
         return (lambda rho: name(rho, **params)), None
-    key = name.lower()
-    if key == "rbf":
-        return None, float(params.get("c", 1.0))
+    key = name.strip().lower()
     key = _KERNEL_ALIASES.get(key, key)
+    params = _canonical_params(key, params)  # a spec stored before 0.5 says c
+    if key == "rbf":
+        return None, float(params.get("bandwidth", 1.0))
     if key == "activation":
         from ..equivalence import rf_kernel
 
@@ -95,14 +96,14 @@ def represent_kernel(learner, X, rng) -> Representation:
         lowrank = LowRankKernel(B, ms * ms, test_factor)
         return Representation("kernel", None, lambda Xn: test_factor(Xn) @ B.T,
                               lambda c: B.T @ c, full_rank=ms > 0, lowrank=lowrank)
-    k, rbf_c = _kernel_function(learner.kernel)
+    k, bandwidth = _kernel_function(learner.kernel)
     sq = np.sum(X**2, axis=1) / d
     G = X @ X.T / d
-    if rbf_c is not None:
+    if bandwidth is not None:
         def cross(Xn):
             s2 = np.sum(Xn**2, axis=1) / d
-            return np.exp(-0.5 * rbf_c * np.maximum(s2[:, None] + sq[None, :] - 2 * Xn @ X.T / d, 0.0))
-        K = np.exp(-0.5 * rbf_c * np.maximum(sq[:, None] + sq[None, :] - 2 * G, 0.0))
+            return np.exp(-0.5 * bandwidth * np.maximum(s2[:, None] + sq[None, :] - 2 * Xn @ X.T / d, 0.0))
+        K = np.exp(-0.5 * bandwidth * np.maximum(sq[:, None] + sq[None, :] - 2 * G, 0.0))
     else:
         def cross(Xn):
             return k(Xn @ X.T / d)

@@ -468,8 +468,8 @@ def main(argv=None):
         plugin = _Mutate(plan, modules)
         # not the tests that start worker processes: a child would load this process's compiled
         # code from the cache, with this process's addresses of the factors
-        pytest.main([*TESTS, "-q", "-m", "not slow", "-k", "not worker_processes and not theory_jobs", "-p", "no:cacheprovider",
-                     "-n", "0"], plugins=[plugin])
+        pytest.main([*TESTS, "-q", "-m", "not slow", "-k", "not worker_processes and not theory_jobs",
+                     "-p", "no:cacheprovider", "-n", "0"], plugins=[plugin])
         return plugin.status
     finally:
         shutil.rmtree(work, ignore_errors=True)

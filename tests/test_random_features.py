@@ -184,3 +184,19 @@ def test_random_features_agree_with_simulation(loss, kappa, lam):
     wrong, label = scaled(s, kappa=2.0)
     check_with_power(th, solve(wrong), sim_stats(sim, ("gen_error", "mem_error", "rule_error")),
                      what=f"random features {loss}-kappa{kappa}-lam{lam}", perturbation=label)
+
+
+@pytest.mark.parametrize("kappa", [0.3, 1.0, 3.0])
+@pytest.mark.parametrize("mustar", [0.0, 0.7])
+def test_training_response_is_the_response_after_an_update(kappa, mustar):
+    # the solver's start solves Vhat (delta + V_tr(Vhat)) = a with training_response; it must be
+    # the response the channel sees after an update with that Vhat, whatever mhat and qhat
+    rng = np.random.default_rng(5)
+    rf = RandomFeatures(kappa=kappa, mu1=0.6, mustar=mustar)
+    lmap = learner_map(rf)
+    P = {k: np.full(30, v) for k, v in rf.params().items()}
+    mh, qh, vh = np.exp(rng.normal(size=(3, 30)))
+    lam = 10 ** rng.uniform(-3, 1, 30)
+    state, _ = lmap.update(mh, qh, vh, lam, P)
+    np.testing.assert_allclose(lmap.extra("training_response")(vh, lam, P), lmap.to_channel(state, lam, P)[2],
+                               rtol=1e-13)

@@ -425,3 +425,24 @@ def test_max_margin_without_facts_is_not_reached_without_powell_and_early_contin
         warnings.simplefilter("ignore", ConvergenceWarning)
         r = solve_many([rm.Setting(alpha=20.0, eps=0.0, lam=0.0, loss="hinge")])
     assert not r.converged[0] and math.isnan(float(r.gen_error[0]))
+
+
+@pytest.mark.parametrize("learner", [Linear(), Kernel(mu1=0.6, mustar=0.5), Kernel(mu1=0.8, mustar=0.0),
+                                     rm.RandomFeatures(kappa=0.5, mu1=0.5, mustar=0.4),
+                                     rm.RandomFeatures(kappa=3.0, mu1=0.5, mustar=0.0)])
+def test_the_square_loss_starts_at_its_fixed_point(learner, monkeypatch):
+    # the solver's start is the square loss's exact fixed point (the response in closed form, the
+    # positive root of a quadratic on either side of its sign change; random features by a scalar
+    # solve, the neutral point where that fails): one map evaluation meets the tolerance, at
+    # lam = 0 on both sides of the threshold and lam > 0 (alpha < 1 - lam takes the other root's form)
+    S = rm.grid(learner=learner, loss="square", alpha=[0.2, 0.5, 0.9, 1.5, 4.0], eps=[0.0, 0.3, 1.0],
+                lam=[0.0, 1e-3, 0.1, 2.0])
+    one = solve_many(S, max_iter=1, warn=False).converged
+    assert one.mean() >= (0.9 if isinstance(learner, rm.RandomFeatures) else 1.0), one.mean()
+    # power: a start off by 1e-3 in every order parameter needs more than one step everywhere
+    import sys
+
+    solver = sys.modules["rafmodel.theory.solver"]
+    real = solver.start_state
+    monkeypatch.setattr(solver, "start_state", lambda *a: tuple(v * 1.001 for v in real(*a)))
+    assert not solve_many(S, max_iter=1, warn=False).converged.any()

@@ -7,7 +7,7 @@ registers its own with ``@interpolation_threshold.register(MyLearner)``.
 from __future__ import annotations
 
 from functools import lru_cache, singledispatch
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 

@@ -28,7 +28,6 @@ import numpy as np
 
 from ..losses import Hinge, Square
 from .maps import hinge as _hinge_map
-from .maps import loss_map
 from .maps import square as _square_map
 
 if TYPE_CHECKING:  # for the annotations only

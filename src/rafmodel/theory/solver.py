@@ -30,7 +30,7 @@ from .capacity import interpolation_threshold
 from .channel import DEFAULT_NODES, channel
 from ._iteration import (FD_SKIP, FD_STEP, MAX_NEWTON_STEP, NEWTON_AFTER, NEWTON_AFTER_SLOW, NEWTON_R, NEWTON_R_SLOW,
                          NEWTON_SHIFT, NEWTON_SLOW)
-from .backend import BACKENDS, resolve
+from .backend import resolve
 from .closed_form import closed_form
 from .gaussian import H, sign_error
 from .initial import start_state

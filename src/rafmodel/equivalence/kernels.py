@@ -354,10 +354,6 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
           bandwidth`` in ``[2.2e-154, 708.39]`` (default 1): ``mu0^2 = e^-c``,
           ``mu1^2 = c e^-c``, ``mustar^2 = 1 - e^-c (1 + c)`` (beyond that range a
           coefficient leaves the normal doubles and loses its precision).
-
-        Until 0.6 both kernels still take their parameter under its old name ``c``
-        (``bandwidth`` of ``'rbf'``, ``offset`` of ``'polynomial'``), with a
-        DeprecationWarning.
         - ``'arccos'`` (aliases ``'relu'``, ``'arccos1'``): arc-cosine kernel of order
           1 normalized as the random-features limit of relu,
           ``k = (sqrt(1 - rho^2) + rho (pi - arccos rho)) / (2 pi)``.
@@ -370,6 +366,10 @@ def kernel_coefficients(kernel: str | Callable[..., Any], **params: Any) -> Coef
           :func:`activation_coefficients`; ``n_nodes`` and ``method`` are passed on).
           Its coefficients are those of the activation (Mehler's formula), with
           ``mu0`` and ``mu1`` replaced by their absolute values.
+
+        Until 0.6 both kernels still take their parameter under its old name ``c``
+        (``bandwidth`` of ``'rbf'``, ``offset`` of ``'polynomial'``), with a
+        DeprecationWarning.
 
         For a callable, ``k(0)`` and ``k(1)`` are evaluated directly and ``k'(0)`` by
         Richardson-extrapolated central differences with steps ``<= 0.1`` (accurate to

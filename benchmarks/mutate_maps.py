@@ -90,8 +90,6 @@ EQUIVALENT_MUTANT = "(equivalent: cannot change a result)"
 EQUIVALENT = {
     ("theory/maps/hinge.py", "channel", "-BIG"):
         "the stand-in for -infinity at the interpolating limit: Phi and phi there are 0 either way",
-    ("theory/maps/hinge.py", "region2", "ww * pm"):
-        "N0 of the narrow region 2 is not used after it (only Nv is)",
     ("theory/maps/hinge.py", "region2", "0.0 * V"):
         "the sums' zero start (a zero of the right shape): 1.001 times zero is zero",
     ("theory/maps/_compiled_ops.py", "_t_small", "_T_CUT / k"):

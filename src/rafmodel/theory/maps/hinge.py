@@ -22,9 +22,9 @@ _R_NODES, _R_WEIGHTS = legendre_unit(REGION2_NODES)
 
 
 def region2(m, q, V, sq, s):
-    """Region-2 integrals by Gauss-Legendre in ``v = 1 - omega`` on ``[0, V]``: ``M0, mid2, d0, J, N0, Nv``."""
+    """Region-2 integrals by Gauss-Legendre in ``v = 1 - omega`` on ``[0, V]``: ``M0, mid2, d0, J, Nv``."""
     c = m / s
-    M0 = mid2 = d0 = J = N0 = Nv = 0.0 * V
+    M0 = mid2 = d0 = J = Nv = 0.0 * V
     for i in range(_R_NODES.shape[0]):
         v = V * _R_NODES[i]
         ww = V * _R_WEIGHTS[i]
@@ -35,9 +35,8 @@ def region2(m, q, V, sq, s):
         mid2 = mid2 + ww * (pf * v * v)
         d0 = d0 + ww * pr
         J = J + ww * (pr * v * v)
-        N0 = N0 + ww * pm
         Nv = Nv + ww * (pm * v)
-    return M0, mid2, d0, J, N0, Nv
+    return M0, mid2, d0, J, Nv
 
 
 def channel(m, q, V, eps, limit):
@@ -80,8 +79,7 @@ def channel(m, q, V, eps, limit):
             mid2 = where(narrow, r[1], mid2)
             d0 = where(narrow, r[2], d0)
             J = where(narrow, r[3], J)
-            N0 = where(narrow, r[4], N0)
-            Nv = where(narrow, r[5], Nv)
+            Nv = where(narrow, r[4], Nv)
     facts_q = below + mid2 / (V * V)
     facts_v = M0 / V
     rule_q = 2.0 * (A0L + J / (V * V))

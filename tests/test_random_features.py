@@ -50,7 +50,7 @@ def test_learner_side_is_finite_when_vhat_vanishes():
     ms, qs, Vs, qw, Vw = (float(x[0]) for x in state)
     assert Vs == pytest.approx(1 / 2.0) and Vw == pytest.approx(1 / 2.0)  # the ridge response 1/lam
     # and it is the limit Vhat -> 0+ of the general formula: continuous in Vhat
-    near, _ = rf.update(np.array([0.1]), np.array([0.2]), np.array([1e-12]), np.array([2.0]), P)
+    near, _ = learner_map(rf).update(np.array([0.1]), np.array([0.2]), np.array([1e-12]), np.array([2.0]), P)
     np.testing.assert_allclose([ms, qs, Vs, qw, Vw], [float(x[0]) for x in near], rtol=1e-9)
 
 

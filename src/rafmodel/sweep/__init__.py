@@ -11,7 +11,7 @@ Examples
 --------
 >>> import os, tempfile
 >>> from rafmodel.sweep import run_sweep, sweep_status
->>> spec = {"kind": "theory", "model": "linear", "loss": "square", "alpha": [1, 2], "eps": 0.2, "lam": 0.1}
+>>> spec = {"kind": "theory", "learner": "linear", "loss": "square", "alpha": [1, 2], "eps": 0.2, "lam": 0.1}
 >>> store = os.path.join(tempfile.mkdtemp(), "s.sqlite")
 >>> df = run_sweep(spec, store, progress=False)
 >>> list(df["alpha"]), list(df["status"])

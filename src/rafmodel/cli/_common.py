@@ -126,38 +126,32 @@ def store_exit(status):
 
 
 @contextlib.contextmanager
+def _warnings_as_lines(command, category, kind, matches=lambda w: True):
+    """Print each warning of ``category`` that ``matches`` as one line ``raf COMMAND: KIND: message``;
+    every other warning is issued again as it came."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", category)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, category) and matches(w):
+                    print(f"raf {command}: {kind}: {w.message}", file=sys.stderr)
+    for w in caught:
+        if not (issubclass(w.category, category) and matches(w)):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def store_warnings(command):
     """Print the store's warnings (damaged points computed again) as one line each."""
-    import warnings
-
     from ..sweep import StoreWarning
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", StoreWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, StoreWarning):
-                    print(f"raf {command}: warning: {w.message}", file=sys.stderr)
-    for w in caught:
-        if not issubclass(w.category, StoreWarning):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _warnings_as_lines(command, StoreWarning, "warning")
 
 
-@contextlib.contextmanager
 def deprecation_notes(command):
     """Print the library's DeprecationWarnings of renamed names (e.g. a sweep spec's ``model``) as notes."""
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DeprecationWarning)
-        try:
-            yield
-        finally:
-            for w in caught:
-                if issubclass(w.category, DeprecationWarning) and "deprecated and will be removed" in str(w.message):
-                    print(f"raf {command}: note: {w.message}", file=sys.stderr)
-    for w in caught:
-        if not (issubclass(w.category, DeprecationWarning) and "deprecated and will be removed" in str(w.message)):
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return _warnings_as_lines(command, DeprecationWarning, "note",
+                              lambda w: "deprecated and will be removed" in str(w.message))

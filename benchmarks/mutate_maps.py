@@ -73,15 +73,19 @@ TARGETS = {
     "theory/maps/square.py": ["channel"],
     "theory/maps/hinge.py": ["region2", "channel"],
     "theory/maps/gaussian.py": ["interval_moments", "truncated_moments"],
+    # the logistic loss's formulas, written once (Logistic's methods, the numpy channel through
+    # them, and the compiled logistic channel)
+    "_math/logistic.py": ["tails", "sigmoid_of", "sigmoid", "derivatives", "newton", "newton_start", "bracket",
+                          "w_exp", "prox_start"],
     # what each route has of its own: the coordinates, the compiled Owen's T, the logistic quadratures
     "theory/maps/__init__.py": ["LearnerMap.encode", "LearnerMap.decode"],
     "theory/maps/_compiled_ops.py": ["_t_small", "_owens_t"],
     "theory/_compiled_solver.py": ["_decode", "_encode"],
     "theory/channel.py": ["_channel_smooth", "_inverse_terms"],
     # the compiled logistic channel's integrands and sums (its elementary functions, exp and Phi,
-    # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py); of
-    # logistic_point, the values that enter the integrands, not the layout of the nodes (nor _sig,
-    # which only places the panel edges)
+    # are tested against numpy and scipy to 1 ulp and 3e-15 in tests/test_numba_channel.py, and
+    # the loss's formulas are _math/logistic.py's); of logistic_point, the values that enter the
+    # integrands, not the layout of the nodes
     "theory/_numba_channel.py": ["_weights", "_terms", "_terms_flat", "logistic_point:sq,isq,r0,c,s0,s1,s2,return"],
 }
 NOT_A_NUMBER = "(not a number: not a term)"
@@ -97,8 +101,9 @@ EQUIVALENT = {
 }
 #: The compiled modules: their mutants are compiled without numba's cache.
 COMPILED = {"theory/maps/_compiled_ops.py", "theory/_compiled_solver.py", "theory/_numba_channel.py"}
-#: The map modules: Python (numpy route) and compiled (the same code objects compiled).
+#: The map modules and the loss's formulas: Python (numpy route) and compiled (the same code objects compiled).
 MAPS = {m for m in TARGETS if m.startswith("theory/maps/") and not m.endswith(("__init__.py", "_compiled_ops.py"))}
+MAPS.add("_math/logistic.py")
 #: Calls whose arguments are sizes, indices or types, not terms.
 _NOT_TERMS = {"range", "int", "len", "empty", "zeros", "ones", "full", "bool", "float", "reshape", "broadcast_to",
               "astype", "shape", "broadcast_shapes", "isfinite", "legendre_unit", "legendre_panels", "stack",

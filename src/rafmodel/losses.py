@@ -22,8 +22,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.special import expit
 
+from ._math import logistic as _logistic
 from .exceptions import ParameterError
 
 if TYPE_CHECKING:  # for the annotations only
@@ -325,7 +325,7 @@ class Logistic(Loss):
     """
 
     name = "logistic"
-    slope0 = 0.5
+    slope0 = _logistic.SLOPE0
     interpolation = "margin"
     prox_panel = 3.0  # ell' = -sigmoid(-x) has its poles at x = +-i pi
     prox_support = 40.0  # ell''(x) = sigmoid(x) sigmoid(-x) < 5e-18 beyond
@@ -336,28 +336,26 @@ class Logistic(Loss):
 
     def prox(self, u: float | np.ndarray, V: float | np.ndarray) -> float | np.ndarray:
         # Root of f(x) = x - u - V sigmoid(-x), increasing, by Newton steps safeguarded
-        # by bisection (rtsafe); iterations continue only on the unconverged entries.
+        # by bisection (rtsafe); iterations continue only on the unconverged entries.  The
+        # formulas (bracket, start, step, stopping rule) are rafmodel._math.logistic's.
         u, V = np.broadcast_arrays(np.asarray(u, dtype=float), np.asarray(V, dtype=float))
         shape = u.shape
         u, V = u.ravel(), V.ravel()
-        # bracket: sigmoid(-x) is decreasing and x is in (u, u + V)
-        lo, hi = u + V * _sigmoid(-u - V), u + V * _sigmoid(-u)
-        x = np.clip(_prox_start(u, V), lo, hi)
+        with np.errstate(all="ignore"):
+            lo, hi = _logistic.bracket(u, V)
+            x = np.clip(_logistic.prox_start(u, V), lo, hi)
         out = x.copy()
         act = np.arange(x.size)
         last = np.full(x.size, np.inf)
         for _ in range(self.newton_iterations):
-            ua, Va = u[act], V[act]
-            s = _sigmoid(-x)
-            f = x - ua - Va * s
+            f, step, tol = _logistic.newton(x, u[act], V[act])
             neg = f < 0
             lo = np.where(neg, x, lo)
             hi = np.where(neg, hi, x)
-            step = f / (1.0 + Va * s * (1.0 - s))
             x_new = x - step
             newton = (x_new >= lo) & (x_new <= hi) & (np.abs(step) <= 0.5 * last)
             x_new = np.where(newton, x_new, 0.5 * (lo + hi))
-            done = np.abs(step) <= 1e-15 * (1.0 + np.abs(x) + Va * s)  # root to rounding
+            done = np.abs(step) <= tol  # root to rounding
             out[act[done]] = x[done]
             keep = ~done
             last = np.abs(x_new - x)[keep]
@@ -373,12 +371,10 @@ class Logistic(Loss):
     def prox_and_dprox(self, u: float | np.ndarray,
                        V: float | np.ndarray) -> tuple[float | np.ndarray, float | np.ndarray]:
         x = self.prox(u, V)
-        s = _sigmoid(-x)
-        return x, 1.0 / (1.0 + V * s * (1.0 - s))
+        return x, 1.0 / (1.0 + V * _logistic.derivatives(x)[1])
 
     def derivatives(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s = _sigmoid(-x)  # -ell'(x)
-        return -s, s * _sigmoid(x)  # ell''(x) = sigmoid(-x) sigmoid(x), without 1 - s
+        return _logistic.derivatives(np.asarray(x, dtype=float))
 
     # lam -> 0 on separable data: direction of the max-margin classifier.
     prox_limit = Hinge.prox_limit
@@ -386,40 +382,6 @@ class Logistic(Loss):
 
     def kinks(self, V: ArrayLike, limit: bool) -> np.ndarray | None:
         return np.ones((np.size(V), 1)) if limit else None
-
-
-def _w_exp(L):
-    """Lambert ``W(e^L)`` for real ``L`` (the root ``w > 0`` of ``w + log w = L``), to about 1e-12."""
-    small = L < -20.0  # W(z) = z to rounding
-    Lc = np.clip(L, -20.0, None)
-    w = np.where(Lc > 1.0, Lc - np.log(np.maximum(Lc, 1.0)), _sigmoid(Lc))
-    for _ in range(4):  # Newton on w + log w = L, from above the root for L > 1
-        w = np.maximum(w - (w + np.log(w) - Lc) / (1.0 + 1.0 / w), 1e-300)
-    return np.where(small, np.exp(np.maximum(L, -745.0)), w)
-
-
-def _prox_start(u, V):
-    """Start of the logistic proximal Newton: the better (by residual) of two Lambert-W roots.
-
-    ``x - u = V sigmoid(-x)`` is ``(x - u) e^(x - u) = V e^(-u)`` where ``sigmoid(-x) ~ e^(-x)``
-    (``x > 0``) and ``(u + V - x) e^(u + V - x) = V e^(u + V)`` where
-    ``sigmoid(-x) ~ 1 - e^x`` (``x < 0``); from the better one the safeguarded Newton takes at
-    most about 5 steps, about 3 on average (from ``u``: about 4 on average and up to 66 in a
-    wide bracket).
-    """
-    with np.errstate(all="ignore"):
-        logV = np.log(V)
-        xa = u + _w_exp(logV - u)
-        xb = u + V - _w_exp(logV + u + V)
-        fa = np.abs(xa - u - V * _sigmoid(-xa))
-        fb = np.abs(xb - u - V * _sigmoid(-xb))
-    return np.where(~(fb < fa), xa, xb)
-
-
-def _sigmoid(x):
-    # expit keeps full relative precision in the tails (0.5 (1 + tanh(x / 2)) loses it where
-    # the sigmoid is small, which stalled the proximal Newton at the rounding of V sigmoid)
-    return expit(x)
 
 
 LOSSES: dict[str, type[Loss]] = {"square": Square, "hinge": Hinge, "logistic": Logistic}

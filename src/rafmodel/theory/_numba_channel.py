@@ -35,6 +35,8 @@ from numba import njit
 from numba.core import types
 from numba.extending import intrinsic
 
+from .maps._compile import compiled_module, specialize
+
 __all__ = ["logistic_channel"]
 
 #: numba flags: fused multiply-adds only (no reassociation, so each sum keeps its order).
@@ -103,12 +105,6 @@ def _exp(x):
 
 
 @njit(inline="always", fastmath=_FM)
-def _sig(x):
-    """``sigmoid(-x) = 1 / (1 + e^x)``, to full relative precision in both tails."""
-    return 1.0 / (1.0 + _exp(x))
-
-
-@njit(inline="always", fastmath=_FM)
 def _phi_lower(y, e):
     """``Phi(-y)`` for ``0 <= y <= 9.5``, given ``e = exp(-y^2 / 2)`` (Horner on :data:`_POWER`)."""
     tau = 2.0 / (2.0 + y * _INV_SQRT2)
@@ -156,30 +152,24 @@ def exp_kernel(x):
     return out
 
 
-@njit(**_JIT)
 def _prox_all(U, V, X, DONE, n):
     """``X[:n] = prox(U[:n], V)`` of the logistic loss, all edges in lockstep.
 
-    The root of ``f(x) = x - u - V sigmoid(-x)``, which increases, is convex for ``x < 0`` and
-    concave for ``x > 0``.  Newton's method started between the inflection point ``0`` and
-    the root moves monotonically to the root (the tangent stays on one side of ``f``), so no
-    bracket is needed: the start is ``max(0, u)`` when ``f(0) < 0`` (the root is above both,
-    since ``x - u = V sigmoid(-x) > 0``) and ``min(0, u + V)`` otherwise.  Stopped when the step
-    is below ``1e-15 (1 + |x| + V sigmoid(-x))``, the rule of :meth:`rafmodel.Logistic.prox`;
-    about 3 steps on average, at most about 11.  Every sweep updates all edges without a branch
-    (a converged one keeps its ``x``), so it vectorizes.
+    Plain Newton steps from :func:`rafmodel._math.logistic.newton_start`, which move
+    monotonically to the root (no bracket is needed), with the steps and the stopping rule of
+    :func:`rafmodel._math.logistic.newton` (those of :meth:`rafmodel.Logistic.prox`); about 3
+    steps on average, at most about 11 on the channel's edges.  Every sweep updates all edges
+    without a branch (a converged one keeps its ``x``), so it vectorizes.
     """
     for e in range(n):
-        u = U[e]
-        X[e] = max(0.0, u) if u + 0.5 * V > 0.0 else min(0.0, u + V)
+        X[e] = _newton_start(U[e], V)
         DONE[e] = 0.0
     for _ in range(100):
         left = 0
         for e in range(n):
             x = X[e]
-            s = _sig(x)
-            step = (x - U[e] - V * s) / (1.0 + V * s * (1.0 - s))
-            done = DONE[e] > 0.0 or abs(step) <= 1e-15 * (1.0 + abs(x) + V * s)
+            _, step, tol = _newton(x, U[e], V)
+            done = DONE[e] > 0.0 or abs(step) <= tol
             X[e] = x if done else x - step
             DONE[e] = 1.0 if done else 0.0
             left += 0 if done else 1
@@ -192,20 +182,19 @@ def _weights(x, wx, isq, Vb):
     """At the proximal point ``x``: the weights of ``g1 V = x - u`` and ``-dg1 V``, ``g1 V``, ``xi``.
 
     With ``w = phi(xi) u'(x) dx / sqrt(q)`` the Gaussian weight, returns ``w``, ``w (1 - 1/u'(x))
-    = phi(xi) V ell''(x) dx / sqrt(q)`` (no division), ``x - u = V sigmoid(-x)`` and ``xi``.
-    ``x - u`` and ``V ell''(x) = V sigmoid(-x) sigmoid(x)`` are computed as such (by
-    subtraction, ``x - u`` and ``u' - 1`` would cancel where ``V`` is small against ``x``).
+    = phi(xi) V ell''(x) dx / sqrt(q)`` (no division), ``x - u = -V ell'(x)`` and ``xi``.
+    ``x - u`` and ``V ell''(x)`` are computed from the loss's derivatives
+    (:func:`rafmodel._math.logistic.derivatives`; by subtraction, ``x - u`` and ``u' - 1`` would
+    cancel where ``V`` is small against ``x``).
     """
-    ex = _exp(x)
-    s = 1.0 / (1.0 + ex)  # sigmoid(-x) = -ell'(x)
-    g = Vb * s
-    vh = g * (ex * s)  # V ell''(x), ex s = sigmoid(x)
+    d1, d2 = _derivatives(x)
+    g = -Vb * d1
+    vh = Vb * d2
     xi = (x - g) * isq
     w0 = wx * isq * _exp(-0.5 * xi * xi) * _INV_SQRT_2PI
     return w0 * (1.0 + vh), w0 * vh, g, xi
 
 
-@njit(**_JIT)
 def _terms(X, WX, c, isq, Vb, e, A0, A1, A2):
     """The weighted integrands of ``mhat``, ``qhat`` and ``Vhat`` on the nodes ``X``, where ``Phi(c xi)`` varies.
 
@@ -227,7 +216,6 @@ def _terms(X, WX, c, isq, Vb, e, A0, A1, A2):
         A2[i] = wm * rule
 
 
-@njit(**_JIT)
 def _terms_flat(X, WX, rule, isq, Vb, A1, A2):
     """:func:`_terms` where ``|c xi| >= 9``: the weight ``rule`` is ``eps`` or ``2 - eps``, ``phi(c xi)`` 0."""
     for i in range(X.shape[0]):
@@ -262,7 +250,6 @@ def scratch(nn, ne, panel, support):
             np.zeros(3, dtype=np.int64))
 
 
-@njit(**_JIT)
 def logistic_point(mb, qb, Vb, e, t, wt, fixed, breaks, xmax, panel, support, ws):
     """``(mhat, qhat, Vhat) / a`` of one point (arguments as :func:`logistic_channel`'s; ``ws``: :func:`scratch`)."""
     X, WX, A0, A1, A2, xe, U, ed, DONE, E2, Z2, count = ws
@@ -293,8 +280,8 @@ def logistic_point(mb, qb, Vb, e, t, wt, fixed, breaks, xmax, panel, support, ws
     # the cuts at -support and +support, clipped to the edges, merged in (x increases with xi)
     cl = min(max(-support, ed[0]), ed[ne - 1])
     cr = min(max(support, ed[0]), ed[ne - 1])
-    zl = (cl - Vb * _sig(cl)) * isq
-    zr = (cr - Vb * _sig(cr)) * isq
+    zl = (cl + Vb * _derivatives(cl)[0]) * isq  # the margins u = x + V ell'(x), in xi
+    zr = (cr + Vb * _derivatives(cr)[0]) * isq
     k2 = 0
     put_l = put_r = True
     for k in range(ne):
@@ -353,7 +340,6 @@ def logistic_point(mb, qb, Vb, e, t, wt, fixed, breaks, xmax, panel, support, ws
     return (1.0 - e) * 2.0 * _INV_SQRT_2PI * s0 / (r0 * Vb), s1 / (Vb * Vb), s2 / Vb
 
 
-@njit(**_JIT)
 def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
     """Channel ``(mhat, qhat, Vhat) / a`` of the logistic loss for ``B`` points.
 
@@ -383,3 +369,13 @@ def logistic_channel(m, q, V, eps, t, wt, fixed, breaks, xmax, panel, support):
         mh[b], qh[b], vh[b] = logistic_point(m[b], q[b], V[b], eps[b], t, wt, fixed, breaks, xmax, panel, support,
                                              ws)
     return mh, qh, vh
+
+
+#: The logistic loss's formulas (:mod:`rafmodel._math.logistic`) compiled, with :func:`_exp` as ``exp``.
+_LOSS = compiled_module("rafmodel._math.logistic", (("exp", _exp),))
+_derivatives, _newton, _newton_start = _LOSS.derivatives, _LOSS.newton, _LOSS.newton_start
+# The functions that inline those formulas are compiled under names carrying a digest of the sources
+# (the formulas' module included): numba's cache looks at this file only.
+globals().update(specialize(__name__, {k: k for k in ("_prox_all", "_terms", "_terms_flat", "logistic_point",
+                                                      "logistic_channel")},
+                            {}, "logistic", jit={k: v for k, v in _JIT.items() if k != "cache"}))

@@ -39,13 +39,18 @@ def _is_map_module(name):
 
 
 @lru_cache(maxsize=None)
-def compiled_module(name: str) -> types.SimpleNamespace:
+def compiled_module(name: str, ops: tuple = ()) -> types.SimpleNamespace:
     """The functions of the map module ``name`` on the compiled route (compiled on first call).
 
     Parameters
     ----------
     name : str
-        The module's full name, e.g. ``"rafmodel.theory.maps.hinge"``.
+        The module's full name, e.g. ``"rafmodel.theory.maps.hinge"`` or
+        ``"rafmodel._math.logistic"`` (any module marked ``__map_module__ = True``).
+    ops : tuple of (str, function) pairs, default=()
+        Compiled operations that replace those of :data:`~rafmodel.theory.maps._compiled_ops.OPS`
+        (e.g. ``(("exp", fast_exp),)``; numba functions, inlined), here and in the map modules
+        this one takes functions from.
 
     Returns
     -------
@@ -61,9 +66,10 @@ def compiled_module(name: str) -> types.SimpleNamespace:
         raise ValueError(f"{name} is not a map module (no __map_module__ = True)")
     ns = dict(vars(mod))
     ns.update(OPS)
+    ns.update(dict(ops))
     for key, val in vars(mod).items():  # other map modules' functions: their compiled ones
         if isinstance(val, types.FunctionType) and val.__module__ != name and _is_map_module(val.__module__):
-            ns[key] = getattr(compiled_module(val.__module__), val.__name__)
+            ns[key] = getattr(compiled_module(val.__module__, ops), val.__name__)
     out = {}
     for key, val in vars(mod).items():
         if isinstance(val, types.FunctionType) and val.__module__ == name:
@@ -73,9 +79,12 @@ def compiled_module(name: str) -> types.SimpleNamespace:
 
 @lru_cache(maxsize=1)
 def source_digest() -> str:
-    """A digest of the sources of the compiled route: the map modules, the compiled solver and channel."""
+    """A digest of the sources of the compiled route: the map modules, the compiled solver and channel,
+    and the formulas and operations of :mod:`rafmodel._math` they are built from."""
     here = Path(__file__).resolve().parent
-    files = sorted(here.glob("*.py")) + [here.parent / "_compiled_solver.py", here.parent / "_numba_channel.py"]
+    math = here.parents[1] / "_math"
+    files = sorted(here.glob("*.py")) + [here.parent / "_compiled_solver.py", here.parent / "_numba_channel.py",
+                                         math / "ops.py", math / "logistic.py"]
     h = hashlib.sha256()
     for f in files:
         h.update(f.name.encode())
@@ -83,7 +92,7 @@ def source_digest() -> str:
     return h.hexdigest()[:12]
 
 
-def specialize(module: str, functions: dict[str, str], overrides: dict, tag: str) -> dict:
+def specialize(module: str, functions: dict[str, str], overrides: dict, tag: str, jit: dict | None = None) -> dict:
     """Compile ``functions`` of ``module`` with some of its globals replaced (cached by numba).
 
     Parameters
@@ -98,6 +107,8 @@ def specialize(module: str, functions: dict[str, str], overrides: dict, tag: str
     tag : str
         What the overrides are (e.g. ``"kernel_hinge"``); with :func:`source_digest` it names the
         compiled functions in numba's cache.
+    jit : dict, optional
+        numba's flags (``cache`` aside; default :data:`~rafmodel.theory.maps._compiled_ops.JIT`).
 
     Returns
     -------
@@ -113,5 +124,5 @@ def specialize(module: str, functions: dict[str, str], overrides: dict, tag: str
     ns.update(overrides)
     suffix = f"__{tag}__{source_digest()}"
     for name, source in functions.items():
-        ns[name] = njit(cache=True, **JIT)(_clone(getattr(mod, source), ns, name + suffix))
+        ns[name] = njit(cache=True, **(JIT if jit is None else jit))(_clone(getattr(mod, source), ns, name + suffix))
     return {name: ns[name] for name in functions}

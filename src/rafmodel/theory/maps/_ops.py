@@ -1,39 +1,12 @@
-"""The operations the maps are written in, as the batch (numpy) route defines them.
+"""The operations the maps are written in: :mod:`rafmodel._math.ops`, under the theory's name.
 
-A map module (:mod:`rafmodel.theory.maps`) imports its elementary operations from here by
-name -- ``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip`` -- and
-uses nothing else but arithmetic, comparisons, ``if`` on a scalar flag, ``for`` over a constant
-array, tuples and the other map functions.  Written so, the same source is the batch route
-(these numpy operations, on arrays of shape ``(B,)``) and the compiled route
-(:mod:`rafmodel.theory.maps._compile` substitutes :mod:`rafmodel.theory.maps._compiled_ops`, the
-same names on one float each, and compiles the function with numba).
-
-Two operations exist for branches that depend on a point's values: ``where(c, a, b)`` (both
-values are computed; numpy selects elementwise, the compiled route picks one) and ``any_(c)``
-(a whole-batch guard in numpy, the point's own flag compiled), used as::
-
-    if any_(narrow):
-        x = where(narrow, special(...), x)
+They live in :mod:`rafmodel._math` (which imports nothing of :mod:`rafmodel`) so that the model
+layer can write formulas in them too (:mod:`rafmodel._math.logistic`); see there for the rules.
 """
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.special import ndtr, owens_t
+from ..._math.ops import NAMES, any_, atanh, clip, exp, fabs, log, maximum, ndtr, owens_t, sqrt, tanh, where
 
 __all__ = ["NAMES", "sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs",
            "clip"]
-
-sqrt = np.sqrt
-exp = np.exp
-log = np.log
-tanh = np.tanh
-atanh = np.arctanh
-where = np.where
-any_ = np.any
-maximum = np.maximum
-fabs = np.abs
-clip = np.clip
-
-#: The names a map module takes from here, replaced as a whole on the compiled route.
-NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip")

@@ -1,0 +1,43 @@
+"""The elementwise operations that formulas written once for both routes are written in (numpy).
+
+A map module of the theory (:mod:`rafmodel.theory.maps`) or a loss's formulas
+(:mod:`rafmodel._math.logistic`) import their elementary operations from here by name --
+``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip`` -- and use
+nothing else but arithmetic, comparisons, ``if`` on a scalar flag, ``for`` over a constant
+array or a ``range``, tuples and the other functions of such modules.  Written so, the same source
+is the batch route (these numpy operations, on arrays, e.g. of shape ``(B,)``) and the compiled
+route (:mod:`rafmodel.theory.maps._compile` substitutes
+:mod:`rafmodel.theory.maps._compiled_ops`, the same names on one float each, and compiles the
+function with numba).  This module imports nothing of :mod:`rafmodel`, so that the model layer
+(:mod:`rafmodel.losses`) can use such formulas too; :mod:`rafmodel.theory.maps._ops` is the
+theory's name for it.
+
+Two operations exist for branches that depend on a point's values: ``where(c, a, b)`` (both
+values are computed; numpy selects elementwise, the compiled route picks one) and ``any_(c)``
+(a whole-batch guard in numpy, the point's own flag compiled), used as::
+
+    if any_(narrow):
+        x = where(narrow, special(...), x)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr, owens_t
+
+__all__ = ["NAMES", "sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs",
+           "clip"]
+
+sqrt = np.sqrt
+exp = np.exp
+log = np.log
+tanh = np.tanh
+atanh = np.arctanh
+where = np.where
+any_ = np.any
+maximum = np.maximum
+fabs = np.abs
+clip = np.clip
+
+#: The names a map module takes from here, replaced as a whole on the compiled route.
+NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip")

@@ -59,7 +59,7 @@ SRC = ROOT / "src"
 TESTS = ["tests/test_routes.py", "tests/test_channel.py", "tests/test_random_features.py", "tests/test_capacity.py",
          "tests/test_compiled_solver.py::test_owens_t_matches_scipy",
          "tests/test_compiled_solver.py::test_owens_t_is_accurate_relative_to_high_precision",
-         "tests/test_numba_channel.py", "tests/test_theory.py"]
+         "tests/test_numba_channel.py", "tests/test_logistic_formulas.py", "tests/test_theory.py"]
 FACTOR = 1.001
 
 #: module (relative to src/rafmodel) -> the functions (dotted qualified names) holding map terms;
@@ -74,9 +74,11 @@ TARGETS = {
     "theory/maps/hinge.py": ["region2", "channel"],
     "theory/maps/gaussian.py": ["interval_moments", "truncated_moments"],
     # the logistic loss's formulas, written once (Logistic's methods, the numpy channel through
-    # them, and the compiled logistic channel)
-    "_math/logistic.py": ["tails", "sigmoid_of", "sigmoid", "derivatives", "newton", "newton_start", "bracket",
-                          "w_exp", "prox_start"],
+    # them, and the compiled logistic channel).  Of the proximal Newton iteration, the residual
+    # (which defines the root) and the bracket; not the step's divisor, the stopping tolerance or
+    # the starts (newton_start, w_exp, prox_start): the iteration runs to rounding, so a step, a
+    # tolerance or a start changed by 1e-3 reaches the same root (equivalent mutants by construction)
+    "_math/logistic.py": ["tails", "sigmoid_of", "derivatives", "newton:g,f", "bracket"],
     # what each route has of its own: the coordinates, the compiled Owen's T, the logistic quadratures
     "theory/maps/__init__.py": ["LearnerMap.encode", "LearnerMap.decode"],
     "theory/maps/_compiled_ops.py": ["_t_small", "_owens_t"],

@@ -322,6 +322,10 @@ class Logistic(Loss):
     then reports the max-margin fixed point, whose ``gen_error``, ``mem_error``,
     ``rule_error`` and ``m / sqrt(q)`` are those of logistic regression as
     ``lam -> 0+``.
+
+    Its formulas (the sigmoid, ``ell'`` and ``ell''``, the proximal Newton step, bracket and
+    start) are written once, in :mod:`rafmodel._math.logistic`; the theory's compiled logistic
+    channel compiles the same functions.
     """
 
     name = "logistic"

@@ -8,6 +8,15 @@ once), the panels are cut into pieces no wider than the loss's ``prox_panel`` in
 ``[-prox_support, prox_support]``, and on each piece Gauss-Legendre nodes in ``x`` carry the
 explicit integrands (docs/theory.md section 6.2).
 
+The loss's formulas -- ``ell'``, ``ell''`` and the proximal Newton step with its stopping rule --
+are not written here: they are :mod:`rafmodel._math.logistic`'s (the source of
+:class:`rafmodel.Logistic`'s methods, hence of the numpy route), compiled by
+:func:`rafmodel.theory.maps._compile.compiled_module` with :func:`_exp` as ``exp`` and inlined
+into the loops below.  The functions that inline them are compiled by
+:func:`rafmodel.theory.maps._compile.specialize`, under names that carry a digest of the sources
+(numba's cache looks at this file only).  This module holds the integration engine: the nodes,
+the integrands' Gaussian weights, the sums.
+
 Three things differ from numpy, all below rounding:
 
 * ``exp`` is computed here (:func:`_exp`: a reduction to ``[-ln 2 / 2, ln 2 / 2]``, a degree-13
@@ -18,8 +27,9 @@ Three things differ from numpy, all below rounding:
   Chebyshev series, :data:`_CHEB`, and evaluated in powers, :data:`_POWER`; absolute error
   below 2e-15, tested).  Where a whole piece has ``|c xi| >= 9`` the rule weight is taken as 0
   or 1 and ``phi(c xi)`` as 0 (both below ``3e-18``), which skips the series on those nodes;
-* the proximal map at the panel edges is Newton's method from the inflection point
-  (:func:`_prox_all`), with the stopping rule of :meth:`rafmodel.Logistic.prox`.
+* the proximal map at the panel edges is plain Newton from the inflection point
+  (:func:`_prox_all`), with the steps and the stopping rule of :meth:`rafmodel.Logistic.prox`
+  (which safeguards its steps and starts elsewhere).
 
 Each point's sums run over its own nodes in a fixed order, so its numbers do not depend on the
 other points of the batch.

@@ -5,13 +5,17 @@ A map module is written in the operations of :mod:`rafmodel.theory.maps._ops` an
 each is the *same code object* with the module's globals, in which the operations are replaced by
 :data:`rafmodel.theory.maps._compiled_ops.OPS` and every function taken from another map module by
 that module's compiled function, compiled by numba (inlined into its callers).  Nothing is
-restated: a map module's source is both routes.
+restated: a map module's source is both routes.  A loss's formulas in :mod:`rafmodel._math`
+(:mod:`rafmodel._math.logistic`, written in the same operations and marked the same way) are
+compiled the same way, with some operations replaceable (the compiled logistic channel's fast
+``exp``).
 
 :func:`specialize` does the same for a module of the compiled solver
 (:mod:`rafmodel.theory._compiled_solver`), whose iteration calls ``to_channel``, ``channel`` and
 ``update`` by those names: one compiled solver per learner and loss, named by both and by a digest
 of the sources it is built from, so that numba's cache (which looks at the solver's own file only)
-is never taken for code built from other maps.
+is never taken for code built from other maps (the compiled logistic channel,
+:mod:`rafmodel.theory._numba_channel`, is compiled by it too).
 """
 
 from __future__ import annotations

@@ -42,21 +42,21 @@ def tails(x):
     return e, 1.0 / (1.0 + e)
 
 
-def sigmoid_of(x, e, r):
-    """``sigmoid(x) = 1 / (1 + e^-x)`` from :func:`tails` of ``x`` (or of ``-x``: they depend on ``|x|``)."""
-    return where(x >= 0.0, r, e * r)
+def sigmoid_of(up, e, r):
+    """``sigmoid(y) = 1 / (1 + e^-y)`` from :func:`tails` of ``y`` (they depend on ``|y|``), ``up = y >= 0``."""
+    return where(up, r, e * r)
 
 
 def sigmoid(x):
     """``sigmoid(x) = 1 / (1 + e^-x)``, to full relative precision in both tails."""
     e, r = tails(x)
-    return sigmoid_of(x, e, r)
+    return sigmoid_of(x >= 0.0, e, r)
 
 
 def derivatives(x):
     """``ell'(x) = -sigmoid(-x)`` and ``ell''(x) = sigmoid(x) sigmoid(-x) = e / (1 + e)^2`` (one ``exp``)."""
     e, r = tails(x)
-    return -sigmoid_of(-x, e, r), e * r * r
+    return -sigmoid_of(x <= 0.0, e, r), e * r * r
 
 
 def newton(x, u, V):

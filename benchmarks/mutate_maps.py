@@ -98,6 +98,15 @@ EQUIVALENT = {
         "the stand-in for -infinity at the interpolating limit: Phi and phi there are 0 either way",
     ("theory/maps/hinge.py", "region2", "0.0 * V"):
         "the sums' zero start (a zero of the right shape): 1.001 times zero is zero",
+    ("_math/logistic.py", "newton", "x - u - g"):
+        "the whole residual of the proximal Newton: c f has the root of f, and the step c f / f' "
+        "(c = 1.001) converges to it as well (the stopping rule is on the step, to rounding)",
+    ("_math/logistic.py", "bracket", "V"):
+        "the V of sigmoid(-u - V) in the bracket's lower end: 1.001 V lowers it, the root stays inside, "
+        "and the safeguarded Newton reaches the same root",
+    ("_math/logistic.py", "bracket", "V * sigmoid(-u)"):
+        "the bracket's upper end raised by 1e-3 of V sigmoid(-u): the root stays inside, and the "
+        "safeguarded Newton reaches the same root",
     ("theory/maps/_compiled_ops.py", "_t_small", "_T_CUT / k"):
         "Owen's T's cut where the integrand is below e^-40 of its peak: moving it by 1e-3 changes nothing",
 }

@@ -35,6 +35,7 @@ from . import network_figures as _network_figures  # noqa: F401  (needs rafmodel
 from . import rate_figures as _rate_figures  # noqa: F401  (each module registers its figures)
 from . import realdata_figures as _realdata_figures  # noqa: F401
 from . import rf_figures as _rf_figures  # noqa: F401
+from . import structured_figures as _structured_figures  # noqa: F401
 from . import theory_figures as _theory_figures  # noqa: F401
 from . import tradeoff_figures as _tradeoff_figures  # noqa: F401
 

@@ -41,7 +41,7 @@ from . import tradeoff_figures as _tradeoff_figures  # noqa: F401
 
 #: The figures in the order of the paper's story (and of the report).
 ORDER = ("linear-alpha", "tradeoff", "kernel-lambda", "rf-kappa", "network-kappa", "large-alpha", "phase-kernel",
-         "phase-rf", "realdata", "capacity", "finite-size")
+         "phase-rf", "realdata", "capacity", "finite-size", "scaling")
 
 __all__ = ["FIGURES", "FigureResult", "FigureSpec", "make_figure", "write_figure", "list_figures",
            "register_figure", "figure_command", "read_meta", "check_out", "figure_files"]

@@ -191,3 +191,64 @@ def test_the_structured_theory_agrees_with_simulations_and_the_isotropic_one_doe
     stats = sim_stats(sim, ERRORS)
     check_with_power(rm.solve(setting), rm.solve(setting.replace(inputs="isotropic")), stats,
                      what=f"structured inputs {setting!r}", perturbation="isotropic inputs")
+
+
+# ----------------------------------------------------------------------------- spectra measured on data
+
+
+def test_directions_scale_the_interpolation_threshold():
+    # a spectrum on p = 2 d directions: the min-norm interpolator exists up to alpha = 2
+    s = rm.Spectrum([3.0, 1.0], weights=[1.0, 1.0], directions=2.0)
+    assert s.directions == pytest.approx(2.0)
+    assert rm.solve(rm.Setting(alpha=1.5, eps=0.2, lam=0.0, inputs=s)).interpolating
+    assert not rm.solve(rm.Setting(alpha=2.5, eps=0.2, lam=0.0, inputs=s)).interpolating
+    with pytest.raises(ParameterError) as e:
+        s.coordinates(10)
+    assert e.value.param == "inputs"
+
+
+def _identity(rho):
+    return rho
+
+
+def test_a_data_spectrum_is_the_covariance_spectrum_for_the_linear_kernel(tmp_path, monkeypatch):
+    # second algorithm: for the linear kernel k(rho) = rho the Gram matrix K/N and the covariance
+    # X'X/N share their nonzero spectrum (times 1/d), and the labels' power on the Gram's
+    # eigenvectors is (u_k . X'y / N)^2 / c_k on the covariance's (c_k, u_k)
+    from rafmodel.data import ImageRAF
+    from rafmodel.spectra import _pool, data_spectrum
+
+    monkeypatch.setenv("RAFMODEL_CACHE", str(tmp_path))
+    src = ImageRAF("digits", rule=(3, 5), facts=8)
+    sp = data_spectrum(src, rm.Kernel.from_kernel(_identity), pool=200)
+    X, y = _pool(src, 200, 0)
+    c, U = np.linalg.eigh(X.T @ X / X.shape[0])
+    keep = c > 1e-9 * c.max()
+    c, U = c[keep], U[:, keep]
+    power = (U.T @ X.T @ y / X.shape[0]) ** 2 / c
+    f, w, t = sp.atoms()
+    assert f.size == c.size and sp.directions == pytest.approx(c.size / src.d)
+    order = np.argsort(w)
+    np.testing.assert_allclose(w[order], np.sort(c) / np.mean(c) * (src.d / c.size), rtol=1e-8)
+    np.testing.assert_allclose(t[order], power[np.argsort(c)] / np.sum(power) * src.d, rtol=1e-6, atol=1e-9)
+    assert (f * t).sum() == pytest.approx(1.0) and (f * w).sum() == pytest.approx(1.0)
+    assert list(tmp_path.rglob("*.npz"))
+
+
+def test_a_data_spectrum_is_cached_and_a_damaged_cache_is_recomputed(tmp_path, monkeypatch):
+    from rafmodel.data import ImageRAF
+    from rafmodel.spectra import data_spectrum
+
+    monkeypatch.setenv("RAFMODEL_CACHE", str(tmp_path))
+    src = ImageRAF("digits", rule=(3, 5), facts=8)
+    lrn = rm.Kernel.from_kernel("rbf", bandwidth=1.0)
+    a = data_spectrum(src, lrn, pool=120)
+    (path,) = tmp_path.rglob("*.npz")
+    b = data_spectrum(src, lrn, pool=120)
+    assert a == b
+    path.write_bytes(b"not a numpy file")
+    c = data_spectrum(src, lrn, pool=120)
+    assert c == a and np.load(path, allow_pickle=False)["omega"].size == a.atoms().shape[1]
+    with pytest.raises(ParameterError) as e:
+        data_spectrum(src, rm.Kernel(mu1=1.0, mustar=0.5))
+    assert e.value.param == "learner"

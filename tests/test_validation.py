@@ -99,7 +99,7 @@ _VALID = {
     "ImageRAF": dict(n_test=10),
     "realdata": dict(bandwidth=1.0, seeds=1, seed=0),
     "Isotropic": dict(),
-    "Spectrum": dict(),
+    "Spectrum": dict(directions=1.0),
     "PowerLaw": dict(decay=1.5, source=0.5, size=10),
     "Spiked": dict(fraction=0.1, spike=2.0, teacher_share=0.5),
 }

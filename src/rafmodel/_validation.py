@@ -311,7 +311,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
     "realdata": {"bandwidth": POSITIVE, "seeds": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
     # the input models (rafmodel.inputs); Spectrum's arrays are checked in its body
     "Isotropic": {},
-    "Spectrum": {},
+    "Spectrum": {"directions": Real(0, lo_open=True, array=False)},
     "PowerLaw": {"decay": Real(0, lo_open=True, array=False), "source": Real(0, array=False),
                  "size": Integer(2, 1_000_000)},
     "Spiked": {"fraction": Real(0, 1, lo_open=True, hi_open=True, array=False),

@@ -55,6 +55,12 @@ class Inputs(DeclaredInit):
         return self._atoms
 
     @property
+    def directions(self) -> float:
+        """Directions per input dimension, ``p / d = sum f`` (1 unless measured on data)."""
+        f = self.atoms()[0]
+        return float(f.sum()) if f.size else 1.0
+
+    @property
     def isotropic(self) -> bool:
         """Whether these are the isotropic inputs of the original model (no spectrum)."""
         return self.atoms().shape[1] == 0
@@ -84,6 +90,10 @@ class Inputs(DeclaredInit):
         f, w, t = self.atoms()
         if f.size == 0:
             return np.ones(d), np.ones(d)
+        if abs(self.directions - 1.0) > 1e-12:
+            raise ParameterError("inputs", f"{self!r} has {self.directions:g} directions per input dimension (a "
+                                           "spectrum measured on data): it has a theory but cannot be drawn as "
+                                           "Gaussian inputs")
         counts = f * d
         whole = np.rint(counts)
         if np.any(np.abs(counts - whole) > 1e-6) or whole.sum() != d:
@@ -113,8 +123,8 @@ class Inputs(DeclaredInit):
         return hash(self.key())
 
 
-def _normalized(f, w, t):
-    f = f / f.sum()
+def _normalized(f, w, t, directions=1.0):
+    f = f * (directions / f.sum())
     w = w / float(np.sum(f * w))
     t = t / float(np.sum(f * t))
     out = np.stack([f, w, t]).astype(float)
@@ -159,8 +169,13 @@ class Spectrum(Inputs):
         (rescaled to mean 1).  Default: a teacher drawn isotropically, ``teacher_power =
         eigenvalues``.
     weights : array_like of shape (K,), optional
-        Fraction of the directions that carry each eigenvalue, ``> 0`` (rescaled to sum 1).
-        Default: one direction each, ``1 / K``.
+        Fraction of the directions that carry each eigenvalue, ``> 0`` (rescaled to sum to
+        ``directions``).  Default: one direction each.
+    directions : float, default=1.0
+        Directions per input dimension, ``p / d``, that the atoms stand for (``> 0``): 1 for a
+        covariance of the ``d`` inputs; the number of a kernel's eigenfunctions per input
+        dimension for a spectrum measured on data (:func:`rafmodel.spectra.data_spectrum`).  The
+        sample ratio stays ``alpha = n / d``.
 
     Raises
     ------
@@ -181,13 +196,13 @@ class Spectrum(Inputs):
                                          "teacher_power": "an array, checked in the body",
                                          "weights": "an array, checked in the body"})
     def __init__(self, eigenvalues: ArrayLike, teacher_power: ArrayLike | None = None,
-                 weights: ArrayLike | None = None) -> None:
+                 weights: ArrayLike | None = None, directions: float = 1.0) -> None:
         w = _array("eigenvalues", eigenvalues, None, positive=True)
         t = w if teacher_power is None else _array("teacher_power", teacher_power, w.size, positive=False)
         if not np.any(t > 0):
             raise ParameterError("teacher_power", "must have at least one entry > 0")
         f = np.full(w.size, 1.0 / w.size) if weights is None else _array("weights", weights, w.size, positive=True)
-        self._atoms = _merge(_normalized(f, w, t))
+        self._atoms = _merge(_normalized(f, w, t, directions))
 
     def __repr__(self) -> str:
         return f"Spectrum(<{self._atoms.shape[1]} atoms, key {self.key()}>)"
@@ -219,7 +234,7 @@ def _merge(a):
     if f.size <= 1:
         return a
     if np.all(w == w[0]) and np.all(t == t[0]):
-        out = np.array([[1.0], [w[0]], [t[0]]])
+        out = np.array([[f.sum()], [w[0]], [t[0]]])
         out.setflags(write=False)
         return out
     return a

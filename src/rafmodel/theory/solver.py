@@ -205,6 +205,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, inputs=
     if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
         thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero)),
                               (int(zero.sum()),))
+        if inputs is not None and not inputs.isotropic:  # p = directions x d features: thresholds scale with p
+            thr = thr * inputs.directions
         limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(lmap.sample_ratio(alpha, P), (B,)).astype(float)

@@ -252,3 +252,28 @@ def test_a_data_spectrum_is_cached_and_a_damaged_cache_is_recomputed(tmp_path, m
     with pytest.raises(ParameterError) as e:
         data_spectrum(src, rm.Kernel(mu1=1.0, mustar=0.5))
     assert e.value.param == "learner"
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_raf_theory_takes_an_input_model_and_gives_the_library_s_numbers(raf_json):
+    out = raf_json(["theory", "--learner", "linear", "--loss", "hinge", "--alpha", "0.5", "--eps", "0.2", "--lam",
+                    "0.01", "--inputs", "power-law:decay=1.5,source=0.5,size=500", "--json"])
+    (rec,) = out if isinstance(out, list) else [out]
+    s = rm.Setting(alpha=0.5, eps=0.2, lam=0.01, loss="hinge", inputs=rm.PowerLaw(decay=1.5, source=0.5, size=500))
+    assert rec["inputs"] == "PowerLaw(decay=1.5, source=0.5, size=500)"
+    assert rec["gen_error"] == pytest.approx(rm.solve(s).gen_error, rel=1e-12)
+
+
+@pytest.mark.parametrize("spec, text", [
+    ("gaussian", "unknown input model 'gaussian'"),
+    ("spiked:fraction=0.1,spike=10", "spiked needs teacher-share"),
+    ("power-law:decay=-1,source=0.5,size=20", "decay: must be > 0"),
+    ("power-law:decay=1,source=0.5,size=20,width=3", "'width=3' is not a parameter of power-law"),
+    ("power-law:decay=x,source=0.5,size=20", "inputs decay: not a number"),
+])
+def test_a_bad_input_model_is_one_line_and_exit_2(raf_refused, spec, text):
+    line = raf_refused(["theory", "--learner", "linear", "--loss", "square", "--alpha", "1", "--eps", "0.2",
+                        "--lam", "0.1", "--inputs", spec], prefix="inputs")
+    assert text in line

@@ -10,8 +10,8 @@ from .._options import UsageError
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_USAGE = 0, 1, 2
 
-#: Columns that identify a learner beyond its name (after ``loss``, in this order).
-PARAM_COLUMNS = ("activation", "kernel", "bandwidth", "degree", "offset", "kappa", "mu1", "mustar")
+#: Columns that identify a learner (and structured inputs) beyond its name (after ``loss``, in this order).
+PARAM_COLUMNS = ("activation", "kernel", "bandwidth", "degree", "offset", "kappa", "mu1", "mustar", "inputs")
 
 
 def emit(records, columns, args, single):

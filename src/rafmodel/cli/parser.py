@@ -147,6 +147,13 @@ def _add_grid_options(p, lam=True):
                                                     "interpolating / unregularized limit)")
 
 
+def _add_inputs_option(p):
+    p.add_argument("--inputs", default="isotropic", metavar="MODEL",
+                   help="input model: isotropic (default), power-law:decay=D,source=R,size=N (size: the "
+                        "dimension; simulate at --d N) or spiked:fraction=F,spike=S,teacher-share=T "
+                        "(docs/theory.md section 3.11)")
+
+
 def _add_solver_options(p):
     g = p.add_argument_group("solver")
     g.add_argument("--tol", type=_float_option("tol"), default=1e-11,
@@ -296,18 +303,18 @@ def build_parser():
     _subcommand(sub, "theory", commands.cmd_theory, "exact asymptotic errors (replica fixed point)",
                 "Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a learner on RAF data. "
                 "Lists and ranges give one row per combination.",
-                _add_model_options, _add_grid_options, _add_solver_options, _add_theory_jobs,
+                _add_model_options, _add_grid_options, _add_inputs_option, _add_solver_options, _add_theory_jobs,
                 _plot_option("save gen_error, mem_error, rule_error along the one parameter given as a list "
                              "(png, pdf, svg)"))
     _subcommand(sub, "simulate", commands.cmd_simulate, "finite-size simulations with error bars",
                 "Sample RAF data at dimension d, train the learner, and report the mean and standard error over "
                 "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory.",
-                _add_model_options, _add_grid_options, _add_simulation_options, _out_option)
+                _add_model_options, _add_grid_options, _add_inputs_option, _add_simulation_options, _out_option)
     _subcommand(sub, "compare", commands.cmd_compare, "theory and simulation side by side",
                 "Theory and finite-size simulation of the same settings side by side, with the distance in "
                 "standard errors (z = (sim - theory) / se). With a list along one parameter, --plot FILE draws "
                 "the theory curve and the simulation points with error bars.",
-                _add_model_options, _add_grid_options, _add_simulation_options,
+                _add_model_options, _add_grid_options, _add_inputs_option, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
     _subcommand(sub, "network", commands.cmd_network, "trained two-layer networks (needs rafmodel[nn])",

@@ -274,7 +274,8 @@ def _add_realdata_options(p):
     p.add_argument("--data-dir", metavar="DIR", help="directory of the dataset's files (default $RAF_DATA); "
                                                      "IDX files for mnist / fashion-mnist, python batches for cifar10")
     p.add_argument("--rule", default="3,5", help="the two rule classes A,B (labels +1, -1; default 3,5)")
-    p.add_argument("--facts", default="8", help="the class whose images get random labels (default 8)")
+    p.add_argument("--facts", default="8", help="the class whose images get random labels (default 8), or rule: "
+                                                "rule-class images relabelled at random (label noise)")
     _add_grid_options(p)
     p.add_argument("--kernel", default="rbf", help="rbf (default), polynomial, arccos, arccos0, sign, erf, linear")
     p.add_argument("--bandwidth", default="1", help="rbf bandwidth relative to the median squared distance m of "

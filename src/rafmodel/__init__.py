@@ -39,7 +39,7 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
          "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
 
-         "train_network": "network", "NetworkResult": "network"}
+         "train_network": "network", "NetworkResult": "network", "explore": "explore"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -61,7 +61,7 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult", "realdata",
+           "NetworkResult", "realdata", "explore",
            "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -1,0 +1,52 @@
+"""The explorer command: ``raf explore`` serves the interactive page locally until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import sys
+
+from .._options import UsageError
+from ._common import EXIT_OK, EXIT_USAGE
+
+
+def cmd_explore(args):
+    from ..explore import INSTALL_HINT, have_panel
+
+    if not have_panel():
+        print(f"raf explore: error: needs panel (with bokeh): {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_USAGE
+    port = args.port
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port: must be from 0 (a free port) to 65535, got {port}")
+    from ..explore.app import start_server
+
+    try:
+        server = start_server(port=port, address=args.address)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise UsageError(f"port: {port} is in use; give another --port, or none for a free one") from None
+        raise UsageError(f"address: cannot listen on {args.address}:{port} ({e.strerror or e})") from None
+    loop = server.io_loop
+
+    def stop(signum, frame):  # Ctrl-C or SIGTERM: end the loop; the sockets close below
+        loop.add_callback_from_signal(loop.stop)
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    host = f"[{args.address}]" if ":" in args.address else args.address
+    url = f"http://{host}:{server.port}/"
+    print(f"raf explore: serving on {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+    print(url, flush=True)
+    try:
+        server.start()
+        if args.browser:
+            import webbrowser
+
+            loop.add_callback(webbrowser.open, url)
+        loop.start()
+    finally:
+        server.stop()
+        for s, h in old.items():
+            signal.signal(s, h)
+    print("raf explore: stopped", file=sys.stderr, flush=True)
+    return EXIT_OK

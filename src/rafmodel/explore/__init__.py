@@ -1,0 +1,76 @@
+"""The interactive explorer: the theory's curves in a browser page, one control at a time (needs rafmodel[explore]).
+
+``raf explore`` serves the page locally; ``rafmodel.explore()`` returns it for a Jupyter notebook.
+The package keeps the logic apart from the page: :mod:`~rafmodel.explore.state` (the controls as a
+:class:`View`, its URL query and its ``raf theory`` command) and :mod:`~rafmodel.explore.curves`
+(the numbers, from the public API only) need no Panel; :mod:`~rafmodel.explore.app` lays them out
+with Panel and Bokeh.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from typing import Any
+
+from .curves import Curves, compute
+from .state import View, view_from_query
+
+__all__ = ["explore", "View", "Curves", "compute", "view_from_query", "INSTALL_HINT", "have_panel"]
+
+#: What to install for the page (Panel, with Bokeh).
+INSTALL_HINT = "pip install 'rafmodel[explore]'"
+
+
+def have_panel() -> bool:
+    """Whether Panel (and so the page) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("panel") is not None
+
+
+def explore(**view: Any):
+    """The explorer's page for a Jupyter notebook (or ``.servable()`` in a ``panel serve`` script).
+
+    Parameters
+    ----------
+    **view
+        The first view's controls, as :class:`View` takes them (``learner="rf"``, ``x="lam"``,
+        ``eps=0.3`` ...); a new ``x`` gets its own default range unless ``x_min``, ``x_max`` are given.
+
+    Returns
+    -------
+    panel.viewable.Viewable
+        The page; a notebook shows it inline (Panel's resources inline, nothing fetched from a network).
+
+    Raises
+    ------
+    ParameterError
+        A control out of range, before any work.
+    ImportError
+        Panel is not installed (``pip install 'rafmodel[explore]'``).
+
+    Examples
+    --------
+    >>> import rafmodel as rm
+    >>> page = rm.explore(learner="rf", x="kappa")  # doctest: +SKIP
+    """
+    v = View().replace(**view).check()
+    if not have_panel():
+        raise ImportError(f"rafmodel.explore needs panel: {INSTALL_HINT}")
+    import panel as pn
+
+    from .app import Explorer
+
+    pn.extension(inline=True)
+    return Explorer(v).layout
+
+
+class _CallableModule(types.ModuleType):
+    """``rafmodel.explore`` is this package once it is imported: calling it calls :func:`explore`."""
+
+    def __call__(self, **view: Any):
+        return explore(**view)
+
+
+sys.modules[__name__].__class__ = _CallableModule

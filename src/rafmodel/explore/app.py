@@ -1,0 +1,260 @@
+"""The explorer's page: Panel widgets for a :class:`~rafmodel.explore.state.View` and a Bokeh plot of its curves.
+
+All numbers come from :func:`rafmodel.explore.curves.compute`; this module only lays them out,
+keeps the URL's query in step with the controls, and serves the page (:func:`start_server`) with
+Panel's and Bokeh's scripts from the local installation (nothing is fetched from a network).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import os
+import urllib.parse
+
+from ..exceptions import ParameterError
+from .curves import ERRORS, Curves, compute
+from .state import (ACTIVATIONS, AXES, AXIS_DEFAULTS, COEFFICIENTS, KERNELS, LEARNERS, LOSSES, MAX_POINTS, View,
+                    view_from_query)
+
+__all__ = ["Explorer", "start_server", "TITLE"]
+
+#: The page's title.
+TITLE = "rafmodel explorer"
+
+#: Names of the Bokeh models a browser (or a test) can find: the curves' data source.
+SOURCE_NAME = "raf-curves"
+
+_COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02c", "bayes_gen_error": "#444444"}
+_MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
+
+
+def _panel():
+    os.environ.setdefault("BOKEH_RESOURCES", "server")  # scripts from the local server, never a CDN
+    import panel as pn
+
+    return pn
+
+
+class Explorer:
+    """One explorer page (one per browser session): its widgets, its plot and its current curves.
+
+    Parameters
+    ----------
+    view : View, optional
+        The first view (default: the URL's query in a served page, else the defaults).
+
+    Attributes
+    ----------
+    layout : panel.viewable.Viewable
+        The page, servable (``explorer.layout.servable()``) or shown inline in Jupyter.
+    view : View
+        The view shown.
+    curves : Curves
+        Its curves.
+    """
+
+    def __init__(self, view: View | None = None):
+        pn = _panel()
+        from bokeh.models import ColumnDataSource
+
+        note = None
+        if view is None:
+            args = {k: v for k, v in pn.state.session_args.items() if not k.startswith("bokeh")}
+            view, note = view_from_query(args)
+        self.view = view.check()
+        self._busy = False
+        self.w = {
+            "learner": pn.widgets.Select(name="learner", options=list(LEARNERS)),
+            "kernel": pn.widgets.Select(name="kernel", options=list(KERNELS)),
+            "bandwidth": pn.widgets.FloatInput(name="bandwidth", start=1e-6, step=0.1),
+            "activation": pn.widgets.Select(name="activation", options=list(ACTIVATIONS)),
+            "mu1": pn.widgets.FloatInput(name="mu1", start=0.0, step=0.05),
+            "mustar": pn.widgets.FloatInput(name="mustar", start=0.0, step=0.05),
+            "kappa": pn.widgets.FloatInput(name="kappa", start=1e-6, step=0.1),
+            "loss": pn.widgets.Select(name="loss", options=list(LOSSES)),
+            "alpha": pn.widgets.FloatInput(name="alpha", start=0.0, step=0.1),
+            "eps": pn.widgets.EditableFloatSlider(name="eps", start=0.0, end=1.0, step=0.01),
+            "lam": pn.widgets.FloatInput(name="lam", start=0.0, step=0.01),
+            "x": pn.widgets.Select(name="x-axis", options=list(AXES)),
+            "scale": pn.widgets.RadioButtonGroup(name="scale", options=["log", "linear"]),
+            "x_min": pn.widgets.FloatInput(name="x from"),
+            "x_max": pn.widgets.FloatInput(name="x to"),
+            "n": pn.widgets.IntInput(name="points", start=2, end=MAX_POINTS, step=10),
+        }
+        self._set_widgets(self.view)
+        for w in self.w.values():
+            w.width = 250
+            w.param.watch(self._on_change, "value")
+        self.source = ColumnDataSource(name=SOURCE_NAME, data={"x": [], **{k: [] for k in _COLORS}})
+        self.marker_sources = {k: ColumnDataSource(data={"x": [], "y": []}) for k in _MARKER_COLORS}
+        self.note = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
+        self.link_note = pn.pane.Alert(note or "", alert_type="danger", visible=bool(note),
+                                       sizing_mode="stretch_width")
+        self.command = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.download = pn.widgets.FileDownload(callback=self._csv, filename="raf-explore.csv",
+                                                label="Download the curves (CSV)", button_type="primary")
+        self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
+        self._figure_key = None
+        controls = pn.Column(
+            pn.pane.Markdown("### Learner"), self.w["learner"], self.w["kernel"], self.w["bandwidth"],
+            self.w["activation"], self.w["mu1"], self.w["mustar"], self.w["kappa"], self.w["loss"],
+            pn.pane.Markdown("### Data and penalty"), self.w["alpha"], self.w["eps"], self.w["lam"],
+            pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"], self.w["x_max"],
+            self.w["n"], width=280)
+        main = pn.Column(pn.pane.Markdown(f"## {TITLE}: the RAF model's exact asymptotic errors"),
+                         self.link_note, self.note, self.plot,
+                         pn.pane.Markdown("The same numbers on the command line:"), self.command,
+                         self.download, sizing_mode="stretch_width")
+        self.layout = pn.Row(controls, main, sizing_mode="stretch_width")
+        self._redraw(self.view)
+
+    # --- controls <-> view ----------------------------------------------------------------------------
+    def _set_widgets(self, view: View) -> None:
+        self._busy = True
+        try:
+            for name, w in self.w.items():
+                w.value = getattr(view, name)
+        finally:
+            self._busy = False
+        self._visibility(view)
+
+    def _visibility(self, view: View) -> None:
+        kernel, rf = view.learner == "kernel", view.learner == "rf"
+        coeffs = (kernel and view.kernel == COEFFICIENTS) or (rf and view.activation == COEFFICIENTS)
+        shown = {"kernel": kernel, "bandwidth": kernel and view.kernel == "rbf", "activation": rf,
+                 "mu1": coeffs, "mustar": coeffs, "kappa": rf and view.x != "kappa",
+                 "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam"}
+        for name, vis in shown.items():
+            self.w[name].visible = vis
+
+    def _widget_view(self) -> View:
+        values = {name: w.value for name, w in self.w.items()}
+        if values["x"] != self.view.x:  # a new axis starts at its own range
+            values["x_min"], values["x_max"], values["scale"] = AXIS_DEFAULTS[values["x"]]
+        if values["x"] == "kappa" and values["learner"] != "rf":
+            values["x"], (values["x_min"], values["x_max"], values["scale"]) = "alpha", AXIS_DEFAULTS["alpha"]
+        for name in ("bandwidth", "mu1", "mustar", "kappa", "alpha", "eps", "lam", "x_min", "x_max"):
+            if values[name] is None:
+                raise ParameterError(name, "needs a number")
+            values[name] = float(values[name])
+        if values["n"] is None:
+            raise ParameterError("n", "needs a number")
+        values["n"] = int(values["n"])
+        return View(**values)
+
+    def _on_change(self, event) -> None:
+        if self._busy:
+            return
+        try:
+            view = self._widget_view().check()
+        except ParameterError as e:
+            self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
+            return
+        if view.x != self.view.x or view.learner != self.view.learner:
+            self._set_widgets(view)  # the axis' range, the learner's controls
+        self._redraw(view)
+
+    # --- drawing --------------------------------------------------------------------------------------
+    def _figure(self, view: View):
+        from bokeh.models import HoverTool
+        from bokeh.plotting import figure
+
+        fig = figure(x_axis_type=view.scale, x_axis_label=view.x, y_axis_label="error", height=420,
+                     sizing_mode="stretch_width", tools="pan,wheel_zoom,box_zoom,reset,save",
+                     title="theory (lam -> 0+ at lam = 0); gaps: points that did not converge")
+        lines = {}
+        for k, color in _COLORS.items():
+            label = "Bayes-optimal gen_error" if k == "bayes_gen_error" else k
+            lines[k] = fig.line("x", k, source=self.source, color=color, line_width=2, legend_label=label,
+                                line_dash="dashed" if k == "bayes_gen_error" else "solid")
+        for k, color in _MARKER_COLORS.items() if view.x == "alpha" else ():
+            fig.line("x", "y", source=self.marker_sources[k], color=color, line_dash="dotted", line_width=2,
+                     legend_label=k)
+        fig.add_tools(HoverTool(renderers=[lines["gen_error"]], mode="vline",
+                                tooltips=[(view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[000000]}}") for k in _COLORS)]))
+        fig.legend.click_policy = "hide"
+        fig.legend.location = "top_right"
+        return fig
+
+    def _redraw(self, view: View) -> None:
+        pn = _panel()
+        try:
+            curves = compute(view, bayes=False)
+        except ParameterError as e:
+            self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
+            return
+        self.view, self.curves = view, curves
+        key = (view.x, view.scale)
+        if key != self._figure_key:
+            self.plot.object, self._figure_key = self._figure(view), key
+        self.source.data = {"x": curves.x, **{k: curves.columns[k] for k in ERRORS},
+                            "bayes_gen_error": self.source.data.get("bayes_gen_error")
+                            if len(self.source.data.get("x", ())) == len(curves.x) else curves.x * float("nan")}
+        for k, src in self.marker_sources.items():
+            a = curves.markers.get(k)
+            src.data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
+        self._notes(curves)
+        self.command.object = f"<pre style='white-space: pre-wrap'>{html.escape(view.command())}</pre>"
+        loc = pn.state.location
+        if loc is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            loc.search = "?" + urllib.parse.urlencode(view.to_query())
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            doc.add_next_tick_callback(lambda: self._add_bayes(curves))
+        else:
+            self._add_bayes(curves)
+
+    def _add_bayes(self, curves: Curves) -> None:
+        if curves is not self.curves:  # a newer view is shown already
+            return
+        self.curves = curves = curves.with_bayes()
+        self.source.data = {**self.source.data, "bayes_gen_error": curves.columns["bayes_gen_error"]}
+        self._notes(curves)
+
+    def _notes(self, curves: Curves) -> None:
+        lines = list(curves.notes)
+        if curves.markers:
+            lines.append("; ".join(f"{k} = {v:.6g}" for k, v in curves.markers.items()))
+        self.note.object = "<br>".join(html.escape(s) for s in lines)
+        self.note.alert_type = "warning" if curves.notes else "light"
+        self.note.visible = bool(lines)
+
+    def _csv(self):
+        return io.StringIO(self.curves.to_csv())
+
+
+def start_server(port: int = 0, address: str = "127.0.0.1"):
+    """A Bokeh server for the explorer page on ``address:port``, bound but not yet running.
+
+    Parameters
+    ----------
+    port : int, default=0
+        The TCP port; 0 picks a free one.
+    address : str, default="127.0.0.1"
+        The interface to listen on.
+
+    Returns
+    -------
+    bokeh.server.server.Server
+        Bound (``server.port`` is the port); run it with ``server.io_loop.start()``.
+
+    Raises
+    ------
+    OSError
+        The port is in use (``errno.EADDRINUSE``) or cannot be bound.
+    """
+    import socket
+
+    pn = _panel()
+    if port == 0:  # a free port, named (the page's websocket accepts its own origin only)
+        with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as s:
+            s.bind((address, 0))
+            port = s.getsockname()[1]
+
+    def page():
+        return Explorer().layout
+
+    origins = sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
+    return pn.serve({"/": page}, port=port, address=address, show=False, start=False, title=TITLE,
+                    websocket_origin=origins, verbose=False)

@@ -1,0 +1,179 @@
+"""The explorer's numbers: the curves of a view, its reference lines, and their CSV.
+
+:func:`compute` solves a :class:`~rafmodel.explore.state.View` with the public API only
+(:func:`rafmodel.solve_many`, :func:`rafmodel.bayes_optimal`, :func:`rafmodel.alpha_c`, the
+interpolation threshold of :mod:`rafmodel.theory.capacity`).  A point that did not converge
+stays in the curves as ``nan`` (a gap in the plot) and is counted; it is never drawn as a number.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import numpy as np
+
+from .state import View
+
+__all__ = ["Curves", "compute", "ERRORS"]
+
+#: The error curves of the theory, in the order drawn.
+ERRORS = ("gen_error", "mem_error", "rule_error")
+
+
+@dataclass
+class Curves:
+    """The curves of one view.
+
+    Attributes
+    ----------
+    view : View
+        The view they are of.
+    x : ndarray of shape (n,)
+        The points of the x-axis.
+    columns : dict of str to ndarray of shape (n,)
+        ``gen_error``, ``mem_error``, ``rule_error`` (``nan`` where not converged), ``converged``
+        and ``bayes_gen_error`` (the Bayes-optimal error at the same ``alpha``, ``eps``; ``nan``
+        where its fixed point did not converge).
+    result : TheoryResults
+        What :func:`rafmodel.solve_many` returned for the view's settings.
+    markers : dict of str to float
+        Vertical lines of an ``alpha`` axis: ``alpha_c(eps)`` (the linear classifier's
+        capacity) and the learner's interpolation threshold for the loss, where finite.
+    notes : list of str
+        What the plot should say beside it (points that did not converge, lines left out).
+    """
+
+    view: View
+    x: np.ndarray
+    columns: dict[str, np.ndarray]
+    result: object = field(repr=False)
+    markers: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_not_converged(self) -> int:
+        """Points of the theory curves that did not converge (drawn as gaps)."""
+        return int(np.count_nonzero(~self.columns["converged"]))
+
+    def with_bayes(self) -> Curves:
+        """These curves with ``bayes_gen_error`` (computed if absent; cached by ``alpha``, ``eps``)."""
+        if "bayes_gen_error" in self.columns:
+            return self
+        alpha = tuple(s.alpha for s in self.result.settings)
+        eps = tuple(s.eps for s in self.result.settings)
+        gen = _bayes(alpha, eps)
+        notes = list(self.notes)
+        n_bad = int(np.count_nonzero(np.isnan(gen)))
+        if n_bad:
+            notes.append(f"the Bayes-optimal error did not converge at {n_bad} points: drawn as gaps")
+        return dataclasses.replace(self, columns={**self.columns, "bayes_gen_error": gen}, notes=notes)
+
+    def to_csv(self) -> str:
+        """The curves as CSV text: a header line, then one row per point (empty where not converged).
+
+        The columns of :meth:`rafmodel.TheoryResults.to_records` and ``bayes_gen_error``.
+        """
+        records = self.with_bayes().records()
+        out = io.StringIO()
+        w = csv.DictWriter(out, list(records[0]), lineterminator="\n")
+        w.writeheader()
+        for r in records:
+            w.writerow({k: "" if isinstance(v, float) and math.isnan(v) else v for k, v in r.items()})
+        return out.getvalue()
+
+    def records(self) -> list[dict]:
+        """One row per point: the theory's record, and ``bayes_gen_error`` if computed."""
+        records = self.result.to_records()
+        if "bayes_gen_error" in self.columns:
+            for r, b in zip(records, self.columns["bayes_gen_error"]):
+                r["bayes_gen_error"] = float(b)
+        return records
+
+
+@lru_cache(maxsize=64)
+def _bayes(alpha: tuple, eps: tuple) -> np.ndarray:
+    """The Bayes-optimal gen_error at these points, ``nan`` where not converged (the same for a
+    constant ``alpha`` and ``eps``, computed once)."""
+    import rafmodel as rm
+
+    a, e = np.asarray(alpha), np.asarray(eps)
+    if np.all(a == a[0]) and np.all(e == e[0]):  # an axis of lam or kappa: one point
+        r = rm.bayes_optimal(a[:1], e[:1], warn=False)
+        out = np.full(a.shape, r.gen_error[0] if r.converged[0] else np.nan)
+    else:
+        r = rm.bayes_optimal(a, e, warn=False)
+        out = np.where(r.converged, r.gen_error, np.nan)
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=256)
+def _alpha_c(eps: float) -> float:
+    import rafmodel as rm
+
+    return float(rm.alpha_c(eps))
+
+
+@lru_cache(maxsize=256)
+def _threshold(view: View) -> float:
+    """The learner's interpolation threshold in ``alpha`` for the view's loss, at its ``eps``."""
+    from rafmodel.theory.capacity import interpolation_threshold
+    from rafmodel.losses import get_loss
+
+    lrn = view.learner_at()
+    return float(np.asarray(interpolation_threshold(lrn, get_loss(view.loss), view.eps, lrn.params())))
+
+
+def compute(view: View, *, bayes: bool = True, **options) -> Curves:
+    """The curves of ``view``: the theory along the x-axis and its reference lines.
+
+    Parameters
+    ----------
+    view : View
+        The controls; checked first (:meth:`View.check`), before any work.
+    bayes : bool, default=True
+        Add the Bayes-optimal error (the slow part, about half a second for 200 new points;
+        cached): ``False`` leaves it to :meth:`Curves.with_bayes`, for a quick first redraw.
+    **options
+        Solver options for :func:`rafmodel.solve_many` (default: its defaults, those of ``raf theory``).
+
+    Returns
+    -------
+    Curves
+        The errors exactly as ``rafmodel.solve_many(view.settings(), **options)`` gives them.
+
+    Raises
+    ------
+    ParameterError
+        A control out of range (one line naming it).
+    """
+    import rafmodel as rm
+
+    view.check()
+    settings = view.settings()
+    res = rm.solve_many(settings, warn=False, **options)
+    x = np.asarray(view.xs(), dtype=float)
+    cols = {k: np.asarray(getattr(res, k), dtype=float) for k in ERRORS}
+    cols["converged"] = np.asarray(res.converged, dtype=bool)
+    notes, markers = [], {}
+    n_bad = int(np.count_nonzero(~cols["converged"]))
+    if n_bad:
+        notes.append(f"{n_bad} of {len(x)} points did not converge: drawn as gaps, not as numbers")
+    if view.x == "alpha":
+        ac = _alpha_c(view.eps)
+        if math.isfinite(ac):
+            markers["alpha_c(eps)"] = ac
+        try:
+            thr = _threshold(view)
+        except (rm.ConvergenceError, rm.ParameterError) as e:
+            notes.append(f"interpolation threshold not drawn: {e}")
+        else:
+            if math.isfinite(thr):
+                markers["interpolation threshold"] = thr
+    out = Curves(view=view, x=x, columns=cols, result=res, markers=markers, notes=notes)
+    return out.with_bayes() if bayes else out

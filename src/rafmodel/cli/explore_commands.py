@@ -10,23 +10,39 @@ from .._options import UsageError
 from ._common import EXIT_OK, EXIT_USAGE
 
 
-def cmd_explore(args):
-    from ..explore import INSTALL_HINT, have_panel
+def _probe(address, port):
+    """Bind ``address:port`` and let it go again (raises OSError where the server could not bind)."""
+    import socket
 
-    if not have_panel():
-        print(f"raf explore: error: needs panel (with bokeh): {INSTALL_HINT}", file=sys.stderr)
-        return EXIT_USAGE
-    port = args.port
-    if not 0 <= port <= 65535:
-        raise UsageError(f"port: must be from 0 (a free port) to 65535, got {port}")
-    from ..explore.app import start_server
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as s:
+        s.bind((address, port))
 
+
+def _bind(start, address, port):
     try:
-        server = start_server(port=port, address=args.address)
+        return start()
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             raise UsageError(f"port: {port} is in use; give another --port, or none for a free one") from None
-        raise UsageError(f"address: cannot listen on {args.address}:{port} ({e.strerror or e})") from None
+        raise UsageError(f"address: cannot listen on {address}:{port} ({e.strerror or e})") from None
+    except OverflowError:
+        raise UsageError(f"port: must be from 0 (a free port) to 65535, got {port}") from None
+
+
+def cmd_explore(args):
+    from ..explore import INSTALL_HINT, have_panel
+
+    port = args.port
+    if not 0 <= port <= 65535:
+        raise UsageError(f"port: must be from 0 (a free port) to 65535, got {port}")
+    if port:
+        _bind(lambda: _probe(args.address, port), args.address, port)  # a busy port is told at once
+    if not have_panel():
+        print(f"raf explore: error: needs panel (with bokeh): {INSTALL_HINT}", file=sys.stderr)
+        return EXIT_USAGE
+    from ..explore.app import start_server
+
+    server = _bind(lambda: start_server(port=port, address=args.address), args.address, port)
     loop = server.io_loop
 
     def stop(signum, frame):  # Ctrl-C or SIGTERM: end the loop; the sockets close below

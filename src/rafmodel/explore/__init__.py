@@ -24,9 +24,11 @@ INSTALL_HINT = "pip install 'rafmodel[explore]'"
 
 def have_panel() -> bool:
     """Whether Panel (and so the page) can be imported."""
-    import importlib.util
-
-    return importlib.util.find_spec("panel") is not None
+    try:
+        import panel  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def explore(**view: Any):

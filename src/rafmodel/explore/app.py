@@ -58,6 +58,9 @@ class Explorer:
         pn = _panel()
         from bokeh.models import ColumnDataSource
 
+        def label(text):  # a widget's label (its name before Panel 1.5)
+            return {"label" if "label" in pn.widgets.Widget.param else "name": text}
+
         note = None
         if view is None:
             args = {k: v for k, v in pn.state.session_args.items() if not k.startswith("bokeh")}
@@ -65,22 +68,22 @@ class Explorer:
         self.view = view.check()
         self._busy = False
         self.w = {
-            "learner": pn.widgets.Select(name="learner", options=list(LEARNERS)),
-            "kernel": pn.widgets.Select(name="kernel", options=list(KERNELS)),
-            "bandwidth": pn.widgets.FloatInput(name="bandwidth", start=1e-6, step=0.1),
-            "activation": pn.widgets.Select(name="activation", options=list(ACTIVATIONS)),
-            "mu1": pn.widgets.FloatInput(name="mu1", start=0.0, step=0.05),
-            "mustar": pn.widgets.FloatInput(name="mustar", start=0.0, step=0.05),
-            "kappa": pn.widgets.FloatInput(name="kappa", start=1e-6, step=0.1),
-            "loss": pn.widgets.Select(name="loss", options=list(LOSSES)),
-            "alpha": pn.widgets.FloatInput(name="alpha", start=0.0, step=0.1),
-            "eps": pn.widgets.EditableFloatSlider(name="eps", start=0.0, end=1.0, step=0.01),
-            "lam": pn.widgets.FloatInput(name="lam", start=0.0, step=0.01),
-            "x": pn.widgets.Select(name="x-axis", options=list(AXES)),
-            "scale": pn.widgets.RadioButtonGroup(name="scale", options=["log", "linear"]),
-            "x_min": pn.widgets.FloatInput(name="x from"),
-            "x_max": pn.widgets.FloatInput(name="x to"),
-            "n": pn.widgets.IntInput(name="points", start=2, end=MAX_POINTS, step=10),
+            "learner": pn.widgets.Select(**label("learner"), options=list(LEARNERS)),
+            "kernel": pn.widgets.Select(**label("kernel"), options=list(KERNELS)),
+            "bandwidth": pn.widgets.FloatInput(**label("bandwidth"), start=1e-6, step=0.1),
+            "activation": pn.widgets.Select(**label("activation"), options=list(ACTIVATIONS)),
+            "mu1": pn.widgets.FloatInput(**label("mu1"), start=0.0, step=0.05),
+            "mustar": pn.widgets.FloatInput(**label("mustar"), start=0.0, step=0.05),
+            "kappa": pn.widgets.FloatInput(**label("kappa"), start=1e-6, step=0.1),
+            "loss": pn.widgets.Select(**label("loss"), options=list(LOSSES)),
+            "alpha": pn.widgets.FloatInput(**label("alpha"), start=0.0, step=0.1),
+            "eps": pn.widgets.EditableFloatSlider(**label("eps"), start=0.0, end=1.0, step=0.01),
+            "lam": pn.widgets.FloatInput(**label("lam"), start=0.0, step=0.01),
+            "x": pn.widgets.Select(**label("x-axis"), options=list(AXES)),
+            "scale": pn.widgets.RadioButtonGroup(**label("scale"), options=["log", "linear"]),
+            "x_min": pn.widgets.FloatInput(**label("x from")),
+            "x_max": pn.widgets.FloatInput(**label("x to")),
+            "n": pn.widgets.IntInput(**label("points"), start=2, end=MAX_POINTS, step=10),
         }
         self._set_widgets(self.view)
         for w in self.w.values():

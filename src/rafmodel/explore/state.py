@@ -138,14 +138,18 @@ class View:
     def _kernel_params(self) -> dict[str, float]:
         return {"bandwidth": self.bandwidth} if self.kernel == "rbf" else {}
 
-    def setting_at(self, xv: float):
-        """The :class:`rafmodel.Setting` at ``x = xv`` (the other parameters from the view)."""
+    def setting_at(self, xv: float, learner=None):
+        """The :class:`rafmodel.Setting` at ``x = xv`` (the other parameters from the view).
+
+        ``learner``: the view's learner, built already (not for a ``kappa`` axis).
+        """
         import rafmodel as rm
 
         values = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam}
         if self.x in values:
             values[self.x] = xv
-        learner = self.learner_at(xv if self.x == "kappa" else None)
+        if learner is None or self.x == "kappa":
+            learner = self.learner_at(xv if self.x == "kappa" else None)
         return rm.Setting(learner=learner, loss=self.loss, **values)
 
     def range_text(self) -> str:
@@ -160,7 +164,8 @@ class View:
 
     def settings(self) -> list:
         """The settings of the curve, one per point of :meth:`xs`, in order."""
-        return [self.setting_at(v) for v in self.xs()]
+        learner = None if self.x == "kappa" else self.learner_at()
+        return [self.setting_at(v, learner) for v in self.xs()]
 
     # --- the command and the URL --------------------------------------------------------------------
     def command(self) -> str:

@@ -23,7 +23,7 @@ from _browser import console_errors, headless_chrome
 from _extras import reason, skip_without
 from _procs import alive, children
 
-pytestmark = skip_without("panel")
+needs_panel = skip_without("panel")
 
 #: A script, style sheet, font or image fetched from anywhere but the local server.
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//(?!(?:127\.0\.0\.1|localhost)[:/])""", re.I)
@@ -60,6 +60,7 @@ def _stop(proc, sig=signal.SIGTERM):
 
 @pytest.fixture(scope="module")
 def server():
+    """One ``raf explore`` server for the module's page checks."""
     proc, url = _start()
     yield proc, url
     _stop(proc)
@@ -70,6 +71,7 @@ def _get(url):
         return r.status, r.read().decode("utf-8", "replace")
 
 
+@needs_panel
 def test_the_page_is_served_with_nothing_fetched_from_a_network(server):
     proc, url = server
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
@@ -97,6 +99,7 @@ def test_a_port_in_use_is_refused_in_one_line():
     assert r.stderr == f"raf explore: error: port: {port} is in use; give another --port, or none for a free one\n"
 
 
+@needs_panel
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the server's processes")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_server_with_nothing_left_running(sig):
@@ -155,6 +158,7 @@ def _matches(view):
     return lambda got: all(got[k] == exp[k] for k in exp)
 
 
+@needs_panel
 def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many(server):
     from rafmodel.explore import View
 
@@ -205,6 +209,7 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert console_errors(driver) == []
 
 
+@needs_panel
 def test_in_jupyter_explore_returns_the_page_with_the_same_numbers():
     import panel as pn
 

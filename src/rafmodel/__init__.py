@@ -9,7 +9,8 @@ Everything public is importable from here: settings and their ingredients
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`, :class:`SimulationResults`),
 their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
 :func:`load_results`), trained networks (:class:`Network`, :func:`train_network`), the
-real-data experiment (:func:`realdata`), the result classes and the exceptions.
+real-data experiment (:func:`realdata`), the result classes and the exceptions; ``explore()``
+opens the interactive explorer (:mod:`rafmodel.explore`, needs rafmodel[explore]).
 
 Examples
 --------
@@ -46,7 +47,8 @@ def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return module if name == "explore" else getattr(module, name)  # rm.explore(): a callable package
     raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
 
 
@@ -61,7 +63,7 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult", "realdata", "explore",
+           "NetworkResult", "realdata",
            "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

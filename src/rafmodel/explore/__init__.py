@@ -23,7 +23,13 @@ INSTALL_HINT = "pip install 'rafmodel[explore]'"
 
 
 def have_panel() -> bool:
-    """Whether Panel (and so the page) can be imported."""
+    """Whether Panel (and so the page) can be imported.
+
+    Returns
+    -------
+    bool
+        ``True`` where ``import panel`` works.
+    """
     try:
         import panel  # noqa: F401
     except ImportError:
@@ -31,7 +37,7 @@ def have_panel() -> bool:
     return True
 
 
-def explore(**view: Any):
+def explore(**view: Any) -> Any:
     """The explorer's page for a Jupyter notebook (or ``.servable()`` in a ``panel serve`` script).
 
     Parameters

@@ -14,6 +14,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,13 @@ class Curves:
         return int(np.count_nonzero(~self.columns["converged"]))
 
     def with_bayes(self) -> Curves:
-        """These curves with ``bayes_gen_error`` (computed if absent; cached by ``alpha``, ``eps``)."""
+        """These curves with the Bayes-optimal error.
+
+        Returns
+        -------
+        Curves
+            With ``bayes_gen_error`` (computed if absent, cached by ``alpha`` and ``eps``).
+        """
         if "bayes_gen_error" in self.columns:
             return self
         alpha = tuple(s.alpha for s in self.result.settings)
@@ -74,9 +81,14 @@ class Curves:
         return dataclasses.replace(self, columns={**self.columns, "bayes_gen_error": gen}, notes=notes)
 
     def to_csv(self) -> str:
-        """The curves as CSV text: a header line, then one row per point (empty where not converged).
+        """The curves as CSV text.
 
-        The columns of :meth:`rafmodel.TheoryResults.to_records` and ``bayes_gen_error``.
+        Returns
+        -------
+        str
+            A header line, then one row per point: the columns of
+            :meth:`rafmodel.TheoryResults.to_records` and ``bayes_gen_error``, empty where not
+            converged.
         """
         records = self.with_bayes().records()
         out = io.StringIO()
@@ -87,7 +99,13 @@ class Curves:
         return out.getvalue()
 
     def records(self) -> list[dict]:
-        """One row per point: the theory's record, and ``bayes_gen_error`` if computed."""
+        """The curves as rows.
+
+        Returns
+        -------
+        list of dict
+            One per point: the theory's record, and ``bayes_gen_error`` if computed.
+        """
         records = self.result.to_records()
         if "bayes_gen_error" in self.columns:
             for r, b in zip(records, self.columns["bayes_gen_error"]):
@@ -129,7 +147,7 @@ def _threshold(view: View) -> float:
     return float(np.asarray(interpolation_threshold(lrn, get_loss(view.loss), view.eps, lrn.params())))
 
 
-def compute(view: View, *, bayes: bool = True, **options) -> Curves:
+def compute(view: View, *, bayes: bool = True, **options: Any) -> Curves:
     """The curves of ``view``: the theory along the x-axis and its reference lines.
 
     Parameters

@@ -99,10 +99,20 @@ class View:
 
     # --- checks -----------------------------------------------------------------------------------
     def check(self) -> View:
-        """This view, checked: raises :class:`rafmodel.ParameterError` (one line, naming the control).
+        """This view, checked, before any work.
 
         The values are checked by the library's own constructors (:class:`rafmodel.Setting`, the
         learners) at both ends of the x-axis, so nothing is computed for a view the theory refuses.
+
+        Returns
+        -------
+        View
+            This view.
+
+        Raises
+        ------
+        ParameterError
+            A control out of range or a choice not offered (one line, naming the control).
         """
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
@@ -120,8 +130,19 @@ class View:
         return self
 
     # --- what is computed ---------------------------------------------------------------------------
-    def learner_at(self, kappa: float | None = None):
-        """The :class:`rafmodel.Learner` of this view (``kappa``: random features at another ``kappa``)."""
+    def learner_at(self, kappa: float | None = None) -> Any:
+        """The learner of this view.
+
+        Parameters
+        ----------
+        kappa : float, optional
+            Random features only: this ``kappa`` instead of the view's.
+
+        Returns
+        -------
+        Learner
+            :class:`rafmodel.Linear`, :class:`rafmodel.Kernel` or :class:`rafmodel.RandomFeatures`.
+        """
         import rafmodel as rm
 
         kappa = self.kappa if kappa is None else kappa
@@ -138,10 +159,20 @@ class View:
     def _kernel_params(self) -> dict[str, float]:
         return {"bandwidth": self.bandwidth} if self.kernel == "rbf" else {}
 
-    def setting_at(self, xv: float, learner=None):
-        """The :class:`rafmodel.Setting` at ``x = xv`` (the other parameters from the view).
+    def setting_at(self, xv: float, learner: Any = None) -> Any:
+        """The setting at one point of the x-axis.
 
-        ``learner``: the view's learner, built already (not for a ``kappa`` axis).
+        Parameters
+        ----------
+        xv : float
+            The value of the x-axis's parameter; the others are the view's.
+        learner : Learner, optional
+            The view's learner, built already (ignored on a ``kappa`` axis).
+
+        Returns
+        -------
+        Setting
+            The point.
         """
         import rafmodel as rm
 
@@ -153,23 +184,47 @@ class View:
         return rm.Setting(learner=learner, loss=self.loss, **values)
 
     def range_text(self) -> str:
-        """The x-axis as a range of the command line, ``start:stop:num[:log]``."""
+        """The x-axis as a range of the command line.
+
+        Returns
+        -------
+        str
+            ``start:stop:num`` or ``start:stop:num:log``.
+        """
         return f"{_num(self.x_min)}:{_num(self.x_max)}:{self.n}" + (":log" if self.scale == "log" else "")
 
     def xs(self) -> list[float]:
-        """The points of the x-axis: exactly those of :meth:`range_text` on the command line."""
+        """The points of the x-axis.
+
+        Returns
+        -------
+        list of float
+            Exactly those of :meth:`range_text` on the command line.
+        """
         from .._options import parse_values
 
         return parse_values(self.x, self.range_text())
 
     def settings(self) -> list:
-        """The settings of the curve, one per point of :meth:`xs`, in order."""
+        """The settings of the curve.
+
+        Returns
+        -------
+        list of Setting
+            One per point of :meth:`xs`, in order.
+        """
         learner = None if self.x == "kappa" else self.learner_at()
         return [self.setting_at(v, learner) for v in self.xs()]
 
     # --- the command and the URL --------------------------------------------------------------------
     def command(self) -> str:
-        """The ``raf theory`` command that prints the numbers of this view's curves."""
+        """The ``raf theory`` command that prints the numbers of this view's curves.
+
+        Returns
+        -------
+        str
+            The command, quoted for a POSIX shell.
+        """
         words = ["raf", "theory", "--learner", self.learner]
         if self.learner == "kernel":
             if self.kernel == COEFFICIENTS:
@@ -190,7 +245,14 @@ class View:
         return shlex.join(words)
 
     def to_query(self) -> dict[str, str]:
-        """The view as URL query parameters (every control, as text); :func:`view_from_query` reads it back."""
+        """The view as URL query parameters.
+
+        Returns
+        -------
+        dict of str to str
+            Every control, as text (floats as the shortest text that reads back to the same
+            float); :func:`view_from_query` reads it back.
+        """
         out = {}
         for f in dataclasses.fields(self):
             v = getattr(self, f.name)
@@ -198,7 +260,19 @@ class View:
         return out
 
     def replace(self, **changes: Any) -> View:
-        """A copy with ``changes``; a new x-axis gets its default range and scale unless they are given."""
+        """A copy with some controls changed.
+
+        Parameters
+        ----------
+        **changes
+            The controls to change; a new ``x`` gets its default range and scale unless
+            ``x_min``, ``x_max``, ``scale`` are given too.
+
+        Returns
+        -------
+        View
+            The new view (not checked).
+        """
         if "x" in changes and changes["x"] != self.x:
             lo, hi, scale = AXIS_DEFAULTS[changes["x"]]
             changes = {"x_min": lo, "x_max": hi, "scale": scale, **changes}
@@ -250,18 +324,22 @@ def view_from_query(query: Mapping[str, Any]) -> tuple[View, str | None]:
     >>> view_from_query(v.to_query()) == (v, None)
     True
     >>> view_from_query({"eps": "2"})[1]
-    'the link's view could not be shown (eps: must be in [0, 1], got 2.0); showing the defaults'
+    "the link's view could not be shown (eps: must be in [0, 1], got 2.0); showing the defaults"
     """
-    values = {}
     try:
-        for name, raw in query.items():
-            if isinstance(raw, (list, tuple)):
-                raw = raw[-1] if raw else ""
-            if isinstance(raw, bytes):
-                raw = raw.decode("utf-8", "replace")
-            if name not in _TYPES:
-                raise ParameterError(name, f"not a control of the explorer (the controls: {', '.join(_TYPES)})")
-            values[name] = _parse(name, str(raw).strip())
-        return View(**values).check(), None
+        return _view(query), None
     except ParameterError as e:
         return View(), f"the link's view could not be shown ({e}); showing the defaults"
+
+
+def _view(query):
+    values = {}
+    for name, raw in query.items():
+        if isinstance(raw, (list, tuple)):
+            raw = raw[-1] if raw else ""
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "replace")
+        if name not in _TYPES:
+            raise ParameterError(name, f"not a control of the explorer (the controls: {', '.join(_TYPES)})")
+        values[name] = _parse(name, str(raw).strip())
+    return View(**values).check()

@@ -27,6 +27,8 @@ SOURCE_NAME = "raf-curves"
 
 _COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02c", "bayes_gen_error": "#444444"}
 _MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
+_MARKER_TEXT = {"alpha_c(eps)": "alpha_c(eps), the linear classifier's capacity",
+                "interpolation threshold": "the interpolation threshold of this learner and loss (lam = 0)"}
 
 
 def _panel():
@@ -176,8 +178,9 @@ class Explorer:
                      legend_label=k)
         fig.add_tools(HoverTool(renderers=[lines["gen_error"]], mode="vline",
                                 tooltips=[(view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[000000]}}") for k in _COLORS)]))
-        fig.legend.click_policy = "hide"
-        fig.legend.location = "top_right"
+        legend = fig.legend[0]
+        legend.click_policy = "hide"
+        fig.add_layout(legend, "right")  # beside the curves, not over them
         return fig
 
     def _redraw(self, view: View) -> None:
@@ -218,7 +221,7 @@ class Explorer:
     def _notes(self, curves: Curves) -> None:
         lines = list(curves.notes)
         if curves.markers:
-            lines.append("; ".join(f"{k} = {v:.6g}" for k, v in curves.markers.items()))
+            lines.append("; ".join(f"{_MARKER_TEXT[k]} = {v:.6g}" for k, v in curves.markers.items()))
         self.note.object = "<br>".join(html.escape(s) for s in lines)
         self.note.alert_type = "warning" if curves.notes else "light"
         self.note.visible = bool(lines)

@@ -134,15 +134,22 @@ _SET = ("for (const m of Bokeh.documents[0].all_models) {"
         "  if (m.title === arguments[0] && 'value' in m.properties) { m.value = arguments[1]; return true; } }"
         "return false;")
 
+#: eps is a slider (with a number box beside it): its slider moved, as a drag ends.
+_SLIDE = ("for (const m of Bokeh.documents[0].all_models) {"
+          "  if (m.type === 'Slider') { m.value = arguments[0]; m.value_throttled = arguments[0]; return true; } }"
+          "return false;")
 
-def _wait(driver, check, timeout=60):
+
+def _wait(driver, check, timeout=60, what=""):
     deadline = time.time() + timeout
     while time.time() < deadline:
         got = driver.execute_script(_DATA)
         if got is not None and check(got):
             return got
         time.sleep(0.1)
-    pytest.fail(f"the plotted numbers did not become the expected ones: {driver.execute_script(_DATA)}")
+    got = driver.execute_script(_DATA)
+    pytest.fail(f"{what}: the plotted numbers did not become the expected ones: "
+                f"{ {k: v[:3] for k, v in got.items()} if got else got}")
 
 
 def _expected(view):
@@ -173,12 +180,15 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert resources and all(r.startswith(url) or r.startswith(url.replace("http", "ws")) for r in resources), \
             resources
         for title, value, change in [("lam", 0.05, {"lam": 0.05}), ("loss", "hinge", {"loss": "hinge"}),
-                                     ("alpha", 3.0, {}), ("learner", "rf", {"learner": "rf"}),
+                                     ("alpha", 3.0, {"alpha": 3.0}), ("learner", "rf", {"learner": "rf"}),
                                      ("kappa", 0.5, {"kappa": 0.5})]:
             assert driver.execute_script(_SET, title, value), title
             view = view.replace(**change)
-            _wait(driver, _matches(view))
-        bayes = _wait(driver, lambda got: got["bayes"][0] is not None)["bayes"]
+            _wait(driver, _matches(view), what=f"{title} = {value}")
+        assert driver.execute_script(_SLIDE, 0.4)
+        view = view.replace(eps=0.4)
+        _wait(driver, _matches(view))
+        bayes = _wait(driver, lambda got: got["bayes"][0] is not None and got["x"] == view.xs())["bayes"]
         import rafmodel as rm
 
         b = rm.bayes_optimal(np.array(view.xs()), view.eps, warn=False)
@@ -192,6 +202,14 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
 
         driver.get(link)  # the copied link reopens the same view
         _wait(driver, _matches(view))
+        for title, value, change in [("x-axis", "lam", {"x": "lam"}), ("learner", "kernel", {"learner": "kernel"}),
+                                     ("kernel", "coefficients", {"kernel": "coefficients"}),
+                                     ("mustar", 0.2, {"mustar": 0.2})]:
+            assert driver.execute_script(_SET, title, value), title
+            view = view.replace(**change)
+            got = _wait(driver, _matches(view), what=f"{title} = {value}")
+        assert got["x"] == view.xs() and view.x_min == 1e-4  # the lam axis, over its own range
+        assert console_errors(driver) == []
         assert "could not be shown" not in driver.execute_script(
             "return Array.from(Bokeh.documents[0].all_models).filter(m => typeof m.text === 'string').map(m => m.text).join(' ')")
 

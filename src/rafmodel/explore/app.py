@@ -158,6 +158,7 @@ class Explorer:
             return
         if view.x != self.view.x or view.learner != self.view.learner:
             self._set_widgets(view)  # the axis' range, the learner's controls
+        self.link_note.visible = False  # the link's note is about the first view only
         self._redraw(view)
 
     # --- drawing --------------------------------------------------------------------------------------

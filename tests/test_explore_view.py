@@ -142,7 +142,9 @@ def test_a_view_the_theory_refuses_is_refused_before_any_work():
         compute(View().replace(x="kappa"))
 
 
-@pytest.mark.parametrize("view", [VIEWS[1], VIEWS[3], VIEWS[4]], ids=["kernel-rbf", "rf-kappa", "rf-coeffs-eps"])
+@pytest.mark.parametrize("view", [VIEWS[1], VIEWS[3], VIEWS[4], View(learner="kernel", kernel="polynomial", n=10),
+                                  View(learner="rf", activation="sign", n=10).replace(x="lam")],
+                         ids=["kernel-rbf", "rf-kappa", "rf-coeffs-eps", "kernel-polynomial", "rf-sign-lam"])
 def test_the_command_shown_prints_the_same_numbers(view, raf_json):
     words = shlex.split(view.command())
     assert words[:2] == ["raf", "theory"]

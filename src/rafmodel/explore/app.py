@@ -98,7 +98,7 @@ class Explorer:
                                        sizing_mode="stretch_width")
         self.command = pn.pane.HTML("", sizing_mode="stretch_width")
         self.download = pn.widgets.FileDownload(callback=self._csv, filename="raf-explore.csv",
-                                                label="Download the curves (CSV)", button_type="primary")
+                                                label="Download the curves (CSV)")
         self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
         self._figure_key = None
         controls = pn.Column(

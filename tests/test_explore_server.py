@@ -179,6 +179,20 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
         assert resources and all(r.startswith(url) or r.startswith(url.replace("http", "ws")) for r in resources), \
             resources
+        # the optimal-lam points, computed one per tick after the curves: rm.optimal_lambda's
+        assert driver.execute_script(_SET, "optimal lam: points (0 = none)", 3)
+        import rafmodel as rm
+
+        expected = [[x, rm.optimal_lambda(learner=rm.Linear(), loss="square", alpha=x, eps=0.3).gen_error]
+                    for x in view.replace(opt=3).xs(3)]
+        deadline = time.time() + 60
+        opt = None
+        while opt != expected and time.time() < deadline:
+            opt = driver.execute_script("const m = Bokeh.documents[0].get_model_by_name('raf-optimal');"
+                                        "return Array.from(m.data.x, (x, i) => [x, m.data.gen_error[i]]);")
+            time.sleep(0.1)
+        assert opt == expected
+        assert driver.execute_script(_SET, "optimal lam: points (0 = none)", 0)
         for title, value, change in [("lam", 0.05, {"lam": 0.05}), ("loss", "hinge", {"loss": "hinge"}),
                                      ("alpha", 3.0, {"alpha": 3.0}), ("learner", "rf", {"learner": "rf"}),
                                      ("kappa", 0.5, {"kappa": 0.5})]:
@@ -188,11 +202,8 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert driver.execute_script(_SLIDE, 0.4)
         view = view.replace(eps=0.4)
         _wait(driver, _matches(view))
-        bayes = _wait(driver, lambda got: got["bayes"][0] is not None and got["x"] == view.xs())["bayes"]
-        import rafmodel as rm
-
         b = rm.bayes_optimal(np.array(view.xs()), view.eps, warn=False)
-        assert bayes == [float(v) for v in b.gen_error]
+        _wait(driver, lambda got: got["bayes"] == [float(v) for v in b.gen_error], what="the Bayes line")
         deadline = time.time() + 10  # the link follows the controls
         while "loss=hinge" not in driver.current_url and time.time() < deadline:
             time.sleep(0.1)

@@ -154,3 +154,29 @@ def test_the_command_shown_prints_the_same_numbers(view, raf_json):
     for k in ("gen_error", "mem_error", "rule_error"):
         got = [math.nan if r[k] is None else r[k] for r in rows]
         assert _same(got, curves.columns[k]), k
+
+
+def test_the_optimal_lam_curve_is_optimal_lambda_at_each_point_and_its_command_prints_it(raf_json):
+    from rafmodel.explore import optimal_points
+
+    view = View(loss="hinge", eps=0.3, opt=3, x_min=0.5, x_max=8.0)
+    got = list(optimal_points(view))
+    assert [x for x, _ in got] == view.xs(3) == pytest.approx([0.5, 2.0, 8.0], rel=1e-13)
+    for x, r in got:
+        ref = rm.optimal_lambda(learner=rm.Linear(), loss="hinge", alpha=x, eps=0.3)
+        assert (r.lam_opt, r.gen_error) == (ref.lam_opt, ref.gen_error)
+    words = shlex.split(view.optimal_command())
+    assert words[:2] == ["raf", "optimal-lambda"] and "--lam" not in words
+    rows = raf_json([*words[1:], "--json"])
+    assert [(row["alpha"], row["lam_opt"], row["gen_error"]) for row in rows] == [
+        (x, r.lam_opt, r.gen_error) for x, r in got]
+
+
+def test_the_optimal_lam_curve_is_refused_where_it_has_no_meaning():
+    with pytest.raises(rm.ParameterError, match=r"^opt: must be 0 .* or an integer from 2 to 50, got 1"):
+        View(opt=1).check()
+    with pytest.raises(rm.ParameterError, match=r"^opt: the optimal-lam curve is not drawn along lam"):
+        View(opt=5).replace(x="lam").check()
+    assert View().optimal_command() == ""
+    v = View(opt=7).replace(x="eps")
+    assert view_from_query(v.to_query()) == (v, None)

@@ -13,10 +13,10 @@ import sys
 import types
 from typing import Any
 
-from .curves import Curves, compute
+from .curves import Curves, compute, optimal_points
 from .state import View, view_from_query
 
-__all__ = ["explore", "View", "Curves", "compute", "view_from_query", "INSTALL_HINT", "have_panel"]
+__all__ = ["explore", "View", "Curves", "compute", "optimal_points", "view_from_query", "INSTALL_HINT", "have_panel"]
 
 #: What to install for the page (Panel, with Bokeh).
 INSTALL_HINT = "pip install 'rafmodel[explore]'"

@@ -13,17 +13,18 @@ import os
 import urllib.parse
 
 from ..exceptions import ParameterError
-from .curves import ERRORS, Curves, compute
-from .state import (ACTIVATIONS, AXES, AXIS_DEFAULTS, COEFFICIENTS, KERNELS, LEARNERS, LOSSES, MAX_POINTS, View,
-                    view_from_query)
+from .curves import ERRORS, Curves, compute, optimal_points
+from .state import (ACTIVATIONS, AXES, AXIS_DEFAULTS, COEFFICIENTS, KERNELS, LEARNERS, LOSSES, MAX_OPT_POINTS,
+                    MAX_POINTS, View, view_from_query)
 
 __all__ = ["Explorer", "start_server", "TITLE"]
 
 #: The page's title.
 TITLE = "rafmodel explorer"
 
-#: Names of the Bokeh models a browser (or a test) can find: the curves' data source.
+#: Names of the Bokeh models a browser (or a test) can find: the curves' data source, the optimal-lam points'.
 SOURCE_NAME = "raf-curves"
+OPTIMAL_NAME = "raf-optimal"
 
 _COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02c", "bayes_gen_error": "#444444"}
 _MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
@@ -86,6 +87,7 @@ class Explorer:
             "x_min": pn.widgets.FloatInput(**label("x from")),
             "x_max": pn.widgets.FloatInput(**label("x to")),
             "n": pn.widgets.IntInput(**label("points"), start=2, end=MAX_POINTS, step=10),
+            "opt": pn.widgets.IntInput(**label("optimal lam: points (0 = none)"), start=0, end=MAX_OPT_POINTS),
         }
         self._set_widgets(self.view)
         for w in self.w.values():
@@ -93,6 +95,9 @@ class Explorer:
             w.param.watch(self._on_change, "value")
         self.source = ColumnDataSource(name=SOURCE_NAME, data={"x": [], **{k: [] for k in _COLORS}})
         self.marker_sources = {k: ColumnDataSource(data={"x": [], "y": []}) for k in _MARKER_COLORS}
+        self.opt_source = ColumnDataSource(name=OPTIMAL_NAME, data={"x": [], "gen_error": [], "lam_opt": []})
+        self.opt_note = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
+        self._opt_key, self._opt_run = None, 0
         self.note = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.link_note = pn.pane.Alert(note or "", alert_type="danger", visible=bool(note),
                                        sizing_mode="stretch_width")
@@ -100,15 +105,15 @@ class Explorer:
         self.download = pn.widgets.FileDownload(callback=self._csv, filename="raf-explore.csv",
                                                 label="Download the curves (CSV)")
         self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
-        self._figure_key = None
+        self._figure_key, self._bayes_points = None, None
         controls = pn.Column(
             pn.pane.Markdown("### Learner"), self.w["learner"], self.w["kernel"], self.w["bandwidth"],
             self.w["activation"], self.w["mu1"], self.w["mustar"], self.w["kappa"], self.w["loss"],
             pn.pane.Markdown("### Data and penalty"), self.w["alpha"], self.w["eps"], self.w["lam"],
             pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"], self.w["x_max"],
-            self.w["n"], width=280)
+            self.w["n"], self.w["opt"], width=280)
         main = pn.Column(pn.pane.Markdown(f"## {TITLE}: the RAF model's exact asymptotic errors"),
-                         self.link_note, self.note, self.plot,
+                         self.link_note, self.note, self.opt_note, self.plot,
                          pn.pane.Markdown("The same numbers on the command line:"), self.command,
                          self.download, sizing_mode="stretch_width")
         self.layout = pn.Row(controls, main, sizing_mode="stretch_width")
@@ -129,7 +134,8 @@ class Explorer:
         coeffs = (kernel and view.kernel == COEFFICIENTS) or (rf and view.activation == COEFFICIENTS)
         shown = {"kernel": kernel, "bandwidth": kernel and view.kernel == "rbf", "activation": rf,
                  "mu1": coeffs, "mustar": coeffs, "kappa": rf and view.x != "kappa",
-                 "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam"}
+                 "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam",
+                 "opt": view.x != "lam"}
         for name, vis in shown.items():
             self.w[name].visible = vis
 
@@ -143,9 +149,12 @@ class Explorer:
             if values[name] is None:
                 raise ParameterError(name, "needs a number")
             values[name] = float(values[name])
-        if values["n"] is None:
-            raise ParameterError("n", "needs a number")
-        values["n"] = int(values["n"])
+        for name in ("n", "opt"):
+            if values[name] is None:
+                raise ParameterError(name, "needs a number")
+            values[name] = int(values[name])
+        if values["x"] == "lam":
+            values["opt"] = 0  # no optimal-lam curve along lam
         return View(**values)
 
     def _on_change(self, event) -> None:
@@ -179,6 +188,12 @@ class Explorer:
                      legend_label=k)
         fig.add_tools(HoverTool(renderers=[lines["gen_error"]], mode="vline",
                                 tooltips=[(view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[000000]}}") for k in _COLORS)]))
+        if view.x != "lam":
+            dots = fig.scatter("x", "gen_error", source=self.opt_source, size=7, color=_COLORS["gen_error"],
+                               marker="diamond", legend_label="gen_error at the optimal lam")
+            fig.add_tools(HoverTool(renderers=[dots], tooltips=[(view.x, "@x{0.[0000]}"),
+                                                                ("gen_error at lam_opt", "@gen_error{0.[000000]}"),
+                                                                ("lam_opt", "@lam_opt{0.[000000]}")]))
         legend = fig.legend[0]
         legend.click_policy = "hide"
         fig.add_layout(legend, "right")  # beside the curves, not over them
@@ -195,28 +210,76 @@ class Explorer:
         key = (view.x, view.scale)
         if key != self._figure_key:
             self.plot.object, self._figure_key = self._figure(view), key
+        same = curves.bayes_points() == self._bayes_points  # else the old line is not this view's
         self.source.data = {"x": curves.x, **{k: curves.columns[k] for k in ERRORS},
-                            "bayes_gen_error": self.source.data.get("bayes_gen_error")
-                            if len(self.source.data.get("x", ())) == len(curves.x) else curves.x * float("nan")}
+                            "bayes_gen_error": self.source.data["bayes_gen_error"] if same
+                            else curves.x * float("nan")}
         for k, src in self.marker_sources.items():
             a = curves.markers.get(k)
             src.data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
         self._notes(curves)
-        self.command.object = f"<pre style='white-space: pre-wrap'>{html.escape(view.command())}</pre>"
+        commands = "\n".join(c for c in (view.command(), view.optimal_command()) if c)
+        self.command.object = f"<pre style='white-space: pre-wrap'>{html.escape(commands)}</pre>"
         loc = pn.state.location
         if loc is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             loc.search = "?" + urllib.parse.urlencode(view.to_query())
+        later = self._later()
+        later(lambda: self._add_bayes(curves))
+        self._optimal(view)
+
+    def _later(self):
+        """Run a function at the server's next tick (the page is redrawn first), or now without a server."""
+        pn = _panel()
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
-            doc.add_next_tick_callback(lambda: self._add_bayes(curves))
-        else:
-            self._add_bayes(curves)
+            return doc.add_next_tick_callback
+        return lambda f: f()
+
+    def _optimal(self, view: View) -> None:
+        """Start (or keep) the optimal-lam points of ``view``, one per tick, with their progress."""
+        import dataclasses
+
+        key = dataclasses.replace(view, lam=0.0, n=2)  # neither lam nor n moves these points
+        if key == self._opt_key:
+            return
+        self._opt_key, self._opt_run = key, self._opt_run + 1
+        run, later = self._opt_run, self._later()
+        self.opt_source.data = {"x": [], "gen_error": [], "lam_opt": []}
+        if not view.opt:
+            self.opt_note.visible = False
+            return
+        points, done = optimal_points(view), {"x": [], "gen_error": [], "lam_opt": [], "failed": []}
+
+        def step():
+            if run != self._opt_run:  # the view changed: this run is dropped
+                return
+            try:
+                xv, r = next(points)
+            except StopIteration:
+                bad = done["failed"]
+                self.opt_note.object = (f"optimal lam: {view.opt} points" + (
+                    f"; {len(bad)} not found (drawn as gaps): {html.escape(bad[0])}" if bad else ""))
+                self.opt_note.alert_type = "warning" if bad else "light"
+                return
+            ok = not isinstance(r, str)
+            done["x"].append(xv)
+            done["gen_error"].append(r.gen_error if ok else float("nan"))
+            done["lam_opt"].append(r.lam_opt if ok else float("nan"))
+            if not ok:
+                done["failed"].append(r)
+            self.opt_source.data = {k: list(done[k]) for k in ("x", "gen_error", "lam_opt")}
+            self.opt_note.object = f"optimal lam: {len(done['x'])} of {view.opt} points computed ..."
+            self.opt_note.alert_type, self.opt_note.visible = "info", True
+            later(step)
+
+        later(step)
 
     def _add_bayes(self, curves: Curves) -> None:
         if curves is not self.curves:  # a newer view is shown already
             return
         self.curves = curves = curves.with_bayes()
         self.source.data = {**self.source.data, "bayes_gen_error": curves.columns["bayes_gen_error"]}
+        self._bayes_points = curves.bayes_points()
         self._notes(curves)
 
     def _notes(self, curves: Curves) -> None:

@@ -14,13 +14,15 @@ import io
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from ..exceptions import ParameterError
 from .state import View
 
-__all__ = ["Curves", "compute", "ERRORS"]
+__all__ = ["Curves", "compute", "optimal_points", "ERRORS"]
 
 #: The error curves of the theory, in the order drawn.
 ERRORS = ("gen_error", "mem_error", "rule_error")
@@ -71,14 +73,22 @@ class Curves:
         """
         if "bayes_gen_error" in self.columns:
             return self
-        alpha = tuple(s.alpha for s in self.result.settings)
-        eps = tuple(s.eps for s in self.result.settings)
-        gen = _bayes(alpha, eps)
+        gen = _bayes(*self.bayes_points())
         notes = list(self.notes)
         n_bad = int(np.count_nonzero(np.isnan(gen)))
         if n_bad:
             notes.append(f"the Bayes-optimal error did not converge at {n_bad} points: drawn as gaps")
         return dataclasses.replace(self, columns={**self.columns, "bayes_gen_error": gen}, notes=notes)
+
+    def bayes_points(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Where the Bayes-optimal error is evaluated.
+
+        Returns
+        -------
+        alpha, eps : tuple of float
+            One per point of the curves.
+        """
+        return tuple(s.alpha for s in self.result.settings), tuple(s.eps for s in self.result.settings)
 
     def to_csv(self) -> str:
         """The curves as CSV text.
@@ -195,3 +205,40 @@ def compute(view: View, *, bayes: bool = True, **options: Any) -> Curves:
                 markers["interpolation threshold"] = thr
     out = Curves(view=view, x=x, columns=cols, result=res, markers=markers, notes=notes)
     return out.with_bayes() if bayes else out
+
+
+def optimal_points(view: View) -> Iterator[tuple[float, Any]]:
+    """The optimal-lam curve of ``view``, one point at a time (a page shows its progress).
+
+    At each of the ``view.opt`` points of the x-axis's range, :func:`rafmodel.optimal_lambda` of
+    the view's learner and loss (its defaults, those of ``raf optimal-lambda``).
+
+    Parameters
+    ----------
+    view : View
+        The controls, with ``opt > 0``; checked first, before any work.
+
+    Yields
+    ------
+    x : float
+        The point of the x-axis.
+    result : OptimalLambda or str
+        :func:`rafmodel.optimal_lambda`'s result, or the one-line reason it gave none (its
+        fixed points did not converge): a gap, never a number.
+
+    Raises
+    ------
+    ParameterError
+        A control out of range, or a view without an optimal-lam curve (``opt = 0``).
+    """
+    import rafmodel as rm
+
+    view.check()
+    if not view.opt:
+        raise ParameterError("opt", "the view has no optimal-lam curve (opt = 0)")
+    for xv in view.xs(view.opt):
+        s = view.setting_at(xv)
+        try:
+            yield xv, rm.optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps)
+        except rm.ConvergenceError as e:
+            yield xv, str(e).splitlines()[0]

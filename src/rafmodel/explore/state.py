@@ -17,7 +17,7 @@ from typing import Any
 
 from ..exceptions import ParameterError
 
-__all__ = ["View", "LEARNERS", "LOSSES", "AXES", "KERNELS", "ACTIVATIONS", "AXIS_DEFAULTS", "COEFFICIENTS",
+__all__ = ["View", "MAX_POINTS", "MAX_OPT_POINTS", "LEARNERS", "LOSSES", "AXES", "KERNELS", "ACTIVATIONS", "AXIS_DEFAULTS", "COEFFICIENTS",
            "view_from_query"]
 
 #: The learners the explorer shows (the theory's learners).
@@ -37,6 +37,8 @@ AXIS_DEFAULTS = {"alpha": (0.1, 10.0, "log"), "lam": (1e-4, 10.0, "log"), "kappa
                  "eps": (0.0, 1.0, "linear")}
 #: Most points of a curve.
 MAX_POINTS = 2000
+#: Most points of the optimal-lam curve (each is a one-dimensional minimization, 0.05-0.5 s).
+MAX_OPT_POINTS = 50
 
 _CHOICES = {"learner": LEARNERS, "loss": LOSSES, "x": AXES, "kernel": KERNELS, "activation": ACTIVATIONS,
             "scale": ("log", "linear")}
@@ -78,6 +80,9 @@ class View:
         Points spaced (and the axis drawn) logarithmically (``x_min > 0``) or linearly.
     n : int
         Points of the curve, 2 to :data:`MAX_POINTS`.
+    opt : int
+        Points of the optimal-``lam`` curve (``gen_error`` at the ``lam`` minimizing it, over the
+        same range), 0 (none) or 2 to :data:`MAX_OPT_POINTS`; not on a ``lam`` axis.
     """
 
     learner: str = "linear"
@@ -96,6 +101,7 @@ class View:
     x_max: float = 10.0
     scale: str = "log"
     n: int = 200
+    opt: int = 0
 
     # --- checks -----------------------------------------------------------------------------------
     def check(self) -> View:
@@ -121,6 +127,11 @@ class View:
             raise ParameterError("x", "kappa is an axis of random features only (learner rf)")
         if type(self.n) is not int or not 2 <= self.n <= MAX_POINTS:
             raise ParameterError("n", f"must be an integer from 2 to {MAX_POINTS}, got {self.n!r}")
+        if type(self.opt) is not int or not (self.opt == 0 or 2 <= self.opt <= MAX_OPT_POINTS):
+            raise ParameterError("opt", f"must be 0 (no optimal-lam curve) or an integer from 2 to {MAX_OPT_POINTS}, "
+                                        f"got {self.opt!r}")
+        if self.opt and self.x == "lam":
+            raise ParameterError("opt", "the optimal-lam curve is not drawn along lam; choose another x-axis")
         if not self.x_min < self.x_max:
             raise ParameterError("x_min", f"must be below x_max = {_num(self.x_max)}, got {_num(self.x_min)}")
         if self.scale == "log" and self.x_min <= 0:
@@ -183,18 +194,29 @@ class View:
             learner = self.learner_at(xv if self.x == "kappa" else None)
         return rm.Setting(learner=learner, loss=self.loss, **values)
 
-    def range_text(self) -> str:
+    def range_text(self, n: int | None = None) -> str:
         """The x-axis as a range of the command line.
+
+        Parameters
+        ----------
+        n : int, optional
+            Points (default: the view's ``n``).
 
         Returns
         -------
         str
             ``start:stop:num`` or ``start:stop:num:log``.
         """
-        return f"{_num(self.x_min)}:{_num(self.x_max)}:{self.n}" + (":log" if self.scale == "log" else "")
+        n = self.n if n is None else n
+        return f"{_num(self.x_min)}:{_num(self.x_max)}:{n}" + (":log" if self.scale == "log" else "")
 
-    def xs(self) -> list[float]:
+    def xs(self, n: int | None = None) -> list[float]:
         """The points of the x-axis.
+
+        Parameters
+        ----------
+        n : int, optional
+            Points (default: the view's ``n``; the optimal-lam curve has ``opt``).
 
         Returns
         -------
@@ -203,7 +225,7 @@ class View:
         """
         from .._options import parse_values
 
-        return parse_values(self.x, self.range_text())
+        return parse_values(self.x, self.range_text(n))
 
     def settings(self) -> list:
         """The settings of the curve.
@@ -243,6 +265,23 @@ class View:
         for name in ("alpha", "eps", "lam"):
             words += [f"--{name}", self.range_text() if self.x == name else _num(getattr(self, name))]
         return shlex.join(words)
+
+    def optimal_command(self) -> str:
+        """The ``raf optimal-lambda`` command of the optimal-lam curve (``opt`` points).
+
+        Returns
+        -------
+        str
+            The command, quoted for a POSIX shell; empty if the view has no optimal-lam curve.
+        """
+        if not self.opt:
+            return ""
+        words = shlex.split(self.command())
+        words[1] = "optimal-lambda"
+        i = words.index("--lam")
+        del words[i:i + 2]
+        full = self.range_text()
+        return shlex.join(self.range_text(self.opt) if w == full else w for w in words)
 
     def to_query(self) -> dict[str, str]:
         """The view as URL query parameters.

@@ -252,3 +252,24 @@ def test_in_jupyter_explore_returns_the_page_with_the_same_numbers():
     assert source.data["gen_error"].tolist() == rm.solve_many(view.settings(), warn=False).gen_error.tolist()
     with pytest.raises(rm.ParameterError, match="^eps: "):
         rm.explore(eps=3.0)
+
+
+@needs_panel
+def test_a_store_that_cannot_be_read_is_refused_in_one_line(raf_refused, tmp_path):
+    line = raf_refused(["explore", "--no-browser", "--store", str(tmp_path / "absent.sqlite")], prefix="store: ")
+    assert "does not exist" in line
+
+
+@needs_panel
+def test_the_page_draws_the_stored_points_of_its_view(tmp_path):
+    import panel as pn
+
+    import rafmodel as rm
+
+    store = rm.run_sweep({"kind": "theory", "learner": "linear", "loss": "square", "alpha": [0.5, 1, 2],
+                          "eps": 0.2, "lam": 0.1}, tmp_path / "t.sqlite")
+    page = rm.explore(store=store, n=20)
+    source = page.select(pn.pane.Bokeh)[0].object.select_one({"name": "raf-stored"})
+    assert source.data["x"].tolist() == [0.5, 1, 2]
+    assert source.data["gen_error"].tolist() == rm.solve_many(rm.grid(alpha=[0.5, 1, 2], eps=0.2, lam=0.1)
+                                                              ).gen_error.tolist()

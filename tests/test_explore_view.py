@@ -180,3 +180,31 @@ def test_the_optimal_lam_curve_is_refused_where_it_has_no_meaning():
     assert View().optimal_command() == ""
     v = View(opt=7).replace(x="eps")
     assert view_from_query(v.to_query()) == (v, None)
+
+
+def test_stored_points_on_the_view_are_drawn_with_their_numbers_and_sizes(tmp_path):
+    from rafmodel.explore import stored_points
+
+    theory = rm.run_sweep({"kind": "theory", "learner": "linear", "loss": "square", "alpha": [0.5, 1, 2, 20],
+                           "eps": [0.2, 0.3], "lam": 0.1}, tmp_path / "t.sqlite")
+    view = View(eps=0.3, n=5)
+    p = stored_points(view, theory)
+    assert p["n_matched"] == 3 and p["n_left"] == 0  # alpha = 20 is off the range, eps = 0.2 off the view
+    ref = rm.solve_many(rm.grid(alpha=[0.5, 1, 2], eps=0.3, lam=0.1), warn=False)
+    assert list(p["x"]) == [0.5, 1, 2]
+    for k in ("gen_error", "mem_error", "rule_error"):
+        assert list(p[k]) == list(getattr(ref, k)), k
+        assert np.all(np.isnan(p[f"{k}_se"]))
+    assert stored_points(view.replace(loss="hinge"), theory)["n_matched"] == 0
+    assert stored_points(view.replace(lam=0.2), theory)["n_matched"] == 0
+    assert stored_points(View(alpha=3.0, n=5).replace(x="eps"), theory)["n_matched"] == 0  # not stored
+    along_eps = stored_points(View(alpha=1.0, n=5).replace(x="eps"), theory)
+    assert list(along_eps["x"]) == [0.2, 0.3]
+
+    sims = rm.run_sweep({"kind": "simulate", "learner": "rf", "activation": "relu", "kappa": 2, "loss": "square",
+                         "alpha": [0.5, 2], "eps": 0.2, "lam": 0.1, "d": 40, "seeds": 2}, tmp_path / "s.sqlite")
+    p = stored_points(View(learner="rf", n=5), sims)
+    assert p["n_matched"] == 2 and list(p["d"]) == [40, 40] and list(p["seeds"]) == [2, 2]
+    assert list(p["gen_error_se"]) == list(sims.sort_values("alpha")["gen_error_se"])
+    assert stored_points(View(learner="rf", activation="tanh", n=5), sims)["n_matched"] == 0
+    assert stored_points(View(learner="rf", kappa=1.0, n=5), sims)["n_matched"] == 0

@@ -1,8 +1,12 @@
-"""The explorer command: ``raf explore`` serves the interactive page locally until Ctrl-C or SIGTERM."""
+"""The explorer command: ``raf explore`` serves the interactive page locally until Ctrl-C or SIGTERM.
+
+With ``--store FILE`` the page also draws the points of a sweep store that match its view.
+"""
 
 from __future__ import annotations
 
 import errno
+import os
 import signal
 import sys
 
@@ -40,9 +44,16 @@ def cmd_explore(args):
     if not have_panel():
         print(f"raf explore: error: needs panel (with bokeh): {INSTALL_HINT}", file=sys.stderr)
         return EXIT_USAGE
+    store = None
+    if args.store is not None:
+        from ..sweep import load_results
+
+        store = load_results(args.store)  # a bad file: one line (ParameterError), exit 2
     from ..explore.app import start_server
 
-    server = _bind(lambda: start_server(port=port, address=args.address), args.address, port)
+    name = os.path.basename(args.store) if args.store else "the store"
+    server = _bind(lambda: start_server(port=port, address=args.address, store=store, store_name=name),
+                   args.address, port)
     loop = server.io_loop
 
     def stop(signum, frame):  # Ctrl-C or SIGTERM: end the loop; the sockets close below

@@ -390,6 +390,8 @@ def build_parser():
     p.add_argument("--port", type=_int_option("port"), default=0, help="TCP port (default: a free one)")
     p.add_argument("--address", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
     p.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
+    p.add_argument("--store", metavar="FILE", help="also draw the points of this sweep store (raf sweep run) that "
+                                                   "match the view, with their error bars")
     p.set_defaults(func=commands.cmd_explore)
 
     p = sub.add_parser("sweep", help="large theory / simulation sweeps into a resumable store (local or Dask)",

@@ -13,10 +13,10 @@ import sys
 import types
 from typing import Any
 
-from .curves import Curves, compute, optimal_points
+from .curves import Curves, compute, optimal_points, stored_points
 from .state import View, view_from_query
 
-__all__ = ["explore", "View", "Curves", "compute", "optimal_points", "view_from_query", "INSTALL_HINT", "have_panel"]
+__all__ = ["explore", "View", "Curves", "compute", "optimal_points", "stored_points", "view_from_query", "INSTALL_HINT", "have_panel"]
 
 #: What to install for the page (Panel, with Bokeh).
 INSTALL_HINT = "pip install 'rafmodel[explore]'"
@@ -37,11 +37,14 @@ def have_panel() -> bool:
     return True
 
 
-def explore(**view: Any) -> Any:
+def explore(*, store: Any = None, **view: Any) -> Any:
     """The explorer's page for a Jupyter notebook (or ``.servable()`` in a ``panel serve`` script).
 
     Parameters
     ----------
+    store : str, path-like or pandas.DataFrame, optional
+        A sweep store (or its points, :func:`rafmodel.load_results`): its points that match the
+        view are drawn with their error bars.
     **view
         The first view's controls, as :class:`View` takes them (``learner="rf"``, ``x="lam"``,
         ``eps=0.3`` ...); a new ``x`` gets its own default range unless ``x_min``, ``x_max`` are given.
@@ -54,7 +57,7 @@ def explore(**view: Any) -> Any:
     Raises
     ------
     ParameterError
-        A control out of range, before any work.
+        A control out of range, or a store that cannot be read, before any work.
     ImportError
         Panel is not installed (``pip install 'rafmodel[explore]'``).
 
@@ -70,15 +73,22 @@ def explore(**view: Any) -> Any:
 
     from .app import Explorer
 
+    name = "the store"
+    if store is not None and not hasattr(store, "columns"):
+        import os
+
+        from ..sweep import load_results
+
+        name, store = os.path.basename(os.fspath(store)), load_results(store)
     pn.extension(inline=True)
-    return Explorer(v).layout
+    return Explorer(v, store=store, store_name=name).layout
 
 
 class _CallableModule(types.ModuleType):
     """``rafmodel.explore`` is this package once it is imported: calling it calls :func:`explore`."""
 
-    def __call__(self, **view: Any):
-        return explore(**view)
+    def __call__(self, *, store: Any = None, **view: Any):
+        return explore(store=store, **view)
 
 
 sys.modules[__name__].__class__ = _CallableModule

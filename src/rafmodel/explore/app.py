@@ -13,7 +13,7 @@ import os
 import urllib.parse
 
 from ..exceptions import ParameterError
-from .curves import ERRORS, Curves, compute, optimal_points
+from .curves import ERRORS, Curves, compute, optimal_points, stored_points
 from .state import (ACTIVATIONS, AXES, AXIS_DEFAULTS, COEFFICIENTS, KERNELS, LEARNERS, LOSSES, MAX_OPT_POINTS,
                     MAX_POINTS, View, view_from_query)
 
@@ -25,6 +25,7 @@ TITLE = "rafmodel explorer"
 #: Names of the Bokeh models a browser (or a test) can find: the curves' data source, the optimal-lam points'.
 SOURCE_NAME = "raf-curves"
 OPTIMAL_NAME = "raf-optimal"
+STORED_NAME = "raf-stored"
 
 _COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02c", "bayes_gen_error": "#444444"}
 _MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
@@ -46,6 +47,10 @@ class Explorer:
     ----------
     view : View, optional
         The first view (default: the URL's query in a served page, else the defaults).
+    store : pandas.DataFrame, optional
+        Points of a sweep store (:func:`rafmodel.load_results`), drawn where they match the view.
+    store_name : str, optional
+        The store's name, for the legend and the note.
 
     Attributes
     ----------
@@ -57,7 +62,7 @@ class Explorer:
         Its curves.
     """
 
-    def __init__(self, view: View | None = None):
+    def __init__(self, view: View | None = None, store=None, store_name: str = "the store"):
         pn = _panel()
         from bokeh.models import ColumnDataSource
 
@@ -97,6 +102,9 @@ class Explorer:
         self.marker_sources = {k: ColumnDataSource(data={"x": [], "y": []}) for k in _MARKER_COLORS}
         self.opt_source = ColumnDataSource(name=OPTIMAL_NAME, data={"x": [], "gen_error": [], "lam_opt": []})
         self.opt_note = pn.pane.Alert("", alert_type="info", visible=False, sizing_mode="stretch_width")
+        self.store, self.store_name = store, store_name
+        self.stored_source = ColumnDataSource(name=STORED_NAME, data=self._stored_data(None))
+        self.store_note = pn.pane.Alert("", alert_type="light", visible=False, sizing_mode="stretch_width")
         self._opt_key, self._opt_run = None, 0
         self.note = pn.pane.Alert("", alert_type="warning", visible=False, sizing_mode="stretch_width")
         self.link_note = pn.pane.Alert(note or "", alert_type="danger", visible=bool(note),
@@ -113,7 +121,7 @@ class Explorer:
             pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"], self.w["x_max"],
             self.w["n"], self.w["opt"], width=280)
         main = pn.Column(pn.pane.Markdown(f"## {TITLE}: the RAF model's exact asymptotic errors"),
-                         self.link_note, self.note, self.opt_note, self.plot,
+                         self.link_note, self.note, self.opt_note, self.store_note, self.plot,
                          pn.pane.Markdown("The same numbers on the command line:"), self.command,
                          self.download, sizing_mode="stretch_width")
         self.layout = pn.Row(controls, main, sizing_mode="stretch_width")
@@ -188,6 +196,18 @@ class Explorer:
                      legend_label=k)
         fig.add_tools(HoverTool(renderers=[lines["gen_error"]], mode="vline",
                                 tooltips=[(view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[000000]}}") for k in _COLORS)]))
+        if self.store is not None:
+            from bokeh.models import Whisker
+
+            dots = []
+            for k in ERRORS:
+                dots.append(fig.scatter("x", k, source=self.stored_source, size=6, color=_COLORS[k],
+                                        legend_label=f"stored points ({self.store_name})"))
+                fig.add_layout(Whisker(source=self.stored_source, base="x", lower=f"{k}_lo", upper=f"{k}_hi",
+                                       line_color=_COLORS[k]))
+            fig.add_tools(HoverTool(renderers=dots, tooltips=[
+                (view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[0000]}} ± @{k}_se{{0.[0000]}}") for k in ERRORS),
+                ("d", "@d"), ("seeds", "@seeds")]))
         if view.x != "lam":
             dots = fig.scatter("x", "gen_error", source=self.opt_source, size=7, color=_COLORS["gen_error"],
                                marker="diamond", legend_label="gen_error at the optimal lam")
@@ -226,6 +246,30 @@ class Explorer:
         later = self._later()
         later(lambda: self._add_bayes(curves))
         self._optimal(view)
+        self._stored(view)
+
+    @staticmethod
+    def _stored_data(points):
+        cols = ["x", *ERRORS, *(f"{k}_{e}" for k in ERRORS for e in ("se", "lo", "hi")), "d", "seeds"]
+        if points is None:
+            return {c: [] for c in cols}
+        data = {c: points[c] for c in ("x", *ERRORS, *(f"{k}_se" for k in ERRORS), "d", "seeds")}
+        for k in ERRORS:  # error bars of one standard error
+            data[f"{k}_lo"], data[f"{k}_hi"] = points[k] - points[f"{k}_se"], points[k] + points[f"{k}_se"]
+        return data
+
+    def _stored(self, view: View) -> None:
+        """The store's points matching ``view``, with error bars, and a note that counts them."""
+        if self.store is None:
+            return
+        points = stored_points(view, self.store)
+        self.stored_source.data = self._stored_data(points)
+        sizes = sorted({(int(d), int(n)) for d, n in zip(points["d"], points["seeds"]) if d == d})
+        text = (f"{self.store_name}: {points['n_matched']} stored points on these curves"
+                + (" (" + "; ".join(f"d = {d}, {n} seeds" for d, n in sizes) + "; bars: one standard error)"
+                   if sizes else "")
+                + (f"; {points['n_left']} more failed or did not converge (not drawn)" if points["n_left"] else ""))
+        self.store_note.object, self.store_note.visible = html.escape(text), True
 
     def _later(self):
         """Run a function at the server's next tick (the page is redrawn first), or now without a server."""
@@ -294,7 +338,7 @@ class Explorer:
         return io.StringIO(self.curves.to_csv())
 
 
-def start_server(port: int = 0, address: str = "127.0.0.1"):
+def start_server(port: int = 0, address: str = "127.0.0.1", store=None, store_name: str = "the store"):
     """A Bokeh server for the explorer page on ``address:port``, bound but not yet running.
 
     Parameters
@@ -303,6 +347,10 @@ def start_server(port: int = 0, address: str = "127.0.0.1"):
         The TCP port; 0 picks a free one.
     address : str, default="127.0.0.1"
         The interface to listen on.
+    store : pandas.DataFrame, optional
+        Points of a sweep store to draw where they match the view.
+    store_name : str
+        The store's name, for the legend.
 
     Returns
     -------
@@ -323,7 +371,7 @@ def start_server(port: int = 0, address: str = "127.0.0.1"):
             port = s.getsockname()[1]
 
     def page():
-        return Explorer().layout
+        return Explorer(store=store, store_name=store_name).layout
 
     origins = sorted({f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
     return pn.serve({"/": page}, port=port, address=address, show=False, start=False, title=TITLE,

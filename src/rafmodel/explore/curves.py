@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import ParameterError
 from .state import View
 
-__all__ = ["Curves", "compute", "optimal_points", "ERRORS"]
+__all__ = ["Curves", "compute", "optimal_points", "stored_points", "ERRORS"]
 
 #: The error curves of the theory, in the order drawn.
 ERRORS = ("gen_error", "mem_error", "rule_error")
@@ -242,3 +242,59 @@ def optimal_points(view: View) -> Iterator[tuple[float, Any]]:
             yield xv, rm.optimal_lambda(learner=s.learner, loss=s.loss, alpha=s.alpha, eps=s.eps)
         except rm.ConvergenceError as e:
             yield xv, str(e).splitlines()[0]
+
+
+def _close(col, value) -> np.ndarray:
+    return np.isclose(np.asarray(col, dtype=float), float(value), rtol=1e-12, atol=0.0)
+
+
+def stored_points(view: View, frame: Any) -> dict[str, Any]:
+    """The points of a sweep store that lie on the view's curves.
+
+    A stored point matches when its learner, loss and every parameter but the x-axis's are the
+    view's (to 1e-12), and its ``x`` is in the view's range.  Points that failed or did not
+    converge are counted, never drawn.
+
+    Parameters
+    ----------
+    view : View
+        The controls.
+    frame : pandas.DataFrame
+        The store's points, as :func:`rafmodel.load_results` gives them (theory or simulations).
+
+    Returns
+    -------
+    dict
+        ``x`` and, for each of ``gen_error``, ``mem_error``, ``rule_error``, the values and their
+        standard errors ``*_se`` (``nan`` for theory points), as arrays sorted by ``x``; ``d`` and
+        ``seeds`` (``nan`` for theory points); ``n_matched`` (points drawn) and ``n_left`` (matching
+        points not drawn: failed or not converged).
+    """
+    f = frame
+    keep = (f["model"] == view.learner).to_numpy() & (f["loss"] == view.loss).to_numpy()
+    for p in ("alpha", "eps", "lam"):
+        if p != view.x:
+            keep &= _close(f[p], getattr(view, p))
+    if view.learner in ("kernel", "rf"):
+        named, name = ("kernel", view.kernel) if view.learner == "kernel" else ("activation", view.activation)
+        col = f[named] if named in f else None
+        if name == "coefficients":
+            keep &= _close(f["mu1"], view.mu1) & _close(f["mustar"], view.mustar) if "mu1" in f else False
+        else:
+            keep &= (col == name).to_numpy() if col is not None else False
+            if name == "rbf":
+                keep &= _close(f["bandwidth"], view.bandwidth) if "bandwidth" in f else False
+        if view.learner == "rf" and view.x != "kappa":
+            keep &= _close(f["kappa"], view.kappa) if "kappa" in f else False
+    xcol = np.asarray(f[view.x], dtype=float) if view.x in f else np.full(len(f), np.nan)
+    keep &= (xcol >= view.x_min) & (xcol <= view.x_max)
+    done = keep & (f["status"] == "done").to_numpy()
+    order = np.argsort(xcol[done], kind="stable")
+    out: dict[str, Any] = {"x": xcol[done][order]}
+    for k in (*ERRORS, "d", "seeds"):
+        out[k] = np.asarray(f[k], dtype=float)[done][order] if k in f else np.full(int(done.sum()), np.nan)
+        if k in ERRORS:
+            se = f"{k}_se"
+            out[se] = np.asarray(f[se], dtype=float)[done][order] if se in f else np.full(int(done.sum()), np.nan)
+    out["n_matched"], out["n_left"] = int(done.sum()), int(keep.sum() - done.sum())
+    return out

@@ -104,7 +104,7 @@ def test_a_port_in_use_is_refused_in_one_line():
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_a_signal_stops_the_server_with_nothing_left_running(sig):
     proc, url = _start()
-    assert _get(url)[0] == 200
+    assert _get(url + "?n=2")[0] == 200  # a session was opened
     kids = children(proc.pid)
     err = _stop(proc, sig)
     assert proc.returncode == 0, err
@@ -273,3 +273,24 @@ def test_the_page_draws_the_stored_points_of_its_view(tmp_path):
     assert source.data["x"].tolist() == [0.5, 1, 2]
     assert source.data["gen_error"].tolist() == rm.solve_many(rm.grid(alpha=[0.5, 1, 2], eps=0.2, lam=0.1)
                                                               ).gen_error.tolist()
+
+
+@needs_panel
+def test_the_page_s_phase_diagram_is_phase_diagram_of_its_view():
+    import panel as pn
+
+    import rafmodel as rm
+    from rafmodel.explore import View, phase_diagram
+
+    page = rm.explore(tab="phase", loss="hinge", eps=0.3)
+    figs = [p.object for p in page.select(pn.pane.Bokeh)]
+    image = next(f.select_one({"name": "raf-phase-mem_error"}) for f in figs if f.select_one(
+        {"name": "raf-phase-mem_error"}) is not None)
+    expected = phase_diagram(View(loss="hinge", eps=0.3), size=60)["mem_error"]
+    assert _same_nan(image.data["image"][0], expected)
+
+
+def _same_nan(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)],
+                                                                                             b[~np.isnan(b)])

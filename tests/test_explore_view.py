@@ -208,3 +208,22 @@ def test_stored_points_on_the_view_are_drawn_with_their_numbers_and_sizes(tmp_pa
     assert list(p["gen_error_se"]) == list(sims.sort_values("alpha")["gen_error_se"])
     assert stored_points(View(learner="rf", activation="tanh", n=5), sims)["n_matched"] == 0
     assert stored_points(View(learner="rf", kappa=1.0, n=5), sims)["n_matched"] == 0
+
+
+def test_the_phase_diagram_is_solve_many_over_alpha_and_lam():
+    from rafmodel.explore import phase_diagram
+
+    view = View(learner="kernel", kernel="coefficients", mu1=0.8, mustar=0.4, loss="hinge", eps=0.3, tab="phase")
+    p = phase_diagram(view, size=4)
+    alphas, lams = np.geomspace(0.1, 10, 4), np.geomspace(1e-4, 10, 4)
+    assert np.allclose(p["alpha"], alphas, rtol=1e-13) and np.allclose(p["lam"], lams, rtol=1e-13)
+    lrn = rm.Kernel(mu1=0.8, mustar=0.4)
+    for i, lam in enumerate(p["lam"]):
+        ref = rm.solve_many([rm.Setting(alpha=a, eps=0.3, lam=lam, learner=lrn, loss="hinge") for a in p["alpha"]],
+                            warn=False)
+        for k in ("gen_error", "mem_error", "rule_error"):
+            assert _same(p[k][i], getattr(ref, k)), (k, i)
+    assert p["n_not_converged"] == 0
+    assert view_from_query(view.to_query()) == (view, None)
+    with pytest.raises(rm.ParameterError, match=r"^size: "):
+        phase_diagram(view, size=1)

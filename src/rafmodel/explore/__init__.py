@@ -13,10 +13,11 @@ import sys
 import types
 from typing import Any
 
-from .curves import Curves, compute, optimal_points, stored_points
+from .curves import Curves, compute, optimal_points, phase_diagram, stored_points
 from .state import View, view_from_query
 
-__all__ = ["explore", "View", "Curves", "compute", "optimal_points", "stored_points", "view_from_query", "INSTALL_HINT", "have_panel"]
+__all__ = ["explore", "View", "Curves", "compute", "optimal_points", "stored_points", "phase_diagram",
+           "view_from_query", "INSTALL_HINT", "have_panel"]
 
 #: What to install for the page (Panel, with Bokeh).
 INSTALL_HINT = "pip install 'rafmodel[explore]'"

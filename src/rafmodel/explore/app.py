@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import html
 import io
+
+import numpy as np
 import os
 import urllib.parse
 
 from ..exceptions import ParameterError
-from .curves import ERRORS, Curves, compute, optimal_points, stored_points
+from .curves import ERRORS, PHASE_RANGE, Curves, compute, optimal_points, phase_diagram, stored_points
 from .state import (ACTIVATIONS, AXES, AXIS_DEFAULTS, COEFFICIENTS, KERNELS, LEARNERS, LOSSES, MAX_OPT_POINTS,
                     MAX_POINTS, View, view_from_query)
 
@@ -26,6 +28,8 @@ TITLE = "rafmodel explorer"
 SOURCE_NAME = "raf-curves"
 OPTIMAL_NAME = "raf-optimal"
 STORED_NAME = "raf-stored"
+#: Points per axis of the phase diagram.
+PHASE_SIZE = 60
 
 _COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02c", "bayes_gen_error": "#444444"}
 _MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
@@ -93,6 +97,7 @@ class Explorer:
             "x_max": pn.widgets.FloatInput(**label("x to")),
             "n": pn.widgets.IntInput(**label("points"), start=2, end=MAX_POINTS, step=10),
             "opt": pn.widgets.IntInput(**label("optimal lam: points (0 = none)"), start=0, end=MAX_OPT_POINTS),
+            "tab": pn.widgets.RadioButtonGroup(**label("view"), options=["curves", "phase"]),
         }
         self._set_widgets(self.view)
         for w in self.w.values():
@@ -114,17 +119,26 @@ class Explorer:
                                                 label="Download the curves (CSV)")
         self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
         self._figure_key, self._bayes_points = None, None
+        self._phase_key = None
+        self.phase_sources, phase_figs = self._phase_figures()
+        self.phase_note = pn.pane.Alert("", alert_type="light", sizing_mode="stretch_width")
+        self.phase = pn.Column(self.phase_note, pn.Row(*(pn.pane.Bokeh(f) for f in phase_figs)),
+                               sizing_mode="stretch_width")
+        self.axis_part = pn.Column(pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"],
+                                   self.w["x_max"], self.w["n"], self.w["opt"])
         controls = pn.Column(
+            pn.pane.Markdown("### View: curves or the (alpha, lam) phase diagram"), self.w["tab"],
             pn.pane.Markdown("### Learner"), self.w["learner"], self.w["kernel"], self.w["bandwidth"],
             self.w["activation"], self.w["mu1"], self.w["mustar"], self.w["kappa"], self.w["loss"],
             pn.pane.Markdown("### Data and penalty"), self.w["alpha"], self.w["eps"], self.w["lam"],
-            pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"], self.w["x_max"],
-            self.w["n"], self.w["opt"], width=280)
+            self.axis_part, width=280)
+        self.curves_part = pn.Column(self.opt_note, self.store_note, self.plot,
+                                     pn.pane.Markdown("The same numbers on the command line:"), self.command,
+                                     self.download, sizing_mode="stretch_width")
         main = pn.Column(pn.pane.Markdown(f"## {TITLE}: the RAF model's exact asymptotic errors"),
-                         self.link_note, self.note, self.opt_note, self.store_note, self.plot,
-                         pn.pane.Markdown("The same numbers on the command line:"), self.command,
-                         self.download, sizing_mode="stretch_width")
+                         self.link_note, self.note, self.curves_part, self.phase, sizing_mode="stretch_width")
         self.layout = pn.Row(controls, main, sizing_mode="stretch_width")
+        self._visibility(self.view)
         self._redraw(self.view)
 
     # --- controls <-> view ----------------------------------------------------------------------------
@@ -144,8 +158,14 @@ class Explorer:
                  "mu1": coeffs, "mustar": coeffs, "kappa": rf and view.x != "kappa",
                  "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam",
                  "opt": view.x != "lam"}
+        phase = view.tab == "phase"
+        if phase:  # the phase diagram spans alpha and lam: no x-axis
+            shown.update({k: False for k in ("alpha", "lam", "x", "scale", "x_min", "x_max", "n", "opt")})
+            shown.update({"eps": True, "kappa": rf})
         for name, vis in shown.items():
             self.w[name].visible = vis
+        if hasattr(self, "phase"):
+            self.phase.visible, self.curves_part.visible, self.axis_part.visible = phase, not phase, not phase
 
     def _widget_view(self) -> View:
         values = {name: w.value for name, w in self.w.items()}
@@ -173,7 +193,7 @@ class Explorer:
         except ParameterError as e:
             self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
             return
-        if view.x != self.view.x or view.learner != self.view.learner:
+        if view.x != self.view.x or view.learner != self.view.learner or view.tab != self.view.tab:
             self._set_widgets(view)  # the axis' range, the learner's controls
         self.link_note.visible = False  # the link's note is about the first view only
         self._redraw(view)
@@ -208,7 +228,7 @@ class Explorer:
             fig.add_tools(HoverTool(renderers=dots, tooltips=[
                 (view.x, "@x{0.[0000]}"), *((k, f"@{k}{{0.[0000]}} ± @{k}_se{{0.[0000]}}") for k in ERRORS),
                 ("d", "@d"), ("seeds", "@seeds")]))
-        if view.x != "lam":
+        if view.opt:
             dots = fig.scatter("x", "gen_error", source=self.opt_source, size=7, color=_COLORS["gen_error"],
                                marker="diamond", legend_label="gen_error at the optimal lam")
             fig.add_tools(HoverTool(renderers=[dots], tooltips=[(view.x, "@x{0.[0000]}"),
@@ -227,7 +247,7 @@ class Explorer:
             self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
             return
         self.view, self.curves = view, curves
-        key = (view.x, view.scale)
+        key = (view.x, view.scale, bool(view.opt))
         if key != self._figure_key:
             self.plot.object, self._figure_key = self._figure(view), key
         same = curves.bayes_points() == self._bayes_points  # else the old line is not this view's
@@ -247,6 +267,60 @@ class Explorer:
         later(lambda: self._add_bayes(curves))
         self._optimal(view)
         self._stored(view)
+        if view.tab == "phase":
+            self._phase(view)
+
+    def _phase_figures(self):
+        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+        from bokeh.palettes import Viridis256
+        from bokeh.plotting import figure
+
+        (a0, a1), (l0, l1) = (np.log10(PHASE_RANGE["alpha"]), np.log10(PHASE_RANGE["lam"]))
+        ha, hl = (a1 - a0) / (PHASE_SIZE - 1), (l1 - l0) / (PHASE_SIZE - 1)  # cells centred on the points
+        mapper = LinearColorMapper(palette=Viridis256, low=0.0, high=0.5, nan_color="white")
+        sources, figs = {}, []
+        for k in ERRORS:
+            sources[k] = ColumnDataSource(name=f"raf-phase-{k}", data={"image": []})
+            fig = figure(title=k, x_axis_label="log10 alpha", y_axis_label="log10 lam", width=340, height=330,
+                         x_range=(a0 - ha / 2, a1 + ha / 2), y_range=(l0 - hl / 2, l1 + hl / 2),
+                         tools="pan,wheel_zoom,reset,save")
+            img = fig.image(image="image", x=a0 - ha / 2, y=l0 - hl / 2, dw=a1 - a0 + ha, dh=l1 - l0 + hl,
+                            source=sources[k], color_mapper=mapper)
+            fig.add_tools(HoverTool(renderers=[img], tooltips=[("log10 alpha", "$x{0.00}"),
+                                                               ("log10 lam", "$y{0.00}"), (k, "@image{0.[0000]}")]))
+            figs.append(fig)
+        figs[-1].add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+        return sources, figs
+
+    def _phase(self, view: View) -> None:
+        """The phase diagram of ``view``'s learner, loss and ``eps``, recomputed when they change."""
+        import dataclasses
+
+        key = dataclasses.replace(view, alpha=1.0, lam=1.0, x="alpha", x_min=0.1, x_max=10.0, scale="log", n=2,
+                                  opt=0, tab="phase")
+        if key == self._phase_key:
+            return
+        self._phase_key = key
+        self.phase.loading = True
+        self.phase_note.object = "computing the phase diagram ..."
+
+        def run():
+            if key != self._phase_key:
+                return
+            try:
+                p = phase_diagram(view, size=PHASE_SIZE)
+            finally:
+                self.phase.loading = False
+            for k in ERRORS:
+                self.phase_sources[k].data = {"image": [p[k]]}
+            bad = p["n_not_converged"]
+            self.phase_note.object = html.escape(
+                f"{PHASE_SIZE} x {PHASE_SIZE} points, alpha and lam log-spaced over {PHASE_RANGE['alpha']} and "
+                f"{PHASE_RANGE['lam']}, eps = {view.eps:g}"
+                + (f"; {bad} points did not converge (white, not numbers)" if bad else ""))
+            self.phase_note.alert_type = "warning" if bad else "light"
+
+        self._later()(run)
 
     @staticmethod
     def _stored_data(points):
@@ -328,7 +402,7 @@ class Explorer:
 
     def _notes(self, curves: Curves) -> None:
         lines = list(curves.notes)
-        if curves.markers:
+        if curves.markers and self.view.tab == "curves":
             lines.append("; ".join(f"{_MARKER_TEXT[k]} = {v:.6g}" for k, v in curves.markers.items()))
         self.note.object = "<br>".join(html.escape(s) for s in lines)
         self.note.alert_type = "warning" if curves.notes else "light"

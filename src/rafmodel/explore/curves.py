@@ -22,7 +22,7 @@ import numpy as np
 from ..exceptions import ParameterError
 from .state import View
 
-__all__ = ["Curves", "compute", "optimal_points", "stored_points", "ERRORS"]
+__all__ = ["Curves", "compute", "optimal_points", "stored_points", "phase_diagram", "PHASE_RANGE", "ERRORS"]
 
 #: The error curves of the theory, in the order drawn.
 ERRORS = ("gen_error", "mem_error", "rule_error")
@@ -297,4 +297,51 @@ def stored_points(view: View, frame: Any) -> dict[str, Any]:
             se = f"{k}_se"
             out[se] = np.asarray(f[se], dtype=float)[done][order] if se in f else np.full(int(done.sum()), np.nan)
     out["n_matched"], out["n_left"] = int(done.sum()), int(keep.sum() - done.sum())
+    return out
+
+
+#: The phase diagram's ranges: ``alpha`` and ``lam``, both log-spaced.
+PHASE_RANGE = {"alpha": (0.1, 10.0), "lam": (1e-4, 10.0)}
+
+
+def phase_diagram(view: View, size: int = 60, **options: Any) -> dict[str, Any]:
+    """The (alpha, lam) phase diagram of the view's learner and loss at its ``eps``.
+
+    Parameters
+    ----------
+    view : View
+        The controls (its learner, loss and ``eps``; its ``alpha``, ``lam`` and x-axis are not used).
+    size : int, default=60
+        Points per axis, log-spaced over :data:`PHASE_RANGE`.
+    **options
+        Solver options for :func:`rafmodel.solve_many`.
+
+    Returns
+    -------
+    dict
+        ``alpha`` (``size``), ``lam`` (``size``), and ``gen_error``, ``mem_error``, ``rule_error``
+        as arrays of shape ``(size, size)`` indexed ``[lam, alpha]`` (``nan`` where not converged),
+        ``n_not_converged``.
+
+    Raises
+    ------
+    ParameterError
+        A control out of range, or ``size`` not an integer from 2 to 400.
+    """
+    import rafmodel as rm
+
+    if type(size) is not int or not 2 <= size <= 400:
+        raise ParameterError("size", f"must be an integer from 2 to 400, got {size!r}")
+    base = dataclasses.replace(view, x="alpha", x_min=PHASE_RANGE["alpha"][0], x_max=PHASE_RANGE["alpha"][1],
+                               scale="log", n=size, opt=0).check()
+    alphas = base.xs()
+    lams = dataclasses.replace(base, x="lam", x_min=PHASE_RANGE["lam"][0], x_max=PHASE_RANGE["lam"][1]).xs()
+    learner = base.learner_at()
+    settings = [rm.Setting(alpha=a, eps=base.eps, lam=lam, learner=learner, loss=base.loss)
+                for lam in lams for a in alphas]
+    res = rm.solve_many(settings, warn=False, **options)
+    out: dict[str, Any] = {"alpha": np.asarray(alphas), "lam": np.asarray(lams)}
+    for k in ERRORS:
+        out[k] = np.asarray(getattr(res, k), dtype=float).reshape(size, size)
+    out["n_not_converged"] = int(np.count_nonzero(~np.asarray(res.converged)))
     return out

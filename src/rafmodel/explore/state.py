@@ -41,7 +41,7 @@ MAX_POINTS = 2000
 MAX_OPT_POINTS = 50
 
 _CHOICES = {"learner": LEARNERS, "loss": LOSSES, "x": AXES, "kernel": KERNELS, "activation": ACTIVATIONS,
-            "scale": ("log", "linear")}
+            "scale": ("log", "linear"), "tab": ("curves", "phase")}
 
 
 def _num(v: float) -> str:
@@ -83,6 +83,8 @@ class View:
     opt : int
         Points of the optimal-``lam`` curve (``gen_error`` at the ``lam`` minimizing it, over the
         same range), 0 (none) or 2 to :data:`MAX_OPT_POINTS`; not on a ``lam`` axis.
+    tab : {"curves", "phase"}
+        The page's tab: the curves, or the (alpha, lam) phase diagram of the learner and loss at ``eps``.
     """
 
     learner: str = "linear"
@@ -102,6 +104,7 @@ class View:
     scale: str = "log"
     n: int = 200
     opt: int = 0
+    tab: str = "curves"
 
     # --- checks -----------------------------------------------------------------------------------
     def check(self) -> View:

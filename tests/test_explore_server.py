@@ -1,4 +1,4 @@
-"""``raf explore`` as a user meets it: a local server that serves an offline page, refuses a busy port and stops on a signal.
+"""``raf explore`` as a user meets it: a local server of an offline page that refuses a busy port, stops on a signal.
 
 The server runs as a subprocess (``python -m rafmodel explore --no-browser``); the page is fetched
 over HTTP and, where Debian's chromium and chromedriver are installed, loaded in a headless
@@ -140,6 +140,17 @@ _SLIDE = ("for (const m of Bokeh.documents[0].all_models) {"
           "return false;")
 
 
+#: The view's buttons: "phase" pressed.
+_PHASE_TAB = ("for (const m of Bokeh.documents[0].all_models) {"
+              "  if (m.type === 'panel.models.widgets.RadioButtonGroup' && m.labels.includes('phase')) {"
+              "    m.active = 1; return true; } }"
+              "return false;")
+
+#: The texts the page shows (notes, headings), as HTML.
+_TEXTS = ("return Array.from(Bokeh.documents[0].all_models).filter(m => m.visible !== false && "
+          "typeof m.text === 'string').map(m => m.text).join(' ')")
+
+
 def _wait(driver, check, timeout=60, what=""):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -221,16 +232,31 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
             got = _wait(driver, _matches(view), what=f"{title} = {value}")
         assert got["x"] == view.xs() and view.x_min == 1e-4  # the lam axis, over its own range
         assert console_errors(driver) == []
-        assert "could not be shown" not in driver.execute_script(
-            "return Array.from(Bokeh.documents[0].all_models).filter(m => typeof m.text === 'string').map(m => m.text).join(' ')")
+
+        # the phase diagram: the view's learner, loss and eps over (alpha, lam)
+        from rafmodel.explore import phase_diagram
+
+        assert driver.execute_script(_PHASE_TAB)
+        expected = [None if np.isnan(v) else float(v)
+                    for v in phase_diagram(view.replace(tab="phase"), size=60)["gen_error"].ravel()]
+        deadline = time.time() + 60
+        image = None
+        while image != expected and time.time() < deadline:
+            image = driver.execute_script(
+                "const m = Bokeh.documents[0].get_model_by_name('raf-phase-gen_error');"
+                "return m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+            time.sleep(0.2)
+        assert image == expected
+        assert "tab=phase" in driver.current_url
+        assert console_errors(driver) == []
+        assert "could not be shown" not in driver.execute_script(_TEXTS)
 
         driver.get(url + "?eps=2")  # a bad link: the defaults, and a note that says so
         _wait(driver, _matches(View()))
         deadline = time.time() + 10
         text = ""
         while "could not be shown" not in text and time.time() < deadline:
-            text = driver.execute_script("return Array.from(Bokeh.documents[0].all_models).filter(m => m.visible !== false && "
-                                         "typeof m.text === 'string').map(m => m.text).join(' ')")
+            text = driver.execute_script(_TEXTS)
             time.sleep(0.2)
         import html
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from ..exceptions import ParameterError
 
-__all__ = ["View", "MAX_POINTS", "MAX_OPT_POINTS", "LEARNERS", "LOSSES", "AXES", "KERNELS", "ACTIVATIONS", "AXIS_DEFAULTS", "COEFFICIENTS",
+__all__ = ["View", "MAX_POINTS", "MAX_OPT_POINTS", "LEARNERS", "LOSSES", "AXES", "KERNELS", "ACTIVATIONS",
+           "AXIS_DEFAULTS", "COEFFICIENTS",
            "view_from_query"]
 
 #: The learners the explorer shows (the theory's learners).

@@ -5,7 +5,7 @@
 Measures, for a 200-point curve: (1) the theory's recompute of a view (:func:`rafmodel.explore.compute`
 without the Bayes-optimal line: what a control's move waits for), for each learner and loss, every
 repetition at a new ``eps`` so that nothing is reused; (2) the Bayes-optimal line, which the page adds
-just after (cached by ``alpha`` and ``eps``); (3) with ``--browser`` (needs rafmodel[explore], Debian's
+just after (cached by ``alpha`` and ``eps``); (3) the 60 x 60 phase diagram; (4) with ``--browser`` (needs rafmodel[explore], Debian's
 chromium and chromedriver): the time in a headless browser from setting a control's value to the
 new curves arriving in the plot's data source, through a local ``raf explore`` server.  Target:
 under 100 ms from the input to the redraw.  Best and median of the repetitions on this machine.
@@ -23,7 +23,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from rafmodel.explore import View, compute  # noqa: E402
+from rafmodel.explore import View, compute, phase_diagram  # noqa: E402
 from rafmodel.explore.curves import _bayes  # noqa: E402
 
 VIEWS = {
@@ -60,6 +60,16 @@ def bayes(view, repeat=5):
         e = tuple(s.eps for s in v.settings())
         t = time.perf_counter()
         _bayes(a, e)
+        ts.append(time.perf_counter() - t)
+    return stats(ts)
+
+
+def phase(view, repeat=3):
+    phase_diagram(view.replace(eps=0.25), size=5)  # compiled once
+    ts = []
+    for i in range(repeat):
+        t = time.perf_counter()
+        phase_diagram(view.replace(eps=0.2 + 1e-4 * (i + 1)), size=60)
         ts.append(time.perf_counter() - t)
     return stats(ts)
 
@@ -114,6 +124,9 @@ def main():
         print(f"{name:32s} {b:8.1f} {m:10.1f}  {bad}")
     b, m = bayes(View())
     print(f"{'Bayes-optimal line (added after)':32s} {b:8.1f} {m:10.1f}")
+    for name in ("linear, square, alpha", "kernel, logistic, alpha", "rf tanh, hinge, alpha"):
+        b, m = phase(VIEWS[name])
+        print(f"{'phase 60x60: ' + name.rsplit(',', 1)[0]:32s} {b:8.1f} {m:10.1f}")
     if "--browser" in sys.argv:
         r = browser()
         if isinstance(r, str):

@@ -200,7 +200,7 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         opt = None
         while opt != expected and time.time() < deadline:
             opt = driver.execute_script("const m = Bokeh.documents[0].get_model_by_name('raf-optimal');"
-                                        "return Array.from(m.data.x, (x, i) => [x, m.data.gen_error[i]]);")
+                                        "return m && Array.from(m.data.x, (x, i) => [x, m.data.gen_error[i]]);")
             time.sleep(0.1)
         assert opt == expected
         assert driver.execute_script(_SET, "optimal lam: points (0 = none)", 0)
@@ -244,7 +244,7 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         while image != expected and time.time() < deadline:
             image = driver.execute_script(
                 "const m = Bokeh.documents[0].get_model_by_name('raf-phase-gen_error');"
-                "return m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
             time.sleep(0.2)
         assert image == expected
         assert "tab=phase" in driver.current_url

@@ -153,6 +153,7 @@ API_SECTIONS = [
     ("Figures", "rafmodel.figures", "The paper's findings as figures."),
     ("Figures: networks", "rafmodel.figures.network_figures", "The trained-network figure."),
     ("Report", "rafmodel.report", "Every figure and an offline HTML page."),
+    ("Explorer", "rafmodel.explore", "The interactive explorer: its view, its curves, and the page (rafmodel[explore])."),
     ("Tables", "rafmodel.tables", "Results as records, data frames, CSV, JSON and text tables."),
     ("Exceptions", "rafmodel.exceptions", "The errors and warnings rafmodel raises."),
 ]

@@ -44,7 +44,7 @@ PUBLIC_MODULES = (
     "rafmodel.sweep", "rafmodel.sweep.spec", "rafmodel.sweep.store", "rafmodel.sweep.executors",
     "rafmodel.network", "rafmodel.estimators.network",
     "rafmodel.figures.network_figures",
-    "rafmodel.data.images", "rafmodel.data.real", "rafmodel.real_data",
+    "rafmodel.data.images", "rafmodel.data.real", "rafmodel.real_data", "rafmodel.explore",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

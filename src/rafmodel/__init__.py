@@ -9,7 +9,8 @@ Everything public is importable from here: settings and their ingredients
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`, :class:`SimulationResults`),
 their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
 :func:`load_results`), trained networks (:class:`Network`, :func:`train_network`), the
-real-data experiment (:func:`realdata`), the result classes and the exceptions.
+real-data experiment (:func:`realdata`), the result classes and the exceptions; ``explore()``
+opens the interactive explorer (:mod:`rafmodel.explore`, needs rafmodel[explore]).
 
 Examples
 --------
@@ -40,14 +41,15 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
          "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
 
-         "train_network": "network", "NetworkResult": "network"}
+         "train_network": "network", "NetworkResult": "network", "explore": "explore"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return module if name == "explore" else getattr(module, name)  # rm.explore(): a callable package
     raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
 
 

@@ -390,6 +390,18 @@ def build_parser():
     _add_output_options(p)
     p.set_defaults(func=commands.cmd_rate)
 
+    p = sub.add_parser("explore", help="the theory's curves in an interactive page (needs rafmodel[explore])",
+                       description="Serve an interactive page on this machine: the learner, the loss, eps and "
+                                   "lam as controls, gen_error, mem_error and rule_error along alpha, lam, kappa "
+                                   "or eps. The view lives in the URL; the curves download as CSV; the page "
+                                   "shows the raf theory command of the same numbers. Works offline. Ctrl-C stops.")
+    p.add_argument("--port", type=_int_option("port"), default=0, help="TCP port (default: a free one)")
+    p.add_argument("--address", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
+    p.add_argument("--store", metavar="FILE", help="also draw the points of this sweep store (raf sweep run) that "
+                                                   "match the view, with their error bars")
+    p.set_defaults(func=commands.cmd_explore)
+
     p = sub.add_parser("sweep", help="large theory / simulation sweeps into a resumable store (local or Dask)",
                        description="Sweeps at scale: every point of a TOML spec is computed once and committed to "
                                    "an SQLite store as it finishes; an interrupted sweep resumes where it stopped.")

@@ -16,6 +16,7 @@ standard error).
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -198,3 +199,21 @@ def test_amp_refuses_bad_input_in_one_line(kwargs, param):
     with pytest.raises(ParameterError) as info:
         amp(X, y, eps, **args)
     assert info.value.param == param and "\n" not in str(info.value)
+
+
+def test_raf_simulate_learner_bayes_takes_no_loss_nor_lam(raf):
+    code, out, err = raf(["simulate", "--learner", "bayes", "--alpha", "2", "--eps", "0.2", "--d", "200",
+                          "--seeds", "2", "--n-test", "500", "--json"])
+    assert code == 0, err
+    row = json.loads(out)
+    assert row["model"] == "bayes" and row["failed"] == 0 and row["lam"] == 0
+    sim = rm.simulate(rm.Setting(alpha=2.0, eps=0.2, lam=0, learner="bayes"), d=200, seeds=2, n_test=500)
+    assert row["gen_error"] == sim.gen_error
+    for extra, param in ((["--lam", "0.1"], "lam"), (["--loss", "hinge"], "loss")):
+        code, out, err = raf(["simulate", "--learner", "bayes", "--alpha", "2", "--eps", "0.2", *extra])
+        assert code == 2 and err.startswith(f"raf simulate: error: {param}: the learner 'bayes'") and "Traceback" not in err
+    code, _, err = raf(["simulate", "--learner", "linear", "--alpha", "2", "--eps", "0.2", "--lam", "0.1"])
+    assert code == 2 and "loss: required (unless --learner bayes)" in err
+    code, _, err = raf(["theory", "--learner", "bayes", "--alpha", "2", "--eps", "0.2", "--loss", "square",
+                        "--lam", "0"])
+    assert code == 2 and "its theory is raf bayes" in err

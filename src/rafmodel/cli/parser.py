@@ -139,12 +139,19 @@ def _add_learner_parameter_options(p, help=None):
     p.add_argument("--offset", help=help or "--kernel polynomial: offset in (offset + x.x'/d)^degree (>= 0)")
 
 
-def _add_grid_options(p, lam=True):
+def _add_grid_options(p, lam=True, bayes=False):
     p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
     p.add_argument("--eps", required=True, help=f"fraction of facts ({describe('Setting', 'eps')})")
     if lam:
-        p.add_argument("--lam", required=True, help=f"ridge penalty ({describe('Setting', 'lam')}; 0 = "
-                                                    "interpolating / unregularized limit)")
+        p.add_argument("--lam", required=not bayes, help=f"ridge penalty ({describe('Setting', 'lam')}; 0 = "
+                                                         "interpolating / unregularized limit"
+                                                         + ("; not with --learner bayes)" if bayes else ")"))
+
+
+def _add_simulation_model_options(p):
+    """The learner, loss and grid options of raf simulate: --learner bayes (AMP) takes no --loss, --lam."""
+    _add_model_options(p, bayes=True)
+    _add_grid_options(p, bayes=True)
 
 
 def _add_solver_options(p):
@@ -301,8 +308,9 @@ def build_parser():
                              "(png, pdf, svg)"))
     _subcommand(sub, "simulate", commands.cmd_simulate, "finite-size simulations with error bars",
                 "Sample RAF data at dimension d, train the learner, and report the mean and standard error over "
-                "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory.",
-                _add_model_options, _add_grid_options, _add_simulation_options, _out_option)
+                "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory; "
+                "--learner bayes runs AMP, the Bayes-optimal estimator (no --loss, no --lam).",
+                _add_simulation_model_options, _add_simulation_options, _out_option)
     _subcommand(sub, "compare", commands.cmd_compare, "theory and simulation side by side",
                 "Theory and finite-size simulation of the same settings side by side, with the distance in "
                 "standard errors (z = (sim - theory) / se). With a list along one parameter, --plot FILE draws "

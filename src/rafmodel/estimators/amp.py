@@ -268,7 +268,7 @@ def amp(X: ArrayLike, y: ArrayLike, eps: float, *, w_star: ArrayLike | None = No
     >>> import rafmodel as rm
     >>> train = rm.sample_raf(d=400, alpha=2.0, eps=0.2, rng=0)
     >>> r = rm.amp(train.X, train.y, 0.2, w_star=train.w_star)
-    >>> r.converged, r.damping, abs(r.m[-1] - r.q[-1]) < 0.05   # Nishimori: m = q
+    >>> r.converged, r.damping, bool(abs(r.m[-1] - r.q[-1]) < 0.05)   # Nishimori: m = q
     (True, 0.0, True)
     """
     X, y = _check_data(X, y)

@@ -148,6 +148,8 @@ API_SECTIONS = [
     ("Estimators: AMP", "rafmodel.estimators.amp",
      "The Bayes-optimal estimator on data: AMP for the RAF channel, and its fact posterior."),
     ("Experiments", "rafmodel.experiments", "Theory and simulation side by side, and plots."),
+    ("Fact detection", "rafmodel.facts",
+     "Which training examples are facts: detectors' AUC on data, beside AMP's prediction."),
     ("Real data", "rafmodel.real_data", "The real-data experiment, beside the Gaussian theory."),
     ("Trained networks", "rafmodel.network", "Trained two-layer networks, their training curves and theory."),
     ("Sweeps", "rafmodel.sweep", "Resumable sweeps from a TOML spec into an SQLite store, local or on Dask."),

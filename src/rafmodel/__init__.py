@@ -40,7 +40,8 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
 
          "train_network": "network", "NetworkResult": "network",
-         "amp": "estimators.amp", "AMPResult": "estimators.amp"}
+         "amp": "estimators.amp", "AMPResult": "estimators.amp",
+         "fact_detection": "facts", "FactDetection": "facts"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -62,7 +63,7 @@ __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult", "realdata", "amp", "AMPResult",
+           "NetworkResult", "realdata", "amp", "AMPResult", "fact_detection", "FactDetection",
            "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -148,6 +148,17 @@ def _add_grid_options(p, lam=True, bayes=False):
                                                          + ("; not with --learner bayes)" if bayes else ")"))
 
 
+def _add_facts_options(p):
+    p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
+    p.add_argument("--eps", required=True, help="fraction of facts (in (0, 1))")
+    p.add_argument("--lam", type=_float_option("lam"), default=0.1,
+                   help="penalty of the SVM and ridge detectors (> 0; default 0.1)")
+    g = p.add_argument_group("simulation")
+    g.add_argument("--d", type=_int_option("d"), default=2000, help="input dimension (default 2000)")
+    g.add_argument("--seeds", type=_int_option("seeds"), default=4, help="independent training sets (default 4)")
+    g.add_argument("--seed", type=_int_option("seed"), default=0, help="base seed (>= 0; default 0)")
+
+
 def _add_simulation_model_options(p):
     """The learner, loss and grid options of raf simulate: --learner bayes (AMP) takes no --loss, --lam."""
     _add_model_options(p, bayes=True)
@@ -318,6 +329,13 @@ def build_parser():
                 _add_model_options, _add_grid_options, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
+    _subcommand(sub, "facts", commands.cmd_facts, "which training examples are facts: detectors' AUC on data",
+                "On RAF training sets at dimension d, the area under the ROC curve of three detectors of the facts: "
+                "AMP's posterior probability that an example is a fact (amp), the training margin of the linear "
+                "SVM (svm-margin) and the residual of linear ridge (ridge-residual), both at --lam; mean and "
+                "standard error over seeds, beside the AUC that AMP's state evolution predicts (auc_theory, "
+                "auc_z = (auc - auc_theory) / auc_se). --alpha and --eps take lists.",
+                _add_facts_options)
     _subcommand(sub, "network", commands.cmd_network, "trained two-layer networks (needs rafmodel[nn])",
                 "Train f(x) = sum_k a_k sigma(w_k.x/sqrt d)/s(p), p = kappa d, on RAF data: --train readout "
                 "(first layer frozen: the random-features learner, with its exact theory in gen_error_theory, "

@@ -151,8 +151,7 @@ def _add_grid_options(p, lam=True, bayes=False):
 def _add_facts_options(p):
     p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
     p.add_argument("--eps", required=True, help="fraction of facts (in (0, 1))")
-    p.add_argument("--lam", type=_float_option("lam"), default=0.1,
-                   help="penalty of the SVM and ridge detectors (> 0; default 0.1)")
+    p.add_argument("--lam", default="0.1", help="penalty of the SVM and ridge detectors (> 0; default 0.1)")
     g = p.add_argument_group("simulation")
     g.add_argument("--d", type=_int_option("d"), default=2000, help="input dimension (default 2000)")
     g.add_argument("--seeds", type=_int_option("seeds"), default=4, help="independent training sets (default 4)")

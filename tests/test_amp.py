@@ -10,8 +10,8 @@ the AUC, whose dependence on alpha is weak).
 The test error of an estimate ``w`` is its exact error on fresh rule samples,
 ``arccos(m / sqrt q) / pi`` (the test output and the label are jointly Gaussian given ``w``),
 without the counting noise of a sampled test set.  Sizes: d = 2000, 4-6 seeds; the largest
-|z| of the true theory observed at these sizes is below 1.2 (finite-size bias below the
-standard error).
+|z| of the true theory observed with these seeds: 0.70 (test error), 0.9 (m_t), 2.4 (q_t at
+t = 1, alpha = 4: the largest, a finite-size bias of the first iterate's norm), 1.15 (AUC).
 """
 
 from __future__ import annotations

@@ -131,8 +131,9 @@ def amp_overlaps(p: dict, ctx: Context) -> tuple[Any, Any, str]:
     finish(ax, xlabel="alpha", ylabel="gen_error", logx=True, title=f"test error, eps={eps:g}")
     ax.set_ylim(bottom=0)
     first = {a: float(se.q[1]) for a, se in ses.items()}
-    txt = (f"eps = {eps:g}. State evolution from q_0 = 0 reaches the Bayes-optimal overlap (alpha = "
-           + ", ".join(f"{a:g}: q_1 = {first[a]:.3f}, q_{T} = {float(se.q[-1]):.3f}" for a, se in ses.items())
+    txt = (f"eps = {eps:g}. State evolution from q_0 = 0 toward the Bayes-optimal overlap q* (alpha = "
+           + "; ".join(f"{a:g}: q_1 = {first[a]:.3f}, q_{T} = {float(se.q[-1]):.3f}, q* = "
+                       f"{rm.bayes_optimal(a, eps).q:.3f}" for a, se in ses.items())
            + ").")
     if it_rows:
         sizes = describe_sizes(p["d"], p["seeds"])

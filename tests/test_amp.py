@@ -180,6 +180,8 @@ def test_settings_of_the_bayes_learner_refuse_lam_and_loss():
         rm.Setting(alpha=1.0, eps=0.1, lam=0.5, learner="bayes")
     with pytest.raises(ParameterError, match="^loss: the learner 'bayes'"):
         rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes", loss="hinge")
+    with pytest.raises(ParameterError, match="^inputs: the learner 'bayes'"):
+        rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes", inputs=rm.PowerLaw(decay=2.0, source=0.25, size=100))
     with pytest.raises(ParameterError, match="its theory is rafmodel.bayes_optimal"):
         rm.solve(rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes"))
 

@@ -485,7 +485,8 @@ class BayesOptimal(Learner):
     Gaussian prior and the true output channel (:mod:`rafmodel.estimators.amp`), and its
     theory is :func:`rafmodel.bayes_optimal` (``m = q``, ``gen_error = arccos(sqrt q) / pi``).
     ``lam`` and the loss do not apply: a :class:`rafmodel.Setting` with it takes ``lam = 0``
-    and the default loss only.
+    and the default loss only, and isotropic inputs (AMP's prior and channel are those of the
+    isotropic model).
 
     Examples
     --------
@@ -508,7 +509,7 @@ class BayesOptimal(Learner):
         Raises
         ------
         ParameterError
-            ``lam != 0`` or a loss other than the default (square).
+            ``lam != 0``, a loss other than the default (square), or structured (not isotropic) inputs.
         """
         if setting.lam != 0:
             raise ParameterError("lam", f"the learner 'bayes' (Bayes-optimal AMP) has no penalty; give lam=0, "
@@ -516,6 +517,10 @@ class BayesOptimal(Learner):
         if setting.loss.name != "square":
             raise ParameterError("loss", f"the learner 'bayes' (Bayes-optimal AMP) has no loss; leave it out, "
                                          f"got {setting.loss.name!r}")
+        inputs = getattr(setting, "inputs", None)
+        if inputs is not None and not inputs.isotropic:
+            raise ParameterError("inputs", "the learner 'bayes' (AMP with the Gaussian prior N(0, I_d)) is written "
+                                           f"for isotropic inputs only, got {inputs!r:.80}")
 
 
 LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures, "bayes": BayesOptimal}

@@ -223,7 +223,7 @@ def _resolution(g, tol):
 
 
 def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, eps: float, lam_min: float = 1e-7,
-                   lam_max: float = 1e4, xtol: float = 1e-7, mem_tol: float = MEM_TOL,
+                   lam_max: float = 1e4, xtol: float = 1e-7, mem_tol: float = MEM_TOL, inputs: Any = "isotropic",
                    **options: Any) -> OptimalLambda:
     """The ridge penalty that minimizes ``gen_error``.
 
@@ -250,6 +250,9 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
         Tolerance on ``log lam`` (``> 0``, finite).
     mem_tol : float, default=1e-6
         ``stores_facts`` is ``mem_error <= mem_tol`` at the optimum (in ``[0, 1)``).
+    inputs : Inputs or str, default="isotropic"
+        The input model (:mod:`rafmodel.inputs`; the closed form of ``lam_opt`` is for isotropic
+        inputs only, ``None`` otherwise).
     **options
         Solver options (see :class:`rafmodel.theory.SolverOptions`).
 
@@ -307,7 +310,7 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     opts = _check_solver_options(options)
 
     learner, loss = get_learner(learner), get_loss(loss)
-    base = Setting(alpha=alpha, eps=eps, lam=0.0, learner=learner, loss=loss)
+    base = Setting(alpha=alpha, eps=eps, lam=0.0, learner=learner, loss=loss, inputs=inputs)
     if eps == 1.0:  # nothing to generalize: every lam gives 1/2; take lam -> 0
         r0 = solve(base, **options)
         return OptimalLambda(base, 0.0, r0.gen_error, r0.mem_error, r0.rule_error, math.inf,
@@ -366,7 +369,7 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     else:
         best = solve(base.replace(lam=lam_best), **options)
         at_boundary = bool(flat[0] or flat[-1])
-    closed = ridge_lam_opt(eps, learner) if loss.name == "square" else None
+    closed = ridge_lam_opt(eps, learner) if loss.name == "square" and base.inputs.isotropic else None
     g0 = at_zero.gen_error if at_zero is not None else math.nan
     interpolates = interp0 and lam_best == 0.0
     cost = max(g0 - best.gen_error, 0.0) if interp0 and at_zero is not None else math.nan

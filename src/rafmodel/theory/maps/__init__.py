@@ -11,16 +11,18 @@ of the solver:
   loss (:mod:`rafmodel.theory._compiled_solver`).
 
 A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sample_ratio(alpha, p)``, ``to_channel(x, lam, p)`` (the state
-``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p)`` (the new state and the
+``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p, s)`` (the new state and the
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
-parameters in the order of :attr:`LearnerMap.params`; a loss's defines ``channel(m, q, V, eps,
-limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
+parameters in the order of :attr:`LearnerMap.params` and ``s`` the inputs' spectrum (an array of
+shape ``(3, K)``, ``K = 0`` for isotropic inputs; a module that reads it declares
+``STRUCTURED_INPUTS = True``); a loss's defines ``channel(m, q, V, eps, limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
 and :func:`register_loss_map` make new ones known.  docs/user_guide/how_it_works.md walks through
 adding one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +64,25 @@ class LearnerMap:
 
     learner: type
     module: types.ModuleType
+    #: The inputs' spectrum the map runs on (:meth:`rafmodel.Inputs.atoms`; no atoms: isotropic).
+    s: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((3, 0)))
+
+    def with_inputs(self, inputs) -> LearnerMap:
+        """This map on the input model ``inputs`` (:class:`rafmodel.Inputs`).
+
+        Raises
+        ------
+        ParameterError
+            Structured inputs for a learner whose map knows only isotropic ones.
+        """
+        if inputs is None or inputs.isotropic:
+            return self if self.s.shape[1] == 0 else dataclasses.replace(self, s=np.zeros((3, 0)))
+        if not getattr(self.module, "STRUCTURED_INPUTS", False):
+            from ...exceptions import ParameterError
+
+            raise ParameterError("inputs", f"the theory of the {self.learner.name} learner knows isotropic inputs "
+                                           "only; structured inputs: the linear and kernel learners")
+        return dataclasses.replace(self, s=np.array(inputs.atoms(), dtype=float))  # writable: one compiled type
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -100,7 +121,7 @@ class LearnerMap:
     def update(self, mhat, qhat, Vhat, lam, P):
         """``(state, hats)`` from the channel's hats (already multiplied by ``a``)."""
         with np.errstate(all="ignore"):
-            out = self.module.update(mhat, qhat, Vhat, lam, self.pack(P))
+            out = self.module.update(mhat, qhat, Vhat, lam, self.pack(P), self.s)
         k = len(self.state_names)
         return out[:k], out[k:]
 

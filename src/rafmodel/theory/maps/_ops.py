@@ -1,7 +1,8 @@
 """The operations the maps are written in, as the batch (numpy) route defines them.
 
 A map module (:mod:`rafmodel.theory.maps`) imports its elementary operations from here by
-name -- ``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip`` -- and
+name -- ``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip,
+spectral_sums`` -- and
 uses nothing else but arithmetic, comparisons, ``if`` on a scalar flag, ``for`` over a constant
 array, tuples and the other map functions.  Written so, the same source is the batch route
 (these numpy operations, on arrays of shape ``(B,)``) and the compiled route
@@ -22,7 +23,7 @@ import numpy as np
 from scipy.special import ndtr, owens_t
 
 __all__ = ["NAMES", "sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs",
-           "clip"]
+           "clip", "spectral_sums"]
 
 sqrt = np.sqrt
 exp = np.exp
@@ -35,5 +36,21 @@ maximum = np.maximum
 fabs = np.abs
 clip = np.clip
 
+
+
+def spectral_sums(vh, lam, s):
+    """Resolvent sums of a spectrum ``s`` (rows: fractions ``f``, eigenvalues ``omega``, teacher power ``t``).
+
+    With ``r = omega / (lam + vh omega)``: ``(sum f r, sum f t r, sum f t r^2, sum f r^2)``, for
+    each point of the batch (``vh`` and ``lam`` of shape ``(B,)`` or scalars; docs/theory.md
+    section 3.11).
+    """
+    f, w, t = s[0], s[1], s[2]
+    r = w / (np.asarray(lam, float)[..., None] + np.asarray(vh, float)[..., None] * w)
+    fr = f * r
+    return fr.sum(-1), (fr * t).sum(-1), (fr * r * t).sum(-1), (fr * r).sum(-1)
+
+
 #: The names a map module takes from here, replaced as a whole on the compiled route.
-NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip")
+NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip",
+         "spectral_sums")

@@ -9,7 +9,7 @@ lam``.  A map module (:mod:`rafmodel.theory.maps`): one source for the batch and
 from __future__ import annotations
 
 from ._ops import where
-from .linear import ridge, ridge_response
+from .linear import prior, ridge_response
 
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response"]
@@ -20,6 +20,8 @@ PARAMS = ("mu1", "mustar")
 STATE = ("m", "q", "V")
 HATS = ("mhat", "qhat", "Vhat")
 MU1, MUSTAR = PARAMS.index("mu1"), PARAMS.index("mustar")
+#: The learner's map knows structured inputs: the linear part's ridge runs on the inputs' spectrum.
+STRUCTURED_INPUTS = True
 
 
 def sample_ratio(alpha, p):
@@ -34,11 +36,11 @@ def to_channel(x, lam, p):
     return mu1 * x[0], mu1 * mu1 * x[1], mu1 * mu1 * x[2] + mem
 
 
-def update(mh, qh, vh, lam, p):
-    """New state and conjugates ``(m, q, V, mhat, qhat, Vhat)``: the ridge update of the linear part."""
+def update(mh, qh, vh, lam, p, s):
+    """New state and conjugates ``(m, q, V, mhat, qhat, Vhat)``: the ridge update of the linear part (on the spectrum ``s``)."""
     mu1 = p[MU1]
     mh1, qh1, vh1 = mu1 * mh, mu1 * mu1 * qh, mu1 * mu1 * vh
-    m, q, V = ridge(mh1, qh1, vh1, lam)
+    m, q, V = prior(mh1, qh1, vh1, lam, s)
     return m, q, V, mh1, qh1, vh1
 
 

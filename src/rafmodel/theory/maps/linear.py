@@ -1,17 +1,22 @@
 """The linear learner's side of the map (docs/theory.md section 3), and the ridge algebra.
 
 State ``(m, q, V)``: ``m = w.w*/d``, ``q = |w|^2/d``, ``V`` the response; no parameters.  The
-ridge (Gaussian-prior) update and the square loss's closed-form response are shared with the
-kernel learner.  A map module (:mod:`rafmodel.theory.maps`): one source for the batch and the
+ridge (Gaussian-prior) update on the inputs' spectrum (:func:`prior`: isotropic inputs, or
+structured ones, docs/theory.md section 3.11) and the square loss's closed-form response are
+shared with the kernel learner.  A map module (:mod:`rafmodel.theory.maps`): one source for the batch and the
 compiled routes.
 """
 
 from __future__ import annotations
 
-from ._ops import sqrt, where
+from ._ops import spectral_sums, sqrt, where
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "ridge_response", "square_response"]
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "prior", "ridge_response",
+           "square_response"]
+
+#: The learner's map knows structured inputs (its ``update`` reads the spectrum ``s``).
+STRUCTURED_INPUTS = True
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
 PARAMS = ()
@@ -35,9 +40,21 @@ def ridge(mh, qh, vh, lam):
     return mh / d, (mh * mh + qh) / (d * d), 1.0 / d
 
 
-def update(mh, qh, vh, lam, p):
+def prior(mh, qh, vh, lam, s):
+    """The ridge side on inputs with spectrum ``s`` (shape ``(3, K)``; ``K = 0``: isotropic, :func:`ridge`).
+
+    With ``r_k = omega_k / (lam + Vhat omega_k)``: ``m = mhat sum f t r``, ``q = mhat^2 sum f t r^2
+    + qhat sum f r^2``, ``V = sum f r`` (docs/theory.md section 3.11).
+    """
+    if s.shape[1] == 0:
+        return ridge(mh, qh, vh, lam)
+    v, tr, tr2, r2 = spectral_sums(vh, lam, s)
+    return mh * tr, mh * mh * tr2 + qh * r2, v
+
+
+def update(mh, qh, vh, lam, p, s):
     """New state and the learner's conjugates, ``(m, q, V, mhat, qhat, Vhat)``, from the channel's hats (times ``a``)."""
-    m, q, V = ridge(mh, qh, vh, lam)
+    m, q, V = prior(mh, qh, vh, lam, s)
     return m, q, V, mh, qh, vh
 
 

@@ -59,8 +59,10 @@ def training_response(vh, lam, p):
     return mu1 * mu1 * r[0] + mus * mus * where(mus == 0.0, 1.0, r[1])
 
 
-def update(mh, qh, vh, lam, p):
+def update(mh, qh, vh, lam, p, s):
     """New state and conjugates ``(m, q, V, qw, Vw, mhat, qhat, Vhat, qwhat, Vwhat)`` from the channel's hats.
+
+    Isotropic inputs only (``s`` is not read: the module does not declare ``STRUCTURED_INPUTS``).
 
     docs/theory.md's expressions, multiplied through by ``Vshat`` and rewritten without
     cancellations, so that they stay finite as ``z = L / Vshat -> infinity`` (a hinge channel can

@@ -26,7 +26,7 @@ from sklearn.metrics import roc_auc_score
 import rafmodel as rm
 from rafmodel.estimators.amp import AMPEstimator, amp, channel_output
 from rafmodel.exceptions import ParameterError, SolverError
-from rafmodel.theory.amp_se import fact_auc, fact_roc, predicted_fact_auc, state_evolution
+from rafmodel.theory.amp_se import _psi, fact_auc, fact_roc, predicted_fact_auc, state_evolution, training_errors
 
 D = 2000
 K = 4.0  # allowed |z|
@@ -40,26 +40,29 @@ def _z(values, theory):
 
 @pytest.fixture(scope="module")
 def runs():
-    """AMP on the package's RAF data at every point: per seed, the result and the training set."""
+    """AMP on the package's RAF data at every point: per seed, the result, ``is_fact`` and the estimate's
+    (mem_error, rule_error) on its training inputs."""
     out = {}
     for (alpha, eps), seeds in POINTS.items():
         rows = []
         for s in range(seeds):
             train = rm.sample_raf(d=D, alpha=alpha, eps=eps, rng=s)
             r = amp(train.X, train.y, eps, w_star=train.w_star)
-            rows.append((r, train.is_fact))
+            fit = train.y * r.decision(train.X) > 0  # the estimate's label of each training input is its own
+            errs = (float(np.mean(~fit[train.is_fact])) if eps else math.nan, float(np.mean(~fit[~train.is_fact])))
+            rows.append((r, train.is_fact, errs))
         out[alpha, eps] = rows
     return out
 
 
 def _gen_errors(rows):
-    return [math.acos(r.m[-1] / math.sqrt(r.q[-1])) / math.pi for r, _ in rows]
+    return [math.acos(r.m[-1] / math.sqrt(r.q[-1])) / math.pi for r, *_ in rows]
 
 
 @pytest.mark.parametrize("point", list(POINTS))
 def test_amp_converges_undamped_and_reaches_the_bayes_optimal_error(runs, point):
     rows = runs[point]
-    assert all(r.converged and r.damping == 0.0 for r, _ in rows)
+    assert all(r.converged and r.damping == 0.0 for r, *_ in rows)
     g = _gen_errors(rows)
     theory = rm.bayes_optimal(*point).gen_error
     assert abs(_z(g, theory)) <= K, (point, np.mean(g), theory)
@@ -74,13 +77,13 @@ def test_overlaps_per_iteration_follow_state_evolution(runs, point):
     rows = runs[point]
     se = state_evolution(*point, iterations=6)
     for t in (1, 2, 3, 6):
-        m_t = [r.m[t] for r, _ in rows]
-        q_t = [r.q[t] for r, _ in rows]
+        m_t = [r.m[t] for r, *_ in rows]
+        q_t = [r.q[t] for r, *_ in rows]
         assert abs(_z(m_t, se.q[t])) <= K, (t, np.mean(m_t), se.q[t])
         assert abs(_z(q_t, se.q[t])) <= K, (t, np.mean(q_t), se.q[t])  # Nishimori: m_t = q_t
     # power: the state evolution of alpha x 1.1 is rejected at the first iteration already
     wrong = state_evolution(point[0] * 1.1, point[1], iterations=1)
-    assert abs(_z([r.m[1] for r, _ in rows], wrong.q[1])) > K
+    assert abs(_z([r.m[1] for r, *_ in rows], wrong.q[1])) > K
 
 
 @pytest.mark.parametrize("alpha, eps", [(0.5, 0.0), (2.0, 0.2), (4.0, 0.5), (10.0, 0.2)])
@@ -101,14 +104,34 @@ def test_state_evolution_first_step_is_the_closed_form():
 @pytest.mark.parametrize("point", [(1.0, 0.2), (4.0, 0.2)])
 def test_fact_posterior_auc_agrees_with_its_prediction(runs, point):
     rows = runs[point]
-    aucs = [roc_auc_score(is_fact, r.fact_posterior) for r, is_fact in rows]
+    aucs = [roc_auc_score(is_fact, r.fact_posterior) for r, is_fact, _ in rows]
     assert abs(_z(aucs, predicted_fact_auc(*point))) <= K
     if point[0] == 4.0:  # power (the AUC depends weakly on alpha: x 1.25 gives |z| ~ 3.3 here, x 1.5 is rejected)
         for a in (point[0] * 1.5, point[0] / 1.5):
             assert abs(_z(aucs, predicted_fact_auc(a, point[1]))) > K, a
     # the posterior is calibrated: its mean over the training set is the fraction of facts
-    means = [r.fact_posterior.mean() for r, _ in rows]
+    means = [r.fact_posterior.mean() for r, *_ in rows]
     assert abs(np.mean(means) - point[1]) < 0.01
+
+
+@pytest.mark.parametrize("point", list(POINTS))
+def test_training_errors_of_the_estimate_agree_with_the_fixed_point(runs, point):
+    mem, rule = zip(*[e for *_, e in runs[point]])
+    mem_th, rule_th = training_errors(*point)
+    if point[1] == 0:  # no facts; psi > 0: every training label is fitted, on data too
+        assert rule_th == 0.0 and max(rule) == 0.0 and math.isnan(mem_th)
+        return
+    assert abs(_z(mem, mem_th)) <= K and abs(_z(rule, rule_th)) <= K, (np.mean(mem), mem_th, np.mean(rule), rule_th)
+    wrong = training_errors(point[0] * 1.5, point[1])  # power
+    assert max(abs(_z(mem, wrong[0])), abs(_z(rule, wrong[1]))) > K
+
+
+def test_psi_increases_so_the_misfitted_set_is_a_half_line():
+    u = np.linspace(-40.0, 40.0, 400001)
+    for eps in (0.0, 0.01, 0.2, 0.5, 0.9, 0.999):
+        p = _psi(u, eps)
+        assert np.all(np.diff(p) > 0) and np.all(np.isfinite(p))
+        assert (p[0] < 0) == (eps > 0)
 
 
 def test_fact_auc_limits_and_roc_area():

@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import integrate
-from scipy.special import ndtr
+from scipy import integrate, optimize
+from scipy.special import log_ndtr, ndtr
 
 from .._validation import check_positive_finite, check_positive_int, check_unit_interval
 from ..exceptions import ConvergenceError, ParameterError
 from ..tables import Tabular
 from .bayes import bayes_update
 
-__all__ = ["state_evolution", "StateEvolution", "fact_auc", "fact_roc", "predicted_fact_auc"]
+__all__ = ["state_evolution", "StateEvolution", "fact_auc", "fact_roc", "predicted_fact_auc", "training_errors"]
 
 
 @dataclass(frozen=True)
@@ -275,3 +275,60 @@ def predicted_fact_auc(alpha: float, eps: float) -> float:
     if not 0.0 < eps < 1.0:
         raise ParameterError("eps", f"must be in (0, 1) for fact detection (facts and rules both present), got {eps!r}")
     return fact_auc(bayes_optimal(alpha, eps).q)
+
+
+def _psi(u, eps):
+    """``u + (1 - eps) phi(u) / (eps/2 + (1 - eps) Phi(u))`` in log space (``y h / sqrt V`` on a training input)."""
+    log_z = np.logaddexp(math.log(eps / 2.0) if eps > 0 else -math.inf, math.log1p(-eps) + log_ndtr(u))
+    return u + np.exp(math.log1p(-eps) - 0.5 * u * u - 0.5 * math.log(2 * math.pi) - log_z)
+
+
+def training_errors(alpha: float, eps: float) -> tuple[float, float]:
+    """``mem_error`` and ``rule_error`` of AMP's estimate on its own training inputs, at the fixed point.
+
+    The estimate labels a training input ``sign(h)``, ``h = omega + (1 - q) g_out`` (see the module's
+    formulas): the facts and rules whose ``y omega`` falls below ``u* sqrt(1 - q)`` are misfitted.
+
+    Parameters
+    ----------
+    alpha : float
+        Samples per dimension, ``> 0``.
+    eps : float
+        Fraction of facts, in ``[0, 1)``.
+
+    Returns
+    -------
+    mem_error : float
+        ``Phi(u* / c)``, ``c = sqrt(q / (1 - q))`` (``nan`` at ``eps = 0``: no facts).
+    rule_error : float
+        ``FPR(u* / c)`` (``0`` at ``eps = 0``: ``psi > 0``, every rule is fitted).
+
+    Raises
+    ------
+    ParameterError
+        A bad ``alpha`` or ``eps`` (``eps = 1``: nothing is learned, no rule to fit).
+    ConvergenceError
+        The Bayes-optimal fixed point was not reached.
+
+    Examples
+    --------
+    >>> mem, rule = training_errors(1.0, 0.2)
+    >>> round(mem, 4), round(rule, 4)
+    (0.1054, 0.0265)
+    """
+    from .bayes import bayes_optimal
+
+    alpha = check_positive_finite("alpha", alpha)
+    eps = check_unit_interval("eps", eps)
+    if eps >= 1.0:
+        raise ParameterError("eps", "must be < 1 (at eps = 1 there is no rule to fit)")
+    q = bayes_optimal(alpha, eps).q
+    if eps == 0.0:
+        return math.nan, 0.0
+    c = math.sqrt(q / (1.0 - q))
+    lo = -1.0
+    while _psi(np.array(lo), eps) > 0:
+        lo *= 2.0
+    u_star = optimize.brentq(lambda u: float(_psi(np.array(u), eps)), lo, 0.0, xtol=1e-14, rtol=1e-13)
+    s = u_star / c
+    return float(ndtr(s)), float(fact_roc(q, np.array([s]))[0][0])

@@ -205,8 +205,6 @@ def test_settings_of_the_bayes_learner_refuse_lam_and_loss():
         rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes", loss="hinge")
     with pytest.raises(ParameterError, match="^inputs: the learner 'bayes'"):
         rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes", inputs=rm.PowerLaw(decay=2.0, source=0.25, size=100))
-    with pytest.raises(ParameterError, match="its theory is rafmodel.bayes_optimal"):
-        rm.solve(rm.Setting(alpha=1.0, eps=0.1, lam=0, learner="bayes"))
 
 
 @pytest.mark.parametrize("kwargs, param", [
@@ -240,7 +238,25 @@ def test_raf_simulate_learner_bayes_takes_no_loss_nor_lam(raf):
         code, out, err = raf(["simulate", "--learner", "bayes", "--alpha", "2", "--eps", "0.2", *extra])
         assert code == 2 and err.startswith(f"raf simulate: error: {param}: the learner 'bayes'") and "Traceback" not in err
     code, _, err = raf(["simulate", "--learner", "linear", "--alpha", "2", "--eps", "0.2", "--lam", "0.1"])
-    assert code == 2 and "loss: required (unless --learner bayes)" in err
-    code, _, err = raf(["theory", "--learner", "bayes", "--alpha", "2", "--eps", "0.2", "--loss", "square",
-                        "--lam", "0"])
-    assert code == 2 and "its theory is raf bayes" in err
+    assert code == 2 and "the following arguments are required: --loss" in err
+
+
+def test_the_theory_of_the_bayes_learner_is_the_bayes_optimal_fixed_point(raf):
+    res = rm.solve_many([rm.Setting(alpha=a, eps=e, lam=0, learner="bayes") for a, e in ((1.0, 0.2), (4.0, 0.0))]
+                        + [rm.Setting(alpha=2.0, eps=0.2, lam=0.1)])
+    for r in list(res)[:2]:
+        b = rm.bayes_optimal(r.setting.alpha, r.setting.eps)
+        assert r.converged and r.q == r.m == b.q and r.gen_error == b.gen_error and r.V == 1 - b.q
+        mem, rule = training_errors(r.setting.alpha, r.setting.eps)
+        assert r.rule_error == rule and (r.mem_error == mem or math.isnan(mem) and math.isnan(r.mem_error))
+    assert res[2].gen_error == rm.solve(rm.Setting(alpha=2.0, eps=0.2, lam=0.1)).gen_error  # the others unchanged
+    assert rm.solve(rm.Setting(alpha=1.0, eps=0.2, lam=0, learner="bayes")).gen_error == res[0].gen_error
+    code, out, err = raf(["theory", "--learner", "bayes", "--alpha", "1", "--eps", "0.2", "--json"])
+    assert code == 0 and json.loads(out)["q"] == res[0].q
+
+
+def test_compare_of_the_bayes_learner_sets_amp_beside_its_theory():
+    c = rm.compare(rm.Setting(alpha=1.0, eps=0.2, lam=0, learner="bayes"), d=1000, seeds=4, n_test=4000)
+    rec = c.records[0]
+    assert rec["gen_error_theory"] == rm.bayes_optimal(1.0, 0.2).gen_error
+    assert all(abs(rec[f"{k}_z"]) <= K for k in ("gen_error", "mem_error", "rule_error")), rec

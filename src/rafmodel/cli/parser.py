@@ -77,8 +77,12 @@ def deprecation_notes(args):
 
 
 def missing_required(args):
-    """The required options given neither under their name nor under a deprecated one (``--learner``)."""
-    return [f"--{d}" for d in getattr(args, "required_options", ()) if getattr(args, d, None) is None]
+    """The required options given neither under their name nor under a deprecated one (``--learner``);
+    ``--loss`` and ``--lam`` are required unless ``--learner bayes`` (AMP has neither)."""
+    names = list(getattr(args, "required_options", ()))
+    if str(getattr(args, "learner", None) or "").strip().lower() != "bayes":
+        names += list(getattr(args, "required_unless_bayes", ()))
+    return [f"--{d}" for d in names if getattr(args, d, None) is None]
 
 
 _TYPED_OPTIONS = {}  # dest -> (option name, converter): converted in main, so errors are one line
@@ -159,9 +163,11 @@ def _add_facts_options(p):
 
 
 def _add_simulation_model_options(p):
-    """The learner, loss and grid options of raf simulate: --learner bayes (AMP) takes no --loss, --lam."""
+    """The learner, loss and grid options of raf theory, simulate, compare: --learner bayes (AMP, the
+    Bayes-optimal estimator) takes no --loss, --lam."""
     _add_model_options(p, bayes=True)
     _add_grid_options(p, bayes=True)
+    p.set_defaults(required_unless_bayes=("loss", "lam"))
 
 
 def _add_solver_options(p):
@@ -313,7 +319,7 @@ def build_parser():
     _subcommand(sub, "theory", commands.cmd_theory, "exact asymptotic errors (replica fixed point)",
                 "Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a learner on RAF data. "
                 "Lists and ranges give one row per combination.",
-                _add_model_options, _add_grid_options, _add_solver_options, _add_theory_jobs,
+                _add_simulation_model_options, _add_solver_options, _add_theory_jobs,
                 _plot_option("save gen_error, mem_error, rule_error along the one parameter given as a list "
                              "(png, pdf, svg)"))
     _subcommand(sub, "simulate", commands.cmd_simulate, "finite-size simulations with error bars",
@@ -325,7 +331,7 @@ def build_parser():
                 "Theory and finite-size simulation of the same settings side by side, with the distance in "
                 "standard errors (z = (sim - theory) / se). With a list along one parameter, --plot FILE draws "
                 "the theory curve and the simulation points with error bars.",
-                _add_model_options, _add_grid_options, _add_simulation_options,
+                _add_simulation_model_options, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
     _subcommand(sub, "facts", commands.cmd_facts, "which training examples are facts: detectors' AUC on data",

@@ -34,7 +34,8 @@ from ..exceptions import ConvergenceError, ParameterError
 from ..tables import Tabular
 from .bayes import bayes_update
 
-__all__ = ["state_evolution", "StateEvolution", "fact_auc", "fact_roc", "predicted_fact_auc", "training_errors"]
+__all__ = ["state_evolution", "StateEvolution", "fact_auc", "fact_roc", "predicted_fact_auc", "training_errors",
+           "bayes_columns"]
 
 
 @dataclass(frozen=True)
@@ -332,3 +333,42 @@ def training_errors(alpha: float, eps: float) -> tuple[float, float]:
     u_star = optimize.brentq(lambda u: float(_psi(np.array(u), eps)), lo, 0.0, xtol=1e-14, rtol=1e-13)
     s = u_star / c
     return float(ndtr(s)), float(fact_roc(q, np.array([s]))[0][0])
+
+
+def bayes_columns(alpha: np.ndarray, eps: np.ndarray) -> dict[str, np.ndarray]:
+    """The theory of the learner ``"bayes"`` as the columns of :class:`rafmodel.TheoryResults`.
+
+    What :func:`rafmodel.solve_many` reports for a :class:`rafmodel.BayesOptimal` setting: the
+    fixed point of :func:`rafmodel.bayes_optimal` (``m = q``, ``V = 1 - q`` the posterior
+    variance, ``mhat = qhat = Vhat``: the Nishimori identities), its ``gen_error``, and the
+    estimate's ``mem_error`` and ``rule_error`` on its training inputs (:func:`training_errors`;
+    ``mem_error`` is ``nan`` at ``eps = 0``, no facts; at ``eps = 1`` nothing is learned, the
+    outputs are 0 and count as errors: ``mem_error = 1``, ``rule_error`` ``nan``, no rules).
+
+    Parameters
+    ----------
+    alpha, eps : ndarray of shape (N,)
+        The points.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (N,)
+        ``m, q, V, mhat, qhat, Vhat, gen_error, mem_error, rule_error, converged, iterations,
+        residual, interpolating`` (``interpolating``: every training label fitted, ``eps = 0``).
+        A point whose fixed point was not reached carries ``nan`` and ``converged = False``.
+    """
+    from .bayes import bayes_optimal
+
+    alpha, eps = np.asarray(alpha, dtype=float), np.asarray(eps, dtype=float)
+    r = bayes_optimal(alpha, eps, warn=False)
+    q, qhat, conv = np.asarray(r.q, float), np.asarray(r.qhat, float), np.asarray(r.converged, bool)
+    mem, rule = np.full(alpha.shape, np.nan), np.full(alpha.shape, np.nan)
+    for i in np.flatnonzero(conv):
+        if eps[i] >= 1.0:
+            mem[i] = 1.0
+        else:
+            mem[i], rule[i] = training_errors(float(alpha[i]), float(eps[i]))
+    return {"m": q.copy(), "q": q, "V": np.where(conv, 1.0 - q, np.nan), "mhat": qhat.copy(), "qhat": qhat,
+            "Vhat": qhat.copy(), "gen_error": np.asarray(r.gen_error, float), "mem_error": mem, "rule_error": rule,
+            "converged": conv, "iterations": np.asarray(r.iterations, int),
+            "residual": np.where(conv, 0.0, np.nan), "interpolating": conv & (eps == 0.0)}

@@ -24,7 +24,7 @@ from _extras import needs
     (dict(lam=-1e-9), "lam: must be >= 0"),
     (dict(lam=None), "lam: must be a number"),
     (dict(loss="ramp"), "loss: unknown loss 'ramp'"),
-    (dict(learner="mlp"), "learner: unknown learner 'mlp'; allowed: kernel, linear"),
+    (dict(learner="mlp"), "learner: unknown learner 'mlp'; allowed: bayes, kernel, linear"),
 ])
 def test_setting_rejects_bad_values(kw, msg):
     base = dict(alpha=1.0, eps=0.2, lam=0.1, loss="square")

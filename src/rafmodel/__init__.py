@@ -23,7 +23,7 @@ Examples
 from . import _interrupt  # noqa: F401  (first: Ctrl-C while the raf command starts exits 130)
 from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
 from .inputs import Inputs, Isotropic, PowerLaw, Spectrum, Spiked
-from .learners import Kernel, Learner, Linear, Network, RandomFeatures
+from .learners import BayesOptimal, Kernel, Learner, Linear, Network, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
 from .theory import SolverOptions, TheoryResult, TheoryResults, alpha_c, solve, solve_many
@@ -41,7 +41,9 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
          "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
 
-         "train_network": "network", "NetworkResult": "network", "explore": "explore"}
+         "train_network": "network", "NetworkResult": "network", "explore": "explore",
+         "amp": "estimators.amp", "AMPResult": "estimators.amp",
+         "fact_detection": "facts", "FactDetection": "facts"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
@@ -57,14 +59,14 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "Learner",
+__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "BayesOptimal", "Learner",
            "Square", "Hinge", "Logistic", "Loss", "Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked",
            "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult", "realdata",
+           "NetworkResult", "realdata", "amp", "AMPResult", "fact_detection", "FactDetection",
            "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -103,7 +103,7 @@ def _learner_from_args(args, allow_bayes=False):
     elif model in LEARNERS:
         names = LEARNERS[model].param_names
     else:
-        allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
+        allowed = sorted(LEARNERS)
         raise UsageError(f"learner: unknown learner {args.learner!r}; allowed: {', '.join(allowed)}")
     named = _named_learners(args, model)
     if named is not None:
@@ -227,6 +227,12 @@ def parse_inputs(text):
 def _settings_from_args(args):
     """The settings of the learner, loss, grid and input options: ``(settings, labels, values, spec)``."""
     model, spec = _learner_from_args(args)
+    if model == "bayes":  # AMP has no loss and no penalty: Setting takes the defaults (and refuses others)
+        args.loss = "square" if getattr(args, "loss", None) is None else args.loss
+        args.lam = "0" if getattr(args, "lam", None) is None else args.lam
+    for name in ("loss", "lam"):
+        if getattr(args, name, None) is None:
+            raise UsageError(f"{name}: required (unless --learner bayes)")
     loss = _loss_from_args(args)
     inputs = parse_inputs(getattr(args, "inputs", None) or "isotropic")
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}

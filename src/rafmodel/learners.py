@@ -39,7 +39,7 @@ from ._validation import DeclaredInit, ParameterError, validate_params
 
 _RHO_MAX = 1.0 - 1e-16  # deprecated here: rafmodel.theory.maps.RHO_MAX
 
-__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "get_learner", "LEARNERS"]
+__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "BayesOptimal", "get_learner", "LEARNERS"]
 
 
 class Learner(DeclaredInit):
@@ -478,7 +478,52 @@ class Network(Learner):
         return hash((type(self), self.kappa, self.train, self.scaling, self.optimizer, self.steps, self.lr))
 
 
-LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
+class BayesOptimal(Learner):
+    """The Bayes-optimal estimator of the teacher: AMP with the RAF channel's denoisers.
+
+    Not a penalized risk: on data it is generalized approximate message passing with the
+    Gaussian prior and the true output channel (:mod:`rafmodel.estimators.amp`), and its
+    theory is :func:`rafmodel.bayes_optimal` (``m = q``, ``gen_error = arccos(sqrt q) / pi``).
+    ``lam`` and the loss do not apply: a :class:`rafmodel.Setting` with it takes ``lam = 0``
+    and the default loss only, and isotropic inputs (AMP's prior and channel are those of the
+    isotropic model).
+
+    Examples
+    --------
+    >>> from rafmodel import Setting
+    >>> Setting(alpha=2.0, eps=0.2, lam=0, learner="bayes").learner
+    BayesOptimal()
+    """
+
+    name = "bayes"
+    param_names = ()
+
+    def check_setting(self, setting: Any) -> None:
+        """Refuse a ``lam`` or a loss: the Bayes-optimal estimator has neither.
+
+        Parameters
+        ----------
+        setting : Setting
+            The setting being built.
+
+        Raises
+        ------
+        ParameterError
+            ``lam != 0``, a loss other than the default (square), or structured (not isotropic) inputs.
+        """
+        if setting.lam != 0:
+            raise ParameterError("lam", f"the learner 'bayes' (Bayes-optimal AMP) has no penalty; give lam=0, "
+                                        f"got {setting.lam!r}")
+        if setting.loss.name != "square":
+            raise ParameterError("loss", f"the learner 'bayes' (Bayes-optimal AMP) has no loss; leave it out, "
+                                         f"got {setting.loss.name!r}")
+        inputs = getattr(setting, "inputs", None)
+        if inputs is not None and not inputs.isotropic:
+            raise ParameterError("inputs", "the learner 'bayes' (AMP with the Gaussian prior N(0, I_d)) is written "
+                                           f"for isotropic inputs only, got {inputs!r:.80}")
+
+
+LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures, "bayes": BayesOptimal}
 
 
 def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:

@@ -92,6 +92,9 @@ class Setting(DeclaredInit):
         for k, v in self.learner.params().items():
             if type(v) is not float and np.ndim(v) != 0:
                 raise ParameterError(k, "a Setting holds one point; use rafmodel.grid for many")
+        check = getattr(self.learner, "check_setting", None)  # a learner that refuses lam or a loss ("bayes")
+        if check is not None:
+            check(self)
 
     def __repr__(self) -> str:
         head = (f"Setting(alpha={self.alpha!r}, eps={self.eps!r}, lam={self.lam!r}, learner={self.learner!r}, "

@@ -162,6 +162,9 @@ def _solve(settings, opts, progress=None, warn=True, jobs=1):
             last_loss, last_type, last_inputs = s.loss, type(s.learner), s.inputs
             group = groups.setdefault((last_type, last_loss, last_inputs), [])
         group.append(i)
+    # the learner "bayes" (AMP) has no map: its theory is the Bayes-optimal fixed point (theory.amp_se)
+    bayes = {key: idx for key, idx in groups.items() if getattr(key[0], "name", None) == "bayes"}
+    groups = {key: idx for key, idx in groups.items() if key not in bayes}
     tasks = []
     maps = {key: learner_map(settings[idx[0]].learner).with_inputs(key[2])  # no theory: an error now
             for key, idx in groups.items()}
@@ -183,6 +186,12 @@ def _solve(settings, opts, progress=None, warn=True, jobs=1):
                 cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
             cols[k][chunk] = v
 
+    for idx in bayes.values():
+        from .amp_se import bayes_columns
+
+        store(np.asarray(idx), bayes_columns([settings[i].alpha for i in idx], [settings[i].eps for i in idx]))
+        if bar is not None:
+            bar.update(len(idx))
     if jobs == 1:
         for chunk, args in tasks:
             store(chunk, solve_arrays(*args[:7], progress=bar, inputs=args[8]))

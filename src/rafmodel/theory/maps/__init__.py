@@ -211,6 +211,9 @@ def learner_map(learner: Learner) -> LearnerMap:
     if lmap is None:
         from ...exceptions import ParameterError
 
+        if getattr(learner, "name", None) == "bayes":
+            raise ParameterError("learner", "the learner 'bayes' (AMP) has no fixed point of its own: its theory is "
+                                            "rafmodel.bayes_optimal(alpha, eps) (m = q, gen_error)")
         if isinstance(learner, Network):
             raise ParameterError("learner", "a trained Network has no exact theory; its readout mode is "
                                             "Network.random_features() (rafmodel.solve on that learner)")

@@ -12,7 +12,7 @@ from ._ops import where
 from .linear import ridge, ridge_response
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response"]
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response", "exact_threshold"]
 
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
@@ -20,6 +20,10 @@ PARAMS = ("mu1", "mustar")
 STATE = ("m", "q", "V")
 HATS = ("mhat", "qhat", "Vhat")
 MU1, MUSTAR = PARAMS.index("mu1"), PARAMS.index("mustar")
+#: Without a memory part (``mustar = 0``) separability is the linear learner's, ``rafmodel.alpha_c(eps)``
+#: (the map rescales the linear one by ``mu1``); with one, :func:`exact_threshold` is already infinite.
+SEPARABILITY = "alpha_c"
+INF = float("inf")
 
 
 def sample_ratio(alpha, p):
@@ -52,3 +56,8 @@ def square_response(a, lam, delta, p):
     """Training-time response ``V`` of the square loss, in closed form (the solver's start)."""
     mus = p[MUSTAR]
     return ridge_response(a, lam, delta, p[MU1], where(mus > 0.0, mus * mus / lam, 0.0))
+
+
+def exact_threshold(p):
+    """``alpha`` below which every label is fitted exactly: ``inf`` with a memory part (``mustar > 0``), else ``1``."""
+    return where(p[MUSTAR] > 0.0, INF, 1.0)

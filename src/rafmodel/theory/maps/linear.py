@@ -11,12 +11,15 @@ from __future__ import annotations
 from ._ops import sqrt, where
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "ridge_response", "square_response"]
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "ridge_response", "square_response",
+           "exact_threshold"]
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
 PARAMS = ()
 STATE = ("m", "q", "V")
 HATS = ("mhat", "qhat", "Vhat")
+#: Separability at ``lam = 0`` is Gardner's capacity ``rafmodel.alpha_c(eps)`` (rafmodel.theory.capacity).
+SEPARABILITY = "alpha_c"
 
 
 def sample_ratio(alpha, p):
@@ -63,3 +66,8 @@ def ridge_response(a, lam, delta, mu1, c):
 def square_response(a, lam, delta, p):
     """Training-time response ``V`` of the square loss, in closed form (the solver's start)."""
     return ridge_response(a, lam, delta, 1.0, 0.0)
+
+
+def exact_threshold(p):
+    """``alpha`` below which the min-norm interpolator fits every label exactly: ``1`` (``n < d``)."""
+    return 1.0

@@ -50,10 +50,9 @@ class Learner(DeclaredInit):
     whose ``__init__`` is not declared is refused when it is defined); equality, hashing and
     ``repr`` follow from the parameters.  What the theory computes with a learner is its map
     module (:mod:`rafmodel.theory.maps`, registered with
-    :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
-    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
-    solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/
-    how_it_works.md walks through adding one.
+    :func:`rafmodel.theory.maps.register_learner_map`), which also gives its interpolation
+    thresholds at ``lam = 0`` and what the solver's start needs; docs/user_guide/how_it_works.md
+    walks through adding one.
 
     The theory methods that learners had up to version 0.4 (``to_channel``, ``update``,
     ``test_overlaps``, ``sample_ratio``, ``encode``, ``decode``, ``state_names``,

@@ -13,8 +13,10 @@ of the solver:
 A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sample_ratio(alpha, p)``, ``to_channel(x, lam, p)`` (the state
 ``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p)`` (the new state and the
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
-parameters in the order of :attr:`LearnerMap.params`; a loss's defines ``channel(m, q, V, eps,
-limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
+parameters in the order of :attr:`LearnerMap.params`, and ``exact_threshold(p)`` (optionally
+``SEPARABILITY``, ``square_response``, ``training_response``), which the learner-independent
+:mod:`rafmodel.theory.capacity` and :mod:`rafmodel.theory.initial` read (batch route only); a
+loss's defines ``channel(m, q, V, eps, limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
 and :func:`register_loss_map` make new ones known.  docs/user_guide/how_it_works.md walks through
 adding one.
 """

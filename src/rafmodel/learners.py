@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -511,15 +512,22 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
         return learner
     if isinstance(learner, str) and learner.lower() in LEARNERS:
         cls = LEARNERS[learner.lower()]
-        sig = inspect.signature(cls)
-        allowed = [k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
+        allowed, required = _keywords(cls)
         for k in params:
             if k not in allowed:
                 raise ParameterError(k, f"not a parameter of the learner {learner.lower()!r}; its parameters: "
                                         f"{', '.join(allowed) or 'none'}")
-        for k in allowed:
-            if sig.parameters[k].default is inspect.Parameter.empty and k not in params:
+        for k in required:
+            if k not in params:
                 raise ParameterError(k, f"required by the learner {learner.lower()!r}")
         return cls(**params)
     allowed = ", ".join(sorted(LEARNERS))
     raise ParameterError("learner", f"unknown learner {learner!r}; allowed: {allowed}")
+
+
+@lru_cache(maxsize=None)
+def _keywords(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keyword-only parameters of ``cls``'s constructor, and those of them without a default (per class)."""
+    sig = inspect.signature(cls)
+    allowed = tuple(k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY)
+    return allowed, tuple(k for k in allowed if sig.parameters[k].default is inspect.Parameter.empty)

@@ -6,11 +6,13 @@ predictor, and hence its errors, are the linear learner's at ``lam / s^2`` -- an
 the test checks against the package's linear learner.  Written as any map module is
 (:mod:`rafmodel.theory.maps`): parameters ``PARAMS``, state ``STATE``, conjugates ``HATS``, the
 map's four functions, and what the solver's set-up reads (``exact_threshold``; the square loss's
-response ``square_response`` for the start; no ``SEPARABILITY``, so separability is the map's
+response ``square_response`` for the start; the square loss's optimal ``lam`` in closed form,
+``square_lam_opt``, for :func:`rafmodel.optimal_lambda`; no ``SEPARABILITY``, so separability is the map's
 zero-margin capacity solved by :func:`rafmodel.interpolation_capacity`).
 """
 
 from rafmodel.theory.maps.linear import ridge, ridge_response
+from rafmodel.theory.maps.linear import square_lam_opt as linear_square_lam_opt
 
 __map_module__ = True
 
@@ -53,3 +55,8 @@ def exact_threshold(p):
 def square_response(a, lam, delta, p):
     """The square loss's training-time response (the solver's start)."""
     return ridge_response(a, lam, delta, p[S], 0.0)
+
+
+def square_lam_opt(eps, p):
+    """The square loss's optimal ``lam``: ``s^2`` times the linear learner's."""
+    return p[S] * p[S] * linear_square_lam_opt(eps, p)

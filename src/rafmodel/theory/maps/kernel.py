@@ -8,11 +8,13 @@ lam``.  A map module (:mod:`rafmodel.theory.maps`): one source for the batch and
 
 from __future__ import annotations
 
-from ._ops import where
+from ._ops import maximum, where
 from .linear import ridge, ridge_response
+from .linear import square_lam_opt as linear_square_lam_opt
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response", "exact_threshold"]
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "square_response", "exact_threshold",
+           "square_lam_opt", "interpolator_margin"]
 
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
@@ -61,3 +63,13 @@ def square_response(a, lam, delta, p):
 def exact_threshold(p):
     """``alpha`` below which every label is fitted exactly: ``inf`` with a memory part (``mustar > 0``), else ``1``."""
     return where(p[MUSTAR] > 0.0, INF, 1.0)
+
+
+def square_lam_opt(eps, p):
+    """The square loss's optimal ``lam``: ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)`` (``eps < 1``)."""
+    return maximum(0.0, p[MU1] ** 2 * linear_square_lam_opt(eps, p) - p[MUSTAR] ** 2)
+
+
+def interpolator_margin(eps, p):
+    """``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``: ``>= 0`` exactly when the square loss's optimum is ``lam = 0``."""
+    return p[MUSTAR] ** 2 / p[MU1] ** 2 - linear_square_lam_opt(eps, p)

@@ -12,7 +12,7 @@ from ._ops import sqrt, where
 
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "ridge_response", "square_response",
-           "exact_threshold"]
+           "exact_threshold", "square_lam_opt"]
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
 PARAMS = ()
@@ -20,6 +20,7 @@ STATE = ("m", "q", "V")
 HATS = ("mhat", "qhat", "Vhat")
 #: Separability at ``lam = 0`` is Gardner's capacity ``rafmodel.alpha_c(eps)`` (rafmodel.theory.capacity).
 SEPARABILITY = "alpha_c"
+PI = 3.141592653589793
 
 
 def sample_ratio(alpha, p):
@@ -71,3 +72,8 @@ def square_response(a, lam, delta, p):
 def exact_threshold(p):
     """``alpha`` below which the min-norm interpolator fits every label exactly: ``1`` (``n < d``)."""
     return 1.0
+
+
+def square_lam_opt(eps, p):
+    """The square loss's optimal ``lam`` (docs/theory.md): ``pi / (2 (1 - eps)^2) - 1`` whatever ``alpha`` (``eps < 1``)."""
+    return PI / (2.0 * (1.0 - eps) ** 2) - 1.0

@@ -12,7 +12,7 @@ from ._ops import sqrt, where
 
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "responses", "training_response",
-           "exact_threshold"]
+           "exact_threshold", "represents_rule"]
 
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
@@ -103,3 +103,12 @@ def exact_threshold(p):
     """
     kappa = p[KAPPA]
     return where(p[MUSTAR] > 0.0, kappa, where(kappa < 1.0, kappa, 1.0))
+
+
+def represents_rule(p):
+    """Whether the features can represent the teacher: only the linear learner's (``mustar = 0``, ``kappa >= 1``).
+
+    Otherwise ``p = kappa d`` features leave part of the rule unlearnable and ``gen_error`` tends
+    to a positive limit as ``alpha -> infinity`` (docs/theory.md section 3.9), whatever the loss.
+    """
+    return where(p[MUSTAR] == 0.0, p[KAPPA] >= 1.0, False)

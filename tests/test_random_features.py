@@ -113,7 +113,8 @@ def test_square_loss_starts_at_its_exact_fixed_point():
         warnings.simplefilter("ignore", RuntimeWarning)
         res = solve_many(S)
         with pytest.MonkeyPatch.context() as mp:  # the solver starts from the neutral point
-            mp.setattr(solver, "start_state", lambda lrn, loss, a, *rest: initial.neutral_state(learner_map(lrn), a, *rest))
+            mp.setattr(solver, "start_state",
+                       lambda lrn, loss, a, *rest: initial.neutral_state(learner_map(lrn), a, *rest))
             ref = solve_many(S)
     assert res.converged.all() and ref.converged.all()
     assert np.all(res.iterations == 1)

@@ -71,5 +71,5 @@ def square_lam_opt(eps, p):
 
 
 def interpolator_margin(eps, p):
-    """``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``: ``>= 0`` exactly when the square loss's optimum is ``lam = 0``."""
+    """``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``: ``>= 0`` exactly when the square loss's best ``lam`` is 0."""
     return p[MUSTAR] ** 2 / p[MU1] ** 2 - linear_square_lam_opt(eps, p)

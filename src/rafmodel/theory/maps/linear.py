@@ -75,5 +75,5 @@ def exact_threshold(p):
 
 
 def square_lam_opt(eps, p):
-    """The square loss's optimal ``lam`` (docs/theory.md): ``pi / (2 (1 - eps)^2) - 1`` whatever ``alpha`` (``eps < 1``)."""
+    """The square loss's optimal ``lam`` (docs/theory.md): ``pi / (2 (1 - eps)^2) - 1``, any ``alpha`` (``eps < 1``)."""
     return PI / (2.0 * (1.0 - eps) ** 2) - 1.0

@@ -116,3 +116,26 @@ def test_its_closed_form_optimal_lam_reaches_optimal_lambda():
     assert r.lam_opt_closed_form == pytest.approx(closed, rel=1e-14)
     assert r.lam_opt == pytest.approx(closed, rel=1e-4)  # found by numerical minimization
     assert r.margin is None  # no interpolator_margin in its map module
+
+
+def test_the_old_registrations_still_work_with_a_deprecation_warning():
+    # rafmodel 0.5 registered a learner's threshold and start by type; until 0.6 they are honoured
+    from rafmodel.theory import capacity, initial
+
+    class Odd(ScaledLinear):
+        pass
+
+    try:
+        with pytest.warns(DeprecationWarning, match="exact_threshold"):
+            capacity.interpolation_threshold.register(Odd)(lambda lrn, loss, eps, P: np.full(np.shape(eps), 0.25))
+        with pytest.warns(DeprecationWarning, match="square_response"):
+            initial.initial_state.register(Odd)(
+                lambda lrn, a, eps, lam, limit, P: initial.neutral_state(maps.learner_map(lrn), a, eps, lam, limit, P))
+        assert float(interpolation_threshold(Odd(s=S), rm.Square(), 0.3, {"s": S})) == 0.25
+        one = np.ones(1)
+        start = initial.initial_state(Odd(s=S), one, 0.3 * one, one, np.zeros(1, bool), {"s": S * one})
+        assert [float(v[0]) for v in start] == [0.5, 1.0, 1.0]
+        assert not rm.solve_many(_settings(Odd(s=S), "square"), max_iter=1, warn=False, backend="numpy").converged.any()
+    finally:
+        capacity._REGISTERED.pop(Odd, None)
+        initial._REGISTERED.pop(Odd, None)

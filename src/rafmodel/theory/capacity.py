@@ -4,7 +4,9 @@ The learner-independent machinery: Gardner's capacity :func:`alpha_c` of the lin
 RAF data, and the zero-margin capacity of any learner's map (:func:`interpolation_capacity`).
 What a learner adds is in its map module (:mod:`rafmodel.theory.maps`): ``exact_threshold(p)``
 and, optionally, ``SEPARABILITY = "alpha_c"``; :func:`interpolation_threshold` reads them through
-the learner's :class:`~rafmodel.theory.maps.LearnerMap`, whatever its type.
+the learner's :class:`~rafmodel.theory.maps.LearnerMap`, whatever its type.  (The way of
+rafmodel 0.5, ``@interpolation_threshold.register(MyLearner)``, still works until 0.6, with a
+DeprecationWarning.)
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._deprecation import deprecated_register, registered_for
 from ..exceptions import ParameterError
 from .maps import LearnerMap, learner_map
 
@@ -274,6 +277,9 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     2.9923
     """
     lmap = learner_map(learner)
+    legacy = registered_for(_REGISTERED, learner)
+    if legacy is not None:
+        return legacy(learner, loss, eps, P)
     eps = np.asarray(eps, dtype=float)
     exact = lmap.extra("exact_threshold")
     if exact is None:
@@ -298,6 +304,15 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     Pb = [np.broadcast_to(np.asarray(P[k], dtype=float), out.shape)[finite] for k in lmap.params]
     out[finite] = [_capacity(lmap, float(ei), tuple(map(float, pi))) for ei, *pi in zip(e[finite], *Pb)]
     return out
+
+
+#: Thresholds registered the way of rafmodel 0.5, ``@interpolation_threshold.register(MyLearner)``
+#: (deprecated: the learner's map module gives them; gone in 0.6).
+_REGISTERED: dict[type, Any] = {}
+
+
+interpolation_threshold.register = deprecated_register(
+    _REGISTERED, "interpolation_threshold", "define exact_threshold(p) (and SEPARABILITY) in the learner's map module")
 
 
 @lru_cache(maxsize=4096)

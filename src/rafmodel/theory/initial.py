@@ -10,13 +10,15 @@ through its :class:`~rafmodel.theory.maps.LearnerMap` (never by the learner's ty
 * else :func:`neutral_state`.
 
 :func:`start_state` adapts the start to a smooth loss (its quadratic expansion at 0).  Starts are
-computed on the batch (numpy) route only, for both routes of the solver.
+computed on the batch (numpy) route only, for both routes of the solver.  (The way of rafmodel
+0.5, ``@initial_state.register(MyLearner)``, still works until 0.6, with a DeprecationWarning.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import deprecated_register, registered_for
 from ..losses import Loss, Square
 from .closed_form import square_channel
 from .gaussian import SQRT_2_OVER_PI
@@ -51,12 +53,22 @@ def initial_state(learner, a, eps, lam, limit, P):
     tuple of ndarray
         One array of shape ``(B,)`` per order parameter.
     """
+    legacy = registered_for(_REGISTERED, learner)
+    if legacy is not None:
+        return legacy(learner, a, eps, lam, limit, P)
     lmap = learner_map(learner)
     if lmap.extra("square_response") is not None:
         return square_response_start(lmap, a, eps, lam, limit, P)
     if lmap.extra("training_response") is not None:
         return training_response_start(lmap, a, eps, lam, limit, P)
     return neutral_state(lmap, a, eps, lam, limit, P)
+
+
+#: Starts registered the way of rafmodel 0.5, ``@initial_state.register(MyLearner)`` (deprecated:
+#: the learner's map module chooses its start; gone in 0.6).
+_REGISTERED: dict = {}
+initial_state.register = deprecated_register(
+    _REGISTERED, "initial_state", "define square_response or training_response in the learner's map module")
 
 
 def neutral_state(lmap: LearnerMap, a, eps, lam, limit, P):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,10 +51,9 @@ class Learner(DeclaredInit):
     whose ``__init__`` is not declared is refused when it is defined); equality, hashing and
     ``repr`` follow from the parameters.  What the theory computes with a learner is its map
     module (:mod:`rafmodel.theory.maps`, registered with
-    :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
-    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
-    solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/
-    how_it_works.md walks through adding one.
+    :func:`rafmodel.theory.maps.register_learner_map`), which also gives its interpolation
+    thresholds at ``lam = 0`` and what the solver's start needs; docs/user_guide/how_it_works.md
+    walks through adding one.
 
     The theory methods that learners had up to version 0.4 (``to_channel``, ``update``,
     ``test_overlaps``, ``sample_ratio``, ``encode``, ``decode``, ``state_names``,
@@ -557,15 +557,22 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
         return learner
     if isinstance(learner, str) and learner.lower() in LEARNERS:
         cls = LEARNERS[learner.lower()]
-        sig = inspect.signature(cls)
-        allowed = [k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
+        allowed, required = _keywords(cls)
         for k in params:
             if k not in allowed:
                 raise ParameterError(k, f"not a parameter of the learner {learner.lower()!r}; its parameters: "
                                         f"{', '.join(allowed) or 'none'}")
-        for k in allowed:
-            if sig.parameters[k].default is inspect.Parameter.empty and k not in params:
+        for k in required:
+            if k not in params:
                 raise ParameterError(k, f"required by the learner {learner.lower()!r}")
         return cls(**params)
     allowed = ", ".join(sorted(LEARNERS))
     raise ParameterError("learner", f"unknown learner {learner!r}; allowed: {allowed}")
+
+
+@lru_cache(maxsize=None)
+def _keywords(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keyword-only parameters of ``cls``'s constructor, and those of them without a default (per class)."""
+    sig = inspect.signature(cls)
+    allowed = tuple(k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY)
+    return allowed, tuple(k for k in allowed if sig.parameters[k].default is inspect.Parameter.empty)

@@ -317,7 +317,24 @@ def _build(lmodule, kind, cmodule):
     else:
         functions = {"channel": "_logistic_channel", **functions}
         tag = f"{lmodule.rsplit('.', 1)[-1]}_logistic"
+    tag += "".join(_outside_digest(m) for m in (lmodule, cmodule) if m is not None)
     return specialize(__name__, functions, overrides, tag)
+
+
+def _outside_digest(module):
+    """``"_" + digest`` of the source of a map module outside the package (``""`` for the package's own).
+
+    The package's map modules are in the digest of :func:`rafmodel.theory.maps._compile.source_digest`;
+    a learner's or loss's map module written elsewhere is not, and numba's cache would otherwise
+    give a solver compiled from an older version of it.
+    """
+    if module.startswith(__package__ + ".maps."):
+        return ""
+    import hashlib
+    import inspect
+    import sys
+
+    return "_" + hashlib.sha256(inspect.getsource(sys.modules[module]).encode()).hexdigest()[:10]
 
 
 def solver_for(lmap, loss):

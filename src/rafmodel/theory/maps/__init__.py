@@ -15,7 +15,11 @@ A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sam
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
 parameters in the order of :attr:`LearnerMap.params` and ``s`` the inputs' spectrum (an array of
 shape ``(3, K)``, ``K = 0`` for isotropic inputs; a module that reads it declares
-``STRUCTURED_INPUTS = True``); a loss's defines ``channel(m, q, V, eps, limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
+``STRUCTURED_INPUTS = True``), and ``exact_threshold(p)`` (optionally ``SEPARABILITY``,
+``square_response``, ``training_response``), which the learner-independent
+:mod:`rafmodel.theory.capacity` and :mod:`rafmodel.theory.initial` read (batch route only), and
+optional closed forms (``square_lam_opt``, ``interpolator_margin``, ``represents_rule``) for
+:mod:`rafmodel.theory.optimal`; a loss's defines ``channel(m, q, V, eps, limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
 and :func:`register_loss_map` make new ones known.  docs/user_guide/how_it_works.md walks through
 adding one.
 """

@@ -13,7 +13,7 @@ from ._ops import spectral_sums, sqrt, where
 
 __map_module__ = True
 __all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "ridge", "prior", "ridge_response",
-           "square_response"]
+           "square_response", "exact_threshold", "square_lam_opt"]
 
 #: The learner's map knows structured inputs (its ``update`` reads the spectrum ``s``).
 STRUCTURED_INPUTS = True
@@ -22,6 +22,9 @@ STRUCTURED_INPUTS = True
 PARAMS = ()
 STATE = ("m", "q", "V")
 HATS = ("mhat", "qhat", "Vhat")
+#: Separability at ``lam = 0`` is Gardner's capacity ``rafmodel.alpha_c(eps)`` (rafmodel.theory.capacity).
+SEPARABILITY = "alpha_c"
+PI = 3.141592653589793
 
 
 def sample_ratio(alpha, p):
@@ -80,3 +83,13 @@ def ridge_response(a, lam, delta, mu1, c):
 def square_response(a, lam, delta, p):
     """Training-time response ``V`` of the square loss, in closed form (the solver's start)."""
     return ridge_response(a, lam, delta, 1.0, 0.0)
+
+
+def exact_threshold(p):
+    """``alpha`` below which the min-norm interpolator fits every label exactly: ``1`` (``n < d``)."""
+    return 1.0
+
+
+def square_lam_opt(eps, p):
+    """The square loss's optimal ``lam`` (docs/theory.md): ``pi / (2 (1 - eps)^2) - 1``, any ``alpha`` (``eps < 1``)."""
+    return PI / (2.0 * (1.0 - eps) ** 2) - 1.0

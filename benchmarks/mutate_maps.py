@@ -348,7 +348,7 @@ def _clear_caches():
     # values computed from the maps (the interpolation thresholds) must not outlive a mutant
     from rafmodel.theory import capacity
 
-    capacity._rf_capacity.cache_clear()
+    capacity._capacity.cache_clear()
     capacity._alpha_c_scalar.cache_clear()
 
 

@@ -12,7 +12,7 @@ import pytest
 
 #: The module a test imports -> the extra of rafmodel that installs it.
 EXTRA_OF = {"jax": "nn", "optax": "nn", "dask": "dask", "distributed": "dask", "pyarrow": "dask",
-            "numba": "fast"}
+            "numba": "fast", "panel": "explore"}
 
 
 def reason(module: str) -> str:

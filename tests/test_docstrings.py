@@ -42,9 +42,10 @@ PUBLIC_MODULES = (
     "rafmodel.theory.capacity", "rafmodel.theory.optimal", "rafmodel.theory.result",
     "rafmodel.theory.closed_form", "rafmodel.theory.channel",
     "rafmodel.sweep", "rafmodel.sweep.spec", "rafmodel.sweep.store", "rafmodel.sweep.executors",
-    "rafmodel.network", "rafmodel.estimators.network",
+    "rafmodel.network", "rafmodel.estimators.network", "rafmodel.estimators.amp", "rafmodel.theory.amp_se",
+    "rafmodel.facts",
     "rafmodel.figures.network_figures",
-    "rafmodel.data.images", "rafmodel.data.real", "rafmodel.real_data",
+    "rafmodel.data.images", "rafmodel.data.real", "rafmodel.real_data", "rafmodel.explore",
 )
 
 #: Justified exceptions: classes whose constructor is not rafmodel's (inherited from a

@@ -38,6 +38,7 @@ def test_kernel_ridge_lam_opt_and_memorization(mu1, mustar):
     assert r.lam_opt == pytest.approx(closed, rel=1e-4, abs=1e-6)
     can = mustar**2 / mu1**2 >= base
     assert r.interpolates_at_optimum == can
+    assert r.margin == pytest.approx(mustar**2 / mu1**2 - base, rel=1e-12)
     assert (r.margin >= 0) == can
     if can:  # memorizing every fact costs nothing
         assert r.mem_error == 0 and r.memorization_cost == 0

@@ -17,6 +17,7 @@ from _procs import alive as _alive
 from _procs import children as _children
 
 from rafmodel._parallel import _refers_to_main
+from rafmodel.exceptions import ParameterError
 
 #: The quickstart's parallel calls, at a script's top level (no ``if __name__ == "__main__":``).
 _UNGUARDED = """
@@ -117,6 +118,20 @@ def test_jobs_are_capped_at_the_cores():
     assert effective_jobs(100_000, 10**6) == cores
     assert effective_jobs(-1, 3) == min(cores, 3)
     assert effective_jobs(None, 5) == 1
+
+
+@pytest.mark.parametrize("args,param", [((0, 3), "n_jobs"), ((-2, 3), "n_jobs"), ((1.5, 3), "n_jobs"),
+                                        ((2, -1), "n_tasks"), ((2, 2.5), "n_tasks")])
+def test_jobs_refuse_bad_counts_at_the_signature(args, param):
+    # declared at the signature (the simulations' constraint of n_jobs, the same object), not
+    # validated inside the body: a bad n_tasks is refused too, instead of being taken as one task
+    from rafmodel._validation import CONSTRAINTS
+    from rafmodel.simulation import effective_jobs
+
+    assert effective_jobs.__constraints__["n_jobs"] is CONSTRAINTS["simulate"]["n_jobs"]
+    with pytest.raises(ParameterError) as info:
+        effective_jobs(*args)
+    assert info.value.param == param
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and PR_SET_PDEATHSIG (Linux)")

@@ -134,7 +134,7 @@ def test_the_fast_binding_agrees_with_signature_bind():
 def test_the_signature_name_and_docstring_are_the_body_s():
     # get_learner and the help texts read the learners' signatures
     assert list(inspect.signature(rm.Kernel).parameters) == ["mu1", "mustar"]
-    assert list(inspect.signature(rm.Setting).parameters) == ["alpha", "eps", "lam", "learner", "loss"]
+    assert list(inspect.signature(rm.Setting).parameters) == ["alpha", "eps", "lam", "learner", "loss", "inputs"]
     assert rm.SolverOptions.__init__.__name__ == "__init__"
     from rafmodel.learners import get_learner
 

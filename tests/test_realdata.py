@@ -189,3 +189,37 @@ def test_realdata_figure_quick():
     assert (meas["gen_error"] < theo["gen_error"].min()).all()  # images are easier than the Gaussian model
     caption = res.caption
     assert f"{meas['gen_error'].min():.3f}" in caption
+
+
+def _rows(A):
+    return {r.tobytes() for r in np.ascontiguousarray(A)}
+
+
+def test_facts_from_the_rule_classes_are_relabelled_rule_images_apart_from_train_and_test():
+    from rafmodel.data.images import load_images
+
+    X, labels = load_images("digits")
+    src = ImageRAF("digits", rule=(3, 5), facts="rule", standardize=False)
+    s = Setting(alpha=2.0, eps=0.25, lam=0.1)
+    train, test = src.sample(s, np.random.SeedSequence(4))
+    n, d, nt = src.shape(s)
+    assert train.X.shape == (n, d) and int(train.is_fact.sum()) == round(0.25 * n) and test.X.shape[0] == nt
+    rule_rows = _rows(X[np.isin(labels, (3, 5))].astype(float))
+    other_rows = _rows(X[~np.isin(labels, (3, 5))].astype(float))
+    facts = train.X[train.is_fact]
+    assert _rows(facts) <= rule_rows and not (_rows(facts) & other_rows)
+    assert not (_rows(test.X) & _rows(train.X))  # held out: no test image is a training image
+    # the fact labels are coin flips, not the rule's
+    truth = np.array([1.0 if r.tobytes() in _rows(X[labels == 3].astype(float)) else -1.0 for r in facts])
+    assert 0.3 < np.mean(train.y[train.is_fact] == truth) < 0.7
+    with pytest.raises(ParameterError) as e:
+        ImageRAF("digits", rule=(3, 5), facts="eight")
+    assert e.value.param == "facts"
+
+
+def test_realdata_with_rule_facts_from_the_command_line(capsys):
+    code = main(["realdata", "--alpha", "1", "--eps", "0.2", "--lam", "0.1", "--facts", "rule", "--seeds", "2",
+                 "--json"])
+    out = json.loads(capsys.readouterr().out)
+    rec = out[0] if isinstance(out, list) else out
+    assert code == 0 and rec["facts"] == "rule" and 0.0 <= rec["mem_error"] <= 1.0

@@ -24,7 +24,7 @@ from _extras import needs
     (dict(lam=-1e-9), "lam: must be >= 0"),
     (dict(lam=None), "lam: must be a number"),
     (dict(loss="ramp"), "loss: unknown loss 'ramp'"),
-    (dict(learner="mlp"), "learner: unknown learner 'mlp'; allowed: kernel, linear"),
+    (dict(learner="mlp"), "learner: unknown learner 'mlp'; allowed: bayes, kernel, linear"),
 ])
 def test_setting_rejects_bad_values(kw, msg):
     base = dict(alpha=1.0, eps=0.2, lam=0.1, loss="square")
@@ -98,6 +98,10 @@ _VALID = {
     "train_network": dict(d=10, seeds=2, n_test=10, seed=0, record_every=None),
     "ImageRAF": dict(n_test=10),
     "realdata": dict(bandwidth=1.0, seeds=1, seed=0),
+    "Isotropic": dict(),
+    "Spectrum": dict(directions=1.0),
+    "PowerLaw": dict(decay=1.5, source=0.5, size=10),
+    "Spiked": dict(fraction=0.1, spike=2.0, teacher_share=0.5),
 }
 
 
@@ -118,6 +122,10 @@ def _entry_call(entry):
         "train_network": lambda kw: rm.train_network(s.replace(learner=rm.Network(kappa=1.0, device="cpu")), **kw),
         "ImageRAF": lambda kw: ImageRAF("digits", **kw),
         "realdata": lambda kw: rm.realdata(alpha=1.0, eps=0.2, lam=1.0, **kw),
+        "Isotropic": lambda kw: rm.Isotropic(**kw),
+        "Spectrum": lambda kw: rm.Spectrum([1.0, 2.0], **kw),
+        "PowerLaw": lambda kw: rm.PowerLaw(**kw),
+        "Spiked": lambda kw: rm.Spiked(**kw),
     }[entry]
 
 

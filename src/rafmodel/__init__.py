@@ -9,7 +9,8 @@ Everything public is importable from here: settings and their ingredients
 simulations (:func:`simulate`, :func:`simulate_many`, :func:`lam_path`, :class:`SimulationResults`),
 their comparison (:func:`compare`), resumable sweeps (:func:`run_sweep`, :func:`sweep_status`,
 :func:`load_results`), trained networks (:class:`Network`, :func:`train_network`), the
-real-data experiment (:func:`realdata`), the result classes and the exceptions.
+real-data experiment (:func:`realdata`), the result classes and the exceptions; ``explore()``
+opens the interactive explorer (:mod:`rafmodel.explore`, needs rafmodel[explore]).
 
 Examples
 --------
@@ -21,7 +22,8 @@ Examples
 
 from . import _interrupt  # noqa: F401  (first: Ctrl-C while the raf command starts exits 130)
 from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
-from .learners import Kernel, Learner, Linear, Network, RandomFeatures
+from .inputs import Inputs, Isotropic, PowerLaw, Spectrum, Spiked
+from .learners import BayesOptimal, Kernel, Learner, Linear, Network, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
 from .theory import SolverOptions, TheoryResult, TheoryResults, alpha_c, solve, solve_many
@@ -39,14 +41,17 @@ _LAZY = {"activation_coefficients": "equivalence", "kernel_coefficients": "equiv
          "large_alpha_rate": "theory.optimal", "LargeAlphaRate": "theory.optimal",
          "run_sweep": "sweep", "sweep_status": "sweep", "load_results": "sweep", "SweepStatus": "sweep",
 
-         "train_network": "network", "NetworkResult": "network"}
+         "train_network": "network", "NetworkResult": "network", "explore": "explore",
+         "amp": "estimators.amp", "AMPResult": "estimators.amp",
+         "fact_detection": "facts", "FactDetection": "facts"}
 
 
 def __getattr__(name):  # imported on first use, to keep `import rafmodel` fast
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return module if name == "explore" else getattr(module, name)  # rm.explore(): a callable package
     raise AttributeError(f"module 'rafmodel' has no attribute {name!r}")
 
 
@@ -54,14 +59,14 @@ def __dir__():
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "Learner",
-           "Square", "Hinge", "Logistic", "Loss",
+__all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "BayesOptimal", "Learner",
+           "Square", "Hinge", "Logistic", "Loss", "Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked",
            "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",
            "simulate", "simulate_many", "lam_path", "SimulationResult", "SimulationResults", "sample_raf",
            "compare", "Comparison", "run_sweep", "sweep_status", "load_results", "SweepStatus", "train_network",
-           "NetworkResult", "realdata",
+           "NetworkResult", "realdata", "amp", "AMPResult", "fact_detection", "FactDetection",
            "RealDataResults",
            "activation_coefficients", "kernel_coefficients",
            "ConvergenceError", "ConvergenceWarning", "ParameterError", "SolverError", "__version__"]

@@ -1,4 +1,4 @@
-"""Renamed parameters: the old name still works for one release, with a DeprecationWarning naming the new one."""
+"""Deprecated names and extension points: the old way still works for one release, with a DeprecationWarning naming the new one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from .exceptions import ParameterError
 
-__all__ = ["REMOVED_IN", "renamed"]
+__all__ = ["REMOVED_IN", "renamed", "deprecated_register", "registered_for"]
 
 #: The release that drops the names deprecated by the vocabulary of issue 22.
 REMOVED_IN = "0.6"
@@ -64,3 +64,36 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except (TypeError, ValueError):  # arrays, lists of arrays: not the default
         return False
+
+
+def deprecated_register(registry: dict, what: str, instead: str):
+    """A ``register(cls)`` decorator factory for an extension point that dispatched by type (deprecated).
+
+    Parameters
+    ----------
+    registry : dict
+        Where ``register(cls)(func)`` puts ``func`` under ``cls`` (read by :func:`registered_for`).
+    what : str
+        The function whose ``register`` this is, as the warning names it.
+    instead : str
+        What to do instead.
+
+    Returns
+    -------
+    callable
+        ``register(cls)``, which warns (:class:`DeprecationWarning`) and returns the decorator.
+    """
+    def register(cls):
+        warnings.warn(f"{what}.register is deprecated and will be removed in {REMOVED_IN}: {instead} "
+                      "(docs/user_guide/how_it_works.md, 'Where a new thing goes')", DeprecationWarning, stacklevel=2)
+
+        def decorate(func):
+            registry[cls] = func
+            return func
+        return decorate
+    return register
+
+
+def registered_for(registry: dict, obj: Any):
+    """What :func:`deprecated_register` put under ``obj``'s type or its nearest base class, or ``None``."""
+    return next((registry[c] for c in type(obj).__mro__ if c in registry), None)

@@ -74,7 +74,7 @@ def check_grid(values, factor=1):
                          "one command may compute; split the sweep")
 
 
-def _product_settings(model, loss, values, spec):
+def _product_settings(model, loss, values, spec, inputs="isotropic"):
     """Settings for every combination, and the label columns (activation / kernel) of each."""
     check_grid({**values, **(spec if isinstance(spec, dict) else {})}, len(spec) if isinstance(spec, list) else 1)
     from ._validation import ParameterError
@@ -82,9 +82,9 @@ def _product_settings(model, loss, values, spec):
 
     try:
         if isinstance(spec, list):  # named learners: (label, learner) pairs, varying fastest
-            settings = grid(learner=[lrn for _, lrn in spec], loss=loss, **values)
+            settings = grid(learner=[lrn for _, lrn in spec], loss=loss, inputs=inputs, **values)
             return settings, [spec[i % len(spec)][0] for i in range(len(settings))]
-        return grid(learner=model, loss=loss, **values, **spec), []
+        return grid(learner=model, loss=loss, inputs=inputs, **values, **spec), []
     except ParameterError as e:
         raise UsageError(str(e)) from None
 
@@ -103,7 +103,7 @@ def _learner_from_args(args, allow_bayes=False):
     elif model in LEARNERS:
         names = LEARNERS[model].param_names
     else:
-        allowed = sorted(LEARNERS) + (["bayes"] if allow_bayes else [])
+        allowed = sorted(LEARNERS)
         raise UsageError(f"learner: unknown learner {args.learner!r}; allowed: {', '.join(allowed)}")
     named = _named_learners(args, model)
     if named is not None:
@@ -189,12 +189,54 @@ def _loss_from_args(args):
         raise UsageError(str(e)) from None
 
 
+#: The input models ``--inputs`` names, with their parameters in the order they are written.
+_INPUT_MODELS = {"isotropic": ("Isotropic", ()), "power-law": ("PowerLaw", ("decay", "source", "size")),
+                 "spiked": ("Spiked", ("fraction", "spike", "teacher_share"))}
+
+
+def parse_inputs(text):
+    """The input model of ``--inputs``: ``isotropic``, ``power-law:decay=D,source=R,size=N`` or
+    ``spiked:fraction=F,spike=S,teacher-share=T`` (:mod:`rafmodel.inputs`); one line on an error."""
+    from . import inputs as _inputs
+    from ._validation import ParameterError
+
+    name, _, rest = str(text).strip().partition(":")
+    name = name.strip().lower().replace("_", "-")
+    forms = "isotropic, power-law:decay=D,source=R,size=N or spiked:fraction=F,spike=S,teacher-share=T"
+    if name not in _INPUT_MODELS:
+        raise UsageError(f"inputs: unknown input model {name!r}; allowed: {forms}")
+    cls, keys = _INPUT_MODELS[name]
+    kw = {}
+    for item in filter(None, (x.strip() for x in rest.split(","))):
+        k, eq, v = item.partition("=")
+        k = k.strip().lower().replace("-", "_")
+        if not eq or k not in keys:
+            allowed = ", ".join(x.replace("_", "-") for x in keys) or "none"
+            raise UsageError(f"inputs: {item!r} is not a parameter of {name} (its parameters: {allowed})")
+        x = _number(f"inputs {k.replace('_', '-')}", v)
+        kw[k] = int(x) if k == "size" and x == int(x) else x
+    missing = [k.replace("_", "-") for k in keys if k not in kw]
+    if missing:
+        raise UsageError(f"inputs: {name} needs {', '.join(missing)} (e.g. {forms})")
+    try:
+        return getattr(_inputs, cls)(**kw)
+    except ParameterError as e:
+        raise UsageError(f"inputs: {e}") from None
+
+
 def _settings_from_args(args):
-    """The settings of the learner, loss and grid options: ``(settings, labels, values, spec)``."""
+    """The settings of the learner, loss, grid and input options: ``(settings, labels, values, spec)``."""
     model, spec = _learner_from_args(args)
+    if model == "bayes":  # AMP has no loss and no penalty: Setting takes the defaults (and refuses others)
+        args.loss = "square" if getattr(args, "loss", None) is None else args.loss
+        args.lam = "0" if getattr(args, "lam", None) is None else args.lam
+    for name in ("loss", "lam"):
+        if getattr(args, name, None) is None:
+            raise UsageError(f"{name}: required (unless --learner bayes)")
     loss = _loss_from_args(args)
+    inputs = parse_inputs(getattr(args, "inputs", None) or "isotropic")
     values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam")}
-    settings, labels = _product_settings(model, loss, values, spec)
+    settings, labels = _product_settings(model, loss, values, spec, inputs)
     return settings, labels, values, spec
 
 

@@ -28,7 +28,7 @@ import threading
 import types
 from multiprocessing import context as _mp_context
 
-from ._validation import validate
+from ._validation import CONSTRAINTS, NONNEGATIVE_INT, validate_params
 from .exceptions import ParameterError
 
 __all__ = ["worker_pool", "effective_jobs"]
@@ -226,6 +226,7 @@ def _kill(pool):
         proc.kill()
 
 
+@validate_params({"n_jobs": CONSTRAINTS["simulate"]["n_jobs"], "n_tasks": NONNEGATIVE_INT})
 def effective_jobs(n_jobs: int | None, n_tasks: int) -> int:
     """Processes actually used, capped at the available cores and at the number of tasks.
 
@@ -244,9 +245,10 @@ def effective_jobs(n_jobs: int | None, n_tasks: int) -> int:
     Raises
     ------
     ParameterError
-        ``n_jobs`` is not a positive integer, ``-1`` or ``None``.
+        ``n_jobs`` is not a positive integer, ``-1`` or ``None`` (the simulations' constraint), or
+        ``n_tasks`` is not a nonnegative integer.
     """
-    n_jobs = validate("simulate", n_jobs=n_jobs)["n_jobs"] or 1
+    n_jobs = n_jobs or 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux

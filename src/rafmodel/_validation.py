@@ -309,6 +309,13 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
     "train_network": {**_SIMULATION, "record_every": Integer(1, optional=True)},
     "ImageRAF": {"n_test": Integer(2, optional=True)},
     "realdata": {"bandwidth": POSITIVE, "seeds": Integer(1, MAX_SEEDS), "seed": NONNEGATIVE_INT},
+    # the input models (rafmodel.inputs); Spectrum's arrays are checked in its body
+    "Isotropic": {},
+    "Spectrum": {"directions": Real(0, lo_open=True, array=False)},
+    "PowerLaw": {"decay": Real(0, lo_open=True, array=False), "source": Real(0, array=False),
+                 "size": Integer(2, 1_000_000)},
+    "Spiked": {"fraction": Real(0, 1, lo_open=True, hi_open=True, array=False),
+               "spike": Real(0, lo_open=True, array=False), "teacher_share": Real(0, 1, array=False)},
 }
 
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,7 +40,7 @@ from ._validation import DeclaredInit, ParameterError, validate_params
 
 _RHO_MAX = 1.0 - 1e-16  # deprecated here: rafmodel.theory.maps.RHO_MAX
 
-__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "get_learner", "LEARNERS"]
+__all__ = ["Learner", "Linear", "Kernel", "RandomFeatures", "Network", "BayesOptimal", "get_learner", "LEARNERS"]
 
 
 class Learner(DeclaredInit):
@@ -50,10 +51,9 @@ class Learner(DeclaredInit):
     whose ``__init__`` is not declared is refused when it is defined); equality, hashing and
     ``repr`` follow from the parameters.  What the theory computes with a learner is its map
     module (:mod:`rafmodel.theory.maps`, registered with
-    :func:`rafmodel.theory.maps.register_learner_map`), with its interpolation threshold at
-    ``lam = 0`` (``rafmodel.theory.capacity.interpolation_threshold``) and, optionally, the
-    solver's starting point (``rafmodel.theory.initial.initial_state``); docs/user_guide/
-    how_it_works.md walks through adding one.
+    :func:`rafmodel.theory.maps.register_learner_map`), which also gives its interpolation
+    thresholds at ``lam = 0`` and what the solver's start needs; docs/user_guide/how_it_works.md
+    walks through adding one.
 
     The theory methods that learners had up to version 0.4 (``to_channel``, ``update``,
     ``test_overlaps``, ``sample_ratio``, ``encode``, ``decode``, ``state_names``,
@@ -478,7 +478,52 @@ class Network(Learner):
         return hash((type(self), self.kappa, self.train, self.scaling, self.optimizer, self.steps, self.lr))
 
 
-LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures}
+class BayesOptimal(Learner):
+    """The Bayes-optimal estimator of the teacher: AMP with the RAF channel's denoisers.
+
+    Not a penalized risk: on data it is generalized approximate message passing with the
+    Gaussian prior and the true output channel (:mod:`rafmodel.estimators.amp`), and its
+    theory is :func:`rafmodel.bayes_optimal` (``m = q``, ``gen_error = arccos(sqrt q) / pi``).
+    ``lam`` and the loss do not apply: a :class:`rafmodel.Setting` with it takes ``lam = 0``
+    and the default loss only, and isotropic inputs (AMP's prior and channel are those of the
+    isotropic model).
+
+    Examples
+    --------
+    >>> from rafmodel import Setting
+    >>> Setting(alpha=2.0, eps=0.2, lam=0, learner="bayes").learner
+    BayesOptimal()
+    """
+
+    name = "bayes"
+    param_names = ()
+
+    def check_setting(self, setting: Any) -> None:
+        """Refuse a ``lam`` or a loss: the Bayes-optimal estimator has neither.
+
+        Parameters
+        ----------
+        setting : Setting
+            The setting being built.
+
+        Raises
+        ------
+        ParameterError
+            ``lam != 0``, a loss other than the default (square), or structured (not isotropic) inputs.
+        """
+        if setting.lam != 0:
+            raise ParameterError("lam", f"the learner 'bayes' (Bayes-optimal AMP) has no penalty; give lam=0, "
+                                        f"got {setting.lam!r}")
+        if setting.loss.name != "square":
+            raise ParameterError("loss", f"the learner 'bayes' (Bayes-optimal AMP) has no loss; leave it out, "
+                                         f"got {setting.loss.name!r}")
+        inputs = getattr(setting, "inputs", None)
+        if inputs is not None and not inputs.isotropic:
+            raise ParameterError("inputs", "the learner 'bayes' (AMP with the Gaussian prior N(0, I_d)) is written "
+                                           f"for isotropic inputs only, got {inputs!r:.80}")
+
+
+LEARNERS = {"linear": Linear, "kernel": Kernel, "rf": RandomFeatures, "bayes": BayesOptimal}
 
 
 def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
@@ -512,15 +557,22 @@ def get_learner(learner: str | Learner, **params: ArrayLike) -> Learner:
         return learner
     if isinstance(learner, str) and learner.lower() in LEARNERS:
         cls = LEARNERS[learner.lower()]
-        sig = inspect.signature(cls)
-        allowed = [k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY]
+        allowed, required = _keywords(cls)
         for k in params:
             if k not in allowed:
                 raise ParameterError(k, f"not a parameter of the learner {learner.lower()!r}; its parameters: "
                                         f"{', '.join(allowed) or 'none'}")
-        for k in allowed:
-            if sig.parameters[k].default is inspect.Parameter.empty and k not in params:
+        for k in required:
+            if k not in params:
                 raise ParameterError(k, f"required by the learner {learner.lower()!r}")
         return cls(**params)
     allowed = ", ".join(sorted(LEARNERS))
     raise ParameterError("learner", f"unknown learner {learner!r}; allowed: {allowed}")
+
+
+@lru_cache(maxsize=None)
+def _keywords(cls: type) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keyword-only parameters of ``cls``'s constructor, and those of them without a default (per class)."""
+    sig = inspect.signature(cls)
+    allowed = tuple(k for k, p in sig.parameters.items() if p.kind is p.KEYWORD_ONLY)
+    return allowed, tuple(k for k in allowed if sig.parameters[k].default is inspect.Parameter.empty)

@@ -184,7 +184,7 @@ _BY_IMAGERAF = "checked by ImageRAF, before any image is read"
     "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
     "theory": "a flag", "progress": "a flag (None: when a terminal is attached)",
     "deprecated": "the old names eta and repeats, resolved by renamed() and checked first in the body"})
-def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int = 8,
+def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int | str = 8,
              alpha: float | Sequence[float] = 4.0, eps: float | Sequence[float] = 0.2,
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
              bandwidth: float | Sequence[float] = 1.0, loss: str = "square", seeds: int = 5, seed: int = 0,
@@ -198,8 +198,9 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         The images (see :func:`rafmodel.data.load_images`; nothing is downloaded).
     rule : pair of int, default=(3, 5)
         The rule's classes (``+1``, ``-1``).
-    facts : int, default=8
-        The class whose images carry random labels.
+    facts : int or 'rule', default=8
+        The class whose images carry random labels, or ``"rule"``: rule-class images relabelled
+        at random (label noise on the rule's own inputs, the facts of the theory).
     alpha, eps, lam : float or sequence of float
         Samples per pixel ``n / d``, fraction of facts and penalty; every combination.
     kernel : str, default='rbf'

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import DeclaredInit, ParameterError, validate_params
+from .inputs import Inputs, get_inputs
 from .learners import Learner, get_learner
 from .losses import Loss, get_loss
 
@@ -38,6 +39,11 @@ class Setting(DeclaredInit):
         ``Linear()``, ``Kernel(mu1=..., mustar=...)``, or ``"linear"``.
     loss : Loss or str
         ``"square"``, ``"hinge"``, ``"logistic"`` or a :class:`Loss`.
+    inputs : Inputs or str, default="isotropic"
+        The input model: ``"isotropic"`` (``x ~ N(0, I_d)``, the paper's) or structured Gaussian
+        inputs with a covariance spectrum and a teacher aligned with it
+        (:class:`~rafmodel.Spectrum`, :class:`~rafmodel.PowerLaw`, :class:`~rafmodel.Spiked`;
+        docs/theory.md section 3.11).
 
     Raises
     ------
@@ -66,11 +72,13 @@ class Setting(DeclaredInit):
     lam: float
     learner: Learner | str = field(default="linear")  # converted to a Learner
     loss: Loss | str = field(default="square")  # converted to a Loss
+    inputs: Inputs | str = field(default="isotropic", repr=False)  # converted to an Inputs (in repr if structured)
 
     @validate_params("Setting", exempt={"learner": "converted and checked by get_learner, first in the body",
-                                        "loss": "converted and checked by get_loss, first in the body"})
+                                        "loss": "converted and checked by get_loss, first in the body",
+                                        "inputs": "converted and checked by get_inputs, first in the body"})
     def __init__(self, alpha: float, eps: float, lam: float, learner: Learner | str = "linear",
-                 loss: Loss | str = "square") -> None:
+                 loss: Loss | str = "square", inputs: Inputs | str = "isotropic") -> None:
         set_ = object.__setattr__
         for name, v in (("alpha", alpha), ("eps", eps), ("lam", lam)):
             if type(v) is not float:
@@ -80,9 +88,18 @@ class Setting(DeclaredInit):
             set_(self, name, v)
         set_(self, "learner", get_learner(learner))
         set_(self, "loss", get_loss(loss))
+        set_(self, "inputs", get_inputs(inputs))
         for k, v in self.learner.params().items():
             if type(v) is not float and np.ndim(v) != 0:
                 raise ParameterError(k, "a Setting holds one point; use rafmodel.grid for many")
+        check = getattr(self.learner, "check_setting", None)  # a learner that refuses lam or a loss ("bayes")
+        if check is not None:
+            check(self)
+
+    def __repr__(self) -> str:
+        head = (f"Setting(alpha={self.alpha!r}, eps={self.eps!r}, lam={self.lam!r}, learner={self.learner!r}, "
+                f"loss={self.loss!r}")
+        return head + (")" if self.inputs.isotropic else f", inputs={self.inputs!r})")
 
     def __post_init__(self):
         # reached only from the __init__ that @dataclass writes for a subclass, which would skip
@@ -110,9 +127,15 @@ class Setting(DeclaredInit):
         dict
             ``{"activation": name}`` for random features built from an activation,
             ``{"kernel": name, "bandwidth" | "offset" | "degree": ...}`` for a real kernel
-            (the CLI's option names), ``{}`` otherwise.  A callable is named by its
-            ``__name__``.
+            (the CLI's option names), ``{}`` otherwise; and ``{"inputs": repr}`` for structured
+            inputs.  A callable is named by its ``__name__``.
         """
+        out = self._learner_labels()
+        if not self.inputs.isotropic:
+            out["inputs"] = repr(self.inputs)
+        return out
+
+    def _learner_labels(self) -> dict[str, Any]:
         lrn = self.learner
         if callable(getattr(lrn, "options", None)):  # a Network: activation, train, scaling ...
             return lrn.options()
@@ -132,12 +155,12 @@ class Setting(DeclaredInit):
         return out
 
     def replace(self, **changes: Any) -> Setting:
-        """A copy with some of ``alpha, eps, lam, learner, loss`` changed.
+        """A copy with some of ``alpha, eps, lam, learner, loss, inputs`` changed.
 
         Parameters
         ----------
         **changes
-            New values of some of ``alpha``, ``eps``, ``lam``, ``learner``, ``loss``.
+            New values of some of ``alpha``, ``eps``, ``lam``, ``learner``, ``loss``, ``inputs``.
 
         Returns
         -------
@@ -151,7 +174,7 @@ class Setting(DeclaredInit):
             (the error is also a ``TypeError``).
         """
         kw = {"alpha": self.alpha, "eps": self.eps, "lam": self.lam,
-              "learner": self.learner, "loss": self.loss}
+              "learner": self.learner, "loss": self.loss, "inputs": self.inputs}
         unknown = [k for k in changes if k not in kw]
         if unknown:
             raise ParameterError(unknown[0], f"not a field of Setting; its fields: {', '.join(kw)}")
@@ -161,7 +184,7 @@ class Setting(DeclaredInit):
 
 def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | Loss = "square",
          alpha: float | Sequence[float], eps: float | Sequence[float], lam: float | Sequence[float],
-         **learner_params: float | Sequence[float]) -> list[Setting]:
+         inputs: Inputs | str = "isotropic", **learner_params: float | Sequence[float]) -> list[Setting]:
     """All combinations of the given values, as a list of :class:`Setting`.
 
     Each of ``alpha``, ``eps``, ``lam`` and the learner parameters (e.g. ``mu1``,
@@ -179,6 +202,8 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
         The loss of every point.
     alpha, eps, lam : float or sequence of float
         Samples per dimension, fraction of facts and ridge penalty (as in :class:`Setting`).
+    inputs : Inputs or str, default="isotropic"
+        The input model of every point (as in :class:`Setting`).
     **learner_params : float or sequence of float
         Parameters of a learner given by name (``mu1``, ``mustar``; ``kappa`` for ``"rf"``).
 
@@ -219,7 +244,7 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
         if learner_params:
             raise ParameterError(next(iter(learner_params)), "give learner parameters through the Learner "
                                                               "instances of the list")
-        return [Setting(learner=lrn, loss=loss, alpha=a, eps=e, lam=l)
+        return [Setting(learner=lrn, loss=loss, alpha=a, eps=e, lam=l, inputs=inputs)
                 for a, e, l, lrn in itertools.product(*(np.atleast_1d(v).tolist() for v in (alpha, eps, lam)),
                                                        learner)]
     names = ["alpha", "eps", "lam", *learner_params]
@@ -236,5 +261,5 @@ def grid(*, learner: str | Learner | Sequence[Learner] = "linear", loss: str | L
                 lrn = built[key] = get_learner(learner, **lp)
         else:
             lrn = learner
-        out.append(Setting(learner=lrn, loss=loss, **kw))
+        out.append(Setting(learner=lrn, loss=loss, inputs=inputs, **kw))
     return out

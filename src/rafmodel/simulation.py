@@ -73,8 +73,9 @@ def _metrics(fitted, train, test):
     }
     if fitted.w is not None and train.w_star is not None:
         d = train.d
-        out["m"] = float(fitted.w @ train.w_star / d)
-        out["q"] = float(fitted.w @ fitted.w / d)
+        sw = fitted.w if train.variances is None else fitted.w * train.variances  # Sigma w
+        out["m"] = float(sw @ train.w_star / d)
+        out["q"] = float(sw @ fitted.w / d)
     return out
 
 

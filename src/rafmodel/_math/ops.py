@@ -2,7 +2,8 @@
 
 A map module of the theory (:mod:`rafmodel.theory.maps`) or a loss's formulas
 (:mod:`rafmodel._math.logistic`) import their elementary operations from here by name --
-``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip`` -- and use
+``sqrt, exp, log, tanh, atanh, ndtr, owens_t, where, any_, maximum, fabs, clip,
+spectral_sums`` -- and use
 nothing else but arithmetic, comparisons, ``if`` on a scalar flag, ``for`` over a constant
 array or a ``range``, tuples and the other functions of such modules.  Written so, the same source
 is the batch route (these numpy operations, on arrays, e.g. of shape ``(B,)``) and the compiled
@@ -26,7 +27,7 @@ import numpy as np
 from scipy.special import ndtr, owens_t
 
 __all__ = ["NAMES", "sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs",
-           "clip"]
+           "clip", "spectral_sums"]
 
 sqrt = np.sqrt
 exp = np.exp
@@ -39,5 +40,20 @@ maximum = np.maximum
 fabs = np.abs
 clip = np.clip
 
+
+def spectral_sums(vh, lam, s):
+    """Resolvent sums of a spectrum ``s`` (rows: fractions ``f``, eigenvalues ``omega``, teacher power ``t``).
+
+    With ``r = omega / (lam + vh omega)``: ``(sum f r, sum f t r, sum f t r^2, sum f r^2)``, for
+    each point of the batch (``vh`` and ``lam`` of shape ``(B,)`` or scalars; docs/theory.md
+    section 3.11).
+    """
+    f, w, t = s[0], s[1], s[2]
+    r = w / (np.asarray(lam, float)[..., None] + np.asarray(vh, float)[..., None] * w)
+    fr = f * r
+    return fr.sum(-1), (fr * t).sum(-1), (fr * r * t).sum(-1), (fr * r).sum(-1)
+
+
 #: The names a map module takes from here, replaced as a whole on the compiled route.
-NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip")
+NAMES = ("sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs", "clip",
+         "spectral_sums")

@@ -7,8 +7,10 @@
 ``raf rate``      large-alpha decay of gen_error
 ``raf simulate``  finite-size simulations with error bars
 ``raf compare``   theory and simulation side by side (and a plot)
+``raf facts``     which training examples are facts: AUC of AMP's posterior and simpler detectors, beside theory
 ``raf sweep``     large sweeps from a TOML spec into a resumable store (run, status, export; local or Dask)
 ``raf realdata``  rules and facts from image classes (digits, MNIST, CIFAR-10), beside the theory
+``raf explore``   the theory's curves in an interactive page in the browser (rafmodel[explore])
 
 Every numeric option takes a number, a comma-separated list (``0.5,1,2``) or a
 range ``start:stop:num`` (linear) / ``start:stop:num:log`` (log-spaced); the

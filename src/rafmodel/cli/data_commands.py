@@ -25,7 +25,7 @@ def cmd_realdata(args):
     from ..real_data import realdata
 
     rule = _class_list("rule", args.rule, 2)
-    facts = _class_list("facts", args.facts, 1)[0]
+    facts = "rule" if str(args.facts).strip().lower() == "rule" else _class_list("facts", args.facts, 1)[0]
     v = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps", "lam", "bandwidth")}
     check_grid(v)
     res = realdata(args.dataset, rule=rule, facts=facts, alpha=v["alpha"], eps=v["eps"], lam=v["lam"],

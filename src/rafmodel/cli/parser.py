@@ -77,8 +77,12 @@ def deprecation_notes(args):
 
 
 def missing_required(args):
-    """The required options given neither under their name nor under a deprecated one (``--learner``)."""
-    return [f"--{d}" for d in getattr(args, "required_options", ()) if getattr(args, d, None) is None]
+    """The required options given neither under their name nor under a deprecated one (``--learner``);
+    ``--loss`` and ``--lam`` are required unless ``--learner bayes`` (AMP has neither)."""
+    names = list(getattr(args, "required_options", ()))
+    if str(getattr(args, "learner", None) or "").strip().lower() != "bayes":
+        names += list(getattr(args, "required_unless_bayes", ()))
+    return [f"--{d}" for d in names if getattr(args, d, None) is None]
 
 
 _TYPED_OPTIONS = {}  # dest -> (option name, converter): converted in main, so errors are one line
@@ -139,12 +143,38 @@ def _add_learner_parameter_options(p, help=None):
     p.add_argument("--offset", help=help or "--kernel polynomial: offset in (offset + x.x'/d)^degree (>= 0)")
 
 
-def _add_grid_options(p, lam=True):
+def _add_grid_options(p, lam=True, bayes=False):
     p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
     p.add_argument("--eps", required=True, help=f"fraction of facts ({describe('Setting', 'eps')})")
     if lam:
-        p.add_argument("--lam", required=True, help=f"ridge penalty ({describe('Setting', 'lam')}; 0 = "
-                                                    "interpolating / unregularized limit)")
+        p.add_argument("--lam", required=not bayes, help=f"ridge penalty ({describe('Setting', 'lam')}; 0 = "
+                                                         "interpolating / unregularized limit"
+                                                         + ("; not with --learner bayes)" if bayes else ")"))
+
+
+def _add_facts_options(p):
+    p.add_argument("--alpha", required=True, help=f"samples per dimension n/d ({describe('Setting', 'alpha')})")
+    p.add_argument("--eps", required=True, help="fraction of facts (in (0, 1))")
+    p.add_argument("--lam", default="0.1", help="penalty of the SVM and ridge detectors (> 0; default 0.1)")
+    g = p.add_argument_group("simulation")
+    g.add_argument("--d", type=_int_option("d"), default=2000, help="input dimension (default 2000)")
+    g.add_argument("--seeds", type=_int_option("seeds"), default=4, help="independent training sets (default 4)")
+    g.add_argument("--seed", type=_int_option("seed"), default=0, help="base seed (>= 0; default 0)")
+
+
+def _add_simulation_model_options(p):
+    """The learner, loss and grid options of raf theory, simulate, compare: --learner bayes (AMP, the
+    Bayes-optimal estimator) takes no --loss, --lam."""
+    _add_model_options(p, bayes=True)
+    _add_grid_options(p, bayes=True)
+    p.set_defaults(required_unless_bayes=("loss", "lam"))
+
+
+def _add_inputs_option(p):
+    p.add_argument("--inputs", default="isotropic", metavar="MODEL",
+                   help="input model: isotropic (default), power-law:decay=D,source=R,size=N (size: the "
+                        "dimension; simulate at --d N) or spiked:fraction=F,spike=S,teacher-share=T "
+                        "(docs/theory.md section 3.11)")
 
 
 def _add_solver_options(p):
@@ -267,7 +297,8 @@ def _add_realdata_options(p):
     p.add_argument("--data-dir", metavar="DIR", help="directory of the dataset's files (default $RAF_DATA); "
                                                      "IDX files for mnist / fashion-mnist, python batches for cifar10")
     p.add_argument("--rule", default="3,5", help="the two rule classes A,B (labels +1, -1; default 3,5)")
-    p.add_argument("--facts", default="8", help="the class whose images get random labels (default 8)")
+    p.add_argument("--facts", default="8", help="the class whose images get random labels (default 8), or rule: "
+                                                "rule-class images relabelled at random (label noise)")
     _add_grid_options(p)
     p.add_argument("--kernel", default="rbf", help="rbf (default), polynomial, arccos, arccos0, sign, erf, linear")
     p.add_argument("--bandwidth", default="1", help="rbf bandwidth relative to the median squared distance m of "
@@ -296,20 +327,28 @@ def build_parser():
     _subcommand(sub, "theory", commands.cmd_theory, "exact asymptotic errors (replica fixed point)",
                 "Exact asymptotic m, q, V, gen_error, mem_error, rule_error of a learner on RAF data. "
                 "Lists and ranges give one row per combination.",
-                _add_model_options, _add_grid_options, _add_solver_options, _add_theory_jobs,
+                _add_simulation_model_options, _add_inputs_option, _add_solver_options, _add_theory_jobs,
                 _plot_option("save gen_error, mem_error, rule_error along the one parameter given as a list "
                              "(png, pdf, svg)"))
     _subcommand(sub, "simulate", commands.cmd_simulate, "finite-size simulations with error bars",
                 "Sample RAF data at dimension d, train the learner, and report the mean and standard error over "
-                "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory.",
-                _add_model_options, _add_grid_options, _add_simulation_options, _out_option)
+                "seeds of gen_error, mem_error, rule_error (and m, q where defined). Options as for raf theory; "
+                "--learner bayes runs AMP, the Bayes-optimal estimator (no --loss, no --lam).",
+                _add_simulation_model_options, _add_inputs_option, _add_simulation_options, _out_option)
     _subcommand(sub, "compare", commands.cmd_compare, "theory and simulation side by side",
                 "Theory and finite-size simulation of the same settings side by side, with the distance in "
                 "standard errors (z = (sim - theory) / se). With a list along one parameter, --plot FILE draws "
                 "the theory curve and the simulation points with error bars.",
-                _add_model_options, _add_grid_options, _add_simulation_options,
+                _add_simulation_model_options, _add_inputs_option, _add_simulation_options,
                 _plot_option("save a plot (png, pdf, svg) along the parameter that varies"))
 
+    _subcommand(sub, "facts", commands.cmd_facts, "which training examples are facts: detectors' AUC on data",
+                "On RAF training sets at dimension d, the area under the ROC curve of three detectors of the facts: "
+                "AMP's posterior probability that an example is a fact (amp), the training margin of the linear "
+                "SVM (svm-margin) and the residual of linear ridge (ridge-residual), both at --lam; mean and "
+                "standard error over seeds, beside the AUC that AMP's state evolution predicts (auc_theory, "
+                "auc_z = (auc - auc_theory) / auc_se). --alpha and --eps take lists.",
+                _add_facts_options)
     _subcommand(sub, "network", commands.cmd_network, "trained two-layer networks (needs rafmodel[nn])",
                 "Train f(x) = sum_k a_k sigma(w_k.x/sqrt d)/s(p), p = kappa d, on RAF data: --train readout "
                 "(first layer frozen: the random-features learner, with its exact theory in gen_error_theory, "
@@ -381,6 +420,18 @@ def build_parser():
     p.add_argument("--lam", default="1", help="ridge penalty (default 1; irrelevant as alpha -> infinity)")
     _add_output_options(p)
     p.set_defaults(func=commands.cmd_rate)
+
+    p = sub.add_parser("explore", help="the theory's curves in an interactive page (needs rafmodel[explore])",
+                       description="Serve an interactive page on this machine: the learner, the loss, eps and "
+                                   "lam as controls, gen_error, mem_error and rule_error along alpha, lam, kappa "
+                                   "or eps. The view lives in the URL; the curves download as CSV; the page "
+                                   "shows the raf theory command of the same numbers. Works offline. Ctrl-C stops.")
+    p.add_argument("--port", type=_int_option("port"), default=0, help="TCP port (default: a free one)")
+    p.add_argument("--address", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    p.add_argument("--no-browser", dest="browser", action="store_false", help="do not open a browser")
+    p.add_argument("--store", metavar="FILE", help="also draw the points of this sweep store (raf sweep run) that "
+                                                   "match the view, with their error bars")
+    p.set_defaults(func=commands.cmd_explore)
 
     p = sub.add_parser("sweep", help="large theory / simulation sweeps into a resumable store (local or Dask)",
                        description="Sweeps at scale: every point of a TOML spec is computed once and committed to "

@@ -1,4 +1,4 @@
-"""The simulation commands: ``raf simulate`` (optionally into a store) and ``raf compare``.
+"""The simulation commands: ``raf simulate`` (optionally into a store), ``raf compare`` and ``raf facts``.
 
 Each handler converts its options, calls :func:`rafmodel.simulate_many`,
 :func:`rafmodel.sweep.simulate_to_file` or :func:`rafmodel.compare`, and prints the records.
@@ -76,3 +76,28 @@ def cmd_compare(args):
         print("raf: warning: the theory did not converge at some points (empty values)", file=sys.stderr)
         status = EXIT_NOT_CONVERGED
     return status
+
+
+def cmd_facts(args):
+    """``raf facts``: the AUC of the fact detectors on data, beside AMP's prediction (:func:`rafmodel.fact_detection`)."""
+    import itertools
+
+    from .._options import UsageError, _number, check_grid, parse_values
+    from ..facts import fact_detection
+
+    values = {k: parse_values(k, getattr(args, k)) for k in ("alpha", "eps")}
+    lam = _number("lam", args.lam)  # one number (the option's name is shared with other commands: kept as text)
+    check_grid(values)
+    if len(values["alpha"]) * len(values["eps"]) * args.seeds > 1000:
+        raise UsageError("seeds: more than 1000 repetitions (points x seeds); use fewer")
+    records = []
+    for alpha, eps in itertools.product(values["alpha"], values["eps"]):
+        records += fact_detection(alpha, eps, d=args.d, seeds=args.seeds, seed=args.seed, lam=lam,
+                                  progress=progress(args)).to_records()
+    emit(records, list(records[0]), args, single=len(records) == 1)
+    failed = sum(r["failed"] for r in records)
+    if failed:
+        print(f"raf: warning: {failed} detector runs failed (AMP not converged or a solver's certificate not met); "
+              "they are left out of the means", file=sys.stderr)
+        return EXIT_NOT_CONVERGED
+    return EXIT_OK

@@ -28,12 +28,17 @@ class Dataset:
         for a test set of rule samples.
     w_star : ndarray of shape (d,) or None
         The teacher (``|w*|^2 = d``) where there is one, for the overlaps ``m, q``.
+    variances : ndarray of shape (d,) or None
+        The variance of each input coordinate where the inputs are structured (their
+        covariance is diagonal in these coordinates, :mod:`rafmodel.inputs`); ``None``:
+        isotropic.  The overlaps are then ``m = w.Sigma w*/d``, ``q = w.Sigma w/d``.
     """
 
     X: np.ndarray
     y: np.ndarray
     is_fact: np.ndarray
     w_star: np.ndarray | None = None
+    variances: np.ndarray | None = None
 
     @property
     def n(self) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._validation import check_positive_finite, check_positive_int, check_unit_interval, validate_params
 from ..exceptions import ParameterError
+from ..inputs import Inputs, get_inputs
 from .base import Dataset, child_seed
 
 if TYPE_CHECKING:  # for the annotations only
@@ -80,7 +81,7 @@ def n_train(alpha: float, d: int) -> int:
     return int(round(alpha * d))
 
 
-def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
+def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed, inputs: Inputs | str | None = None) -> Dataset:
     """Sample a RAF training set.
 
     Parameters
@@ -93,12 +94,17 @@ def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
         Fraction of facts; exactly ``round(eps n)`` of them.
     rng : numpy.random.Generator, SeedSequence or int
         Source of randomness.
+    inputs : Inputs or str, optional
+        The input model (:mod:`rafmodel.inputs`); default isotropic, ``x ~ N(0, I_d)``.  Structured
+        inputs have a diagonal covariance with the spectrum's eigenvalues (each atom on ``f d``
+        coordinates) and a teacher with ``w*_i^2 = t_i / omega_i`` and random signs, so that the
+        teacher's field has unit variance and the share ``t`` of it on each direction.
 
     Returns
     -------
     Dataset
         ``X`` of shape ``(n, d)``, ``y`` and ``is_fact`` of shape ``(n,)``, and the
-        teacher ``w_star`` of shape ``(d,)``.
+        teacher ``w_star`` of shape ``(d,)`` (and ``variances`` for structured inputs).
 
     Raises
     ------
@@ -119,19 +125,28 @@ def sample_raf(*, d: int, alpha: float, eps: float, rng: Seed) -> Dataset:
     if 8.0 * n * d > MAX_ARRAY_BYTES:
         raise ParameterError("d", f"the data ({n} x {d}) need {8.0 * n * d / 2**30:.1f} GiB, more than "
                                   f"{MAX_ARRAY_BYTES / 2**30:.0f} GiB; use a smaller d or alpha")
+    inputs = get_inputs(inputs)
+    variances = None if inputs.isotropic else inputs.coordinates(d)  # an unfit d refused before any work
     rng = as_generator(rng)
-    w_star = rng.standard_normal(d)
-    w_star *= np.sqrt(d) / np.linalg.norm(w_star)
-    X = rng.standard_normal((n, d))
+    if variances is None:
+        w_star = rng.standard_normal(d)
+        w_star *= np.sqrt(d) / np.linalg.norm(w_star)
+        X = rng.standard_normal((n, d))
+    else:
+        variances, power = variances
+        w_star = np.sqrt(power / variances) * rng.choice([-1.0, 1.0], size=d)
+        X = rng.standard_normal((n, d))
+        X *= np.sqrt(variances)
     y = _sign(X @ w_star)
     is_fact = np.zeros(n, dtype=bool)
     n_facts = int(round(eps * n))
     is_fact[rng.choice(n, size=n_facts, replace=False)] = True
     y[is_fact] = rng.choice([-1.0, 1.0], size=n_facts)
-    return Dataset(X, y, is_fact, w_star)
+    return Dataset(X, y, is_fact, w_star, variances)
 
 
-def sample_rule(*, w_star: ArrayLike, n: int, rng: Seed) -> tuple[np.ndarray, np.ndarray]:
+def sample_rule(*, w_star: ArrayLike, n: int, rng: Seed,
+                variances: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` fresh rule samples ``(X, y)`` of the teacher ``w_star`` (shapes ``(n, d)``, ``(n,)``).
 
     Parameters
@@ -142,6 +157,8 @@ def sample_rule(*, w_star: ArrayLike, n: int, rng: Seed) -> tuple[np.ndarray, np
         Number of samples, ``>= 1``.
     rng : int, numpy.random.SeedSequence or numpy.random.Generator
         Source of randomness.
+    variances : array_like of shape (d,), optional
+        The inputs' variance per coordinate (structured inputs, :attr:`Dataset.variances`).
 
     Returns
     -------
@@ -158,6 +175,8 @@ def sample_rule(*, w_star: ArrayLike, n: int, rng: Seed) -> tuple[np.ndarray, np
     n = check_positive_int("n_test", n)
     rng = as_generator(rng)
     X = rng.standard_normal((n, len(w_star)))
+    if variances is not None:
+        X *= np.sqrt(np.asarray(variances, float))
     return X, _sign(X @ w_star)
 
 
@@ -254,6 +273,7 @@ class GaussianRAF:
             matrices beyond :data:`MAX_ARRAY_BYTES`.
         """
         n = _check_n(setting.alpha, self.d)
+        setting.inputs.coordinates(self.d)  # structured inputs that do not fit d: refused now
         for what, rows in (("training set", n), ("test set", self.n_test)):
             size = 8.0 * rows * self.d
             if size > MAX_ARRAY_BYTES:
@@ -278,6 +298,7 @@ class GaussianRAF:
         test : Dataset
             ``n_test`` fresh rule samples of the same teacher (no facts).
         """
-        train = sample_raf(d=self.d, alpha=setting.alpha, eps=setting.eps, rng=child_seed(seed, 0))
-        X, y = sample_rule(w_star=train.w_star, n=self.n_test, rng=child_seed(seed, 2))
-        return train, Dataset(X, y, np.zeros(len(y), dtype=bool), train.w_star)
+        train = sample_raf(d=self.d, alpha=setting.alpha, eps=setting.eps, rng=child_seed(seed, 0),
+                           inputs=setting.inputs)
+        X, y = sample_rule(w_star=train.w_star, n=self.n_test, rng=child_seed(seed, 2), variances=train.variances)
+        return train, Dataset(X, y, np.zeros(len(y), dtype=bool), train.w_star, train.variances)

@@ -5,7 +5,10 @@ the training set has ``n = round(alpha d)`` images: ``n_facts = round(eps n)`` i
 the facts class, each with an independent uniform label ``+-1`` (drawn apart from the
 images), and ``n - n_facts`` rule images, half of class ``A`` (label ``+1``) and half of
 class ``B`` (label ``-1``; an odd one goes to a random side).  The test set is
-held-out rule images, balanced (``n_test // 2`` of each class, or all that are left).
+held-out rule images, balanced (``n_test // 2`` of each class, or all that are left).  With
+``facts="rule"`` the facts are rule-class images instead (half of each class, apart from the
+rule images), relabelled at random: label noise on inputs of the rule's own distribution, the
+facts of docs/theory.md section 1.
 
 Preprocessing (``standardize=True``): a z-score per pixel with the training set's mean
 and standard deviation (a constant pixel is only centred), then one global factor so
@@ -65,8 +68,9 @@ class ImageRAF:
         See :func:`rafmodel.data.images.load_images`.
     rule : tuple of two int, default=(3, 5)
         Classes ``(A, B)`` of the rule: ``A`` is labelled ``+1``, ``B`` ``-1``.
-    facts : int, default=8
-        Class whose images are the facts (random labels).
+    facts : int or 'rule', default=8
+        Class whose images are the facts (random labels), or ``"rule"``: images of the rule
+        classes, relabelled at random (label noise).
     data_dir : str or path-like, optional
         Directory of the files (default: ``RAF_DATA``); not used for ``digits``.
     n_test : int, optional
@@ -112,17 +116,20 @@ class ImageRAF:
                 or rule[0] == rule[1] or not all(0 <= r <= 9 for r in rule)):
             raise ParameterError("rule", f"must be two different classes in 0..9, got {rule!r}")
         rule = (int(rule[0]), int(rule[1]))
-        if isinstance(facts, bool) or not isinstance(facts, (int, np.integer)) or not 0 <= facts <= 9:
-            raise ParameterError("facts", f"must be a class in 0..9, got {facts!r}")
-        if int(facts) in rule:
+        if isinstance(facts, str) and facts.strip().lower() == "rule":
+            facts = "rule"
+        elif isinstance(facts, bool) or not isinstance(facts, (int, np.integer)) or not 0 <= facts <= 9:
+            raise ParameterError("facts", f"must be a class in 0..9 or 'rule' (relabelled rule images), got {facts!r}")
+        elif int(facts) in rule:
             raise ParameterError("facts", f"must differ from the rule classes {rule}, got {facts}")
         self.n_test = n_test  # checked at the signature
         X, labels = load_images(dataset, data_dir)  # after the options: a bad one costs no reading
         self.dataset = str(dataset).strip().lower()
         self.data_dir = None if self.dataset == "digits" else str(data_dir or os.environ.get("RAF_DATA", ""))
-        self.rule, self.facts, self.standardize = rule, int(facts), bool(standardize)
+        self.rule, self.standardize = rule, bool(standardize)
+        self.facts = facts if facts == "rule" else int(facts)
         self._X = X
-        self._idx = {c: np.flatnonzero(labels == c) for c in (*rule, self.facts)}
+        self._idx = {c: np.flatnonzero(labels == c) for c in (*rule, *(() if facts == "rule" else (self.facts,)))}
         for c, idx in self._idx.items():
             if idx.size == 0:
                 raise ParameterError("rule" if c in rule else "facts",
@@ -148,6 +155,10 @@ class ImageRAF:
         n_rule = n - n_facts
         return n, n_facts, n_rule, n_rule // 2 + n_rule % 2
 
+    def _fact_share(self, n_facts):
+        """Rule images per class that are facts (``facts="rule"``; the larger half), else 0."""
+        return n_facts // 2 + n_facts % 2 if self.facts == "rule" else 0
+
     def shape(self, setting: Setting) -> tuple[int, int, int]:
         """``(n, d, n_test)``; ``n_test`` is the largest the setting allows if not fixed.
 
@@ -165,8 +176,8 @@ class ImageRAF:
         n_test : int
             Test images.
         """
-        n, _, _, per = self._counts(setting)
-        left = max(min(self._idx[c].size for c in self.rule) - per, 0)
+        n, n_facts, _, per = self._counts(setting)
+        left = max(min(self._idx[c].size for c in self.rule) - per - self._fact_share(n_facts), 0)
         return n, self.d, 2 * (left if self.n_test is None else min(self.n_test // 2, left))
 
     def check(self, setting: Setting) -> None:
@@ -188,13 +199,15 @@ class ImageRAF:
         if n < 2:
             raise ParameterError("alpha", f"alpha d = {setting.alpha * self.d:.3g} gives n = {n} training images; "
                                           "at least 2 are needed")
-        have = self._idx[self.facts].size
-        if n_facts > have:
-            raise ParameterError("eps", f"eps n = {n_facts} fact images at alpha = {setting.alpha:g}, but class "
-                                        f"{self.facts} of {self.dataset} has only {have}; use a smaller eps or alpha")
+        if self.facts != "rule":
+            have = self._idx[self.facts].size
+            if n_facts > have:
+                raise ParameterError("eps", f"eps n = {n_facts} fact images at alpha = {setting.alpha:g}, but class "
+                                            f"{self.facts} of {self.dataset} has only {have}; use a smaller eps or "
+                                            "alpha")
         for c in self.rule:
             have = self._idx[c].size
-            if per + 1 > have:
+            if per + self._fact_share(n_facts) + 1 > have:
                 raise ParameterError("alpha", f"{per} training images of rule class {c} at alpha = "
                                               f"{setting.alpha:g}, eps = {setting.eps:g} (and at least one held "
                                               f"out for the test), but {self.dataset} has only {have}; use a "
@@ -228,7 +241,12 @@ class ImageRAF:
         a, b = (rng.permutation(self._idx[c]) for c in self.rule)
         n_a = n_rule // 2 + (n_rule % 2) * int(rng.integers(2))
         n_b = n_rule - n_a
-        facts = rng.choice(self._idx[self.facts], size=n_facts, replace=False)
+        if self.facts == "rule":  # relabelled rule images, apart from the rule's own, half of each class
+            fa = self._fact_share(n_facts)
+            facts = np.concatenate([a[n_a:n_a + fa], b[n_b:n_b + n_facts - fa]])
+            a, b = np.concatenate([a[:n_a], a[n_a + fa:]]), np.concatenate([b[:n_b], b[n_b + n_facts - fa:]])
+        else:
+            facts = rng.choice(self._idx[self.facts], size=n_facts, replace=False)
         fact_y = rng.choice([-1.0, 1.0], size=n_facts)
         idx = np.concatenate([a[:n_a], b[:n_b], facts])
         y = np.concatenate([np.ones(n_a), -np.ones(n_b), fact_y])

@@ -25,6 +25,7 @@ import numpy as np
 from ..data import Dataset, as_generator
 from ..exceptions import ParameterError, SolverError
 from ..learners import Kernel
+from . import amp as _amp  # noqa: F401  (registers the BayesOptimal estimator: AMP)
 from . import network as _network  # noqa: F401  (registers the Network estimator; jax only on use)
 from . import representations as _representations  # noqa: F401  (registers the learners)
 from . import solvers as _solvers  # noqa: F401  (registers the losses)

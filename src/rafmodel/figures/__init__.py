@@ -30,17 +30,19 @@ from .._validation import CONSTRAINTS
 from .._files import atomic_write, check_folder, folder_path
 from ..exceptions import ParameterError
 from ._registry import FIGURES, Context, FigureResult, FigureSpec, get_figure, register_figure
+from . import amp_figures as _amp_figures  # noqa: F401
 from . import finite_size_figures as _finite_size_figures  # noqa: F401
 from . import network_figures as _network_figures  # noqa: F401  (needs rafmodel[nn] only when drawn)
 from . import rate_figures as _rate_figures  # noqa: F401  (each module registers its figures)
 from . import realdata_figures as _realdata_figures  # noqa: F401
 from . import rf_figures as _rf_figures  # noqa: F401
+from . import structured_figures as _structured_figures  # noqa: F401
 from . import theory_figures as _theory_figures  # noqa: F401
 from . import tradeoff_figures as _tradeoff_figures  # noqa: F401
 
 #: The figures in the order of the paper's story (and of the report).
 ORDER = ("linear-alpha", "tradeoff", "kernel-lambda", "rf-kappa", "network-kappa", "large-alpha", "phase-kernel",
-         "phase-rf", "realdata", "capacity", "finite-size")
+         "phase-rf", "realdata", "capacity", "finite-size", "scaling", "amp", "fact-detection")
 
 __all__ = ["FIGURES", "FigureResult", "FigureSpec", "make_figure", "write_figure", "list_figures",
            "register_figure", "figure_command", "read_meta", "check_out", "figure_files"]

@@ -156,15 +156,20 @@ def _solve(settings, opts, progress=None, warn=True, jobs=1):
         bar = tqdm(total=N, desc="theory", unit="pt", leave=False)
     groups: dict = {}
     last_loss = last_type = group = None
+    last_inputs = None
     for i, s in enumerate(settings):
-        if s.loss is not last_loss or type(s.learner) is not last_type:  # a grid repeats one loss object
-            last_loss, last_type = s.loss, type(s.learner)
-            group = groups.setdefault((last_type, last_loss), [])
+        if s.loss is not last_loss or type(s.learner) is not last_type or s.inputs is not last_inputs:  # a grid repeats one object
+            last_loss, last_type, last_inputs = s.loss, type(s.learner), s.inputs
+            group = groups.setdefault((last_type, last_loss, last_inputs), [])
         group.append(i)
+    # the learner "bayes" (AMP) has no map: its theory is the Bayes-optimal fixed point (theory.amp_se)
+    bayes = {key: idx for key, idx in groups.items() if getattr(key[0], "name", None) == "bayes"}
+    groups = {key: idx for key, idx in groups.items() if key not in bayes}
     tasks = []
-    maps = {key: learner_map(settings[idx[0]].learner) for key, idx in groups.items()}  # no theory: an error now
+    maps = {key: learner_map(settings[idx[0]].learner).with_inputs(key[2])  # no theory: an error now
+            for key, idx in groups.items()}
     for (key, idx), lmap in zip(groups.items(), maps.values()):
-        loss = key[1]
+        loss, inputs = key[1], (None if key[2].isotropic else key[2])
         learner = settings[idx[0]].learner
         size = CHUNK if jobs == 1 else max(_PARALLEL_MIN, min(CHUNK, -(-len(idx) // (4 * jobs))))
         for chunk in _chunks(np.asarray(idx), size):
@@ -172,7 +177,7 @@ def _solve(settings, opts, progress=None, warn=True, jobs=1):
             learners = [s.learner for s in sub]
             P = {k: np.fromiter(map(attrgetter(k), learners), float, len(sub)) for k in lmap.params}
             tasks.append((chunk, (learner, loss, *(np.fromiter(map(attrgetter(name), sub), float, len(sub))
-                                                   for name in ("alpha", "eps", "lam")), P, opts)))
+                                                   for name in ("alpha", "eps", "lam")), P, opts, None, inputs)))
     cols: dict = {}
 
     def store(chunk, res):
@@ -181,9 +186,15 @@ def _solve(settings, opts, progress=None, warn=True, jobs=1):
                 cols[k] = np.full(N, np.nan) if v.dtype.kind == "f" else np.zeros(N, dtype=v.dtype)
             cols[k][chunk] = v
 
+    for idx in bayes.values():
+        from .amp_se import bayes_columns
+
+        store(np.asarray(idx), bayes_columns([settings[i].alpha for i in idx], [settings[i].eps for i in idx]))
+        if bar is not None:
+            bar.update(len(idx))
     if jobs == 1:
         for chunk, args in tasks:
-            store(chunk, solve_arrays(*args, progress=bar))
+            store(chunk, solve_arrays(*args[:7], progress=bar, inputs=args[8]))
     else:  # the same batches' numbers in worker processes (a point's numbers do not depend on its batch)
         from concurrent.futures import as_completed
 

@@ -40,6 +40,9 @@ __all__ = ["solve_points", "point_map", "solver_for", "compiled_for", "FAST_MAX_
 #: 12), and the residual below which (or the iteration after which) the full rule takes over.
 #: The coarse map is within about 1e-6 of the full one, far below the switch; on the 40 x 40
 #: grids the iterations per point are unchanged and the time falls by 12-15 %.
+#: Newton steps that increase the residual are halved, at most this many times in a row, before
+#: the point is left to the batch solver.
+MAX_BACKTRACK = 6
 COARSE_NODES = 6
 COARSE_SWITCH = 1e-2
 COARSE_MAX = 8
@@ -81,20 +84,20 @@ def _encode(x, y):
 
 # ---------------------------------------------------------------- one map evaluation (specialized)
 
-def _map(y, a, eps, lam, limit, p, x, out, data, coarse):
-    """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``."""
+def _map(y, a, eps, lam, limit, p, s, x, out, data, coarse):
+    """One application of the map at ``y``: ``out`` = (state, hats); ``x`` is scratch of length ``K``, ``s`` the inputs' spectrum."""
     _decode(y, x)
     mc, qc, Vc = to_channel(x, lam, p)  # noqa: F821 (globals of the specialized module)
     mh, qh, vh = channel(mc, qc, Vc, eps, limit, data, coarse)  # noqa: F821
-    res = update(a * mh, a * qh, a * vh, lam, p)  # noqa: F821
+    res = update(a * mh, a * qh, a * vh, lam, p, s)  # noqa: F821
     for i in range(len(res)):
         out[i] = res[i]
 
 
-def _point_map(y, a, eps, lam, limit, p, data, coarse):
+def _point_map(y, a, eps, lam, limit, p, s, data, coarse):
     K = y.shape[0]
     x, out = np.empty(K), np.empty(2 * K)
-    _map(y, a, eps, lam, limit, p, x, out, data, coarse)
+    _map(y, a, eps, lam, limit, p, s, x, out, data, coarse)
     return out
 
 
@@ -126,7 +129,7 @@ def _solve_small(A, b, n, x):
     return True
 
 
-def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, max_step, newton_after, newton_r,
+def _solve_point(y, a, eps, lam, limit, p, s, tol, max_iter, beta, M, reg, tiny, max_step, newton_after, newton_r,
                  newton_slow, max_newton, fd_step, fd_skip, shift, final, data, coarse_start, W, dY, dG, A, J, G):
     """One point; returns ``(iterations, residual)``.
 
@@ -137,7 +140,7 @@ def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, ma
     x, out, fout, fy, fj = W[0, :K], W[1, :2 * K], W[2, :2 * K], W[3, :K], W[4, :K]
     g, step, prev_y, prev_g, yj = W[5, :K], W[6, :K], W[7, :K], W[8, :K], W[9, :K]
     rhs, sol = W[10], W[11]  # of length max(K, M)
-    nh = 0
+    nh = nback = 0
     have_prev = False
     prev_r = np.inf
     newton = nstep = False
@@ -146,7 +149,7 @@ def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, ma
     # for at most COARSE_MAX iterations); only an evaluation by the full rule can converge
     coarse = coarse_start
     for it in range(1, max_iter + 1):
-        _map(y, a, eps, lam, limit, p, x, out, data, coarse)
+        _map(y, a, eps, lam, limit, p, s, x, out, data, coarse)
         for i in range(2 * K):
             if not math.isfinite(out[i]):
                 return 0, np.inf
@@ -164,13 +167,19 @@ def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, ma
             final[:] = out
             return it, r
         if newton:
-            if nstep and r > prev_r:  # the batch solver backtracks
-                return 0, np.inf
+            if nstep and r > prev_r:  # backtrack: half the step, from the point before it (as the batch solver)
+                nback += 1
+                if nback > MAX_BACKTRACK:
+                    return 0, np.inf
+                for i in range(K):
+                    y[i] = prev_y[i] + 0.5 * (y[i] - prev_y[i])
+                continue
+            nback = 0
             if need_fd:
                 for j in range(K):
                     yj[:] = y
                     yj[j] += fd_step
-                    _map(yj, a, eps, lam, limit, p, x, fout, data, coarse)
+                    _map(yj, a, eps, lam, limit, p, s, x, fout, data, coarse)
                     _encode(fout[:K], fj)
                     for i in range(K):
                         v = (fj[i] - fy[i]) / fd_step
@@ -191,6 +200,7 @@ def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, ma
             scale = min(1.0, max_newton / max(size, 1e-300))
             prev_r, nstep, need_fd = r, True, size >= fd_skip
             for i in range(K):
+                prev_y[i] = y[i]
                 y[i] += sol[i] * scale
             continue
         newton = r < newton_r and r > newton_slow * prev_r and it > newton_after
@@ -245,7 +255,7 @@ def _solve_point(y, a, eps, lam, limit, p, tol, max_iter, beta, M, reg, tiny, ma
     return 0, np.inf
 
 
-def _solve_all(y0, a, eps, lam, limit, P, todo, tol, max_iter, beta, M, reg, tiny, max_step, newton_after, newton_r,
+def _solve_all(y0, a, eps, lam, limit, P, s, todo, tol, max_iter, beta, M, reg, tiny, max_step, newton_after, newton_r,
                newton_slow, max_newton, fd_step, fd_skip, shift, final, iterations, residual, data, coarse_start):
     K = y0.shape[1]
     # work arrays, once for the batch (each point overwrites what it reads)
@@ -257,7 +267,7 @@ def _solve_all(y0, a, eps, lam, limit, P, todo, tol, max_iter, beta, M, reg, tin
         if not todo[b]:
             continue
         y[:] = y0[b]
-        it, r = _solve_point(y, a[b], eps[b], lam[b], limit[b], P[b], tol, max_iter, beta, M, reg, tiny, max_step,
+        it, r = _solve_point(y, a[b], eps[b], lam[b], limit[b], P[b], s, tol, max_iter, beta, M, reg, tiny, max_step,
                              newton_after, newton_r, newton_slow, max_newton, fd_step, fd_skip, shift, final[b],
                              data, coarse_start, W, dY, dG, A, J, G)
         iterations[b] = it
@@ -307,7 +317,24 @@ def _build(lmodule, kind, cmodule):
     else:
         functions = {"channel": "_logistic_channel", **functions}
         tag = f"{lmodule.rsplit('.', 1)[-1]}_logistic"
+    tag += "".join(_outside_digest(m) for m in (lmodule, cmodule) if m is not None)
     return specialize(__name__, functions, overrides, tag)
+
+
+def _outside_digest(module):
+    """``"_" + digest`` of the source of a map module outside the package (``""`` for the package's own).
+
+    The package's map modules are in the digest of :func:`rafmodel.theory.maps._compile.source_digest`;
+    a learner's or loss's map module written elsewhere is not, and numba's cache would otherwise
+    give a solver compiled from an older version of it.
+    """
+    if module.startswith(__package__ + ".maps."):
+        return ""
+    import hashlib
+    import inspect
+    import sys
+
+    return "_" + hashlib.sha256(inspect.getsource(sys.modules[module]).encode()).hexdigest()[:10]
 
 
 def solver_for(lmap, loss):
@@ -337,7 +364,7 @@ def point_map(lmap, loss, y, a, eps, lam, limit, P, n_nodes=12, coarse=False):
     fns, kind = solver_for(lmap, loss)
     p = np.array([float(P[k]) for k in lmap.params] or [0.0])
     return fns["_point_map"](np.ascontiguousarray(y, float), float(a), float(eps), float(lam), bool(limit), p,
-                             _data(kind, loss, n_nodes), bool(coarse))
+                             lmap.s, _data(kind, loss, n_nodes), bool(coarse))
 
 
 def solve_points(lmap, loss, y0, a, eps, lam_eff, limit, P, opts):
@@ -364,7 +391,8 @@ def solve_points(lmap, loss, y0, a, eps, lam_eff, limit, P, opts):
     # the Newton finish: early where a map evaluation is cheap (closed forms), the batch solver's
     # late switch where it is not (the logistic's quadrature)
     after, below = (NEWTON_AFTER, NEWTON_R) if kind == "closed" else (NEWTON_AFTER_SLOW, NEWTON_R_SLOW)
-    fns["_solve_all"](np.ascontiguousarray(y0, float), f(a), f(eps), f(lam_eff), limit, par, todo, float(opts.tol),
+    fns["_solve_all"](np.ascontiguousarray(y0, float), f(a), f(eps), f(lam_eff), limit, par, lmap.s, todo,
+                      float(opts.tol),
                       int(min(opts.max_iter, FAST_MAX_ITER)), float(opts.damping), int(opts.memory), REG, TINY,
                       MAX_STEP, after, below, NEWTON_SLOW, MAX_NEWTON_STEP, FD_STEP, FD_SKIP, NEWTON_SHIFT, final,
                       iterations, residual, _data(kind, loss, opts.n_nodes), kind == "logistic")

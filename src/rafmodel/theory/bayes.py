@@ -34,7 +34,7 @@ from .gaussian import SQRT_2PI
 if TYPE_CHECKING:  # for the annotations only
     from numpy.typing import ArrayLike
 
-__all__ = ["bayes_optimal", "bayes_rate", "BayesResult"]
+__all__ = ["bayes_optimal", "bayes_rate", "bayes_update", "BayesResult"]
 
 
 def _F(u, eps):
@@ -57,6 +57,33 @@ def _channel(q, eps, n_nodes=16):
     e = eps[:, None]
     EF = _gauss_integral(lambda x: _F(ac * x, e), breaks, n_nodes)
     return (1.0 - eps) ** 2 / (1.0 - q) * EF
+
+
+def bayes_update(q: np.ndarray, alpha: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """One step of the Bayes-optimal iteration: ``qhat = alpha (1-eps)^2 / (1-q) E_xi[F(c xi)]``.
+
+    The map that :func:`bayes_optimal` iterates to its fixed point (with ``q = qhat / (1 + qhat)``),
+    and the state evolution of AMP (:mod:`rafmodel.theory.amp_se`) iteration by iteration.
+
+    Parameters
+    ----------
+    q : ndarray of shape (B,)
+        Overlaps in ``[0, 1)``.
+    alpha, eps : ndarray of shape (B,)
+        Samples per dimension and fraction of facts (``eps < 1``), one per overlap.
+
+    Returns
+    -------
+    ndarray of shape (B,)
+        ``qhat``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(bayes_update(np.array([0.0]), np.array([1.0]), np.array([0.0]))[0]), 12)  # 2 / pi
+    0.636619772368
+    """
+    return alpha * _channel(q, eps)
 
 
 @dataclass(frozen=True)
@@ -183,7 +210,7 @@ def bayes_optimal(alpha: ArrayLike, eps: ArrayLike, *, tol: float = 1e-12, max_i
             if act.size == 0:
                 break
             qa = 1.0 / (1.0 + np.exp(-t[act]))
-            qhat = a[act] * _channel(qa, e[act])
+            qhat = bayes_update(qa, a[act], e[act])
             t_new = np.log(qhat)  # q/(1-q) = qhat
             its[act] = it
             ok = np.isfinite(t_new)

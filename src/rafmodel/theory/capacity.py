@@ -1,21 +1,29 @@
 """Interpolation thresholds: where a learner can fit every training label at lam = 0.
 
-:func:`interpolation_threshold` dispatches on the learner's type; a new learner
-registers its own with ``@interpolation_threshold.register(MyLearner)``.
+The learner-independent machinery: Gardner's capacity :func:`alpha_c` of the linear classifier on
+RAF data, and the zero-margin capacity of any learner's map (:func:`interpolation_capacity`).
+What a learner adds is in its map module (:mod:`rafmodel.theory.maps`): ``exact_threshold(p)``
+and, optionally, ``SEPARABILITY = "alpha_c"``; :func:`interpolation_threshold` reads them through
+the learner's :class:`~rafmodel.theory.maps.LearnerMap`, whatever its type.  (The way of
+rafmodel 0.5, ``@interpolation_threshold.register(MyLearner)``, still works until 0.6, with a
+DeprecationWarning.)
 """
 
 from __future__ import annotations
 
-from functools import lru_cache, singledispatch
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..learners import Kernel, Learner, Linear, RandomFeatures
+from .._deprecation import deprecated_register, registered_for
+from ..exceptions import ParameterError
+from .maps import LearnerMap, learner_map
 
 if TYPE_CHECKING:  # for the annotations only
     from numpy.typing import ArrayLike
 
+    from ..learners import Learner
     from ..losses import Loss
 
 __all__ = ["alpha_c", "capacity_denominator", "interpolation_capacity", "interpolation_threshold",
@@ -168,17 +176,21 @@ def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float] | N
     >>> round(rm.interpolation_capacity(rf, 1.0, rf.params()), 4)  # Cover: 2 kappa
     4.0
     """
-    from scipy.optimize import brentq, root
-
     from .._validation import check_unit_interval
-    from .maps import learner_map
 
     eps = float(check_unit_interval("eps", eps))
     lmap = learner_map(learner)
     if P is None:
         P = {k: float(v) for k, v in learner.params().items()}
+    return _zero_margin_capacity(lmap, eps, P)
+
+
+def _zero_margin_capacity(lmap: LearnerMap, eps: float, P: dict[str, float]) -> float:
+    """:func:`interpolation_capacity` of the map ``lmap`` (``eps`` checked, ``P`` floats)."""
+    from scipy.optimize import brentq, root
+
     if eps <= 0.0:
-        val = interpolation_capacity(learner, 1e-300, P) if eps == 0.0 else np.nan
+        val = _zero_margin_capacity(lmap, 1e-300, P) if eps == 0.0 else np.nan
         return np.inf if not np.isfinite(val) else val
 
     def scaled(rho, alpha, e):
@@ -216,18 +228,25 @@ def interpolation_capacity(learner: Learner, eps: float, P: dict[str, float] | N
     return float(np.exp(x[1]))
 
 
-@singledispatch
 def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarray,
                             P: dict[str, float | np.ndarray]) -> float | np.ndarray:
     """The ``alpha`` below which ``learner`` fits every label at ``lam = 0``.
 
     What fitting means depends on ``loss.interpolation``: ``"exact"`` (``h_i = y_i``)
-    or ``"margin"`` (``y_i h_i >= 1``, separability).
+    or ``"margin"`` (``y_i h_i >= 1``, separability).  Both come from the learner's map
+    (:class:`rafmodel.theory.maps.LearnerMap`), whatever its type:
+
+    * ``"exact"``: the map module's ``exact_threshold(p)`` (the rank of the features per
+      sample: ``1`` for the linear learner, ``inf`` where a memory channel fits anything);
+    * ``"margin"``: ``inf`` where the exact threshold is (an exact fit is a fit with margin 1),
+      else the zero-margin capacity of the map: :func:`alpha_c` where the map module declares
+      ``SEPARABILITY = "alpha_c"`` (its zero-margin problem is the linear learner's, rescaled),
+      otherwise :func:`interpolation_capacity` solved per point.
 
     Parameters
     ----------
     learner : Learner
-        Selects the registered implementation (by type).
+        A learner with an exact theory (its map is found by type).
     loss : Loss
         Its ``interpolation`` decides what fitting means.
     eps : float or ndarray of shape (B,)
@@ -244,7 +263,10 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     Raises
     ------
     ParameterError
-        No threshold is registered for the learner's type.
+        A learner without an exact theory, or whose map module gives no ``exact_threshold``
+        for an ``"exact"`` loss.
+    ConvergenceError
+        The zero-margin capacity could not be solved at some ``eps > 0``.
 
     Examples
     --------
@@ -254,48 +276,55 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     >>> round(float(interpolation_threshold(rm.Linear(), rm.Hinge(), 0.2, {})), 4)  # separability
     2.9923
     """
-    from ..exceptions import ParameterError
+    lmap = learner_map(learner)
+    legacy = registered_for(_REGISTERED, learner)
+    if legacy is not None:
+        return legacy(learner, loss, eps, P)
+    eps = np.asarray(eps, dtype=float)
+    exact = lmap.extra("exact_threshold")
+    if exact is None:
+        if loss.interpolation == "exact":
+            raise ParameterError("learner", f"no exact interpolation threshold for {type(learner).__name__}: its "
+                                            f"map module {lmap.module.__name__} defines no exact_threshold(p)")
+        finite = np.ones(eps.shape, bool)
+        out = np.full(eps.shape, np.nan)
+    else:
+        out = np.asarray(exact(P), dtype=float)
+        out = np.broadcast_to(out, np.broadcast_shapes(out.shape, eps.shape, *(np.shape(v) for v in P.values())))
+        if loss.interpolation == "exact":
+            return out.copy()
+        finite = np.isfinite(out)
+        out = np.where(finite, np.nan, np.inf)  # no exact fit -> the zero-margin capacity below
+    if not finite.any():
+        return out
+    e = np.broadcast_to(eps, out.shape)
+    if getattr(lmap.module, "SEPARABILITY", "solve") == "alpha_c":
+        out[finite] = alpha_c(e[finite])
+        return out
+    Pb = [np.broadcast_to(np.asarray(P[k], dtype=float), out.shape)[finite] for k in lmap.params]
+    out[finite] = [_capacity(lmap, float(ei), tuple(map(float, pi))) for ei, *pi in zip(e[finite], *Pb)]
+    return out
 
-    raise ParameterError("learner", f"no interpolation threshold for {type(learner).__name__}; register one "
-                                    "with @rafmodel.theory.capacity.interpolation_threshold.register")
+
+#: Thresholds registered the way of rafmodel 0.5, ``@interpolation_threshold.register(MyLearner)``
+#: (deprecated: the learner's map module gives them; gone in 0.6).
+_REGISTERED: dict[type, Any] = {}
 
 
-@interpolation_threshold.register(Linear)
-def _linear_threshold(learner, loss, eps, P):
-    if loss.interpolation == "exact":  # fit h_i = y_i: n < d
-        return np.ones_like(np.asarray(eps, dtype=float))
-    return np.asarray(alpha_c(eps), dtype=float)  # fit y_i h_i >= 1: separability
-
-
-@interpolation_threshold.register(Kernel)
-def _kernel_threshold(learner, loss, eps, P):
-    mem = np.asarray(P["mustar"]) > 0
-    if np.all(mem):  # the memory channel fits anything
-        return np.full(np.shape(eps), np.inf)
-    return np.where(mem, np.inf, _linear_threshold(learner, loss, eps, P))
-
-
-@interpolation_threshold.register(RandomFeatures)
-def _rf_threshold(learner, loss, eps, P):
-    kappa = np.asarray(P["kappa"], dtype=float)
-    if loss.interpolation == "exact":  # n < p (n < min(p, d) for a linear activation)
-        return np.where(np.asarray(P["mustar"]) > 0, kappa, np.minimum(kappa, 1.0))
-    # separability of the features: the zero-margin capacity, solved per point
-    e, k, m1, ms = np.broadcast_arrays(np.asarray(eps, dtype=float), kappa,
-                                       np.asarray(P["mu1"], dtype=float), np.asarray(P["mustar"], dtype=float))
-    return np.array([_rf_capacity(*map(float, t)) for t in zip(e.ravel(), k.ravel(), m1.ravel(), ms.ravel())]
-                    ).reshape(e.shape)
+interpolation_threshold.register = deprecated_register(
+    _REGISTERED, "interpolation_threshold", "define exact_threshold(p) (and SEPARABILITY) in the learner's map module")
 
 
 @lru_cache(maxsize=4096)
-def _rf_capacity(eps, kappa, mu1, mustar):
-    rf = RandomFeatures(kappa=kappa, mu1=mu1, mustar=mustar)
-    val = interpolation_capacity(rf, eps, {"kappa": kappa, "mu1": mu1, "mustar": mustar})
+def _capacity(lmap, eps, p):
+    """The zero-margin capacity of ``lmap`` at ``eps`` and parameters ``p`` (in ``lmap.params`` order)."""
+    P = dict(zip(lmap.params, p))
+    val = _zero_margin_capacity(lmap, eps, P)
     if not np.isfinite(val) and eps > 0:
         from ..exceptions import ConvergenceError
 
-        raise ConvergenceError(f"could not compute the separability threshold of random features at eps={eps}, "
-                               f"kappa={kappa}, mu1={mu1}, mustar={mustar}")
+        raise ConvergenceError(f"could not compute the separability threshold of the {lmap.name} learner at "
+                               f"eps={eps}, " + ", ".join(f"{k}={v}" for k, v in P.items()))
     return val
 
 
@@ -331,7 +360,6 @@ def interpolation_thresholds(learner: Any, eps: float) -> dict[str, float]:
     (2.9923, 1.0)
     """
     from .._validation import check_unit_interval
-    from ..exceptions import ParameterError
     from ..losses import Hinge, Square
     from .maps import has_theory
 

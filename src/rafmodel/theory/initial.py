@@ -1,53 +1,93 @@
-"""Starting point of the fixed-point solver, per learner type.
+"""Starting point of the fixed-point solver: the learner-independent starts.
 
-:func:`initial_state` dispatches on the learner's type; a new learner may register
-its own start with ``@initial_state.register(MyLearner)``, and otherwise starts from
-a neutral point.
+A learner's map module (:mod:`rafmodel.theory.maps`) chooses its start by what it defines, read
+through its :class:`~rafmodel.theory.maps.LearnerMap` (never by the learner's type):
+
+* ``square_response(a, lam, delta, p)``, the square loss's training-time response in closed form
+  (ridge-type learners: linear, kernel): :func:`square_response_start`;
+* else ``training_response(vh, lam, p)``, that response after an update with ``Vhat = vh``
+  (random features): :func:`training_response_start`, which solves for ``Vhat``;
+* else :func:`neutral_state`.
+
+:func:`start_state` adapts the start to a smooth loss (its quadratic expansion at 0).  Starts are
+computed on the batch (numpy) route only, for both routes of the solver.  (The way of rafmodel
+0.5, ``@initial_state.register(MyLearner)``, still works until 0.6, with a DeprecationWarning.)
 """
 
 from __future__ import annotations
 
-from functools import singledispatch
-
 import numpy as np
 
-from ..learners import Kernel, Linear, RandomFeatures
+from .._deprecation import deprecated_register, registered_for
 from ..losses import Loss, Square
 from .closed_form import square_channel
 from .gaussian import SQRT_2_OVER_PI
-from .maps import learner_map
+from .maps import LearnerMap, learner_map
 
-__all__ = ["initial_state", "start_state"]
+__all__ = ["initial_state", "start_state", "neutral_state", "square_response_start", "training_response_start"]
 
 _SQUARE = Square()
-_HUGE = 1e8  # largest response / norm accepted from the random-features square-loss start
+_HUGE = 1e8  # largest response / norm accepted from the square-loss start solved for Vhat
 
 
-@singledispatch
 def initial_state(learner, a, eps, lam, limit, P):
-    """Starting state of the solver, ordered as ``learner.state_names`` (default: a neutral point).
+    """Starting state of the solver, ordered as the map's ``state_names``: the start its map module chooses.
 
-    ``a`` is the channel's sample ratio, ``lam`` the effective penalty (``1`` where
-    ``limit``, the interpolating limit at ``lam = 0``), all arrays of shape ``(B,)``,
-    and ``P`` the learner's parameters.
+    Parameters
+    ----------
+    learner : Learner
+        A learner with an exact theory (its map is found by type).
+    a : ndarray of shape (B,)
+        The channel's sample ratio.
+    eps : ndarray of shape (B,)
+        Fraction of facts.
+    lam : ndarray of shape (B,)
+        The effective penalty (``1`` where ``limit``).
+    limit : ndarray of bool, shape (B,)
+        The interpolating limit at ``lam = 0``.
+    P : dict of str to float or ndarray
+        The learner's parameters.
+
+    Returns
+    -------
+    tuple of ndarray
+        One array of shape ``(B,)`` per order parameter.
     """
+    legacy = registered_for(_REGISTERED, learner)
+    if legacy is not None:
+        return legacy(learner, a, eps, lam, limit, P)
+    lmap = learner_map(learner)
+    if lmap.extra("square_response") is not None:
+        return square_response_start(lmap, a, eps, lam, limit, P)
+    if lmap.extra("training_response") is not None:
+        return training_response_start(lmap, a, eps, lam, limit, P)
+    return neutral_state(lmap, a, eps, lam, limit, P)
+
+
+#: Starts registered the way of rafmodel 0.5, ``@initial_state.register(MyLearner)`` (deprecated:
+#: the learner's map module chooses its start; gone in 0.6).
+_REGISTERED: dict = {}
+initial_state.register = deprecated_register(
+    _REGISTERED, "initial_state", "define square_response or training_response in the learner's map module")
+
+
+def neutral_state(lmap: LearnerMap, a, eps, lam, limit, P):
+    """A neutral start, ``m = 1/2`` and every other order parameter ``1`` (arguments as :func:`initial_state`)."""
     one = np.ones_like(a)
-    return (0.5 * one, one, one, *(one for _ in learner_map(learner).state_names[3:]))
+    return (0.5 * one, one, one, *(one for _ in lmap.state_names[3:]))
 
 
-@initial_state.register(Linear)
-@initial_state.register(Kernel)
-def ridge_initial_state(learner, a, eps, lam, limit, P):
+def square_response_start(lmap: LearnerMap, a, eps, lam, limit, P):
     """Solver start for ridge-type learners: the exact square-loss fixed point.
 
     The map module's ``square_response(a, lam, delta, p)`` gives the training-time response of
     the square loss, whose channel is ``Vhat = a / (delta + V)`` (``delta = 0`` at the
-    interpolating limit) independently of ``m, q``.
+    interpolating limit) independently of ``m, q``.  For a map with the three order parameters
+    ``(m, q, V)`` and a ``to_channel`` affine in them (arguments otherwise as :func:`initial_state`).
 
     The square loss is second order, so ``V`` decouples from ``(m, q)`` and ``q``
     enters its own update linearly: both are solved directly.
     """
-    lmap = learner_map(learner)
     delta = np.where(limit, 0.0, 1.0)
     V = lmap.extra("square_response")(a, lam, delta, P)
     # learner-side response Vs with to_channel(..., Vs) = V: invert the affine map
@@ -76,9 +116,8 @@ def ridge_initial_state(learner, a, eps, lam, limit, P):
     return m, q, V
 
 
-@initial_state.register(RandomFeatures)
-def random_features_initial_state(learner, a, eps, lam, limit, P):
-    """Solver start for random features: the exact square-loss fixed point.
+def training_response_start(lmap: LearnerMap, a, eps, lam, limit, P):
+    """Solver start from the map's ``training_response``: the exact square-loss fixed point.
 
     The square-loss channel gives ``Vhat = a / (delta + V_tr)`` whatever ``m, q``
     (``delta = 0`` at the interpolating limit), and the learner's responses ``V, V_w``
@@ -88,9 +127,8 @@ def random_features_initial_state(learner, a, eps, lam, limit, P):
     Then ``mhat`` follows, ``m`` is linear in ``mhat`` and ``q_tr`` affine in ``qhat``,
     so ``qhat`` solves a linear equation.  Points where this fails (not finite, or the
     scalar solve did not settle) start from the neutral point instead; the solver decides
-    convergence either way.
+    convergence either way.  Arguments as :func:`initial_state`.
     """
-    lmap = learner_map(learner)
     training_response = lmap.extra("training_response")
     delta = np.where(limit, 0.0, 1.0)
     a = np.asarray(a, float)
@@ -135,29 +173,26 @@ def random_features_initial_state(learner, a, eps, lam, limit, P):
     Vt = vtr(Vh)
     den = delta + Vt
     mh = a * (1.0 - eps) * SQRT_2_OVER_PI / den
-    (ms, _, _, _, _), _ = lmap.update(mh, zero, Vh, lam, P)
+    ms = lmap.update(mh, zero, Vh, lam, P)[0][0]
     q0 = lmap.to_channel(lmap.update(mh, zero, Vh, lam, P)[0], lam, P)[1]
     q1 = lmap.to_channel(lmap.update(mh, np.ones_like(a), Vh, lam, P)[0], lam, P)[1]
-    mtr = lmap.to_channel((ms, zero, zero, zero, zero), lam, P)[0]
+    mtr = lmap.to_channel((ms, *(zero for _ in lmap.state_names[1:])), lam, P)[0]
     k = q1 - q0  # q_tr = q0 + k qhat
     c = a / (den * den)
     qh = c * (1.0 + q0 - 2.0 * SQRT_2_OVER_PI * (1.0 - eps) * mtr) / (1.0 - c * k)
     state, _ = lmap.update(mh, qh, Vh, lam, P)
-    ms, qs, Vs, qw, Vw = state
     ok = done & (c * k < 1.0) & (qh > 0)
-    for v in state:
-        ok &= np.isfinite(v) & (v != 0 if v is not ms else True)
-    ok &= (qs > 0) & (Vs > 0) & (qw > 0) & (Vw > 0)
-    mu1 = np.asarray(P["mu1"], float)
-    _, qtr, Vtr = lmap.to_channel(state, lam, P)
-    ok &= (mu1 * ms) ** 2 < qtr  # m_tr^2 < q_tr
+    for i, v in enumerate(state):
+        ok &= np.isfinite(v) & (v != 0 if i else True)
+    for v in state[1:]:  # q, V and the further norms and responses
+        ok &= v > 0
+    mtr, qtr, Vtr = lmap.to_channel(state, lam, P)
+    ok &= mtr ** 2 < qtr  # m_tr^2 < q_tr
     # no finite fixed point at a threshold (e.g. lam = 0, alpha = kappa): the scalar solve then
     # ends at a numerically huge response, a spurious fixed point "at infinity" that the solver
     # would accept; such points start from the neutral point, which never converges there
     ok &= (Vtr < _HUGE) & (qtr < _HUGE)
-    one = np.ones_like(a)
-    return tuple(np.where(ok, v, d) for v, d in zip(state, (0.5 * one, one, one, one, one)))
-
+    return tuple(np.where(ok, v, d) for v, d in zip(state, neutral_state(lmap, a, eps, lam, limit, P)))
 
 def start_state(learner, loss, a, eps, lam, limit, P):
     """Starting state of the solver for ``learner`` and ``loss`` (arguments as :func:`initial_state`).

@@ -26,7 +26,7 @@ import numpy as np
 from .._validation import (ParameterError, as_float_array, check_nonnegative_finite, check_positive_finite,
                            check_unit_interval)
 from ..exceptions import ConvergenceError, ConvergenceWarning
-from ..learners import Kernel, Linear, RandomFeatures, get_learner
+from ..learners import Linear, get_learner
 from ..losses import get_loss
 from ..tables import Tabular
 
@@ -88,14 +88,16 @@ def ridge_lam_opt(eps: float, learner: Learner | None = None) -> float | None:
     """Closed-form optimal ``lam`` of the square loss (docs/theory.md), or ``None``.
 
     Linear: ``pi / (2 (1-eps)^2) - 1`` (independent of ``alpha``); kernel:
-    ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)``.  ``inf`` at ``eps = 1``.
+    ``max(0, mu1^2 (pi / (2 (1-eps)^2) - 1) - mustar^2)``.  ``inf`` at ``eps = 1``.  The
+    learner's map module gives it (``square_lam_opt(eps, p)``, :mod:`rafmodel.theory.maps`).
 
     Parameters
     ----------
     eps : float
         Fraction of facts, in ``[0, 1]``.
     learner : Learner, optional
-        :class:`rafmodel.Linear` (the default) or :class:`rafmodel.Kernel`.
+        :class:`rafmodel.Linear` (the default), :class:`rafmodel.Kernel`, or any learner whose
+        map module has ``square_lam_opt``.
 
     Returns
     -------
@@ -117,12 +119,15 @@ def ridge_lam_opt(eps: float, learner: Learner | None = None) -> float | None:
     learner = Linear() if learner is None else learner
     if eps >= 1.0:
         return math.inf
-    base = math.pi / (2.0 * (1.0 - eps) ** 2) - 1.0
-    if type(learner) is Linear:
-        return base
-    if type(learner) is Kernel:
-        return max(0.0, learner.mu1**2 * base - learner.mustar**2)
-    return None
+    f = _map_extra(learner, "square_lam_opt")
+    return None if f is None else float(f(eps, learner.params()))
+
+
+def _map_extra(learner, name):
+    """The optional function ``name`` of ``learner``'s map module (``None``: none, or no theory)."""
+    from .maps import has_theory, learner_map
+
+    return learner_map(learner).extra(name) if has_theory(learner) else None
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,8 @@ class OptimalLambda(Tabular):
         at ``eps = 1``, where it is ``0``).
     margin : float or None
         Square-loss kernel: ``mustar^2 / mu1^2 - (pi / (2 (1-eps)^2) - 1)``; it is
-        ``>= 0`` exactly when the interpolator is optimal (docs/theory.md).
+        ``>= 0`` exactly when the interpolator is optimal (docs/theory.md).  (The learner's
+        map module's ``interpolator_margin``; ``None`` for a learner without one.)
     at_boundary : bool
         ``True`` when the search hit the end of its range: ``gen_error`` at
         ``lam_max``, or at ``lam_min`` with ``lam = 0`` not as good, is as low as at
@@ -223,7 +229,7 @@ def _resolution(g, tol):
 
 
 def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, eps: float, lam_min: float = 1e-7,
-                   lam_max: float = 1e4, xtol: float = 1e-7, mem_tol: float = MEM_TOL,
+                   lam_max: float = 1e4, xtol: float = 1e-7, mem_tol: float = MEM_TOL, inputs: Any = "isotropic",
                    **options: Any) -> OptimalLambda:
     """The ridge penalty that minimizes ``gen_error``.
 
@@ -250,6 +256,9 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
         Tolerance on ``log lam`` (``> 0``, finite).
     mem_tol : float, default=1e-6
         ``stores_facts`` is ``mem_error <= mem_tol`` at the optimum (in ``[0, 1)``).
+    inputs : Inputs or str, default="isotropic"
+        The input model (:mod:`rafmodel.inputs`; the closed form of ``lam_opt`` is for isotropic
+        inputs only, ``None`` otherwise).
     **options
         Solver options (see :class:`rafmodel.theory.SolverOptions`).
 
@@ -307,7 +316,7 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     opts = _check_solver_options(options)
 
     learner, loss = get_learner(learner), get_loss(loss)
-    base = Setting(alpha=alpha, eps=eps, lam=0.0, learner=learner, loss=loss)
+    base = Setting(alpha=alpha, eps=eps, lam=0.0, learner=learner, loss=loss, inputs=inputs)
     if eps == 1.0:  # nothing to generalize: every lam gives 1/2; take lam -> 0
         r0 = solve(base, **options)
         return OptimalLambda(base, 0.0, r0.gen_error, r0.mem_error, r0.rule_error, math.inf,
@@ -366,13 +375,14 @@ def optimal_lambda(*, learner: Learner | str, loss: Loss | str, alpha: float, ep
     else:
         best = solve(base.replace(lam=lam_best), **options)
         at_boundary = bool(flat[0] or flat[-1])
-    closed = ridge_lam_opt(eps, learner) if loss.name == "square" else None
+    closed = ridge_lam_opt(eps, learner) if loss.name == "square" and base.inputs.isotropic else None
     g0 = at_zero.gen_error if at_zero is not None else math.nan
     interpolates = interp0 and lam_best == 0.0
     cost = max(g0 - best.gen_error, 0.0) if interp0 and at_zero is not None else math.nan
     margin = None
-    if loss.name == "square" and type(learner) is Kernel:
-        margin = learner.mustar**2 / learner.mu1**2 - (math.pi / (2 * (1 - eps) ** 2) - 1)
+    f = _map_extra(learner, "interpolator_margin") if loss.name == "square" else None
+    if f is not None:
+        margin = float(f(eps, learner.params()))
     out = OptimalLambda(base.replace(lam=lam_best), lam_best, best.gen_error, best.mem_error, best.rule_error,
                         closed, g0, interp0, interpolates, bool(best.mem_error <= mem_tol), mem_tol, cost, margin,
                         at_boundary)
@@ -538,9 +548,10 @@ def large_alpha_rate(*, learner: Learner | str = "linear", loss: Loss | str = "s
         g = r.gen_error
         is_sq = get_loss(loss).name == "square"
         L = get_learner(learner)
-        if isinstance(L, RandomFeatures) and not (L.mustar == 0 and L.kappa >= 1):
-            # p = kappa d features cannot represent the teacher (docs/theory.md section 3.9):
-            # gen_error tends to a positive limit, for any loss
+        represents = _map_extra(L, "represents_rule")
+        if represents is not None and not bool(represents(L.params())):
+            # e.g. p = kappa d random features cannot represent the teacher (docs/theory.md
+            # section 3.9): gen_error tends to a positive limit, for any loss
             ex_cf = 0.0
         else:  # (random features with mu* = 0 and kappa >= 1 are the linear learner)
             ex_cf = 0.5 if is_sq else None

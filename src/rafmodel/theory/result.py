@@ -134,8 +134,12 @@ class TheoryResults(Tabular):
         c = self.columns
         from .maps import learner_map
 
-        lmap = learner_map(self.settings[i].learner)
-        names = (*lmap.state_names[3:], *lmap.hat_names[3:])
+        lrn = self.settings[i].learner
+        if getattr(lrn, "name", None) == "bayes":  # no map: m, q, V and their conjugates only
+            names = ()
+        else:
+            lmap = learner_map(lrn)
+            names = (*lmap.state_names[3:], *lmap.hat_names[3:])
         return TheoryResult(
             extra={k: float(c[k][i]) for k in names},
             setting=self.settings[i],

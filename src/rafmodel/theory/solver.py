@@ -176,8 +176,10 @@ def _stack_args(a, eps, lam, limit, P, idx, reps):
     return take(a), take(eps), take(lam), take(limit), {k: take(v) for k, v in P.items()}
 
 
-def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
+def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, inputs=None):
     """Solve ``B`` points; every argument is an array of shape ``(B,)``.
+
+    ``inputs`` is the points' input model (:class:`rafmodel.Inputs`; ``None``: isotropic).
 
     Returns a dict of arrays of shape ``(B,)`` with the order parameters, the
     conjugates, the errors, ``converged``, ``iterations``, ``residual`` and
@@ -195,7 +197,7 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     iteration, which is slow but the most robust.  ``iterations`` counts all
     attempts.
     """
-    lmap = learner_map(learner)
+    lmap = learner_map(learner).with_inputs(inputs)
     opts = _replace(opts, backend=resolve(opts.backend))
     B = alpha.shape[0]
     zero = lam == 0
@@ -203,6 +205,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None):
     if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
         thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero)),
                               (int(zero.sum()),))
+        if inputs is not None and not inputs.isotropic:  # p = directions x d features: thresholds scale with p
+            thr = thr * inputs.directions
         limit[zero] = alpha[zero] < thr
     lam_eff = np.where(limit, 1.0, lam)
     a = np.broadcast_to(lmap.sample_ratio(alpha, P), (B,)).astype(float)

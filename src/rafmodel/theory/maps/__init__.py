@@ -11,16 +11,22 @@ of the solver:
   loss (:mod:`rafmodel.theory._compiled_solver`).
 
 A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sample_ratio(alpha, p)``, ``to_channel(x, lam, p)`` (the state
-``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p)`` (the new state and the
+``x`` indexable, ``x[0], x[1], ...``), ``update(mh, qh, vh, lam, p, s)`` (the new state and the
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
-parameters in the order of :attr:`LearnerMap.params`; a loss's defines ``channel(m, q, V, eps,
-limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
+parameters in the order of :attr:`LearnerMap.params` and ``s`` the inputs' spectrum (an array of
+shape ``(3, K)``, ``K = 0`` for isotropic inputs; a module that reads it declares
+``STRUCTURED_INPUTS = True``), and ``exact_threshold(p)`` (optionally ``SEPARABILITY``,
+``square_response``, ``training_response``), which the learner-independent
+:mod:`rafmodel.theory.capacity` and :mod:`rafmodel.theory.initial` read (batch route only), and
+optional closed forms (``square_lam_opt``, ``interpolator_margin``, ``represents_rule``) for
+:mod:`rafmodel.theory.optimal`; a loss's defines ``channel(m, q, V, eps, limit)``.  :class:`LearnerMap` binds a learner type to its module; :func:`register_learner_map`
 and :func:`register_loss_map` make new ones known.  docs/user_guide/how_it_works.md walks through
 adding one.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +68,25 @@ class LearnerMap:
 
     learner: type
     module: types.ModuleType
+    #: The inputs' spectrum the map runs on (:meth:`rafmodel.Inputs.atoms`; no atoms: isotropic).
+    s: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((3, 0)))
+
+    def with_inputs(self, inputs) -> LearnerMap:
+        """This map on the input model ``inputs`` (:class:`rafmodel.Inputs`).
+
+        Raises
+        ------
+        ParameterError
+            Structured inputs for a learner whose map knows only isotropic ones.
+        """
+        if inputs is None or inputs.isotropic:
+            return self if self.s.shape[1] == 0 else dataclasses.replace(self, s=np.zeros((3, 0)))
+        if not getattr(self.module, "STRUCTURED_INPUTS", False):
+            from ...exceptions import ParameterError
+
+            raise ParameterError("inputs", f"the theory of the {self.learner.name} learner knows isotropic inputs "
+                                           "only; structured inputs: the linear and kernel learners")
+        return dataclasses.replace(self, s=np.array(inputs.atoms(), dtype=float))  # writable: one compiled type
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -100,7 +125,7 @@ class LearnerMap:
     def update(self, mhat, qhat, Vhat, lam, P):
         """``(state, hats)`` from the channel's hats (already multiplied by ``a``)."""
         with np.errstate(all="ignore"):
-            out = self.module.update(mhat, qhat, Vhat, lam, self.pack(P))
+            out = self.module.update(mhat, qhat, Vhat, lam, self.pack(P), self.s)
         k = len(self.state_names)
         return out[:k], out[k:]
 
@@ -190,6 +215,9 @@ def learner_map(learner: Learner) -> LearnerMap:
     if lmap is None:
         from ...exceptions import ParameterError
 
+        if getattr(learner, "name", None) == "bayes":
+            raise ParameterError("learner", "the learner 'bayes' (AMP) has no fixed point of its own: its theory is "
+                                            "rafmodel.bayes_optimal(alpha, eps) (m = q, gen_error)")
         if isinstance(learner, Network):
             raise ParameterError("learner", "a trained Network has no exact theory; its readout mode is "
                                             "Network.random_features() (rafmodel.solve on that learner)")

@@ -108,7 +108,21 @@ def _maximum(a, b):
     return max(a, b)
 
 
+@njit(**{**JIT, "fastmath": {"reassoc"}, "cache": True})  # the sum over the spectrum vectorizes
+def _spectral_sums(vh, lam, s):
+    """The resolvent sums of :func:`rafmodel.theory.maps._ops.spectral_sums` for one point."""
+    v = m = qm = qq = 0.0
+    for k in range(s.shape[1]):
+        r = s[1, k] / (lam + vh * s[1, k])
+        fr = s[0, k] * r
+        v += fr
+        m += fr * s[2, k]
+        qm += fr * r * s[2, k]
+        qq += fr * r
+    return v, m, qm, qq
+
+
 #: The compiled operations, by the names of :data:`rafmodel.theory.maps._ops.NAMES`.
 OPS = {"sqrt": math.sqrt, "exp": math.exp, "log": math.log, "tanh": math.tanh, "atanh": math.atanh,
        "ndtr": _ndtr, "owens_t": _owens_t, "where": _where, "any_": _any, "maximum": _maximum, "fabs": abs,
-       "clip": _clip}
+       "clip": _clip, "spectral_sums": _spectral_sums}

@@ -6,7 +6,8 @@ layer can write formulas in them too (:mod:`rafmodel._math.logistic`); see there
 
 from __future__ import annotations
 
-from ..._math.ops import NAMES, any_, atanh, clip, exp, fabs, log, maximum, ndtr, owens_t, sqrt, tanh, where
+from ..._math.ops import (NAMES, any_, atanh, clip, exp, fabs, log, maximum, ndtr, owens_t, spectral_sums, sqrt,
+                          tanh, where)
 
 __all__ = ["NAMES", "sqrt", "exp", "log", "tanh", "atanh", "ndtr", "owens_t", "where", "any_", "maximum", "fabs",
-           "clip"]
+           "clip", "spectral_sums"]

@@ -11,7 +11,8 @@ from __future__ import annotations
 from ._ops import sqrt, where
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "responses", "training_response"]
+__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "responses", "training_response",
+           "exact_threshold", "represents_rule"]
 
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
@@ -59,8 +60,10 @@ def training_response(vh, lam, p):
     return mu1 * mu1 * r[0] + mus * mus * where(mus == 0.0, 1.0, r[1])
 
 
-def update(mh, qh, vh, lam, p):
+def update(mh, qh, vh, lam, p, s):
     """New state and conjugates ``(m, q, V, qw, Vw, mhat, qhat, Vhat, qwhat, Vwhat)`` from the channel's hats.
+
+    Isotropic inputs only (``s`` is not read: the module does not declare ``STRUCTURED_INPUTS``).
 
     docs/theory.md's expressions, multiplied through by ``Vshat`` and rewritten without
     cancellations, so that they stay finite as ``z = L / Vshat -> infinity`` (a hinge channel can
@@ -92,3 +95,22 @@ def update(mh, qh, vh, lam, p):
     qw = where(mus == 0.0, 1.0, qw)
     Vw = where(mus == 0.0, 1.0, Vw)
     return ms, qs, Vs, qw, Vw, msh, qsh, Vsh, qwh, Vwh
+
+
+def exact_threshold(p):
+    """``alpha`` below which every label is fitted exactly: ``n < p`` (``kappa``), ``n < min(p, d)`` for ``mustar = 0``.
+
+    Separability (a margin loss) is the zero-margin capacity of this map, solved by
+    :func:`rafmodel.theory.capacity.interpolation_capacity` (no ``SEPARABILITY`` here).
+    """
+    kappa = p[KAPPA]
+    return where(p[MUSTAR] > 0.0, kappa, where(kappa < 1.0, kappa, 1.0))
+
+
+def represents_rule(p):
+    """Whether the features can represent the teacher: only the linear learner's (``mustar = 0``, ``kappa >= 1``).
+
+    Otherwise ``p = kappa d`` features leave part of the rule unlearnable and ``gen_error`` tends
+    to a positive limit as ``alpha -> infinity`` (docs/theory.md section 3.9), whatever the loss.
+    """
+    return where(p[MUSTAR] == 0.0, p[KAPPA] >= 1.0, False)

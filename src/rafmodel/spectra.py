@@ -1,0 +1,136 @@
+"""Spectra measured on data: a kernel's eigenvalues on a pool of real inputs and the rule's alignment with them.
+
+The structured theory (docs/theory.md section 3.11) needs the spectrum of the learner's features
+and the share of the rule on each eigendirection.  On images these come from the data
+(docs/theory.md section 4.1): on a pool of ``N`` rule-class images, preprocessed as the training
+inputs are (:class:`rafmodel.data.ImageRAF`), the kernel matrix ``K`` of the learner gives
+eigenvalues ``eta_k`` of ``K / N`` (estimates of the kernel operator's) and unit eigenvectors
+``psi_k``; the rule labels ``y`` (``+-1``) project as ``a_k = psi_k . y / sqrt(N)``.  The input
+model is then :class:`rafmodel.Spectrum` with eigenvalues ``d eta_k`` on ``N`` directions of
+weight ``1 / d`` each (``directions = N / d``) and teacher power proportional to ``a_k^2``: a
+Gaussian teacher whose field has the labels' alignment with the kernel's eigenfunctions.
+
+Computed once per dataset, classes, kernel, pool and seed, and cached as a ``.npz`` file (read
+with ``allow_pickle=False``: no code is ever loaded from it) under ``$RAFMODEL_CACHE`` or
+``~/.cache/rafmodel/spectra``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .exceptions import ParameterError
+from .inputs import Spectrum
+
+__all__ = ["data_spectrum", "spectrum_cache_dir"]
+
+#: Eigenvalues below this fraction of the largest are dropped (numerical zeros of ``K / N``).
+_RELATIVE_FLOOR = 1e-12
+#: The pool's default size: every rule image up to this many (the eigendecomposition is ``O(N^3)``).
+DEFAULT_POOL = 4000
+
+
+def spectrum_cache_dir() -> Path:
+    """The folder of the cached spectra: ``$RAFMODEL_CACHE/spectra`` or ``~/.cache/rafmodel/spectra``.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder (not created here).
+    """
+    root = os.environ.get("RAFMODEL_CACHE")
+    return (Path(root) if root else Path.home() / ".cache" / "rafmodel") / "spectra"
+
+
+def _pool(source, pool, seed):
+    """``(X, y)``: up to ``pool`` rule images, balanced, preprocessed as a training set is."""
+    from .data.real import _preprocess
+
+    rng = np.random.default_rng(seed)
+    per = min(pool // 2, *(source._idx[c].size for c in source.rule))
+    a, b = (rng.choice(source._idx[c], size=per, replace=False) for c in source.rule)
+    X = source._X[np.concatenate([a, b])].astype(float)
+    y = np.concatenate([np.ones(per), -np.ones(per)])
+    if source.standardize:
+        X, _ = _preprocess(X, X[:1])
+    return X, y
+
+
+def _key(source, learner, pool, seed) -> str:
+    spec = {"dataset": source.dataset, "data_dir": source.data_dir, "rule": list(source.rule),
+            "standardize": source.standardize, "learner": repr(learner), "pool": int(pool), "seed": int(seed),
+            "version": 1}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: int = 0,
+                  cache: bool = True) -> Spectrum:
+    """The input model of a kernel learner on real images: its spectrum and the rule's alignment.
+
+    Parameters
+    ----------
+    source : rafmodel.data.ImageRAF
+        The images (its rule classes give the pool and the labels).
+    learner : rafmodel.Kernel
+        A kernel learner with a real kernel (``Kernel.from_kernel(...)``), whose kernel is
+        evaluated on the pool as the simulations evaluate it.
+    pool : int, default=4000
+        Rule images in the pool (at most; balanced; every image of the smaller class if fewer).
+        Use a pool at least twice the largest training set the theory is compared with.
+    seed : int, default=0
+        Which images form the pool.
+    cache : bool, default=True
+        Read and write the result under :func:`spectrum_cache_dir`.
+
+    Returns
+    -------
+    Spectrum
+        Eigenvalues ``d eta_k``, teacher power ``a_k^2`` (normalized), ``directions = N / d``;
+        for :class:`rafmodel.Setting` with ``learner=rafmodel.Linear()`` (the kernel's features
+        are the inputs of a linear learner).
+
+    Raises
+    ------
+    ParameterError
+        ``learner`` without a real kernel, or ``pool`` below 4.
+    """
+    from .estimators.representations import represent_kernel
+    from .learners import Kernel
+
+    if not isinstance(learner, Kernel) or learner.kernel is None:
+        raise ParameterError("learner", "needs a kernel learner with a real kernel, e.g. "
+                                        "Kernel.from_kernel('rbf', bandwidth=1.0)")
+    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 4:
+        raise ParameterError("pool", f"must be an integer >= 4, got {pool!r}")
+    d = source.d
+    path = spectrum_cache_dir() / f"{_key(source, learner, pool, seed)}.npz"
+    if cache and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                omega, power, n = z["omega"], z["power"], int(z["n"])
+            return Spectrum(omega, teacher_power=power, weights=np.full(omega.size, 1.0), directions=n / d)
+        except (OSError, ValueError, KeyError, ParameterError):
+            pass  # a damaged or foreign file: computed again and replaced
+    X, y = _pool(source, int(pool), int(seed))
+    N = X.shape[0]
+    K = represent_kernel(learner, X, None).train
+    evals, evecs = np.linalg.eigh(K / N)
+    keep = evals > _RELATIVE_FLOOR * evals.max()
+    eta, psi = evals[keep], evecs[:, keep]
+    a = psi.T @ y / np.sqrt(N)
+    omega, power, n = d * eta, a * a, int(keep.sum())
+    if cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, omega=omega, power=power, n=n)
+            os.replace(tmp, path)
+        except OSError:
+            pass  # a read-only home: the spectrum is still returned
+    return Spectrum(omega, teacher_power=power, weights=np.full(omega.size, 1.0), directions=n / d)

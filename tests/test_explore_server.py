@@ -1,0 +1,322 @@
+"""``raf explore`` as a user meets it: a local server of an offline page that refuses a busy port, stops on a signal.
+
+The server runs as a subprocess (``python -m rafmodel explore --no-browser``); the page is fetched
+over HTTP and, where Debian's chromium and chromedriver are installed, loaded in a headless
+browser, whose plotted numbers are compared with :func:`rafmodel.solve_many`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import numpy as np
+import pytest
+
+from _browser import console_errors, headless_chrome
+from _extras import reason, skip_without
+from _procs import alive, children
+
+needs_panel = skip_without("panel")
+
+#: A script, style sheet, font or image fetched from anywhere but the local server.
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//(?!(?:127\.0\.0\.1|localhost)[:/])""", re.I)
+_URL_IN_CSS = re.compile(r"""(?:@import|url\()\s*["']?(?:https?:)?//(?!(?:127\.0\.0\.1|localhost)[:/])""", re.I)
+
+
+def _env():
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+
+
+def _start(*extra):
+    """``raf explore --no-browser`` in a subprocess, and the address it prints (its first line on stdout)."""
+    proc = subprocess.Popen([sys.executable, "-m", "rafmodel", "explore", "--no-browser", *extra], env=_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if not line.startswith("http://"):
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"raf explore printed no address: {line!r} {err}")
+    return proc, line
+
+
+def _stop(proc, sig=signal.SIGTERM):
+    """Send ``sig`` and wait; the server's stderr (its pipes closed)."""
+    if proc.poll() is None:
+        proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, err = proc.communicate()
+    return err
+
+
+@pytest.fixture(scope="module")
+def server():
+    """One ``raf explore`` server for the module's page checks."""
+    proc, url = _start()
+    yield proc, url
+    _stop(proc)
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=60) as r:
+        return r.status, r.read().decode("utf-8", "replace")
+
+
+@needs_panel
+def test_the_page_is_served_with_nothing_fetched_from_a_network(server):
+    proc, url = server
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url)
+    status, page = _get(url)
+    assert status == 200
+    assert "rafmodel explorer" in page
+    assert not _EXTERNAL.search(page), _EXTERNAL.search(page)
+    local = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+\.(?:js|css)[^"']*)""", page)
+    assert any("bokeh" in u for u in local), local  # Bokeh's own scripts, from this server
+    for u in local:  # and the scripts and styles they are: no @import or url() of a network either
+        if not u.startswith(("http:", "https:", "//")):
+            status, text = _get(url + u.lstrip("./"))
+            assert status == 200 and not _URL_IN_CSS.search(text if u.split("?")[0].endswith(".css") else ""), u
+
+
+def test_a_port_in_use_is_refused_in_one_line():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "rafmodel", "explore", "--no-browser", "--port", str(port)],
+                           env=_env(), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2, r.stderr
+    assert r.stdout == ""
+    assert r.stderr == f"raf explore: error: port: {port} is in use; give another --port, or none for a free one\n"
+
+
+@needs_panel
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc to find the server's processes")
+def test_sigint_and_sigterm_stop_the_server_with_nothing_left_running():
+    servers = {sig: _start() for sig in (signal.SIGINT, signal.SIGTERM)}  # side by side: half the wait
+    for sig, (proc, url) in servers.items():
+        assert _get(url + "?n=2")[0] == 200  # a session was opened
+        kids = children(proc.pid)
+        err = _stop(proc, sig)
+        assert proc.returncode == 0, (sig, err)
+        assert err.strip().endswith("raf explore: stopped"), (sig, err)
+        assert not alive(proc.pid) and not any(alive(k) for k in kids), sig
+        with pytest.raises(OSError):
+            _get(url)
+
+
+def test_without_panel_the_command_names_the_extra(raf_refused, monkeypatch):
+    monkeypatch.setitem(sys.modules, "panel", None)  # import panel fails, as where it is not installed
+    line = raf_refused(["explore", "--no-browser"], prefix="needs panel")
+    assert "pip install 'rafmodel[explore]'" in line
+    assert reason("panel") == "needs panel: pip install 'rafmodel[explore]'"
+
+
+# --- in a real browser -------------------------------------------------------------------------------
+
+_DATA = ("const d = Bokeh.documents.length ? Bokeh.documents[0] : null;"
+         "const m = d ? d.get_model_by_name('raf-curves') : null;"
+         "if (!m || !m.data.x || !m.data.x.length) return null;"
+         "const f = a => Array.from(a, v => Number.isNaN(v) ? null : v);"
+         "return {x: f(m.data.x), gen_error: f(m.data.gen_error), mem_error: f(m.data.mem_error),"
+         "        rule_error: f(m.data.rule_error), bayes: f(m.data.bayes_gen_error)};")
+
+_SET = ("for (const m of Bokeh.documents[0].all_models) {"
+        "  if (m.title === arguments[0] && 'value' in m.properties) { m.value = arguments[1]; return true; } }"
+        "return false;")
+
+#: eps is a slider (with a number box beside it): its slider moved, as a drag ends.
+_SLIDE = ("for (const m of Bokeh.documents[0].all_models) {"
+          "  if (m.type === 'Slider') { m.value = arguments[0]; m.value_throttled = arguments[0]; return true; } }"
+          "return false;")
+
+
+#: The view's buttons: "phase" pressed.
+_PHASE_TAB = ("for (const m of Bokeh.documents[0].all_models) {"
+              "  if (m.type === 'panel.models.widgets.RadioButtonGroup' && m.labels.includes('phase')) {"
+              "    m.active = 1; return true; } }"
+              "return false;")
+
+#: The texts the page shows (notes, headings), as HTML.
+_TEXTS = ("return Array.from(Bokeh.documents[0].all_models).filter(m => m.visible !== false && "
+          "typeof m.text === 'string').map(m => m.text).join(' ')")
+
+
+def _wait(driver, check, timeout=60, what=""):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = driver.execute_script(_DATA)
+        if got is not None and check(got):
+            return got
+        time.sleep(0.1)
+    got = driver.execute_script(_DATA)
+    pytest.fail(f"{what}: the plotted numbers did not become the expected ones: "
+                f"{ {k: v[:3] for k, v in got.items()} if got else got}")
+
+
+def _expected(view):
+    import rafmodel as rm
+
+    res = rm.solve_many(view.settings(), warn=False)
+    return {k: [None if np.isnan(v) else float(v) for v in getattr(res, k)]
+            for k in ("gen_error", "mem_error", "rule_error")}
+
+
+def _matches(view):
+    exp = _expected(view)
+    return lambda got: all(got[k] == exp[k] for k in exp)
+
+
+@needs_panel
+def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many(server):
+    from rafmodel.explore import View
+
+    proc, url = server
+    view = View(n=40, eps=0.3)
+    with headless_chrome() as driver:
+        driver.get(url + "?n=40&eps=0.3")
+        got = _wait(driver, _matches(view))
+        assert got["x"] == view.xs()
+        assert all(v is not None for v in got["gen_error"])
+        resources = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+        assert resources and all(r.startswith(url) or r.startswith(url.replace("http", "ws")) for r in resources), \
+            resources
+        # the optimal-lam points, computed one per tick after the curves: rm.optimal_lambda's
+        assert driver.execute_script(_SET, "optimal lam: points (0 = none)", 3)
+        import rafmodel as rm
+
+        expected = [[x, rm.optimal_lambda(learner=rm.Linear(), loss="square", alpha=x, eps=0.3).gen_error]
+                    for x in view.replace(opt=3).xs(3)]
+        deadline = time.time() + 60
+        opt = None
+        while opt != expected and time.time() < deadline:
+            opt = driver.execute_script("const m = Bokeh.documents[0].get_model_by_name('raf-optimal');"
+                                        "return m && Array.from(m.data.x, (x, i) => [x, m.data.gen_error[i]]);")
+            time.sleep(0.1)
+        assert opt == expected
+        assert driver.execute_script(_SET, "optimal lam: points (0 = none)", 0)
+        for title, value, change in [("lam", 0.05, {"lam": 0.05}), ("loss", "hinge", {"loss": "hinge"}),
+                                     ("alpha", 3.0, {"alpha": 3.0}), ("learner", "rf", {"learner": "rf"}),
+                                     ("kappa", 0.5, {"kappa": 0.5})]:
+            assert driver.execute_script(_SET, title, value), title
+            view = view.replace(**change)
+            _wait(driver, _matches(view), what=f"{title} = {value}")
+        assert driver.execute_script(_SLIDE, 0.4)
+        view = view.replace(eps=0.4)
+        _wait(driver, _matches(view))
+        b = rm.bayes_optimal(np.array(view.xs()), view.eps, warn=False)
+        _wait(driver, lambda got: got["bayes"] == [float(v) for v in b.gen_error], what="the Bayes line")
+        deadline = time.time() + 10  # the link follows the controls
+        while "loss=hinge" not in driver.current_url and time.time() < deadline:
+            time.sleep(0.1)
+        link = driver.current_url
+        assert "loss=hinge" in link and "learner=rf" in link and "kappa=0.5" in link
+        assert console_errors(driver) == []
+
+        driver.get(link)  # the copied link reopens the same view
+        _wait(driver, _matches(view))
+        for title, value, change in [("x-axis", "lam", {"x": "lam"}), ("learner", "kernel", {"learner": "kernel"}),
+                                     ("kernel", "coefficients", {"kernel": "coefficients"}),
+                                     ("mustar", 0.2, {"mustar": 0.2})]:
+            assert driver.execute_script(_SET, title, value), title
+            view = view.replace(**change)
+            got = _wait(driver, _matches(view), what=f"{title} = {value}")
+        assert got["x"] == view.xs() and view.x_min == 1e-4  # the lam axis, over its own range
+        assert console_errors(driver) == []
+
+        # the phase diagram: the view's learner, loss and eps over (alpha, lam)
+        from rafmodel.explore import phase_diagram
+
+        assert driver.execute_script(_PHASE_TAB)
+        expected = [None if np.isnan(v) else float(v)
+                    for v in phase_diagram(view.replace(tab="phase"), size=60)["gen_error"].ravel()]
+        deadline = time.time() + 60
+        image = None
+        while image != expected and time.time() < deadline:
+            image = driver.execute_script(
+                "const m = Bokeh.documents[0].get_model_by_name('raf-phase-gen_error');"
+                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+            time.sleep(0.2)
+        assert image == expected
+        assert "tab=phase" in driver.current_url
+        assert console_errors(driver) == []
+        assert "could not be shown" not in driver.execute_script(_TEXTS)
+
+        driver.get(url + "?eps=2")  # a bad link: the defaults, and a note that says so
+        _wait(driver, _matches(View()))
+        deadline = time.time() + 10
+        text = ""
+        while "could not be shown" not in text and time.time() < deadline:
+            text = driver.execute_script(_TEXTS)
+            time.sleep(0.2)
+        import html
+
+        assert "the link's view could not be shown (eps: must be in [0, 1], got 2.0)" in html.unescape(text)
+        assert console_errors(driver) == []
+
+
+@needs_panel
+def test_in_jupyter_explore_returns_the_page_with_the_same_numbers():
+    import panel as pn
+
+    import rafmodel as rm
+    from rafmodel.explore import View
+
+    page = rm.explore(learner="rf", x="lam", n=25)
+    assert isinstance(page, pn.viewable.Viewable)
+    source = page.select(pn.pane.Bokeh)[0].object.select_one({"name": "raf-curves"})
+    view = View(learner="rf", n=25).replace(x="lam")
+    assert source.data["gen_error"].tolist() == rm.solve_many(view.settings(), warn=False).gen_error.tolist()
+    with pytest.raises(rm.ParameterError, match="^eps: "):
+        rm.explore(eps=3.0)
+
+
+@needs_panel
+def test_a_store_that_cannot_be_read_is_refused_in_one_line(raf_refused, tmp_path):
+    line = raf_refused(["explore", "--no-browser", "--store", str(tmp_path / "absent.sqlite")], prefix="store: ")
+    assert "does not exist" in line
+
+
+@needs_panel
+def test_the_page_draws_the_stored_points_of_its_view(tmp_path):
+    import panel as pn
+
+    import rafmodel as rm
+
+    store = rm.run_sweep({"kind": "theory", "learner": "linear", "loss": "square", "alpha": [0.5, 1, 2],
+                          "eps": 0.2, "lam": 0.1}, tmp_path / "t.sqlite")
+    page = rm.explore(store=store, n=20)
+    source = page.select(pn.pane.Bokeh)[0].object.select_one({"name": "raf-stored"})
+    assert source.data["x"].tolist() == [0.5, 1, 2]
+    assert source.data["gen_error"].tolist() == rm.solve_many(rm.grid(alpha=[0.5, 1, 2], eps=0.2, lam=0.1)
+                                                              ).gen_error.tolist()
+
+
+@needs_panel
+def test_the_page_s_phase_diagram_is_phase_diagram_of_its_view():
+    import panel as pn
+
+    import rafmodel as rm
+    from rafmodel.explore import View, phase_diagram
+
+    page = rm.explore(tab="phase", loss="hinge", eps=0.3)
+    figs = [p.object for p in page.select(pn.pane.Bokeh)]
+    image = next(f.select_one({"name": "raf-phase-mem_error"}) for f in figs if f.select_one(
+        {"name": "raf-phase-mem_error"}) is not None)
+    expected = phase_diagram(View(loss="hinge", eps=0.3), size=60)["mem_error"]
+    assert _same_nan(image.data["image"][0], expected)
+
+
+def _same_nan(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)],
+                                                                                             b[~np.isnan(b)])

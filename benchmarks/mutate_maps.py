@@ -59,17 +59,26 @@ SRC = ROOT / "src"
 TESTS = ["tests/test_routes.py", "tests/test_channel.py", "tests/test_random_features.py", "tests/test_capacity.py",
          "tests/test_compiled_solver.py::test_owens_t_matches_scipy",
          "tests/test_compiled_solver.py::test_owens_t_is_accurate_relative_to_high_precision",
-         "tests/test_numba_channel.py", "tests/test_logistic_formulas.py", "tests/test_theory.py"]
+         "tests/test_numba_channel.py", "tests/test_logistic_formulas.py", "tests/test_theory.py",
+         # structured inputs: the known limit (a flat spectrum) and the routes on a power law
+         "tests/test_structured_inputs.py::test_a_flat_spectrum_is_the_isotropic_theory",
+         "tests/test_structured_inputs.py::test_both_routes_agree_on_a_power_law",
+         "tests/test_structured_inputs.py::test_directions_scale_the_interpolation_threshold",
+         "tests/test_new_learner.py", "tests/test_optimal.py"]
 FACTOR = 1.001
 
 #: module (relative to src/rafmodel) -> the functions (dotted qualified names) holding map terms;
 #: ``"f:a,b,return"``: only the values assigned to ``a`` and ``b`` and the returned one.
 TARGETS = {
     # the maps, written once (both routes)
-    "theory/maps/linear.py": ["to_channel", "ridge", "update", "test_overlaps", "ridge_response", "square_response"],
-    "theory/maps/kernel.py": ["to_channel", "update", "test_overlaps", "square_response"],
+    "theory/maps/linear.py": ["to_channel", "ridge", "prior", "update", "test_overlaps", "ridge_response",
+                              "square_response", "exact_threshold", "square_lam_opt"],
+    "theory/maps/kernel.py": ["to_channel", "update", "test_overlaps", "square_response", "exact_threshold",
+                              "square_lam_opt", "interpolator_margin"],
     "theory/maps/random_features.py": ["sample_ratio", "to_channel", "test_overlaps", "responses",
-                                       "training_response", "update"],
+                                       "training_response", "update", "exact_threshold"],
+    # the one operation of the structured inputs (a numpy and a compiled version)
+    "_math/ops.py": ["spectral_sums"],
     "theory/maps/square.py": ["channel"],
     "theory/maps/hinge.py": ["region2", "channel"],
     "theory/maps/gaussian.py": ["interval_moments", "truncated_moments"],
@@ -81,7 +90,7 @@ TARGETS = {
     "_math/logistic.py": ["tails", "sigmoid_of", "derivatives", "newton:g,f", "bracket"],
     # what each route has of its own: the coordinates, the compiled Owen's T, the logistic quadratures
     "theory/maps/__init__.py": ["LearnerMap.encode", "LearnerMap.decode"],
-    "theory/maps/_compiled_ops.py": ["_t_small", "_owens_t"],
+    "theory/maps/_compiled_ops.py": ["_t_small", "_owens_t", "_spectral_sums"],
     "theory/_compiled_solver.py": ["_decode", "_encode"],
     "theory/channel.py": ["_channel_smooth", "_inverse_terms"],
     # the compiled logistic channel's integrands and sums (its elementary functions, exp and Phi,

@@ -97,9 +97,13 @@ def scaling(p, ctx):
     n_bad = sum(1 for r in rows if not r["converged"])
     gaps = f" {n_bad} points whose optimal lam the range did not determine are gaps." if n_bad else ""
     structured = {k: v for k, v in exps.items() if "isotropic" not in k}
-    mem = [r["mem_error"] for r in rows if r["eps"] > 0 and r["converged"] and r["inputs"] != "Isotropic()"]
-    stored = (f" At the optimal lam the facts are not stored: mem_error lies between {min(mem):.3g} and "
-              f"{max(mem):.3g}." if mem else "")
+    mem = [(r["alpha"], r["mem_error"]) for r in rows
+           if r["eps"] > 0 and r["converged"] and r["inputs"] != "Isotropic()" and r["loss"] == "square"]
+    stored = ""
+    if mem:
+        (a0, m0), (a1, m1) = min(mem), max(mem)
+        stored = (f" At the optimal lam ridge gives the facts up as alpha grows: mem_error {m0:.3g} at alpha = "
+                  f"{a0:.3g}, {m1:.3g} at alpha = {a1:.3g}.")
     caption = (f"On a power-law spectrum (eigenvalues k^-{float(p['decay']):g}, source exponent {float(p['source']):g}, "
                f"{int(p['size'])} directions), at the optimal lam, gen_error decays over alpha in [{lo:.3g}, {hi:.3g}] "
                "with fitted exponents " + ", ".join(f"{_fmt_ex(v)} ({k})" for k, v in structured.items())

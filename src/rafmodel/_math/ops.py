@@ -49,9 +49,20 @@ def spectral_sums(vh, lam, s):
     section 3.11).
     """
     f, w, t = s[0], s[1], s[2]
-    r = w / (np.asarray(lam, float)[..., None] + np.asarray(vh, float)[..., None] * w)
-    fr = f * r
-    return fr.sum(-1), (fr * t).sum(-1), (fr * r * t).sum(-1), (fr * r).sum(-1)
+    vh, lam = np.broadcast_arrays(np.asarray(vh, float), np.asarray(lam, float))
+    shape, vh, lam = vh.shape, vh.ravel(), lam.ravel()
+    out = [np.empty(vh.size) for _ in range(4)]
+    step = max(1, _SPECTRAL_CELLS // max(w.size, 1))  # points per block: a bounded (points x spectrum) array
+    for i in range(0, vh.size, step):
+        r = w / (lam[i:i + step, None] + vh[i:i + step, None] * w)
+        fr = f * r
+        out[0][i:i + step], out[1][i:i + step] = fr.sum(-1), (fr * t).sum(-1)
+        out[2][i:i + step], out[3][i:i + step] = (fr * r * t).sum(-1), (fr * r).sum(-1)
+    return tuple(o.reshape(shape) for o in out)
+
+
+#: Most entries of one block of :func:`spectral_sums` (32 MB of float64 per temporary).
+_SPECTRAL_CELLS = 4_000_000
 
 
 #: The names a map module takes from here, replaced as a whole on the compiled route.

@@ -113,8 +113,11 @@ class Inputs(DeclaredInit):
         str
             16 hexadecimal digits of the SHA-256 of :meth:`atoms`.
         """
-        a = np.ascontiguousarray(self.atoms())
-        return hashlib.sha256(a.tobytes() + str(a.shape).encode()).hexdigest()[:16]
+        key = self.__dict__.get("_key")
+        if key is None:  # the atoms are read-only: hashed once (equality and grouping ask often)
+            a = np.ascontiguousarray(self.atoms())
+            key = self.__dict__["_key"] = hashlib.sha256(a.tobytes() + str(a.shape).encode()).hexdigest()[:16]
+        return key
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, Inputs) and self.key() == other.key()

@@ -98,7 +98,7 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
     Raises
     ------
     ParameterError
-        ``learner`` without a real kernel, or ``pool`` below 4.
+        ``learner`` without a real kernel, ``pool`` below 4, or ``seed`` not a non-negative integer.
     """
     from .estimators.representations import represent_kernel
     from .learners import Kernel
@@ -108,6 +108,8 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
                                         "Kernel.from_kernel('rbf', bandwidth=1.0)")
     if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 4:
         raise ParameterError("pool", f"must be an integer >= 4, got {pool!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
     d = source.d
     path = spectrum_cache_dir() / f"{_key(source, learner, pool, seed)}.npz"
     if cache and path.is_file():

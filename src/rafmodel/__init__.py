@@ -22,7 +22,7 @@ Examples
 
 from . import _interrupt  # noqa: F401  (first: Ctrl-C while the raf command starts exits 130)
 from .exceptions import ConvergenceError, ConvergenceWarning, ParameterError, SolverError
-from .inputs import Inputs, Isotropic, PowerLaw, Spectrum, Spiked
+from .inputs import Inputs, Isotropic, Mixture, PowerLaw, Spectrum, Spiked
 from .learners import BayesOptimal, Kernel, Learner, Linear, Network, RandomFeatures
 from .losses import Hinge, Logistic, Loss, Square
 from .setting import Setting, grid
@@ -60,7 +60,7 @@ def __dir__():
 
 
 __all__ = ["Setting", "grid", "Linear", "Kernel", "RandomFeatures", "Network", "BayesOptimal", "Learner",
-           "Square", "Hinge", "Logistic", "Loss", "Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked",
+           "Square", "Hinge", "Logistic", "Loss", "Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked", "Mixture",
            "solve", "solve_many", "SolverOptions", "TheoryResult", "TheoryResults",
            "bayes_optimal", "BayesResult", "alpha_c", "interpolation_capacity",
            "optimal_lambda", "OptimalLambda", "large_alpha_rate", "LargeAlphaRate",

@@ -316,6 +316,7 @@ CONSTRAINTS: dict[str, dict[str, Constraint]] = {
                  "size": Integer(2, 1_000_000)},
     "Spiked": {"fraction": Real(0, 1, lo_open=True, hi_open=True, array=False),
                "spike": Real(0, lo_open=True, array=False), "teacher_share": Real(0, 1, array=False)},
+    "Mixture": {"d": Integer(1, 100_000_000), "facts": Choice("class", "rule")},
 }
 
 

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 
 from ._validation import DeclaredInit, ParameterError, validate_params
 
-__all__ = ["Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked", "get_inputs"]
+__all__ = ["Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked", "Mixture", "get_inputs"]
 
 #: Most atoms a spectrum may have (one per direction of a power law at this ``size``).
 MAX_ATOMS = 1_000_000
@@ -338,3 +338,92 @@ def get_inputs(inputs: Inputs | str | None) -> Inputs:
 
 
 _ISOTROPIC = Isotropic()
+
+
+class Mixture(DeclaredInit):
+    """Gaussian-mixture inputs: each class a Gaussian cloud with its own mean, one shared covariance.
+
+    The model of image classes (docs/theory.md section 4.2): a rule example of class ``+1`` is
+    ``x = mu_+ + g``, of class ``-1`` ``x = mu_- + g``, and a fact (a random label) is either an
+    input of a third class, ``x = mu_f + g`` (``facts="class"``, the paper's set-up), or a
+    rule-class input with its label redrawn (``facts="rule"``, label noise), with
+    ``g ~ N(0, Sigma)`` throughout.  The predictor is ``h = w . x / sqrt(d)`` and ``n = alpha d``.
+    Unlike :class:`Spectrum` there is no teacher: the label is the class.
+
+    Parameters
+    ----------
+    eigenvalues : array_like of shape (K,)
+        Eigenvalues ``omega_k`` of ``Sigma``, ``>= 0`` and finite, not all zero.
+    means : array_like of shape (2, K) or (3, K)
+        The class means in ``Sigma``'s eigenbasis: rows ``mu_+``, ``mu_-`` and (with
+        ``facts="class"``) ``mu_f``.  Finite.
+    d : int
+        The input dimension that ``alpha = n / d`` and the predictor's ``1 / sqrt(d)`` refer to
+        (the number of pixels for features measured on images).
+    facts : {'class', 'rule'}, default='class'
+        Where the facts' inputs come from: a third class (``means`` has 3 rows) or the rule's
+        own classes (2 rows).
+
+    Raises
+    ------
+    ParameterError
+        An array that is not finite, of the wrong shape or out of range; ``means`` with a row
+        count that does not match ``facts``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rafmodel import Mixture
+    >>> mix = Mixture(np.ones(100), np.vstack([np.full(100, 0.1), np.full(100, -0.1)]), d=100, facts="rule")
+    >>> mix
+    Mixture(<100 eigenvalues, 2 means, d=100, facts='rule'>)
+    """
+
+    name = "mixture"
+
+    @validate_params("Mixture", exempt={"eigenvalues": "an array, checked in the body",
+                                        "means": "an array, checked in the body"})
+    def __init__(self, eigenvalues: ArrayLike, means: ArrayLike, d: int, facts: str = "class") -> None:
+        w = _array("eigenvalues", eigenvalues, None, positive=False)
+        if not np.any(w > 0):
+            raise ParameterError("eigenvalues", "must have at least one entry > 0")
+        try:
+            mu = np.array(means, dtype=float)
+        except (TypeError, ValueError):
+            raise ParameterError("means", "must be an array of numbers") from None
+        facts = str(facts).strip().lower()
+        rows = 3 if facts == "class" else 2
+        if mu.shape != (rows, w.size):
+            raise ParameterError("means", f"must have shape ({rows}, {w.size}) (rows mu_+, mu_-"
+                                          f"{', mu_f' if rows == 3 else ''}) for facts={facts!r}, got {mu.shape}")
+        if not np.all(np.isfinite(mu)):
+            raise ParameterError("means", "must be finite")
+        w.setflags(write=False)
+        mu.setflags(write=False)
+        self.eigenvalues, self.means, self.d, self.facts = w, mu, int(d), facts
+
+    def key(self) -> str:
+        """A short digest of the eigenvalues, means, ``d`` and ``facts``: equal mixtures have equal keys.
+
+        Returns
+        -------
+        str
+            16 hexadecimal digits of a SHA-256.
+        """
+        key = self.__dict__.get("_key")
+        if key is None:
+            h = hashlib.sha256(np.ascontiguousarray(self.eigenvalues).tobytes())
+            h.update(np.ascontiguousarray(self.means).tobytes())
+            h.update(f"{self.means.shape}|{self.d}|{self.facts}".encode())
+            key = self.__dict__["_key"] = h.hexdigest()[:16]
+        return key
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, Mixture) and self.key() == other.key()
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    def __repr__(self) -> str:
+        return (f"Mixture(<{self.eigenvalues.size} eigenvalues, {self.means.shape[0]} means, d={self.d}, "
+                f"facts={self.facts!r}>)")

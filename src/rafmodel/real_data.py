@@ -43,7 +43,9 @@ __all__ = ["realdata", "RealDataResults", "theory_coefficients"]
 COLUMNS = ("dataset", "rule", "facts", "kernel", "bandwidth", "loss", "alpha", "eps", "lam", "d", "n", "n_test",
            "seeds", "seed", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error",
            "rule_error_se", "failed")
-THEORY_COLUMNS = ("scale", "mu1", "mustar", "gen_error_theory", "mem_error_theory")
+THEORY_COLUMNS = ("theory", "scale", "mu1", "mustar", "gen_error_theory", "mem_error_theory", "rule_error_theory")
+#: The theories :func:`realdata` can put beside the measurements (``theory=True`` is the first).
+THEORIES = ("mixture", "isotropic")
 
 
 class RealDataResults(Tabular):
@@ -94,13 +96,19 @@ class RealDataResults(Tabular):
                 return "theory: no point converged"
             out.append(f"{m}: measured - theory = {np.mean(gaps):+.3f} on average "
                        f"(|gap| up to {np.max(np.abs(gaps)):.3f})")
+        if rows[0].get("theory") == "mixture":
+            return ("theory (the classes as a Gaussian mixture in the kernel's feature space, docs/theory.md "
+                    "section 4.2): " + "; ".join(out) + ". The mixture keeps each class's mean and the covariance "
+                    "within the classes, measured on the images, and treats the clouds as Gaussian: it is "
+                    "optimistic where real classes have heavier tails than Gaussian ones (large alpha and lam), "
+                    "and its fixed point is that of an infinite pool of such images.")
         return ("theory (Gaussian inputs, linear teacher, same kernel coefficients): " + "; ".join(out)
                 + ". The theory's data are a Gaussian cloud cut by one hyperplane; two image classes are "
                 "clustered and far easier to tell apart, so the measured gen_error is far below the theory's "
                 "and the theory is not a prediction of it. The facts are random labels on top of the data, as "
                 "in the model: mem_error is 0 at small lam and grows with lam in both, but at the level of the "
                 "theory only roughly, since the memorizing part of the kernel acts on clustered, not isotropic, "
-                "inputs.")
+                "inputs. The mixture theory (theory='mixture') models the classes as clusters.")
 
 
 def theory_coefficients(kernel: str, scale: float, bandwidth: float | None = None,
@@ -182,13 +190,14 @@ _BY_IMAGERAF = "checked by ImageRAF, before any image is read"
     "eps": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
     "lam": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
     "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
-    "theory": "a flag", "progress": "a flag (None: when a terminal is attached)",
+    "theory": "False, True, 'mixture' or 'isotropic', checked in the body",
+    "progress": "a flag (None: when a terminal is attached)",
     "deprecated": "the old names eta and repeats, resolved by renamed() and checked first in the body"})
 def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int | str = 8,
              alpha: float | Sequence[float] = 4.0, eps: float | Sequence[float] = 0.2,
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
              bandwidth: float | Sequence[float] = 1.0, loss: str = "square", seeds: int = 5, seed: int = 0,
-             data_dir: str | os.PathLike[str] | None = None, n_test: int | None = None, theory: bool = False,
+             data_dir: str | os.PathLike[str] | None = None, n_test: int | None = None, theory: bool | str = False,
              progress: bool | None = None, **deprecated: Any) -> RealDataResults:
     """The RAF experiment on image classes, optionally beside the Gaussian theory.
 
@@ -221,8 +230,12 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         Directory of the files (default the ``RAF_DATA`` environment variable).
     n_test : int, optional
         Test images per repetition (default: all held-out rule images, balanced).
-    theory : bool, default=False
-        Add ``scale, mu1, mustar, gen_error_theory, mem_error_theory``.
+    theory : bool or {'mixture', 'isotropic'}, default=False
+        Add the columns ``theory, scale, mu1, mustar, gen_error_theory, mem_error_theory,
+        rule_error_theory``.  ``'mixture'`` (or ``True``): the classes as a Gaussian mixture in the
+        kernel's feature space, measured on the images (:func:`rafmodel.spectra.data_mixture`,
+        docs/theory.md section 4.2; ``scale, mu1, mustar`` are ``nan``).  ``'isotropic'``: the
+        isotropic Gaussian theory of the same kernel's coefficients on this data's scale.
     progress : bool, optional
         A progress bar on stderr.
     **deprecated
@@ -257,6 +270,12 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                       {"bandwidth": bandwidth, "seeds": seeds}, {"bandwidth": 1.0, "seeds": 5}, stacklevel=4)
         v = validate("realdata", **new)  # the old names' values, checked as the new names' at the signature
         bandwidth, seeds = v["bandwidth"], v["seeds"]
+    if theory is True:
+        theory = "mixture"
+    elif theory is not False and theory is not None:
+        theory = str(theory).strip().lower()
+        if theory not in THEORIES:
+            raise ParameterError("theory", f"must be False, True or one of {', '.join(THEORIES)}, got {theory!r}")
     try:
         loss_obj = get_loss(loss)
     except ValueError as e:
@@ -275,6 +294,8 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     check_count("seeds", points * seeds, MAX_POINTS, what="fits (points x seeds)",
                 hint="use fewer seeds or fewer points")
     validate("Setting", alpha=alphas, eps=epss, lam=lams)  # every value, before the images are read
+    if theory == "mixture" and min(float(x) for x in lams) <= 0:
+        raise ParameterError("lam", "the mixture theory needs lam > 0 (or theory='isotropic')")
     learners = {e: _learner(kernel, e) for e in etas}
     source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
     groups = []
@@ -299,9 +320,11 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                 sims = simulate_many(settings, seeds=seeds, seed=seed, data=source)
             n, d, nt = source.shape(settings[0])
             scale = mu = None
-            if theory:
+            if theory == "isotropic":
                 scale = _scale(source, settings[0], seeds, seed)
                 mu = theory_coefficients(kernel, scale, bandwidth=h)
+            elif theory:
+                scale, mu = math.nan, (math.nan, math.nan)
             for s, sim in zip(settings, sims):
                 rec = {"dataset": source.dataset, "rule": f"{source.rule[0]},{source.rule[1]}",
                        "facts": source.facts, "kernel": kernel, "bandwidth": h, "loss": loss_obj.name,
@@ -311,16 +334,37 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                     rec[m], rec[f"{m}_se"] = sim.mean(m), sim.se(m)
                 rec["failed"] = sim.n_failed
                 if theory:
-                    rec.update(scale=scale, mu1=mu[0], mustar=mu[1])
+                    rec.update(theory=theory, scale=scale, mu1=mu[0], mustar=mu[1])
                 records.append(rec)
             if bar is not None:
                 bar.update()
     finally:
         if bar is not None:
             bar.close()
-    if theory:
+    if theory == "isotropic":
         _add_theory(records, loss_obj)
+    elif theory:
+        _add_mixture_theory(records, loss_obj, source, learners)
     return RealDataResults(records)
+
+
+def _add_mixture_theory(records, loss_obj, source, learners):
+    """The mixture theory of each row, on the mixture measured once per ``(eps, bandwidth)``."""
+    from .learners import Linear
+    from .setting import Setting
+    from .spectra import data_mixture
+    from .theory.mixture import solve_mixture
+
+    mixtures = {}
+    for r in records:
+        key = (r["eps"], r["bandwidth"])
+        if key not in mixtures:
+            h = r["bandwidth"]
+            mixtures[key] = data_mixture(source, learners[h if h in learners else next(iter(learners))],
+                                         eps=float(r["eps"]))
+        t = solve_mixture(Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], learner=Linear(), loss=loss_obj),
+                          mixtures[key])
+        r["gen_error_theory"], r["mem_error_theory"], r["rule_error_theory"] = t.gen_error, t.mem_error, t.rule_error
 
 
 def _add_theory(records, loss_obj):
@@ -335,3 +379,4 @@ def _add_theory(records, loss_obj):
         ok = bool(t.get("converged", True))
         r["gen_error_theory"] = float(t["gen_error"]) if ok else math.nan
         r["mem_error_theory"] = float(t["mem_error"]) if ok else math.nan
+        r["rule_error_theory"] = float(t["rule_error"]) if ok else math.nan

@@ -1,4 +1,4 @@
-"""Spectra measured on data: a kernel's eigenvalues on a pool of real inputs and the rule's alignment with them.
+"""Input models measured on data: a kernel's spectrum and the rule's alignment with it, or the classes as a mixture.
 
 The structured theory (docs/theory.md section 3.11) needs the spectrum of the learner's features
 and the share of the rule on each eigendirection.  On images these come from the data
@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 
 from .exceptions import ParameterError
-from .inputs import Spectrum
+from .inputs import Mixture, Spectrum
 
-__all__ = ["data_spectrum", "spectrum_cache_dir"]
+__all__ = ["data_spectrum", "data_mixture", "spectrum_cache_dir"]
 
 #: Eigenvalues below this fraction of the largest are dropped (numerical zeros of ``K / N``).
 _RELATIVE_FLOOR = 1e-12
@@ -136,3 +136,113 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
         except OSError:
             pass  # a read-only home: the spectrum is still returned
     return Spectrum(omega, teacher_power=power, weights=np.full(omega.size, 1.0), directions=n / d)
+
+
+def _mixture_pool(source, pool, eps, seed):
+    """``(Z, labels)``: up to ``pool`` images (rule classes 0, 1; fact class 2), preprocessed as a training set with ``eps`` facts is."""
+    from .data.real import median_sq_distance
+
+    rng = np.random.default_rng(seed)
+    classes = [*source.rule] + ([] if source.facts == "rule" else [source.facts])
+    per = pool // len(classes)
+    idx = [rng.choice(source._idx[c], size=min(per, source._idx[c].size), replace=False) for c in classes]
+    X = source._X[np.concatenate(idx)].astype(float)
+    labels = np.concatenate([np.full(i.size, k) for k, i in enumerate(idx)])
+    share = np.array([(1 - eps) / 2, (1 - eps) / 2, eps]) if len(classes) == 3 else np.array([0.5, 0.5])
+    w = share[labels] / np.array([i.size for i in idx])[labels]  # the weight of an image in a training set
+    w = w / w.sum()
+    if source.standardize:  # as rafmodel.data.real._preprocess, with the statistics of a training set's mix
+        mean = w @ X
+        std = np.sqrt(w @ (X - mean) ** 2)
+        std = np.where(std > 1e-12 * max(float(std.max()), 1.0), std, 1.0)
+        X = (X - mean) / std
+        sample = rng.choice(X.shape[0], size=min(1000, X.shape[0]), replace=False, p=w)
+        med = median_sq_distance(X[sample])
+        if med > 0:
+            X = X * np.sqrt(2.0 * X.shape[1] / med)
+    return X, labels
+
+
+def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_POOL, seed: int = 0,
+                 cache: bool = True) -> Mixture:
+    """The classes of real images as a Gaussian mixture in a kernel's feature space.
+
+    On a pool of images of the rule classes (and of the facts' class), preprocessed as a
+    training set with a fraction ``eps`` of facts is, the kernel matrix ``K = U diag(k) U'``
+    gives features ``x_i = sqrt(d) (U diag(k)^{1/2})_i`` with ``x_i . x_j / d = K_ij`` (the
+    learner is linear on them, as a kernel learner is on its features).  The class means of the
+    features and the covariance within the rule classes (the average of the two classes') in its
+    eigenbasis make the :class:`rafmodel.Mixture` of docs/theory.md section 4.2.  Computed once
+    per dataset, classes, kernel, ``eps``, pool and seed and cached as a ``.npz`` file (read
+    without pickle) beside :func:`data_spectrum`'s.
+
+    Parameters
+    ----------
+    source : rafmodel.data.ImageRAF
+        The images; its ``facts`` (a class, or ``"rule"``) gives the mixture's ``facts``.
+    learner : rafmodel.Kernel
+        A kernel learner with a real kernel (``Kernel.from_kernel(...)``).
+    eps : float
+        The fraction of facts of the training sets the theory is compared with (it sets the
+        preprocessing's statistics), in ``[0, 1)``.
+    pool : int, default=4000
+        Images in the pool (at most; an equal share per class, all of a class if it has fewer).
+    seed : int, default=0
+        Which images form the pool.
+    cache : bool, default=True
+        Read and write the result under :func:`spectrum_cache_dir`.
+
+    Returns
+    -------
+    Mixture
+        Eigenvalues of the within-class covariance and the class means, ``d`` the number of
+        pixels; for :func:`rafmodel.theory.mixture.solve_mixture` with ``learner=rafmodel.Linear()``.
+
+    Raises
+    ------
+    ParameterError
+        ``learner`` without a real kernel, ``eps`` outside ``[0, 1)``, ``pool`` below 6, or
+        ``seed`` not a non-negative integer.
+    """
+    from .estimators.representations import represent_kernel
+    from .learners import Kernel
+
+    if not isinstance(learner, Kernel) or learner.kernel is None:
+        raise ParameterError("learner", "needs a kernel learner with a real kernel, e.g. "
+                                        "Kernel.from_kernel('rbf', bandwidth=1.0)")
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) or not 0 <= eps < 1:
+        raise ParameterError("eps", f"must be a number in [0, 1), got {eps!r}")
+    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 6:
+        raise ParameterError("pool", f"must be an integer >= 6, got {pool!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
+    d = source.d
+    facts = "rule" if source.facts == "rule" else "class"
+    key = _key(source, learner, pool, seed) + hashlib.sha256(f"mixture|{float(eps)!r}|{source.facts}".encode()
+                                                             ).hexdigest()[:8]
+    path = spectrum_cache_dir() / f"mixture-{key}.npz"
+    if cache and path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                return Mixture(z["omega"], z["means"], d=d, facts=facts)
+        except (OSError, ValueError, KeyError, ParameterError):
+            pass  # a damaged or foreign file: computed again and replaced
+    X, labels = _mixture_pool(source, int(pool), float(eps), int(seed))
+    K = represent_kernel(learner, X, None).train
+    k, U = np.linalg.eigh(K)
+    keep = k > _RELATIVE_FLOOR * k.max()
+    F = np.sqrt(d) * U[:, keep] * np.sqrt(k[keep])
+    means = np.stack([F[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
+    cov = sum(np.cov(F[labels == c].T, bias=True) for c in (0, 1)) / 2.0
+    omega, E = np.linalg.eigh(cov)
+    omega = np.clip(omega, 0.0, None)
+    means = means @ E
+    if cache:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp.npz")
+            np.savez(tmp, omega=omega, means=means)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return Mixture(omega, means, d=d, facts=facts)

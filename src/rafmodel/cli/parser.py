@@ -310,8 +310,10 @@ def _add_realdata_options(p):
     p.add_argument("--seed", type=_int_option("seed"), default=0, help="base seed (default 0)")
     p.add_argument("--n-test", type=_int_option("n-test"), default=None,
                    help="test images per repetition (default: all held-out rule images, balanced)")
-    p.add_argument("--theory", action="store_true", help="add the Gaussian theory of the same kernel "
-                                                         "(gen_error_theory, mem_error_theory)")
+    p.add_argument("--theory", nargs="?", const="mixture", default=None, choices=("mixture", "isotropic"),
+                   help="add a theory (gen_error_theory, mem_error_theory, rule_error_theory): mixture (the "
+                        "default: the classes as a Gaussian mixture in the kernel's feature space, measured on "
+                        "the images) or isotropic (the Gaussian theory of the same kernel's coefficients)")
 
 
 def build_parser():

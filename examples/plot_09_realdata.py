@@ -2,7 +2,7 @@
 Real images: digits
 ===================
 
-Figure ``realdata`` of the report: real images: kernel ridge (RBF) on digits 3 vs 5 with images of 8 as facts; gen_error and mem_error vs lam for several bandwidths, and the trade-off curve, with the Gaussian theory of the same kernel.
+Figure ``realdata`` of the report: real images: kernel ridge (RBF) on digits 3 vs 5 with images of 8 as facts; gen_error and mem_error vs lam for several bandwidths, and the trade-off curve, with the mixture theory (the classes as Gaussian clouds in the kernel's feature space) and the isotropic Gaussian theory of the same kernel.
 
 The same figure at full resolution: ``raf figure realdata --out figures`` (or
 ``rafmodel.figures.write_figure("realdata", "figures")``).

@@ -139,7 +139,11 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
 
 
 def _mixture_pool(source, pool, eps, seed):
-    """``(Z, labels)``: up to ``pool`` images (rule classes 0, 1; fact class 2), preprocessed as a training set with ``eps`` facts is."""
+    """``(Z, labels)``: up to ``pool`` images (labels 0, 1: the rule; 2: the facts' class), preprocessed.
+
+    Preprocessed as a training set with a fraction ``eps`` of facts is (z-score with that mix's
+    statistics, then the factor that makes the median squared distance ``2 d``).
+    """
     from .data.real import median_sq_distance
 
     rng = np.random.default_rng(seed)

@@ -362,8 +362,9 @@ def build_parser():
                 "random labels are the facts; a kernel learner without intercept (RBF bandwidth relative "
                 "to the median squared distance of the training inputs) is trained with the square loss "
                 "(kernel ridge) or the hinge loss (kernel SVM). Mean and standard error over --seeds of "
-                "gen_error (held-out rule images), mem_error and rule_error; --theory adds the Gaussian "
-                "theory of the same kernel. Nothing is downloaded: mnist, fashion-mnist and cifar10 are read "
+                "gen_error (held-out rule images), mem_error and rule_error; --theory adds the mixture theory "
+                "(the classes as Gaussian clouds in the kernel's feature space, measured on the images; "
+                "--theory isotropic: the Gaussian theory of the same kernel). Nothing is downloaded: mnist, fashion-mnist and cifar10 are read "
                 "from --data-dir or $RAF_DATA.",
                 _add_realdata_options)
 

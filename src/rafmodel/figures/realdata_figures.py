@@ -60,7 +60,8 @@ def realdata_figure(p, ctx):
         ok = np.asarray(res.converged, bool)
         g = np.where(ok, np.asarray(res.gen_error, float), np.nan)
         m = np.where(ok, np.asarray(res.mem_error, float), np.nan)
-        rows += [{"curve": f"bandwidth = {eta:g}", "source": "theory", "alpha": alpha, "eps": eps, "bandwidth": eta,
+        rows += [{"curve": f"bandwidth = {eta:g}", "source": "isotropic theory", "alpha": alpha, "eps": eps,
+                  "bandwidth": eta,
                   "lam": x,
                   "mu1": mu1, "mustar": mustar, "scale": scale, "gen_error": gi, "mem_error": mi,
                   "converged": bool(c)} for x, gi, mi, c in zip(lams_th, g, m, ok)]
@@ -98,7 +99,7 @@ def realdata_figure(p, ctx):
     finish(axes[1], xlabel="lam", ylabel="mem_error", logx=True, title=f"facts (eps = {eps:g})", legend=False)
     finish(axes[2], xlabel="mem_error", ylabel="gen_error", title="trade-off (along lam)", legend=False)
     axes[2].set_xlim(-0.01, 0.52)
-    th = [r for r in rows if r["source"] == "theory"]
+    th = [r for r in rows if r["source"] == "isotropic theory"]
     th_gen = np.nanmin([r["gen_error"] for r in th]) if th else math.nan
     n = int(round(alpha * source.d))
     caption = (f"Kernel ridge with an RBF kernel (no intercept) on scikit-learn's 8x8 digits: rule 3 vs 5, "

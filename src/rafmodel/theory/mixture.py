@@ -251,7 +251,8 @@ def solve_mixture(setting: Setting, mixture: Mixture) -> MixtureResult:
         if loss != "square":
             sol = root(_residual, x, args=(loss, mixture, eps, alpha, lam), method="hybr", options={"xtol": 1e-13})
             x = sol.x
-        res = float(np.max(np.abs(_residual(x, loss, mixture, eps, alpha, lam)))) if np.all(np.isfinite(x)) else math.inf
+        finite = np.all(np.isfinite(x))
+        res = float(np.max(np.abs(_residual(x, loss, mixture, eps, alpha, lam)))) if finite else math.inf
     if not res <= TOL:
         nan = math.nan
         return MixtureResult(setting, (nan,) * R, nan, nan, nan, nan, nan, False, res)

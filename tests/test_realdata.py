@@ -236,9 +236,12 @@ def test_realdata_figure_quick():
 
     res = make_figure("realdata", quick=True)
     df = res.table
-    meas = df[df["source"] == "simulation"]
-    theo = df[df["source"] == "isotropic theory"]
-    mix = df[df["source"] == "mixture theory"]
+    lam_rows = df[df["curve"].str.startswith("bandwidth")]
+    meas = lam_rows[lam_rows["source"] == "simulation"]
+    theo = lam_rows[(lam_rows["source"] == "theory") & (lam_rows["theory"] == "isotropic")]
+    mix = lam_rows[(lam_rows["source"] == "theory") & (lam_rows["theory"] == "mixture")]
+    along = df[df["curve"] == "along alpha"]
+    assert sorted(along["alpha"]) == [1.0, 4.0] and (along["lam"] == 1.0).all()
     assert len(meas) == 2 * 4 and len(theo) == 2 * 40 and len(mix) == 2 * 40 and mix["converged"].all()
     assert (meas["gen_error"] < theo["gen_error"].min()).all()  # images are easier than the isotropic model
     # the mixture theory is close to the measurement: the caption's median gap is that of the table

@@ -37,6 +37,20 @@ _MARKER_TEXT = {"alpha_c(eps)": "alpha_c(eps), the linear classifier's capacity"
                 "interpolation threshold": "the interpolation threshold of this learner and loss (lam = 0)"}
 
 
+#: Milliseconds Panel waits before it handles a control's move from the browser (its ``_debounce``, a
+#: class attribute of Panel's own, 50 ms by default, set per widget here): 0, the server's next turn,
+#: still with the document's lock (Panel's faster ``_priority_changes`` path runs without it, and the
+#: page's Bokeh data sources cannot be changed there).  Another Panel without it: the same page, 50 ms slower.
+_DEBOUNCE_MS = 0
+
+
+def _prompt(widget) -> None:
+    """Let ``widget``'s moves (and those of the slider and number box inside it) reach the page at once."""
+    for w in (widget, getattr(widget, "_slider", None), getattr(widget, "_value_edit", None)):
+        if w is not None and hasattr(w, "_debounce"):
+            w._debounce = _DEBOUNCE_MS
+
+
 def _panel():
     os.environ.setdefault("BOKEH_RESOURCES", "server")  # scripts from the local server, never a CDN
     import panel as pn
@@ -103,6 +117,7 @@ class Explorer:
         for w in self.w.values():
             w.width = 250
             w.param.watch(self._on_change, "value")
+            _prompt(w)
         self.source = ColumnDataSource(name=SOURCE_NAME, data={"x": [], **{k: [] for k in _COLORS}})
         self.marker_sources = {k: ColumnDataSource(data={"x": [], "y": []}) for k in _MARKER_COLORS}
         self.opt_source = ColumnDataSource(name=OPTIMAL_NAME, data={"x": [], "gen_error": [], "lam_opt": []})
@@ -193,10 +208,11 @@ class Explorer:
         except ParameterError as e:
             self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
             return
-        if view.x != self.view.x or view.learner != self.view.learner or view.tab != self.view.tab:
-            self._set_widgets(view)  # the axis' range, the learner's controls
-        self.link_note.visible = False  # the link's note is about the first view only
-        self._redraw(view)
+        with self._hold():  # the whole update in one message to the browser
+            if view.x != self.view.x or view.learner != self.view.learner or view.tab != self.view.tab:
+                self._set_widgets(view)  # the axis' range, the learner's controls
+            self.link_note.visible = False  # the link's note is about the first view only
+            self._redraw(view)
 
     # --- drawing --------------------------------------------------------------------------------------
     def _figure(self, view: View):
@@ -251,12 +267,20 @@ class Explorer:
         if key != self._figure_key:
             self.plot.object, self._figure_key = self._figure(view), key
         same = curves.bayes_points() == self._bayes_points  # else the old line is not this view's
-        self.source.data = {"x": curves.x, **{k: curves.columns[k] for k in ERRORS},
-                            "bayes_gen_error": self.source.data["bayes_gen_error"] if same
-                            else curves.x * float("nan")}
+        new = {k: curves.columns[k] for k in ERRORS}
+        if not same:
+            new["bayes_gen_error"] = curves.x * float("nan")
+            self._bayes_points = None
+        old_x = self.source.data["x"]
+        if len(old_x) == len(curves.x) and np.array_equal(old_x, curves.x):
+            self.source.data.update(new)  # the changed columns only (one event; the x column stays)
+        else:
+            self.source.data = {"x": curves.x, "bayes_gen_error": self.source.data["bayes_gen_error"], **new}
         for k, src in self.marker_sources.items():
             a = curves.markers.get(k)
-            src.data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
+            data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
+            if src.data["x"] != data["x"]:  # sent only when it moved
+                src.data = data
         self._notes(curves)
         commands = "\n".join(c for c in (view.command(), view.optimal_command()) if c)
         self.command.object = f"<pre style='white-space: pre-wrap'>{html.escape(commands)}</pre>"
@@ -350,8 +374,26 @@ class Explorer:
         pn = _panel()
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
-            return doc.add_next_tick_callback
+            def later(f):
+                def held():
+                    with self._hold():
+                        f()
+
+                doc.add_next_tick_callback(held)
+
+            return later
         return lambda f: f()
+
+    @staticmethod
+    def _hold():
+        """Collect the changes of the page's models and send them in one message, where the page is served."""
+        import contextlib
+
+        pn = _panel()
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            return pn.io.hold(doc)
+        return contextlib.nullcontext()
 
     def _optimal(self, view: View) -> None:
         """Start (or keep) the optimal-lam points of ``view``, one per tick, with their progress."""
@@ -396,8 +438,9 @@ class Explorer:
         if curves is not self.curves:  # a newer view is shown already
             return
         self.curves = curves = curves.with_bayes()
-        self.source.data = {**self.source.data, "bayes_gen_error": curves.columns["bayes_gen_error"]}
-        self._bayes_points = curves.bayes_points()
+        if curves.bayes_points() != self._bayes_points:  # else the plotted line is this one already
+            self.source.data.update(bayes_gen_error=curves.columns["bayes_gen_error"])
+            self._bayes_points = curves.bayes_points()
         self._notes(curves)
 
     def _notes(self, curves: Curves) -> None:

@@ -320,3 +320,120 @@ def _same_nan(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return a.shape == b.shape and np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)],
                                                                                              b[~np.isnan(b)])
+
+
+# --- the exports and the hover, in a real browser ----------------------------------------------------
+
+#: The page's Bokeh models of a type: the CSV button (its view's link clicked, as a user's click does),
+#: the figure's save tool (its action, as its toolbar button does).
+_CLICK_CSV = ("const m = Array.from(Bokeh.documents[0].all_models).find(m => m.type.endsWith('FileDownload'));"
+              "Bokeh.index.find_one(m).anchor_el.click();")
+_SAVE_PNG = ("const src = Bokeh.documents[0].get_model_by_name('raf-curves');"
+             "const plot = Array.from(Bokeh.documents[0].all_models).find("
+             "  m => 'renderers' in m.properties && m.renderers.some(r => r.data_source === src));"
+             "plot.toolbar.tools.find(t => t.type === 'SaveTool').do.emit(undefined);")
+
+#: The plot's view: its canvas's size in CSS pixels, the device pixel ratio, and where (in the
+#: window's CSS pixels) the point ``arguments[0]`` of the gen_error curve is drawn.
+_PLOT = ("const src = Bokeh.documents[0].get_model_by_name('raf-curves');"
+         "const plot = Array.from(Bokeh.documents[0].all_models).find("
+         "  m => 'renderers' in m.properties && m.renderers.some(r => r.data_source === src));"
+         "const v = Bokeh.index.find_one(plot); const i = arguments[0];"
+         "const r = v.canvas_view.events_el.getBoundingClientRect();"
+         "return {width: v.canvas_view.bbox.width, height: v.canvas_view.bbox.height, dpr: window.devicePixelRatio,"
+         "        x: r.left + v.frame.x_scale.compute(src.data.x[i]),"
+         "        y: r.top + v.frame.y_scale.compute(src.data.gen_error[i])};")
+
+#: The rows of the tooltips shown (label, value), through the page's shadow DOMs.
+_TOOLTIPS = ("const out = [];"
+             "const walk = root => { for (const el of root.querySelectorAll('*')) {"
+             "  if (el.classList.contains('bk-tooltip-content') && el.offsetParent !== null)"
+             "    out.push(Array.from(el.querySelectorAll('.bk-tooltip-row-label'), (l, j) =>"
+             "      [l.innerText.replace(/:\\s*$/, ''), el.querySelectorAll('.bk-tooltip-row-value')[j].innerText]));"
+             "  if (el.shadowRoot) walk(el.shadowRoot); } };"
+             "walk(document); return out;")
+
+
+def _downloaded(folder, name, timeout=30):
+    """The bytes of the file ``name`` the browser downloads into ``folder``, once it is complete."""
+    path, deadline = folder / name, time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and not any(p.suffix == ".crdownload" for p in folder.iterdir()):
+            return path.read_bytes()
+        time.sleep(0.1)
+    pytest.fail(f"the browser downloaded no {name}: {sorted(p.name for p in folder.iterdir())}")
+
+
+def _png_pixels(png):
+    """Width, height and the decompressed scanlines of a PNG (its IDAT chunks), read with the standard library."""
+    import struct
+    import zlib
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n", png[:16]
+    pos, idat, size = 8, b"", None
+    while pos < len(png):
+        n, kind = struct.unpack(">I4s", png[pos:pos + 8])
+        body = png[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    return (*size, zlib.decompress(idat))
+
+
+@needs_panel
+def test_in_a_browser_the_csv_the_png_and_the_hover_hold_the_plotted_numbers(server, tmp_path):
+    import csv
+    import io
+
+    import rafmodel as rm
+    from rafmodel.explore import View
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    proc, url = server
+    view = View(n=40, eps=0.3, loss="hinge")
+    bayes = [float(v) for v in rm.bayes_optimal(np.array(view.xs()), view.eps, warn=False).gen_error]
+    with headless_chrome() as driver:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+        driver.set_window_size(1400, 1000)
+        driver.get(url + "?n=40&eps=0.3&loss=hinge")
+        _wait(driver, _matches(view))
+        got = _wait(driver, lambda g: g["bayes"] == bayes, what="the Bayes line")
+
+        # the CSV: one row per plotted point, every number exactly the plotted one (empty: a gap)
+        driver.execute_script(_CLICK_CSV)
+        rows = list(csv.DictReader(io.StringIO(_downloaded(tmp_path, "raf-explore.csv").decode())))
+        assert [float(r["alpha"]) for r in rows] == got["x"]
+        for k, col in [("gen_error", "gen_error"), ("mem_error", "mem_error"), ("rule_error", "rule_error"),
+                       ("bayes", "bayes_gen_error")]:
+            assert [float(r[col]) if r[col] else None for r in rows] == got[k], col
+        assert {r["loss"] for r in rows} == {"hinge"} and {float(r["eps"]) for r in rows} == {0.3}
+
+        # the PNG: the figure's canvas, at its size, with something drawn on it
+        driver.execute_script(_SAVE_PNG)
+        width, height, pixels = _png_pixels(_downloaded(tmp_path, "raf-explore.png"))
+        plot = driver.execute_script(_PLOT, 0)
+        assert (width, height) == (round(plot["width"] * plot["dpr"]), round(plot["height"] * plot["dpr"]))
+        assert len(pixels) == height * (1 + 4 * width)  # RGBA scanlines, each with its filter byte
+        assert len(set(pixels[1::4])) > 10  # many shades of red: curves, text, legend (a blank canvas has one)
+
+        # the hover: the pointer on a point of the curves shows that point's numbers
+        i = 25
+        at = driver.execute_script(_PLOT, i)
+        pointer = ActionBuilder(driver)
+        pointer.pointer_action.move_to_location(round(at["x"]), round(at["y"]) - 15)
+        pointer.perform()
+        deadline, shown = time.time() + 10, []
+        while not shown and time.time() < deadline:
+            shown = driver.execute_script(_TOOLTIPS)
+            time.sleep(0.1)
+        assert len(shown) == 1, shown
+        labels = [label for label, _ in shown[0]]
+        assert labels == ["alpha", "gen_error", "mem_error", "rule_error", "bayes_gen_error"]
+        values = dict(shown[0])
+        assert float(values["alpha"]) == pytest.approx(got["x"][i], abs=5e-5)  # shown to 4 decimals
+        for label, k in [("gen_error", "gen_error"), ("mem_error", "mem_error"), ("rule_error", "rule_error"),
+                         ("bayes_gen_error", "bayes")]:
+            assert float(values[label]) == pytest.approx(got[k][i], abs=5e-7), label  # to 6 decimals
+        assert console_errors(driver) == []

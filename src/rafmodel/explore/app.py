@@ -28,6 +28,8 @@ TITLE = "rafmodel explorer"
 SOURCE_NAME = "raf-curves"
 OPTIMAL_NAME = "raf-optimal"
 STORED_NAME = "raf-stored"
+#: The name of the figure's PNG (the toolbar's save tool; without one, the browser would ask for it).
+PNG_NAME = "raf-explore"
 #: Points per axis of the phase diagram.
 PHASE_SIZE = 60
 
@@ -216,11 +218,12 @@ class Explorer:
 
     # --- drawing --------------------------------------------------------------------------------------
     def _figure(self, view: View):
-        from bokeh.models import HoverTool
+        from bokeh.models import HoverTool, SaveTool
         from bokeh.plotting import figure
 
         fig = figure(x_axis_type=view.scale, x_axis_label=view.x, y_axis_label="error", height=420,
-                     sizing_mode="stretch_width", tools="pan,wheel_zoom,box_zoom,reset,save",
+                     sizing_mode="stretch_width", tools=["pan", "wheel_zoom", "box_zoom", "reset",
+                                                         SaveTool(filename=PNG_NAME)],
                      title="theory (lam -> 0+ at lam = 0); gaps: points that did not converge")
         lines = {}
         for k, color in _COLORS.items():
@@ -295,7 +298,7 @@ class Explorer:
             self._phase(view)
 
     def _phase_figures(self):
-        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, SaveTool
         from bokeh.palettes import Viridis256
         from bokeh.plotting import figure
 
@@ -307,7 +310,7 @@ class Explorer:
             sources[k] = ColumnDataSource(name=f"raf-phase-{k}", data={"image": []})
             fig = figure(title=k, x_axis_label="log10 alpha", y_axis_label="log10 lam", width=340, height=330,
                          x_range=(a0 - ha / 2, a1 + ha / 2), y_range=(l0 - hl / 2, l1 + hl / 2),
-                         tools="pan,wheel_zoom,reset,save")
+                         tools=["pan", "wheel_zoom", "reset", SaveTool(filename=f"{PNG_NAME}-phase-{k}")])
             img = fig.image(image="image", x=a0 - ha / 2, y=l0 - hl / 2, dw=a1 - a0 + ha, dh=l1 - l0 + hl,
                             source=sources[k], color_mapper=mapper)
             fig.add_tools(HoverTool(renderers=[img], tooltips=[("log10 alpha", "$x{0.00}"),

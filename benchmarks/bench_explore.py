@@ -103,13 +103,45 @@ _MOVE = """
     control.value = arguments[1];
 """
 
+#: A drag of the eps slider: ``arguments[0]`` new values, one every ``arguments[1]`` ms (a pointer's
+#: moves, each a new eps: a new Bayes-optimal line too), timed from the last value to the first paint
+#: of the plot after the page's link shows that value (the link is updated with the curves).
+_DRAG = """
+    const done = arguments[arguments.length - 1];
+    const values = arguments[0], every = arguments[1];
+    const doc = Bokeh.documents[0];
+    const models = Array.from(doc.all_models);
+    const src = doc.get_model_by_name('raf-curves');
+    const plot = models.find(m => 'renderers' in m.properties && m.renderers.some(r => r.data_source === src));
+    const view = Bokeh.index.find_one(plot);
+    const slider = models.find(m => m.type === 'Slider');
+    const location = models.find(m => m.type.endsWith('Location'));
+    const last = values[values.length - 1];
+    const paint = view.paint;
+    let t_last = null;
+    view.paint = function () {
+        const r = paint.call(this);
+        if (t_last !== null && new URLSearchParams(location.search).get('eps') === String(last)) {
+            view.paint = paint;
+            done(performance.now() - t_last);
+        }
+        return r;
+    };
+    values.forEach((v, k) => setTimeout(() => {
+        slider.value = v;
+        if (k === values.length - 1) t_last = performance.now();
+    }, k * every));
+"""
+
+
 #: The moves timed: the control (its title in the page; "slider": the eps slider) and its value at each repetition.
 MOVES = {"lam (number box)": ("lam", lambda i: 0.1 + 0.01 * (i + 1)),
          "eps (slider)": ("slider", lambda i: 0.3 + 0.01 * (i % 2))}
 
 
-def browser(repeat=15, pause=1.0):
-    """Best and median (ms) of ``repeat`` moves of each of :data:`MOVES`, to the data and to the paint."""
+def browser(repeat=15, pause=1.0, drag=5):
+    """Best and median (ms) of ``repeat`` moves of each of :data:`MOVES`, to the data and to the paint,
+    and of ``drag`` drags of the eps slider (:data:`_DRAG`), from the last value to the paint."""
     sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
     import pytest
 
@@ -140,6 +172,12 @@ def browser(repeat=15, pause=1.0):
                     paint.append(b / 1e3)
                     time.sleep(pause)  # what follows the move (the Bayes line of a new eps, the link) is done
                 out[name] = (*stats(data), *stats(paint))
+            drags = []
+            for i in range(drag):
+                values = [round(0.05 + 0.1 * i + 0.01 * k, 2) for k in range(1, 9)]  # 8 new eps each
+                drags.append(d.execute_async_script(_DRAG, values, 30) / 1e3)
+                time.sleep(2 * pause)
+            out["eps drag, 8 x 30 ms"] = (float("nan"), float("nan"), *stats(drags))
             return out
     except pytest.skip.Exception as e:
         return str(e)

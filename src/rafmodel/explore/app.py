@@ -28,6 +28,10 @@ TITLE = "rafmodel explorer"
 SOURCE_NAME = "raf-curves"
 OPTIMAL_NAME = "raf-optimal"
 STORED_NAME = "raf-stored"
+#: Milliseconds the Bayes-optimal line waits after a move: it is computed (0.2-0.4 s for a new eps)
+#: only once the controls rest that long, for the curves then shown (a dragged eps slider is
+#: redrawn at every step, not held up by the lines of the steps it passed).
+BAYES_DELAY_MS = 200
 #: The name of the figure's PNG (the toolbar's save tool; without one, the browser would ask for it).
 PNG_NAME = "raf-explore"
 #: Points per axis of the phase diagram.
@@ -290,8 +294,7 @@ class Explorer:
         loc = pn.state.location
         if loc is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             loc.search = "?" + urllib.parse.urlencode(view.to_query())
-        later = self._later()
-        later(lambda: self._add_bayes(curves))
+        self._later(BAYES_DELAY_MS)(lambda: self._add_bayes(curves))
         self._optimal(view)
         self._stored(view)
         if view.tab == "phase":
@@ -372,8 +375,9 @@ class Explorer:
                 + (f"; {points['n_left']} more failed or did not converge (not drawn)" if points["n_left"] else ""))
         self.store_note.object, self.store_note.visible = html.escape(text), True
 
-    def _later(self):
-        """Run a function at the server's next tick (the page is redrawn first), or now without a server."""
+    def _later(self, delay_ms: int = 0):
+        """Run a function at the server's next tick, or ``delay_ms`` later (the page is redrawn first), or
+        now without a server."""
         pn = _panel()
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
@@ -382,7 +386,10 @@ class Explorer:
                     with self._hold():
                         f()
 
-                doc.add_next_tick_callback(held)
+                if delay_ms:
+                    doc.add_timeout_callback(held, delay_ms)
+                else:
+                    doc.add_next_tick_callback(held)
 
             return later
         return lambda f: f()

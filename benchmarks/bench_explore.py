@@ -5,10 +5,13 @@
 Measures, for a 200-point curve: (1) the theory's recompute of a view (:func:`rafmodel.explore.compute`
 without the Bayes-optimal line: what a control's move waits for), for each learner and loss, every
 repetition at a new ``eps`` so that nothing is reused; (2) the Bayes-optimal line, which the page adds
-just after (cached by ``alpha`` and ``eps``); (3) the 60 x 60 phase diagram; (4) with ``--browser`` (needs rafmodel[explore], Debian's
-chromium and chromedriver): the time in a headless browser from setting a control's value to the
-new curves arriving in the plot's data source, through a local ``raf explore`` server.  Target:
-under 100 ms from the input to the redraw.  Best and median of the repetitions on this machine.
+once the controls rest (cached by ``alpha`` and ``eps``); (3) the 60 x 60 phase diagram; (4) with ``--browser``
+(or ``--browser-only``; needs rafmodel[explore], Debian's chromium and chromedriver), through a local
+``raf explore`` server in a headless browser: from setting a control's value (``lam``'s number box,
+the ``eps`` slider) to the new curves arriving in the plot's data source and to the plot's next
+paint (BokehJS's ``PlotView.paint``), and a drag of the ``eps`` slider (8 new values 30 ms apart)
+from its last value to the paint of that value's curves.  Target: under 100 ms from the input to
+the redraw.  Best and median of the repetitions on this machine, with its load average (``uptime``).
 """
 
 from __future__ import annotations

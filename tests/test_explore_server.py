@@ -249,6 +249,21 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert image == expected
         assert "tab=phase" in driver.current_url
         assert console_errors(driver) == []
+
+        # the kernel's (eps, mustar^2/mu1^2) phase diagram: the third view
+        assert driver.execute_script(_PHASE_TAB.replace("m.active = 1", "m.active = 2"))
+        expected = [None if np.isnan(v) else float(v)
+                    for v in phase_diagram(view.replace(tab="kernel-phase"), size=60)["gen_error"].ravel()]
+        deadline = time.time() + 60
+        image = None
+        while image != expected and time.time() < deadline:
+            image = driver.execute_script(
+                "const m = Bokeh.documents[0].get_model_by_name('raf-kernel-phase-gen_error');"
+                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+            time.sleep(0.2)
+        assert image == expected
+        assert "tab=kernel-phase" in driver.current_url
+        assert console_errors(driver) == []
         assert "could not be shown" not in driver.execute_script(_TEXTS)
 
         driver.get(url + "?eps=2")  # a bad link: the defaults, and a note that says so
@@ -446,3 +461,24 @@ def test_in_a_browser_the_csv_the_png_and_the_hover_hold_the_plotted_numbers(ser
                          ("bayes_gen_error", "bayes")]:
             assert float(values[label]) == pytest.approx(got[k][i], abs=5e-7), label  # to 6 decimals
         assert console_errors(driver) == []
+
+
+@needs_panel
+def test_the_page_s_kernel_phase_diagram_is_phase_diagram_of_its_view():
+    import panel as pn
+
+    import rafmodel as rm
+    from rafmodel.explore import View, phase_diagram
+
+    page = rm.explore(learner="kernel", tab="kernel-phase", loss="square", alpha=1.5, lam=0.01)
+    panes = [p for p in page.select(pn.pane.Bokeh) if p.object.select_one({"name": "raf-kernel-phase-rule_error"})]
+    assert len(panes) == 1
+    image = panes[0].object.select_one({"name": "raf-kernel-phase-rule_error"})
+    expected = phase_diagram(View(learner="kernel", tab="kernel-phase", alpha=1.5, lam=0.01), size=60)["rule_error"]
+    assert _same_nan(image.data["image"][0], expected)
+    maps = [r for r in page.select(pn.Row) if any(isinstance(p, pn.pane.Bokeh) and (
+        p.object.select_one({"name": "raf-kernel-phase-gen_error"}) or p.object.select_one({"name": "raf-phase-gen_error"}))
+        for p in r.objects)]
+    assert len(maps) == 2  # a row of maps per plane, only the view's shown
+    shown = [r for r in maps if r.visible]
+    assert len(shown) == 1 and shown[0].objects[0].object.select_one({"name": "raf-kernel-phase-gen_error"})

@@ -117,7 +117,7 @@ class Explorer:
             "x_max": pn.widgets.FloatInput(**label("x to")),
             "n": pn.widgets.IntInput(**label("points"), start=2, end=MAX_POINTS, step=10),
             "opt": pn.widgets.IntInput(**label("optimal lam: points (0 = none)"), start=0, end=MAX_OPT_POINTS),
-            "tab": pn.widgets.RadioButtonGroup(**label("view"), options=["curves", "phase"]),
+            "tab": pn.widgets.RadioButtonGroup(**label("view"), options=["curves", "phase", "kernel-phase"]),
         }
         self._set_widgets(self.view)
         for w in self.w.values():
@@ -141,14 +141,18 @@ class Explorer:
         self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
         self._figure_key, self._bayes_points = None, None
         self._phase_key = None
-        self.phase_sources, phase_figs = self._phase_figures()
+        self.phase_sources, self.phase_rows = {}, {}
+        for tab in ("phase", "kernel-phase"):  # one row of three maps per plane
+            self.phase_sources[tab], figs = self._phase_figures(tab)
+            self.phase_rows[tab] = pn.Row(*(pn.pane.Bokeh(f) for f in figs))
         self.phase_note = pn.pane.Alert("", alert_type="light", sizing_mode="stretch_width")
-        self.phase = pn.Column(self.phase_note, pn.Row(*(pn.pane.Bokeh(f) for f in phase_figs)),
+        self.phase = pn.Column(self.phase_note, *self.phase_rows.values(),
                                sizing_mode="stretch_width")
         self.axis_part = pn.Column(pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"],
                                    self.w["x_max"], self.w["n"], self.w["opt"])
         controls = pn.Column(
-            pn.pane.Markdown("### View: curves or the (alpha, lam) phase diagram"), self.w["tab"],
+            pn.pane.Markdown("### View: curves, the (alpha, lam) phase diagram or, of a kernel, the "
+                             "(eps, mustar^2/mu1^2) one"), self.w["tab"],
             pn.pane.Markdown("### Learner"), self.w["learner"], self.w["kernel"], self.w["bandwidth"],
             self.w["activation"], self.w["mu1"], self.w["mustar"], self.w["kappa"], self.w["loss"],
             pn.pane.Markdown("### Data and penalty"), self.w["alpha"], self.w["eps"], self.w["lam"],
@@ -179,14 +183,19 @@ class Explorer:
                  "mu1": coeffs, "mustar": coeffs, "kappa": rf and view.x != "kappa",
                  "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam",
                  "opt": view.x != "lam"}
-        phase = view.tab == "phase"
-        if phase:  # the phase diagram spans alpha and lam: no x-axis
-            shown.update({k: False for k in ("alpha", "lam", "x", "scale", "x_min", "x_max", "n", "opt")})
-            shown.update({"eps": True, "kappa": rf})
+        phase = view.tab != "curves"
+        if phase:  # a phase diagram spans two parameters: no x-axis
+            shown.update({k: False for k in ("x", "scale", "x_min", "x_max", "n", "opt")})
+            if view.tab == "phase":  # alpha and lam
+                shown.update({"alpha": False, "lam": False, "eps": True, "kappa": rf})
+            else:  # eps and the kernel's mustar^2/mu1^2
+                shown.update({"alpha": True, "lam": True, "eps": False, "mustar": False})
         for name, vis in shown.items():
             self.w[name].visible = vis
         if hasattr(self, "phase"):
             self.phase.visible, self.curves_part.visible, self.axis_part.visible = phase, not phase, not phase
+            for tab, row in self.phase_rows.items():
+                row.visible = tab == view.tab
 
     def _widget_view(self) -> View:
         values = {name: w.value for name, w in self.w.items()}
@@ -297,37 +306,44 @@ class Explorer:
         self._later(BAYES_DELAY_MS)(lambda: self._add_bayes(curves))
         self._optimal(view)
         self._stored(view)
-        if view.tab == "phase":
+        if view.tab != "curves":
             self._phase(view)
 
-    def _phase_figures(self):
+    def _phase_figures(self, tab: str):
+        """The three maps of the phase diagram of ``tab`` (``"phase"``, ``"kernel-phase"``) and their data sources."""
         from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, SaveTool
         from bokeh.palettes import Viridis256
         from bokeh.plotting import figure
 
-        (a0, a1), (l0, l1) = (np.log10(PHASE_RANGE["alpha"]), np.log10(PHASE_RANGE["lam"]))
-        ha, hl = (a1 - a0) / (PHASE_SIZE - 1), (l1 - l0) / (PHASE_SIZE - 1)  # cells centred on the points
+        if tab == "phase":
+            (x0, x1), (y0, y1) = np.log10(PHASE_RANGE["alpha"]), np.log10(PHASE_RANGE["lam"])
+            xlabel, ylabel = "log10 alpha", "log10 lam"
+        else:
+            (x0, x1), (y0, y1) = PHASE_RANGE["eps"], np.log10(PHASE_RANGE["ratio"])
+            xlabel, ylabel = "eps", "log10 mustar^2/mu1^2"
+        hx, hy = (x1 - x0) / (PHASE_SIZE - 1), (y1 - y0) / (PHASE_SIZE - 1)  # cells centred on the points
         mapper = LinearColorMapper(palette=Viridis256, low=0.0, high=0.5, nan_color="white")
         sources, figs = {}, []
         for k in ERRORS:
-            sources[k] = ColumnDataSource(name=f"raf-phase-{k}", data={"image": []})
-            fig = figure(title=k, x_axis_label="log10 alpha", y_axis_label="log10 lam", width=340, height=330,
-                         x_range=(a0 - ha / 2, a1 + ha / 2), y_range=(l0 - hl / 2, l1 + hl / 2),
-                         tools=["pan", "wheel_zoom", "reset", SaveTool(filename=f"{PNG_NAME}-phase-{k}")])
-            img = fig.image(image="image", x=a0 - ha / 2, y=l0 - hl / 2, dw=a1 - a0 + ha, dh=l1 - l0 + hl,
+            sources[k] = ColumnDataSource(name=f"raf-{tab}-{k}", data={"image": []})
+            fig = figure(title=k, x_axis_label=xlabel, y_axis_label=ylabel, width=340, height=330,
+                         x_range=(x0 - hx / 2, x1 + hx / 2), y_range=(y0 - hy / 2, y1 + hy / 2),
+                         tools=["pan", "wheel_zoom", "reset", SaveTool(filename=f"{PNG_NAME}-{tab}-{k}")])
+            img = fig.image(image="image", x=x0 - hx / 2, y=y0 - hy / 2, dw=x1 - x0 + hx, dh=y1 - y0 + hy,
                             source=sources[k], color_mapper=mapper)
-            fig.add_tools(HoverTool(renderers=[img], tooltips=[("log10 alpha", "$x{0.00}"),
-                                                               ("log10 lam", "$y{0.00}"), (k, "@image{0.[0000]}")]))
+            fig.add_tools(HoverTool(renderers=[img], tooltips=[(xlabel, "$x{0.00}"), (ylabel, "$y{0.00}"),
+                                                               (k, "@image{0.[0000]}")]))
             figs.append(fig)
         figs[-1].add_layout(ColorBar(color_mapper=mapper, width=10), "right")
         return sources, figs
 
     def _phase(self, view: View) -> None:
-        """The phase diagram of ``view``'s learner, loss and ``eps``, recomputed when they change."""
+        """The phase diagram of ``view``'s tab, recomputed when what it depends on changes."""
         import dataclasses
 
-        key = dataclasses.replace(view, alpha=1.0, lam=1.0, x="alpha", x_min=0.1, x_max=10.0, scale="log", n=2,
-                                  opt=0, tab="phase")
+        ignored = {"x": "alpha", "x_min": 0.1, "x_max": 10.0, "scale": "log", "n": 2, "opt": 0}
+        ignored.update({"alpha": 1.0, "lam": 1.0} if view.tab == "phase" else {"eps": 0.5, "mustar": 1.0})
+        key = dataclasses.replace(view, **ignored)
         if key == self._phase_key:
             return
         self._phase_key = key
@@ -342,12 +358,18 @@ class Explorer:
             finally:
                 self.phase.loading = False
             for k in ERRORS:
-                self.phase_sources[k].data = {"image": [p[k]]}
+                self.phase_sources[view.tab][k].data = {"image": [p[k]]}
             bad = p["n_not_converged"]
+            if view.tab == "phase":
+                text = (f"{PHASE_SIZE} x {PHASE_SIZE} points, alpha and lam log-spaced over {PHASE_RANGE['alpha']} "
+                        f"and {PHASE_RANGE['lam']}, eps = {view.eps:g}")
+            else:
+                text = (f"{PHASE_SIZE} x {PHASE_SIZE} points, eps evenly spaced over {PHASE_RANGE['eps']} and "
+                        f"mustar^2/mu1^2 log-spaced over {PHASE_RANGE['ratio']}: the kernel of coefficients "
+                        f"mu1 = {p['mu1']:.6g} and mustar = mu1 sqrt(ratio), alpha = {view.alpha:g}, "
+                        f"lam = {view.lam:g}")
             self.phase_note.object = html.escape(
-                f"{PHASE_SIZE} x {PHASE_SIZE} points, alpha and lam log-spaced over {PHASE_RANGE['alpha']} and "
-                f"{PHASE_RANGE['lam']}, eps = {view.eps:g}"
-                + (f"; {bad} points did not converge (white, not numbers)" if bad else ""))
+                text + (f"; {bad} points did not converge (white, not numbers)" if bad else ""))
             self.phase_note.alert_type = "warning" if bad else "light"
 
         self._later()(run)

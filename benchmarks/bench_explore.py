@@ -5,7 +5,7 @@
 Measures, for a 200-point curve: (1) the theory's recompute of a view (:func:`rafmodel.explore.compute`
 without the Bayes-optimal line: what a control's move waits for), for each learner and loss, every
 repetition at a new ``eps`` so that nothing is reused; (2) the Bayes-optimal line, which the page adds
-once the controls rest (cached by ``alpha`` and ``eps``); (3) the 60 x 60 phase diagram; (4) with ``--browser``
+once the controls rest (cached by ``alpha`` and ``eps``); (3) the 60 x 60 phase diagrams; (4) with ``--browser``
 (or ``--browser-only``; needs rafmodel[explore], Debian's chromium and chromedriver), through a local
 ``raf explore`` server in a headless browser: from setting a control's value (``lam``'s number box,
 the ``eps`` slider) to the new curves arriving in the plot's data source and to the plot's next
@@ -209,6 +209,9 @@ def theory():
     for name in ("linear, square, alpha", "kernel, logistic, alpha", "rf tanh, hinge, alpha"):
         b, m = phase(VIEWS[name])
         print(f"{'phase 60x60: ' + name.rsplit(',', 1)[0]:32s} {b:8.1f} {m:10.1f}")
+    for loss in ("hinge", "logistic"):
+        b, m = phase(View(learner="kernel", loss=loss, alpha=5.0, tab="kernel-phase"))
+        print(f"{'kernel (eps, ratio) 60x60: ' + loss:32s} {b:8.1f} {m:10.1f}")
 
 
 def in_browser():

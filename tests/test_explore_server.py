@@ -249,6 +249,21 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert image == expected
         assert "tab=phase" in driver.current_url
         assert console_errors(driver) == []
+
+        # the kernel's (eps, mustar^2/mu1^2) phase diagram: the third view
+        assert driver.execute_script(_PHASE_TAB.replace("m.active = 1", "m.active = 2"))
+        expected = [None if np.isnan(v) else float(v)
+                    for v in phase_diagram(view.replace(tab="kernel-phase"), size=60)["gen_error"].ravel()]
+        deadline = time.time() + 60
+        image = None
+        while image != expected and time.time() < deadline:
+            image = driver.execute_script(
+                "const m = Bokeh.documents[0].get_model_by_name('raf-kernel-phase-gen_error');"
+                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+            time.sleep(0.2)
+        assert image == expected
+        assert "tab=kernel-phase" in driver.current_url
+        assert console_errors(driver) == []
         assert "could not be shown" not in driver.execute_script(_TEXTS)
 
         driver.get(url + "?eps=2")  # a bad link: the defaults, and a note that says so
@@ -320,3 +335,150 @@ def _same_nan(a, b):
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return a.shape == b.shape and np.array_equal(np.isnan(a), np.isnan(b)) and np.array_equal(a[~np.isnan(a)],
                                                                                              b[~np.isnan(b)])
+
+
+# --- the exports and the hover, in a real browser ----------------------------------------------------
+
+#: The page's Bokeh models of a type: the CSV button (its view's link clicked, as a user's click does),
+#: the figure's save tool (its action, as its toolbar button does).
+_CLICK_CSV = ("const m = Array.from(Bokeh.documents[0].all_models).find(m => m.type.endsWith('FileDownload'));"
+              "Bokeh.index.find_one(m).anchor_el.click();")
+_SAVE_PNG = ("const src = Bokeh.documents[0].get_model_by_name('raf-curves');"
+             "const plot = Array.from(Bokeh.documents[0].all_models).find("
+             "  m => 'renderers' in m.properties && m.renderers.some(r => r.data_source === src));"
+             "plot.toolbar.tools.find(t => t.type === 'SaveTool').do.emit(undefined);")
+
+#: The plot's view: its canvas's size in CSS pixels, the device pixel ratio, and where (in the
+#: window's CSS pixels) the point ``arguments[0]`` of the gen_error curve is drawn.
+_PLOT = ("const src = Bokeh.documents[0].get_model_by_name('raf-curves');"
+         "const plot = Array.from(Bokeh.documents[0].all_models).find("
+         "  m => 'renderers' in m.properties && m.renderers.some(r => r.data_source === src));"
+         "const v = Bokeh.index.find_one(plot); const i = arguments[0];"
+         "const r = v.canvas_view.events_el.getBoundingClientRect();"
+         "return {width: v.canvas_view.bbox.width, height: v.canvas_view.bbox.height, dpr: window.devicePixelRatio,"
+         "        x: r.left + v.frame.x_scale.compute(src.data.x[i]),"
+         "        y: r.top + v.frame.y_scale.compute(src.data.gen_error[i])};")
+
+#: The rows of the tooltips shown (label, value), through the page's shadow DOMs.
+_TOOLTIPS = ("const out = [];"
+             "const walk = root => { for (const el of root.querySelectorAll('*')) {"
+             "  if (el.classList.contains('bk-tooltip-content') && el.offsetParent !== null)"
+             "    out.push(Array.from(el.querySelectorAll('.bk-tooltip-row-label'), (l, j) =>"
+             "      [l.innerText.replace(/:\\s*$/, ''), el.querySelectorAll('.bk-tooltip-row-value')[j].innerText]));"
+             "  if (el.shadowRoot) walk(el.shadowRoot); } };"
+             "walk(document); return out;")
+
+
+def _downloaded(folder, name, timeout=30):
+    """The bytes of the file ``name`` the browser downloads into ``folder``, once it is complete."""
+    path, deadline = folder / name, time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and not any(p.suffix == ".crdownload" for p in folder.iterdir()):
+            return path.read_bytes()
+        time.sleep(0.1)
+    pytest.fail(f"the browser downloaded no {name}: {sorted(p.name for p in folder.iterdir())}")
+
+
+#: The PNG ``arguments[0]`` (base64) decoded by the browser: its size, and how many of its pixels have
+#: each of the colours ``arguments[1]`` (``#rrggbb``) exactly.
+_PNG_COLOURS = """
+    const done = arguments[arguments.length - 1];
+    const bytes = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+    createImageBitmap(new Blob([bytes], {type: 'image/png'})).then(img => {
+        const c = new OffscreenCanvas(img.width, img.height).getContext('2d');
+        c.drawImage(img, 0, 0);
+        const px = c.getImageData(0, 0, img.width, img.height).data;
+        const counts = Object.fromEntries(arguments[1].map(h => [h, 0]));
+        for (let i = 0; i < px.length; i += 4) {
+            const h = '#' + [px[i], px[i + 1], px[i + 2]].map(v => v.toString(16).padStart(2, '0')).join('');
+            if (h in counts && px[i + 3] === 255) counts[h] += 1;
+        }
+        done({width: img.width, height: img.height, counts});
+    }, e => done({error: String(e)}));
+"""
+
+
+@needs_panel
+def test_in_a_browser_the_csv_the_png_and_the_hover_hold_the_plotted_numbers(server, tmp_path):
+    import base64
+    import csv
+    import io
+
+    import rafmodel as rm
+    from rafmodel.explore import View
+    from selenium.webdriver.common.actions.action_builder import ActionBuilder
+
+    proc, url = server
+    view = View(n=40, eps=0.3, loss="hinge")
+    bayes = [float(v) for v in rm.bayes_optimal(np.array(view.xs()), view.eps, warn=False).gen_error]
+    with headless_chrome() as driver:
+        driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+        driver.set_window_size(1400, 1000)
+        driver.get(url + "?n=40&eps=0.3&loss=hinge")
+        _wait(driver, _matches(view))
+        got = _wait(driver, lambda g: g["bayes"] == bayes, what="the Bayes line")
+
+        # the CSV: one row per plotted point, every number exactly the plotted one (empty: a gap)
+        driver.execute_script(_CLICK_CSV)
+        rows = list(csv.DictReader(io.StringIO(_downloaded(tmp_path, "raf-explore.csv").decode())))
+        assert [float(r["alpha"]) for r in rows] == got["x"]
+        for k, col in [("gen_error", "gen_error"), ("mem_error", "mem_error"), ("rule_error", "rule_error"),
+                       ("bayes", "bayes_gen_error")]:
+            assert [float(r[col]) if r[col] else None for r in rows] == got[k], col
+        assert {r["loss"] for r in rows} == {"hinge"} and {float(r["eps"]) for r in rows} == {0.3}
+
+        # the PNG: the figure's canvas, at its size, with something drawn on it
+        from rafmodel.explore.app import _COLORS
+        from rafmodel.explore.curves import ERRORS
+
+        driver.execute_script(_SAVE_PNG)
+        png = _downloaded(tmp_path, "raf-explore.png")
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        image = driver.execute_async_script(_PNG_COLOURS, base64.b64encode(png).decode(), [_COLORS[k] for k in ERRORS])
+        plot = driver.execute_script(_PLOT, 0)
+        assert (image["width"], image["height"]) == (round(plot["width"] * plot["dpr"]),
+                                                     round(plot["height"] * plot["dpr"]))
+        # gen_error, mem_error, rule_error drawn in their colours along the plot (a legend's sample line has
+        # fewer than 100 pixels; the Bayes line's grey is also the axes' text colour, so it is not counted)
+        assert all(n > 300 for n in image["counts"].values()), image["counts"]
+
+        # the hover: the pointer on a point of the curves shows that point's numbers
+        i = 25
+        at = driver.execute_script(_PLOT, i)
+        pointer = ActionBuilder(driver)
+        pointer.pointer_action.move_to_location(round(at["x"]), round(at["y"]) - 15)
+        pointer.perform()
+        deadline, shown = time.time() + 10, []
+        while not shown and time.time() < deadline:
+            shown = driver.execute_script(_TOOLTIPS)
+            time.sleep(0.1)
+        assert len(shown) == 1, shown
+        labels = [label for label, _ in shown[0]]
+        assert labels == ["alpha", "gen_error", "mem_error", "rule_error", "bayes_gen_error"]
+        values = dict(shown[0])
+        assert float(values["alpha"]) == pytest.approx(got["x"][i], abs=5e-5)  # shown to 4 decimals
+        for label, k in [("gen_error", "gen_error"), ("mem_error", "mem_error"), ("rule_error", "rule_error"),
+                         ("bayes_gen_error", "bayes")]:
+            assert float(values[label]) == pytest.approx(got[k][i], abs=5e-7), label  # to 6 decimals
+        assert console_errors(driver) == []
+
+
+@needs_panel
+def test_the_page_s_kernel_phase_diagram_is_phase_diagram_of_its_view():
+    import panel as pn
+
+    import rafmodel as rm
+    from rafmodel.explore import View, phase_diagram
+
+    page = rm.explore(learner="kernel", tab="kernel-phase", loss="square", alpha=1.5, lam=0.01)
+    panes = [p for p in page.select(pn.pane.Bokeh) if p.object.select_one({"name": "raf-kernel-phase-rule_error"})]
+    assert len(panes) == 1
+    image = panes[0].object.select_one({"name": "raf-kernel-phase-rule_error"})
+    expected = phase_diagram(View(learner="kernel", tab="kernel-phase", alpha=1.5, lam=0.01), size=60)["rule_error"]
+    assert _same_nan(image.data["image"][0], expected)
+    maps = [r for r in page.select(pn.Row) if any(isinstance(p, pn.pane.Bokeh) and (
+        p.object.select_one({"name": "raf-kernel-phase-gen_error"}) or p.object.select_one({"name": "raf-phase-gen_error"}))
+        for p in r.objects)]
+    assert len(maps) == 2  # a row of maps per plane, only the view's shown
+    shown = [r for r in maps if r.visible]
+    assert len(shown) == 1 and shown[0].objects[0].object.select_one({"name": "raf-kernel-phase-gen_error"})

@@ -227,3 +227,42 @@ def test_the_phase_diagram_is_solve_many_over_alpha_and_lam():
     assert view_from_query(view.to_query()) == (view, None)
     with pytest.raises(rm.ParameterError, match=r"^size: "):
         phase_diagram(view, size=1)
+
+
+def test_the_kernel_phase_diagram_is_solve_many_over_eps_and_the_coefficient_ratio():
+    from rafmodel.explore import phase_diagram
+
+    view = View(learner="kernel", kernel="coefficients", mu1=0.8, mustar=0.4, loss="hinge", alpha=2.0, lam=0.05,
+                tab="kernel-phase")
+    p = phase_diagram(view, size=3)
+    assert list(p["eps"]) == [0.0, 0.5, 1.0] and np.allclose(p["ratio"], [1e-2, 1.0, 1e2], rtol=1e-13)
+    assert p["mu1"] == 0.8  # the view's mustar is not used: it is the plane's axis
+    for i, ratio in enumerate(p["ratio"]):
+        lrn = rm.Kernel(mu1=0.8, mustar=0.8 * math.sqrt(ratio))
+        ref = rm.solve_many([rm.Setting(alpha=2.0, eps=e, lam=0.05, learner=lrn, loss="hinge") for e in p["eps"]],
+                            warn=False)
+        for k in ("gen_error", "mem_error", "rule_error"):
+            assert _same(p[k][i], getattr(ref, k)), (k, i)
+    assert p["n_not_converged"] == 0
+    assert view_from_query(view.to_query()) == (view, None)
+    # a named kernel's plane uses its mu1; a linear learner has none
+    rbf = phase_diagram(View(learner="kernel", kernel="rbf", bandwidth=2.0, tab="kernel-phase"), size=2)
+    assert rbf["mu1"] == rm.Kernel.from_kernel("rbf", bandwidth=2.0).mu1
+    with pytest.raises(rm.ParameterError, match=r"^tab: .*kernel learner"):
+        phase_diagram(View(tab="kernel-phase"), size=2)
+
+
+def test_the_kernel_phase_diagram_depends_on_lam_over_mu1_squared_only():
+    """A second route: the kernel mu1^2 (x.x'/d) + mustar^2 delta scaled by c^2 with lam scaled by c^2 is the
+    same estimator (the errors are those of the same fit), so the plane at (mu1, lam) is that at (c mu1, c^2 lam)."""
+    from rafmodel.explore import phase_diagram
+
+    for loss in ("square", "hinge"):
+        base = View(learner="kernel", kernel="coefficients", mu1=1.0, loss=loss, alpha=1.5, lam=0.1,
+                    tab="kernel-phase")
+        a = phase_diagram(base, size=5)
+        b = phase_diagram(base.replace(mu1=2.0, lam=0.4), size=5)
+        c = phase_diagram(base.replace(mu1=2.0), size=5)  # not rescaled: a different estimator
+        for k in ("gen_error", "mem_error", "rule_error"):
+            assert np.allclose(a[k], b[k], rtol=1e-7, atol=1e-9), (loss, k)
+        assert not np.allclose(a["gen_error"], c["gen_error"], rtol=1e-3), loss  # the check has power

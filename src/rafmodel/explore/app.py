@@ -28,6 +28,12 @@ TITLE = "rafmodel explorer"
 SOURCE_NAME = "raf-curves"
 OPTIMAL_NAME = "raf-optimal"
 STORED_NAME = "raf-stored"
+#: Milliseconds the Bayes-optimal line waits after a move: it is computed (0.2-0.4 s for a new eps)
+#: only once the controls rest that long, for the curves then shown (a dragged eps slider is
+#: redrawn at every step, not held up by the lines of the steps it passed).
+BAYES_DELAY_MS = 200
+#: The name of the figure's PNG (the toolbar's save tool; without one, the browser would ask for it).
+PNG_NAME = "raf-explore"
 #: Points per axis of the phase diagram.
 PHASE_SIZE = 60
 
@@ -35,6 +41,20 @@ _COLORS = {"gen_error": "#1f77b4", "mem_error": "#ff7f0e", "rule_error": "#2ca02
 _MARKER_COLORS = {"alpha_c(eps)": "#9467bd", "interpolation threshold": "#d62728"}
 _MARKER_TEXT = {"alpha_c(eps)": "alpha_c(eps), the linear classifier's capacity",
                 "interpolation threshold": "the interpolation threshold of this learner and loss (lam = 0)"}
+
+
+#: Milliseconds Panel waits before it handles a control's move from the browser (its ``_debounce``, a
+#: class attribute of Panel's own, 50 ms by default, set per widget here): 0, the server's next turn,
+#: still with the document's lock (Panel's faster ``_priority_changes`` path runs without it, and the
+#: page's Bokeh data sources cannot be changed there).  Another Panel without it: the same page, 50 ms slower.
+_DEBOUNCE_MS = 0
+
+
+def _prompt(widget) -> None:
+    """Let ``widget``'s moves (and those of the slider and number box inside it) reach the page at once."""
+    for w in (widget, getattr(widget, "_slider", None), getattr(widget, "_value_edit", None)):
+        if w is not None and hasattr(w, "_debounce"):
+            w._debounce = _DEBOUNCE_MS
 
 
 def _panel():
@@ -97,12 +117,13 @@ class Explorer:
             "x_max": pn.widgets.FloatInput(**label("x to")),
             "n": pn.widgets.IntInput(**label("points"), start=2, end=MAX_POINTS, step=10),
             "opt": pn.widgets.IntInput(**label("optimal lam: points (0 = none)"), start=0, end=MAX_OPT_POINTS),
-            "tab": pn.widgets.RadioButtonGroup(**label("view"), options=["curves", "phase"]),
+            "tab": pn.widgets.RadioButtonGroup(**label("view"), options=["curves", "phase", "kernel-phase"]),
         }
         self._set_widgets(self.view)
         for w in self.w.values():
             w.width = 250
             w.param.watch(self._on_change, "value")
+            _prompt(w)
         self.source = ColumnDataSource(name=SOURCE_NAME, data={"x": [], **{k: [] for k in _COLORS}})
         self.marker_sources = {k: ColumnDataSource(data={"x": [], "y": []}) for k in _MARKER_COLORS}
         self.opt_source = ColumnDataSource(name=OPTIMAL_NAME, data={"x": [], "gen_error": [], "lam_opt": []})
@@ -120,14 +141,18 @@ class Explorer:
         self.plot = pn.pane.Bokeh(sizing_mode="stretch_width", min_height=420)
         self._figure_key, self._bayes_points = None, None
         self._phase_key = None
-        self.phase_sources, phase_figs = self._phase_figures()
+        self.phase_sources, self.phase_rows = {}, {}
+        for tab in ("phase", "kernel-phase"):  # one row of three maps per plane
+            self.phase_sources[tab], figs = self._phase_figures(tab)
+            self.phase_rows[tab] = pn.Row(*(pn.pane.Bokeh(f) for f in figs))
         self.phase_note = pn.pane.Alert("", alert_type="light", sizing_mode="stretch_width")
-        self.phase = pn.Column(self.phase_note, pn.Row(*(pn.pane.Bokeh(f) for f in phase_figs)),
+        self.phase = pn.Column(self.phase_note, *self.phase_rows.values(),
                                sizing_mode="stretch_width")
         self.axis_part = pn.Column(pn.pane.Markdown("### x-axis"), self.w["x"], self.w["scale"], self.w["x_min"],
                                    self.w["x_max"], self.w["n"], self.w["opt"])
         controls = pn.Column(
-            pn.pane.Markdown("### View: curves or the (alpha, lam) phase diagram"), self.w["tab"],
+            pn.pane.Markdown("### View: curves, the (alpha, lam) phase diagram or, of a kernel, the "
+                             "(eps, mustar^2/mu1^2) one"), self.w["tab"],
             pn.pane.Markdown("### Learner"), self.w["learner"], self.w["kernel"], self.w["bandwidth"],
             self.w["activation"], self.w["mu1"], self.w["mustar"], self.w["kappa"], self.w["loss"],
             pn.pane.Markdown("### Data and penalty"), self.w["alpha"], self.w["eps"], self.w["lam"],
@@ -158,14 +183,19 @@ class Explorer:
                  "mu1": coeffs, "mustar": coeffs, "kappa": rf and view.x != "kappa",
                  "alpha": view.x != "alpha", "eps": view.x != "eps", "lam": view.x != "lam",
                  "opt": view.x != "lam"}
-        phase = view.tab == "phase"
-        if phase:  # the phase diagram spans alpha and lam: no x-axis
-            shown.update({k: False for k in ("alpha", "lam", "x", "scale", "x_min", "x_max", "n", "opt")})
-            shown.update({"eps": True, "kappa": rf})
+        phase = view.tab != "curves"
+        if phase:  # a phase diagram spans two parameters: no x-axis
+            shown.update({k: False for k in ("x", "scale", "x_min", "x_max", "n", "opt")})
+            if view.tab == "phase":  # alpha and lam
+                shown.update({"alpha": False, "lam": False, "eps": True, "kappa": rf})
+            else:  # eps and the kernel's mustar^2/mu1^2
+                shown.update({"alpha": True, "lam": True, "eps": False, "mustar": False})
         for name, vis in shown.items():
             self.w[name].visible = vis
         if hasattr(self, "phase"):
             self.phase.visible, self.curves_part.visible, self.axis_part.visible = phase, not phase, not phase
+            for tab, row in self.phase_rows.items():
+                row.visible = tab == view.tab
 
     def _widget_view(self) -> View:
         values = {name: w.value for name, w in self.w.items()}
@@ -193,18 +223,20 @@ class Explorer:
         except ParameterError as e:
             self.note.object, self.note.visible = f"Not drawn: {html.escape(str(e))}", True
             return
-        if view.x != self.view.x or view.learner != self.view.learner or view.tab != self.view.tab:
-            self._set_widgets(view)  # the axis' range, the learner's controls
-        self.link_note.visible = False  # the link's note is about the first view only
-        self._redraw(view)
+        with self._hold():  # the whole update in one message to the browser
+            if view.x != self.view.x or view.learner != self.view.learner or view.tab != self.view.tab:
+                self._set_widgets(view)  # the axis' range, the learner's controls
+            self.link_note.visible = False  # the link's note is about the first view only
+            self._redraw(view)
 
     # --- drawing --------------------------------------------------------------------------------------
     def _figure(self, view: View):
-        from bokeh.models import HoverTool
+        from bokeh.models import HoverTool, SaveTool
         from bokeh.plotting import figure
 
         fig = figure(x_axis_type=view.scale, x_axis_label=view.x, y_axis_label="error", height=420,
-                     sizing_mode="stretch_width", tools="pan,wheel_zoom,box_zoom,reset,save",
+                     sizing_mode="stretch_width", tools=["pan", "wheel_zoom", "box_zoom", "reset",
+                                                         SaveTool(filename=PNG_NAME)],
                      title="theory (lam -> 0+ at lam = 0); gaps: points that did not converge")
         lines = {}
         for k, color in _COLORS.items():
@@ -251,53 +283,67 @@ class Explorer:
         if key != self._figure_key:
             self.plot.object, self._figure_key = self._figure(view), key
         same = curves.bayes_points() == self._bayes_points  # else the old line is not this view's
-        self.source.data = {"x": curves.x, **{k: curves.columns[k] for k in ERRORS},
-                            "bayes_gen_error": self.source.data["bayes_gen_error"] if same
-                            else curves.x * float("nan")}
+        new = {k: curves.columns[k] for k in ERRORS}
+        if not same:
+            new["bayes_gen_error"] = curves.x * float("nan")
+            self._bayes_points = None
+        old_x = self.source.data["x"]
+        if len(old_x) == len(curves.x) and np.array_equal(old_x, curves.x):
+            self.source.data.update(new)  # the changed columns only (one event; the x column stays)
+        else:
+            self.source.data = {"x": curves.x, "bayes_gen_error": self.source.data["bayes_gen_error"], **new}
         for k, src in self.marker_sources.items():
             a = curves.markers.get(k)
-            src.data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
+            data = {"x": [a, a], "y": [0.0, 0.5]} if a is not None else {"x": [], "y": []}
+            if src.data["x"] != data["x"]:  # sent only when it moved
+                src.data = data
         self._notes(curves)
         commands = "\n".join(c for c in (view.command(), view.optimal_command()) if c)
         self.command.object = f"<pre style='white-space: pre-wrap'>{html.escape(commands)}</pre>"
         loc = pn.state.location
         if loc is not None and pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
             loc.search = "?" + urllib.parse.urlencode(view.to_query())
-        later = self._later()
-        later(lambda: self._add_bayes(curves))
+        self._later(BAYES_DELAY_MS)(lambda: self._add_bayes(curves))
         self._optimal(view)
         self._stored(view)
-        if view.tab == "phase":
+        if view.tab != "curves":
             self._phase(view)
 
-    def _phase_figures(self):
-        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper
+    def _phase_figures(self, tab: str):
+        """The three maps of the phase diagram of ``tab`` (``"phase"``, ``"kernel-phase"``) and their data sources."""
+        from bokeh.models import ColorBar, ColumnDataSource, HoverTool, LinearColorMapper, SaveTool
         from bokeh.palettes import Viridis256
         from bokeh.plotting import figure
 
-        (a0, a1), (l0, l1) = (np.log10(PHASE_RANGE["alpha"]), np.log10(PHASE_RANGE["lam"]))
-        ha, hl = (a1 - a0) / (PHASE_SIZE - 1), (l1 - l0) / (PHASE_SIZE - 1)  # cells centred on the points
+        if tab == "phase":
+            (x0, x1), (y0, y1) = np.log10(PHASE_RANGE["alpha"]), np.log10(PHASE_RANGE["lam"])
+            xlabel, ylabel = "log10 alpha", "log10 lam"
+        else:
+            (x0, x1), (y0, y1) = PHASE_RANGE["eps"], np.log10(PHASE_RANGE["ratio"])
+            xlabel, ylabel = "eps", "log10 mustar^2/mu1^2"
+        hx, hy = (x1 - x0) / (PHASE_SIZE - 1), (y1 - y0) / (PHASE_SIZE - 1)  # cells centred on the points
         mapper = LinearColorMapper(palette=Viridis256, low=0.0, high=0.5, nan_color="white")
         sources, figs = {}, []
         for k in ERRORS:
-            sources[k] = ColumnDataSource(name=f"raf-phase-{k}", data={"image": []})
-            fig = figure(title=k, x_axis_label="log10 alpha", y_axis_label="log10 lam", width=340, height=330,
-                         x_range=(a0 - ha / 2, a1 + ha / 2), y_range=(l0 - hl / 2, l1 + hl / 2),
-                         tools="pan,wheel_zoom,reset,save")
-            img = fig.image(image="image", x=a0 - ha / 2, y=l0 - hl / 2, dw=a1 - a0 + ha, dh=l1 - l0 + hl,
+            sources[k] = ColumnDataSource(name=f"raf-{tab}-{k}", data={"image": []})
+            fig = figure(title=k, x_axis_label=xlabel, y_axis_label=ylabel, width=340, height=330,
+                         x_range=(x0 - hx / 2, x1 + hx / 2), y_range=(y0 - hy / 2, y1 + hy / 2),
+                         tools=["pan", "wheel_zoom", "reset", SaveTool(filename=f"{PNG_NAME}-{tab}-{k}")])
+            img = fig.image(image="image", x=x0 - hx / 2, y=y0 - hy / 2, dw=x1 - x0 + hx, dh=y1 - y0 + hy,
                             source=sources[k], color_mapper=mapper)
-            fig.add_tools(HoverTool(renderers=[img], tooltips=[("log10 alpha", "$x{0.00}"),
-                                                               ("log10 lam", "$y{0.00}"), (k, "@image{0.[0000]}")]))
+            fig.add_tools(HoverTool(renderers=[img], tooltips=[(xlabel, "$x{0.00}"), (ylabel, "$y{0.00}"),
+                                                               (k, "@image{0.[0000]}")]))
             figs.append(fig)
         figs[-1].add_layout(ColorBar(color_mapper=mapper, width=10), "right")
         return sources, figs
 
     def _phase(self, view: View) -> None:
-        """The phase diagram of ``view``'s learner, loss and ``eps``, recomputed when they change."""
+        """The phase diagram of ``view``'s tab, recomputed when what it depends on changes."""
         import dataclasses
 
-        key = dataclasses.replace(view, alpha=1.0, lam=1.0, x="alpha", x_min=0.1, x_max=10.0, scale="log", n=2,
-                                  opt=0, tab="phase")
+        ignored = {"x": "alpha", "x_min": 0.1, "x_max": 10.0, "scale": "log", "n": 2, "opt": 0}
+        ignored.update({"alpha": 1.0, "lam": 1.0} if view.tab == "phase" else {"eps": 0.5, "mustar": 1.0})
+        key = dataclasses.replace(view, **ignored)
         if key == self._phase_key:
             return
         self._phase_key = key
@@ -312,12 +358,18 @@ class Explorer:
             finally:
                 self.phase.loading = False
             for k in ERRORS:
-                self.phase_sources[k].data = {"image": [p[k]]}
+                self.phase_sources[view.tab][k].data = {"image": [p[k]]}
             bad = p["n_not_converged"]
+            if view.tab == "phase":
+                text = (f"{PHASE_SIZE} x {PHASE_SIZE} points, alpha and lam log-spaced over {PHASE_RANGE['alpha']} "
+                        f"and {PHASE_RANGE['lam']}, eps = {view.eps:g}")
+            else:
+                text = (f"{PHASE_SIZE} x {PHASE_SIZE} points, eps evenly spaced over {PHASE_RANGE['eps']} and "
+                        f"mustar^2/mu1^2 log-spaced over {PHASE_RANGE['ratio']}: the kernel of coefficients "
+                        f"mu1 = {p['mu1']:.6g} and mustar = mu1 sqrt(ratio), alpha = {view.alpha:g}, "
+                        f"lam = {view.lam:g}")
             self.phase_note.object = html.escape(
-                f"{PHASE_SIZE} x {PHASE_SIZE} points, alpha and lam log-spaced over {PHASE_RANGE['alpha']} and "
-                f"{PHASE_RANGE['lam']}, eps = {view.eps:g}"
-                + (f"; {bad} points did not converge (white, not numbers)" if bad else ""))
+                text + (f"; {bad} points did not converge (white, not numbers)" if bad else ""))
             self.phase_note.alert_type = "warning" if bad else "light"
 
         self._later()(run)
@@ -345,13 +397,35 @@ class Explorer:
                 + (f"; {points['n_left']} more failed or did not converge (not drawn)" if points["n_left"] else ""))
         self.store_note.object, self.store_note.visible = html.escape(text), True
 
-    def _later(self):
-        """Run a function at the server's next tick (the page is redrawn first), or now without a server."""
+    def _later(self, delay_ms: int = 0):
+        """Run a function at the server's next tick, or ``delay_ms`` later (the page is redrawn first), or
+        now without a server."""
         pn = _panel()
         doc = pn.state.curdoc
         if doc is not None and doc.session_context is not None:
-            return doc.add_next_tick_callback
+            def later(f):
+                def held():
+                    with self._hold():
+                        f()
+
+                if delay_ms:
+                    doc.add_timeout_callback(held, delay_ms)
+                else:
+                    doc.add_next_tick_callback(held)
+
+            return later
         return lambda f: f()
+
+    @staticmethod
+    def _hold():
+        """Collect the changes of the page's models and send them in one message, where the page is served."""
+        import contextlib
+
+        pn = _panel()
+        doc = pn.state.curdoc
+        if doc is not None and doc.session_context is not None:
+            return pn.io.hold(doc)
+        return contextlib.nullcontext()
 
     def _optimal(self, view: View) -> None:
         """Start (or keep) the optimal-lam points of ``view``, one per tick, with their progress."""
@@ -396,8 +470,9 @@ class Explorer:
         if curves is not self.curves:  # a newer view is shown already
             return
         self.curves = curves = curves.with_bayes()
-        self.source.data = {**self.source.data, "bayes_gen_error": curves.columns["bayes_gen_error"]}
-        self._bayes_points = curves.bayes_points()
+        if curves.bayes_points() != self._bayes_points:  # else the plotted line is this one already
+            self.source.data.update(bayes_gen_error=curves.columns["bayes_gen_error"])
+            self._bayes_points = curves.bayes_points()
         self._notes(curves)
 
     def _notes(self, curves: Curves) -> None:

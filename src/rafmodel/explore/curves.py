@@ -300,28 +300,36 @@ def stored_points(view: View, frame: Any) -> dict[str, Any]:
     return out
 
 
-#: The phase diagram's ranges: ``alpha`` and ``lam``, both log-spaced.
-PHASE_RANGE = {"alpha": (0.1, 10.0), "lam": (1e-4, 10.0)}
+#: The phase diagrams' ranges: ``alpha`` and ``lam`` (the ``"phase"`` tab), both log-spaced; ``eps``,
+#: linear, and ``ratio`` = mustar^2 / mu1^2, log-spaced (the ``"kernel-phase"`` tab, a kernel learner's).
+PHASE_RANGE = {"alpha": (0.1, 10.0), "lam": (1e-4, 10.0), "eps": (0.0, 1.0), "ratio": (1e-2, 1e2)}
 
 
 def phase_diagram(view: View, size: int = 60, **options: Any) -> dict[str, Any]:
-    """The (alpha, lam) phase diagram of the view's learner and loss at its ``eps``.
+    """The phase diagram of the view: (alpha, lam) at its ``eps``, or (eps, mustar^2/mu1^2) of its kernel.
+
+    With ``view.tab == "kernel-phase"`` (a kernel learner), the plane of ``eps`` and the ratio
+    ``mustar**2 / mu1**2`` of the kernel's memory and linear coefficients, at the view's ``alpha``
+    and ``lam``: each point is ``rafmodel.Kernel(mu1=mu1, mustar=mu1 * sqrt(ratio))`` with the
+    ``mu1`` of the view's kernel (named or by its coefficients).  Otherwise the plane of ``alpha``
+    and ``lam`` of the view's learner at its ``eps``.
 
     Parameters
     ----------
     view : View
-        The controls (its learner, loss and ``eps``; its ``alpha``, ``lam`` and x-axis are not used).
+        The controls (the learner, the loss, and ``eps`` or ``alpha`` and ``lam``; the x-axis is not used).
     size : int, default=60
-        Points per axis, log-spaced over :data:`PHASE_RANGE`.
+        Points per axis, spaced over :data:`PHASE_RANGE` (log-spaced, ``eps`` linearly).
     **options
         Solver options for :func:`rafmodel.solve_many`.
 
     Returns
     -------
     dict
-        ``alpha`` (``size``), ``lam`` (``size``), and ``gen_error``, ``mem_error``, ``rule_error``
-        as arrays of shape ``(size, size)`` indexed ``[lam, alpha]`` (``nan`` where not converged),
-        ``n_not_converged``.
+        The (alpha, lam) plane: ``alpha`` (``size``), ``lam`` (``size``), and ``gen_error``,
+        ``mem_error``, ``rule_error`` as arrays of shape ``(size, size)`` indexed ``[lam, alpha]``
+        (``nan`` where not converged), ``n_not_converged``.  The kernel's plane: ``eps`` and
+        ``ratio`` (``size`` each) instead, the errors indexed ``[ratio, eps]``, and ``mu1``.
 
     Raises
     ------
@@ -332,15 +340,26 @@ def phase_diagram(view: View, size: int = 60, **options: Any) -> dict[str, Any]:
 
     if type(size) is not int or not 2 <= size <= 400:
         raise ParameterError("size", f"must be an integer from 2 to 400, got {size!r}")
-    base = dataclasses.replace(view, x="alpha", x_min=PHASE_RANGE["alpha"][0], x_max=PHASE_RANGE["alpha"][1],
-                               scale="log", n=size, opt=0).check()
-    alphas = base.xs()
-    lams = dataclasses.replace(base, x="lam", x_min=PHASE_RANGE["lam"][0], x_max=PHASE_RANGE["lam"][1]).xs()
-    learner = base.learner_at()
-    settings = [rm.Setting(alpha=a, eps=base.eps, lam=lam, learner=learner, loss=base.loss)
-                for lam in lams for a in alphas]
+    view.check()
+    if view.tab == "kernel-phase":
+        eps_axis = dataclasses.replace(view, x="eps", x_min=PHASE_RANGE["eps"][0], x_max=PHASE_RANGE["eps"][1],
+                                       scale="linear", n=size, opt=0).check().xs()
+        ratios = np.geomspace(*PHASE_RANGE["ratio"], size)
+        mu1 = float(view.learner_at().mu1)
+        kernels = [rm.Kernel(mu1=mu1, mustar=mu1 * math.sqrt(r)) for r in ratios]
+        settings = [rm.Setting(alpha=view.alpha, eps=e, lam=view.lam, learner=k, loss=view.loss)
+                    for k in kernels for e in eps_axis]
+        out: dict[str, Any] = {"eps": np.asarray(eps_axis), "ratio": ratios, "mu1": mu1}
+    else:
+        base = dataclasses.replace(view, x="alpha", x_min=PHASE_RANGE["alpha"][0], x_max=PHASE_RANGE["alpha"][1],
+                                   scale="log", n=size, opt=0).check()
+        alphas = base.xs()
+        lams = dataclasses.replace(base, x="lam", x_min=PHASE_RANGE["lam"][0], x_max=PHASE_RANGE["lam"][1]).xs()
+        learner = base.learner_at()
+        settings = [rm.Setting(alpha=a, eps=base.eps, lam=lam, learner=learner, loss=base.loss)
+                    for lam in lams for a in alphas]
+        out = {"alpha": np.asarray(alphas), "lam": np.asarray(lams)}
     res = rm.solve_many(settings, warn=False, **options)
-    out: dict[str, Any] = {"alpha": np.asarray(alphas), "lam": np.asarray(lams)}
     for k in ERRORS:
         out[k] = np.asarray(getattr(res, k), dtype=float).reshape(size, size)
     out["n_not_converged"] = int(np.count_nonzero(~np.asarray(res.converged)))

@@ -42,7 +42,7 @@ MAX_POINTS = 2000
 MAX_OPT_POINTS = 50
 
 _CHOICES = {"learner": LEARNERS, "loss": LOSSES, "x": AXES, "kernel": KERNELS, "activation": ACTIVATIONS,
-            "scale": ("log", "linear"), "tab": ("curves", "phase")}
+            "scale": ("log", "linear"), "tab": ("curves", "phase", "kernel-phase")}
 
 
 def _num(v: float) -> str:
@@ -84,8 +84,9 @@ class View:
     opt : int
         Points of the optimal-``lam`` curve (``gen_error`` at the ``lam`` minimizing it, over the
         same range), 0 (none) or 2 to :data:`MAX_OPT_POINTS`; not on a ``lam`` axis.
-    tab : {"curves", "phase"}
-        The page's tab: the curves, or the (alpha, lam) phase diagram of the learner and loss at ``eps``.
+    tab : {"curves", "phase", "kernel-phase"}
+        The page's tab: the curves, the (alpha, lam) phase diagram of the learner and loss at ``eps``,
+        or (a kernel learner only) the (eps, mustar^2/mu1^2) phase diagram of its loss at ``alpha`` and ``lam``.
     """
 
     learner: str = "linear"
@@ -127,6 +128,8 @@ class View:
         for name, allowed in _CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ParameterError(name, f"must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
+        if self.tab == "kernel-phase" and self.learner != "kernel":
+            raise ParameterError("tab", "the (eps, mustar^2/mu1^2) phase diagram is a kernel learner's (learner kernel)")
         if self.x == "kappa" and self.learner != "rf":
             raise ParameterError("x", "kappa is an axis of random features only (learner rf)")
         if type(self.n) is not int or not 2 <= self.n <= MAX_POINTS:

@@ -180,6 +180,10 @@ CASES = [
     pytest.param(rm.Setting(alpha=2.0, eps=0.2, lam=0.1, loss="hinge", inputs=SPIKED), id="linear-hinge-spiked"),
     pytest.param(rm.Setting(alpha=2.0, eps=0.2, lam=0.1, loss="logistic", learner=rm.Kernel(mu1=0.8, mustar=0.6),
                             inputs=SPIKED), id="kernel-logistic-spiked"),
+    pytest.param(rm.Setting(alpha=1.5, eps=0.2, lam=0.1, loss="square", learner=rm.Kernel(mu1=0.8, mustar=0.6),
+                            inputs=POWER_LAW), id="kernel-square-powerlaw"),
+    pytest.param(rm.Setting(alpha=2.0, eps=0.2, lam=0.1, loss="hinge", learner=rm.Kernel(mu1=0.8, mustar=0.6),
+                            inputs=POWER_LAW), id="kernel-hinge-powerlaw"),
 ]
 
 

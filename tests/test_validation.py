@@ -102,6 +102,7 @@ _VALID = {
     "Spectrum": dict(directions=1.0),
     "PowerLaw": dict(decay=1.5, source=0.5, size=10),
     "Spiked": dict(fraction=0.1, spike=2.0, teacher_share=0.5),
+    "Mixture": dict(d=4, facts="class"),
 }
 
 
@@ -126,6 +127,7 @@ def _entry_call(entry):
         "Spectrum": lambda kw: rm.Spectrum([1.0, 2.0], **kw),
         "PowerLaw": lambda kw: rm.PowerLaw(**kw),
         "Spiked": lambda kw: rm.Spiked(**kw),
+        "Mixture": lambda kw: rm.Mixture(np.ones(4), np.zeros((3 if kw.get("facts") == "class" else 2, 4)), **kw),
     }[entry]
 
 

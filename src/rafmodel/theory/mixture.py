@@ -235,7 +235,7 @@ def solve_mixture(setting: Setting, mixture: Mixture) -> MixtureResult:
     >>> mix = rm.Mixture(np.ones(200), mu, d=200)
     >>> r = solve_mixture(rm.Setting(alpha=2.0, eps=0.2, lam=0.1), mix)
     >>> r.converged, round(r.gen_error, 4), round(r.mem_error, 4)
-    (True, 0.2082, 0.0)
+    (True, 0.2992, 0.1465)
     """
     _check(setting, mixture)
     alpha, eps, lam, loss = setting.alpha, setting.eps, setting.lam, setting.loss.name

@@ -195,7 +195,8 @@ def test_data_mixture_matches_the_kernel_matrix_block_averages(tmp_path, monkeyp
     """The eigen-feature route of data_mixture against the pool's kernel matrix read directly.
 
     The mean overlaps ``mu_r . mu_s / d`` are block averages of ``K`` and the within-class
-    variance ``tr Sigma / d`` is the mean of ``K_ii - mean_j K_ij`` over a class: no features needed.
+    variance ``tr Sigma / d`` the classes' means of ``K_ii - mean_j K_ij``, weighted by their
+    shares of a training set: no features needed.
     """
     from rafmodel.data import ImageRAF
     from rafmodel.estimators.representations import represent_kernel
@@ -209,7 +210,8 @@ def test_data_mixture_matches_the_kernel_matrix_block_averages(tmp_path, monkeyp
     K = represent_kernel(lrn, X, None).train
     blocks = np.array([[K[np.ix_(lab == r, lab == s)].mean() for s in range(3)] for r in range(3)])
     np.testing.assert_allclose(m.means @ m.means.T / src.d, blocks, rtol=1e-8, atol=1e-10)
-    within = np.mean([np.mean(np.diag(K)[lab == c]) - K[np.ix_(lab == c, lab == c)].mean() for c in (0, 1)])
+    share = [0.35, 0.35, 0.3]  # each class's share of a training set at eps = 0.3
+    within = sum(w * (np.mean(np.diag(K)[lab == c]) - K[np.ix_(lab == c, lab == c)].mean()) for c, w in enumerate(share))
     assert np.sum(m.eigenvalues) / src.d == pytest.approx(within, rel=1e-8)
     assert data_mixture(src, lrn, eps=0.3, pool=300) == m  # read back from the cache file
     with pytest.raises(ParameterError, match="^eps: "):

@@ -175,7 +175,8 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
     training set with a fraction ``eps`` of facts is, the kernel matrix ``K = U diag(k) U'``
     gives features ``x_i = sqrt(d) (U diag(k)^{1/2})_i`` with ``x_i . x_j / d = K_ij`` (the
     learner is linear on them, as a kernel learner is on its features).  The class means of the
-    features and the covariance within the rule classes (the average of the two classes') in its
+    features and the covariance within the classes (each class's, averaged with its share of a
+    training set: ``(1 - eps)/2`` for each rule class, ``eps`` for the facts' class) in its
     eigenbasis make the :class:`rafmodel.Mixture` of docs/theory.md section 4.2.  Computed once
     per dataset, classes, kernel, ``eps``, pool and seed and cached as a ``.npz`` file (read
     without pickle) beside :func:`data_spectrum`'s.
@@ -222,7 +223,7 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
         raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
     d = source.d
     facts = "rule" if source.facts == "rule" else "class"
-    key = _key(source, learner, pool, seed) + hashlib.sha256(f"mixture|{float(eps)!r}|{source.facts}".encode()
+    key = _key(source, learner, pool, seed) + hashlib.sha256(f"mixture-v2|{float(eps)!r}|{source.facts}".encode()
                                                              ).hexdigest()[:8]
     path = spectrum_cache_dir() / f"mixture-{key}.npz"
     if cache and path.is_file():
@@ -237,7 +238,8 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
     keep = k > _RELATIVE_FLOOR * k.max()
     F = np.sqrt(d) * U[:, keep] * np.sqrt(k[keep])
     means = np.stack([F[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
-    cov = sum(np.cov(F[labels == c].T, bias=True) for c in (0, 1)) / 2.0
+    share = [(1 - eps) / 2, (1 - eps) / 2, eps] if means.shape[0] == 3 else [0.5, 0.5]
+    cov = sum(w * np.cov(F[labels == c].T, bias=True) for c, w in enumerate(share))  # within the training mix
     omega, E = np.linalg.eigh(cov)
     omega = np.clip(omega, 0.0, None)
     means = means @ E

@@ -25,7 +25,8 @@ eps = 0, lam = 0.044).
 Sizes: d = 2000; AMP seeds per point in ``SEEDS`` (5 at alpha = 10, 8 at 4, 12 below; 20 to 60 at
 eps = 0.5 and 20 at alpha <= 1, eps = 0.2, where the 10 % perturbation is at the edge with 12);
 ERM on 3 of them.  AMP runs with tol = 1e-5 (its error differs from tol = 1e-7 by ~1e-7, far below
-the standard errors: measured at alpha = 10, eps = 0, where 1e-7 needs 204 iterations and 1e-5 90).  Run with ``pytest -s`` to see every z.
+the standard errors: measured at alpha = 10, eps = 0, where 1e-7 needs 204 iterations and 1e-5 90).
+Run with ``pytest -s`` to see every z.
 """
 
 from __future__ import annotations

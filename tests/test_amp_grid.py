@@ -26,7 +26,9 @@ Sizes: d = 2000; AMP seeds per point in ``SEEDS`` (5 at alpha = 10, 8 at 4, 12 b
 eps = 0.5 and 20 at alpha <= 1, eps = 0.2, where the 10 % perturbation is at the edge with 12);
 ERM on 3 of them.  AMP runs with tol = 1e-5 (its error differs from tol = 1e-7 by ~1e-7, far below
 the standard errors: measured at alpha = 10, eps = 0, where 1e-7 needs 204 iterations and 1e-5 90).
-Run with ``pytest -s`` to see every z.
+Run with ``pytest -s`` to see every z.  Cost: 128 s user + 16 s system CPU time on one BLAS
+thread (190 s wall-clock on the shared 2-core machine at load 4); the ridge at alpha = 10 (three
+X'X of 20000 x 2000) and the SVM at alpha = 4 are the largest parts after AMP at alpha = 4 and 10.
 """
 
 from __future__ import annotations

@@ -260,3 +260,13 @@ def test_compare_of_the_bayes_learner_sets_amp_beside_its_theory():
     rec = c.records[0]
     assert rec["gen_error_theory"] == rm.bayes_optimal(1.0, 0.2).gen_error
     assert all(abs(rec[f"{k}_z"]) <= K for k in ("gen_error", "mem_error", "rule_error")), rec
+
+
+def test_progress_bar_of_the_iterations_changes_no_number(capsys):
+    train = rm.sample_raf(d=200, alpha=2.0, eps=0.2, rng=4)
+    quiet = amp(train.X, train.y, 0.2)
+    shown = amp(train.X, train.y, 0.2, progress=True)
+    err = capsys.readouterr().err
+    assert "amp (damping 0)" in err and "/300" in err  # the bar, cleared at the end (leave=False)
+    np.testing.assert_array_equal(shown.w, quiet.w)
+    assert shown.iterations == quiet.iterations and shown.converged

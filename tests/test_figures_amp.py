@@ -22,8 +22,9 @@ def test_amp_figure_tables_state_evolution_and_bayes_optimal():
     np.testing.assert_allclose(b["gen_error"], rm.bayes_optimal(b["alpha"].to_numpy(), 0.2).gen_error, atol=1e-12)
 
 
-def test_amp_figure_simulation_rows_carry_errors_and_z():
-    res = make_figure("amp", quick=True, iterations=3, sim_alpha=[2.0], alpha=[2.0])
+def test_amp_figure_simulation_rows_carry_errors_and_z(capsys):
+    res = make_figure("amp", quick=True, iterations=3, sim_alpha=[2.0], alpha=[2.0], progress=True)
+    assert "amp: " in capsys.readouterr().err  # the bar of its AMP runs
     sim = res.table[res.table["source"] == "simulation"]
     it = sim[sim["t"].notna()]
     assert list(it["t"]) == [1, 2, 3] and (it["m_se"] > 0).all()

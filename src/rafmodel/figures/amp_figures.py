@@ -16,8 +16,9 @@ from ._style import COLORS, FONT, PALETTE, finish, new_figure
 __all__ = ["amp_overlaps", "fact_detection_figure"]
 
 
-def _amp_runs(alpha, eps, d, seeds):
-    """AMP on the simulations' training sets (seed 0, repetitions 0..seeds-1): the converged results."""
+def _amp_runs(alpha, eps, d, seeds, bar=None):
+    """AMP on the simulations' training sets (seed 0, repetitions 0..seeds-1): the converged results
+    (``bar``: a progress bar advanced once per run)."""
     import rafmodel as rm
     from ..data import GaussianRAF
     from ..simulation import repetition_seed
@@ -31,6 +32,8 @@ def _amp_runs(alpha, eps, d, seeds):
             out.append(r)
         else:
             failed += 1
+        if bar is not None:
+            bar.update()
     return out, failed
 
 
@@ -82,10 +85,18 @@ def amp_overlaps(p: dict, ctx: Context) -> tuple[Any, Any, str]:
         rows += [{"source": "theory", "alpha": a, "t": t, "m": float(q), "q": float(q)} for t, q in enumerate(se.q)]
     it_rows, gen_rows, n_failed = [], [], 0
     if ctx.sim:
-        runs = {}
-        for a in sorted(set(p["alpha"]) | set(p["sim_alpha"])):
-            runs[a], f = _amp_runs(a, eps, p["d"], p["seeds"])
-            n_failed += f
+        runs, alphas, bar = {}, sorted(set(p["alpha"]) | set(p["sim_alpha"])), None
+        if ctx.progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(alphas) * p["seeds"], desc="amp", unit="run", leave=False)
+        try:
+            for a in alphas:
+                runs[a], f = _amp_runs(a, eps, p["d"], p["seeds"], bar)
+                n_failed += f
+        finally:
+            if bar is not None:
+                bar.close()
         for a in p["alpha"]:
             for t in range(1, T + 1):
                 # a run that converged before t stays at its fixed point (its change was below tol)

@@ -1,6 +1,8 @@
 """Test configuration and the fixtures shared by the test modules.
 
 * one BLAS thread per pytest-xdist worker (the workers share the cores);
+* the cache of measured spectra (``$RAFMODEL_CACHE``) in a folder of the session, so that the
+  tests never write into the user's ``~/.cache/rafmodel``;
 * ``raf``, ``raf_json`` and ``raf_refused``: the ``raf`` command line run in-process, its
   status and output captured (``capsys``), its JSON parsed, or its one-line refusal checked.
 
@@ -15,6 +17,18 @@ import json
 import os
 
 import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _spectra_cache_of_the_session(tmp_path_factory):
+    """Measured spectra and mixtures (rafmodel.spectra) cached in a folder of the session, not the user's."""
+    old = os.environ.get("RAFMODEL_CACHE")
+    os.environ["RAFMODEL_CACHE"] = str(tmp_path_factory.mktemp("rafmodel-cache"))
+    yield
+    if old is None:
+        os.environ.pop("RAFMODEL_CACHE", None)
+    else:
+        os.environ["RAFMODEL_CACHE"] = old
 
 
 @pytest.fixture(scope="session", autouse=True)

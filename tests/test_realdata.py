@@ -229,8 +229,23 @@ def test_cli_realdata_json(capsys):
     for k in ("d", "n", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se",
               "gen_error_theory", "mem_error_theory"):
         assert k in rows[0]
+    assert {r["theory"] for r in rows} == {"mixture"}
     assert main(["realdata", "--alpha", "2", "--eps", "0.1", "--lam", "1", "--facts", "3"]) == 2
     assert "facts: must differ" in capsys.readouterr().err
+
+
+def test_cli_realdata_theory_isotropic_and_refusals(capsys):
+    rc = main(["realdata", "--alpha", "2", "--eps", "0.2", "--lam", "1", "--seeds", "1", "--theory", "isotropic",
+               "--json"])
+    assert rc == 0
+    row = json.loads(capsys.readouterr().out)
+    row = row[0] if isinstance(row, list) else row
+    assert row["theory"] == "isotropic" and 0.1 < row["gen_error_theory"] < 0.5 and row["mu1"] > 0
+    assert main(["realdata", "--alpha", "2", "--eps", "0.2", "--lam", "0,1", "--theory"]) == 2
+    assert "lam: the mixture theory needs lam > 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:
+        main(["realdata", "--alpha", "2", "--eps", "0.2", "--theory", "gaussian"])
+    assert e.value.code == 2 and "invalid choice" in capsys.readouterr().err
 
 
 def test_realdata_figure_quick():

@@ -177,6 +177,19 @@ def _matches(view):
 
 
 @needs_panel
+def _assert_phase_image(driver, tab, phase):
+    """The page's ``gen_error`` map of the view ``tab`` holds exactly ``phase``'s numbers (gaps as gaps), within 60 s."""
+    expected = [None if np.isnan(v) else float(v) for v in phase["gen_error"].ravel()]
+    deadline = time.time() + 60
+    image = None
+    while image != expected and time.time() < deadline:
+        image = driver.execute_script(
+            f"const m = Bokeh.documents[0].get_model_by_name('raf-{tab}-gen_error');"
+            "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
+        time.sleep(0.2)
+    assert image == expected
+
+
 def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many(server):
     from rafmodel.explore import View
 
@@ -237,31 +250,13 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         from rafmodel.explore import phase_diagram
 
         assert driver.execute_script(_PHASE_TAB)
-        expected = [None if np.isnan(v) else float(v)
-                    for v in phase_diagram(view.replace(tab="phase"), size=60)["gen_error"].ravel()]
-        deadline = time.time() + 60
-        image = None
-        while image != expected and time.time() < deadline:
-            image = driver.execute_script(
-                "const m = Bokeh.documents[0].get_model_by_name('raf-phase-gen_error');"
-                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
-            time.sleep(0.2)
-        assert image == expected
+        _assert_phase_image(driver, "phase", phase_diagram(view.replace(tab="phase"), size=60))
         assert "tab=phase" in driver.current_url
         assert console_errors(driver) == []
 
         # the kernel's (eps, mustar^2/mu1^2) phase diagram: the third view
         assert driver.execute_script(_PHASE_TAB.replace("m.active = 1", "m.active = 2"))
-        expected = [None if np.isnan(v) else float(v)
-                    for v in phase_diagram(view.replace(tab="kernel-phase"), size=60)["gen_error"].ravel()]
-        deadline = time.time() + 60
-        image = None
-        while image != expected and time.time() < deadline:
-            image = driver.execute_script(
-                "const m = Bokeh.documents[0].get_model_by_name('raf-kernel-phase-gen_error');"
-                "return m && m.data.image.length ? Array.from(m.data.image[0], v => Number.isNaN(v) ? null : v) : null;")
-            time.sleep(0.2)
-        assert image == expected
+        _assert_phase_image(driver, "kernel-phase", phase_diagram(view.replace(tab="kernel-phase"), size=60))
         assert "tab=kernel-phase" in driver.current_url
         assert console_errors(driver) == []
         assert "could not be shown" not in driver.execute_script(_TEXTS)

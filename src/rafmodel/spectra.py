@@ -62,6 +62,30 @@ def _pool(source, pool, seed):
     return X, y
 
 
+def _check_pool_arguments(learner, pool, seed, smallest_pool):
+    """Refuse, in one line, a learner without a real kernel, a pool below ``smallest_pool`` or a bad seed."""
+    from .learners import Kernel
+
+    if not isinstance(learner, Kernel) or learner.kernel is None:
+        raise ParameterError("learner", "needs a kernel learner with a real kernel, e.g. "
+                                        "Kernel.from_kernel('rbf', bandwidth=1.0)")
+    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < smallest_pool:
+        raise ParameterError("pool", f"must be an integer >= {smallest_pool}, got {pool!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
+
+
+def _save(path, **arrays):
+    """Write ``arrays`` to the ``.npz`` cache file ``path`` through a temporary file (a read-only home: skipped)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # the result is still returned
+
+
 def _key(source, learner, pool, seed) -> str:
     spec = {"dataset": source.dataset, "data_dir": source.data_dir, "rule": list(source.rule),
             "standardize": source.standardize, "learner": repr(learner), "pool": int(pool), "seed": int(seed),
@@ -101,15 +125,8 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
         ``learner`` without a real kernel, ``pool`` below 4, or ``seed`` not a non-negative integer.
     """
     from .estimators.representations import represent_kernel
-    from .learners import Kernel
 
-    if not isinstance(learner, Kernel) or learner.kernel is None:
-        raise ParameterError("learner", "needs a kernel learner with a real kernel, e.g. "
-                                        "Kernel.from_kernel('rbf', bandwidth=1.0)")
-    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 4:
-        raise ParameterError("pool", f"must be an integer >= 4, got {pool!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
+    _check_pool_arguments(learner, pool, seed, smallest_pool=4)
     d = source.d
     path = spectrum_cache_dir() / f"{_key(source, learner, pool, seed)}.npz"
     if cache and path.is_file():
@@ -128,13 +145,7 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
     a = psi.T @ y / np.sqrt(N)
     omega, power, n = d * eta, a * a, int(keep.sum())
     if cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, omega=omega, power=power, n=n)
-            os.replace(tmp, path)
-        except OSError:
-            pass  # a read-only home: the spectrum is still returned
+        _save(path, omega=omega, power=power, n=n)
     return Spectrum(omega, teacher_power=power, weights=np.full(omega.size, 1.0), directions=n / d)
 
 
@@ -210,17 +221,10 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
         ``seed`` not a non-negative integer.
     """
     from .estimators.representations import represent_kernel
-    from .learners import Kernel
 
-    if not isinstance(learner, Kernel) or learner.kernel is None:
-        raise ParameterError("learner", "needs a kernel learner with a real kernel, e.g. "
-                                        "Kernel.from_kernel('rbf', bandwidth=1.0)")
+    _check_pool_arguments(learner, pool, seed, smallest_pool=6)
     if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating, np.integer)) or not 0 <= eps < 1:
         raise ParameterError("eps", f"must be a number in [0, 1), got {eps!r}")
-    if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 6:
-        raise ParameterError("pool", f"must be an integer >= 6, got {pool!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ParameterError("seed", f"must be a non-negative integer, got {seed!r}")
     d = source.d
     facts = "rule" if source.facts == "rule" else "class"
     key = _key(source, learner, pool, seed) + hashlib.sha256(f"mixture-v2|{float(eps)!r}|{source.facts}".encode()
@@ -244,11 +248,5 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
     omega = np.clip(omega, 0.0, None)
     means = means @ E
     if cache:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp.npz")
-            np.savez(tmp, omega=omega, means=means)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        _save(path, omega=omega, means=means)
     return Mixture(omega, means, d=d, facts=facts)

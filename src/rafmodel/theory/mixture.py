@@ -37,6 +37,7 @@ from ..exceptions import ParameterError
 from ..inputs import Mixture
 from ..learners import Linear
 from ..setting import Setting
+from .maps.gaussian import interval_moments
 
 __all__ = ["MixtureResult", "solve_mixture", "solve_mixture_many"]
 
@@ -98,10 +99,7 @@ def _channel_terms(loss: str, u_mean, q, V):
     # hinge: y h = u (u >= 1), 1 (1 - V <= u < 1), u + V (u < 1 - V)
     s = math.sqrt(q)
     lo, hi = (1.0 - V - u_mean) / s, (1.0 - u_mean) / s
-    plo, phi_ = np.exp(-0.5 * lo * lo) / math.sqrt(2 * math.pi), np.exp(-0.5 * hi * hi) / math.sqrt(2 * math.pi)
-    M0 = ndtr(hi) - ndtr(lo)
-    M1 = plo - phi_
-    M2 = M0 + lo * plo - hi * phi_
+    M0, M1, M2 = interval_moments(lo, hi)  # E[t^k 1{lo <= t <= hi}], t ~ N(0, 1)
     a = 1.0 - u_mean  # 1 - u = a - s t on the middle interval
     below = ndtr(lo)
     g1 = (a * M0 - s * M1) / V + below
@@ -145,8 +143,8 @@ def _square_closed_form(mix, eps, alpha, lam):
 
     hi = float(np.sum(w) / (lam * d)) + 1.0
     V = brentq(f, 0.0, hi, xtol=1e-15, rtol=1e-14)
-    vh, c = alpha / (1.0 + V), alpha / (1.0 + V)
-    D = lam + vh * w
+    c = alpha / (1.0 + V)  # the square loss's Vhat, and the factor of its mhat
+    D = lam + c * w
     G = (mu / D) @ mu.T  # G_rs = sum_k mu_rk mu_sk / D_k
     rule, facts = _populations(mix, eps)
     a, s = np.zeros(mu.shape[0]), np.zeros(mu.shape[0])

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from _browser import console_errors, headless_chrome
-from _extras import reason, skip_without
+from _extras import needs, reason, skip_without
 from _procs import alive, children
 
 needs_panel = skip_without("panel")
@@ -60,7 +60,8 @@ def _stop(proc, sig=signal.SIGTERM):
 
 @pytest.fixture(scope="module")
 def server():
-    """One ``raf explore`` server for the module's page checks."""
+    """One ``raf explore`` server for the module's page checks (a test that uses it skips without panel)."""
+    needs("panel")
     proc, url = _start()
     yield proc, url
     _stop(proc)
@@ -176,7 +177,6 @@ def _matches(view):
     return lambda got: all(got[k] == exp[k] for k in exp)
 
 
-@needs_panel
 def _assert_phase_image(driver, tab, phase):
     """The page's ``gen_error`` map of the view ``tab`` holds exactly ``phase``'s numbers (gaps as gaps), within 60 s."""
     expected = [None if np.isnan(v) else float(v) for v in phase["gen_error"].ravel()]
@@ -190,6 +190,7 @@ def _assert_phase_image(driver, tab, phase):
     assert image == expected
 
 
+@needs_panel
 def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many(server):
     from rafmodel.explore import View
 

@@ -44,20 +44,23 @@ clip = np.clip
 def spectral_sums(vh, lam, s):
     """Resolvent sums of a spectrum ``s`` (rows: fractions ``f``, eigenvalues ``omega``, teacher power ``t``).
 
-    With ``r = omega / (lam + vh omega)``: ``(sum f r, sum f t r, sum f t r^2, sum f r^2)``, for
-    each point of the batch (``vh`` and ``lam`` of shape ``(B,)`` or scalars; docs/theory.md
-    section 3.11).
+    With ``r = omega / (lam + vh omega)``: ``(sum f r, sum f t r, sum f t r^2, sum f r^2, sum f r /
+    (lam + vh omega), sum f t r / (lam + vh omega))`` (the last two: ``-d/dlam`` of the first two),
+    for each point of the batch (``vh`` and ``lam`` of shape ``(B,)`` or scalars; docs/theory.md
+    sections 3.11-3.12).
     """
     f, w, t = s[0], s[1], s[2]
     vh, lam = np.broadcast_arrays(np.asarray(vh, float), np.asarray(lam, float))
     shape, vh, lam = vh.shape, vh.ravel(), lam.ravel()
-    out = [np.empty(vh.size) for _ in range(4)]
+    out = [np.empty(vh.size) for _ in range(6)]
     step = max(1, _SPECTRAL_CELLS // max(w.size, 1))  # points per block: a bounded (points x spectrum) array
     for i in range(0, vh.size, step):
-        r = w / (lam[i:i + step, None] + vh[i:i + step, None] * w)
+        den = lam[i:i + step, None] + vh[i:i + step, None] * w
+        r = w / den
         fr = f * r
         out[0][i:i + step], out[1][i:i + step] = fr.sum(-1), (fr * t).sum(-1)
         out[2][i:i + step], out[3][i:i + step] = (fr * r * t).sum(-1), (fr * r).sum(-1)
+        out[4][i:i + step], out[5][i:i + step] = (fr / den).sum(-1), (fr * t / den).sum(-1)
     return tuple(o.reshape(shape) for o in out)
 
 

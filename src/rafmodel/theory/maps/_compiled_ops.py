@@ -111,15 +111,18 @@ def _maximum(a, b):
 @njit(**{**JIT, "fastmath": {"reassoc"}, "cache": True})  # the sum over the spectrum vectorizes
 def _spectral_sums(vh, lam, s):
     """The resolvent sums of :func:`rafmodel.theory.maps._ops.spectral_sums` for one point."""
-    v = m = qm = qq = 0.0
+    v = m = qm = qq = e = et = 0.0
     for k in range(s.shape[1]):
-        r = s[1, k] / (lam + vh * s[1, k])
+        den = lam + vh * s[1, k]
+        r = s[1, k] / den
         fr = s[0, k] * r
         v += fr
         m += fr * s[2, k]
         qm += fr * r * s[2, k]
         qq += fr * r
-    return v, m, qm, qq
+        e += fr / den
+        et += fr * s[2, k] / den
+    return v, m, qm, qq, e, et
 
 
 #: The compiled operations, by the names of :data:`rafmodel.theory.maps._ops.NAMES`.

@@ -51,7 +51,7 @@ def prior(mh, qh, vh, lam, s):
     """
     if s.shape[1] == 0:
         return ridge(mh, qh, vh, lam)
-    v, tr, tr2, r2 = spectral_sums(vh, lam, s)
+    v, tr, tr2, r2 = spectral_sums(vh, lam, s)[:4]
     return mh * tr, mh * mh * tr2 + qh * r2, v
 
 

@@ -8,11 +8,11 @@ the batch and the compiled routes.
 
 from __future__ import annotations
 
-from ._ops import sqrt, where
+from ._ops import any_, fabs, spectral_sums, sqrt, where
 
 __map_module__ = True
-__all__ = ["sample_ratio", "to_channel", "update", "test_overlaps", "responses", "training_response",
-           "exact_threshold", "represents_rule"]
+__all__ = ["sample_ratio", "to_channel", "update", "structured_update", "feature_scale", "test_overlaps",
+           "responses", "training_response", "exact_threshold", "represents_rule"]
 
 
 #: The learner's parameters, in the order ``p`` holds them; its state and its conjugates.
@@ -20,6 +20,16 @@ PARAMS = ("kappa", "mu1", "mustar")
 STATE = ("m", "q", "V", "qw", "Vw")
 HATS = ("mhat", "qhat", "Vhat", "qwhat", "Vwhat")
 KAPPA, MU1, MUSTAR = PARAMS.index("kappa"), PARAMS.index("mu1"), PARAMS.index("mustar")
+#: The learner's map knows structured inputs: the features' covariance from the inputs' spectrum
+#: (a deterministic equivalent over the random projection; :func:`structured_update`).
+STRUCTURED_INPUTS = True
+#: ... on spectra of one direction per input dimension (``sum f = 1``: the projection ``F x`` sees all
+#: of them) ...
+STRUCTURED_DIRECTIONS = 1.0
+#: ... but not the features' separability on them: a margin loss at ``lam = 0`` is refused there.
+STRUCTURED_CAPACITY = False
+#: Newton steps at most for the projection's scale ``y`` (each is one pass over the spectrum).
+NEWTON_STEPS = 200
 
 
 def sample_ratio(alpha, p):
@@ -63,7 +73,8 @@ def training_response(vh, lam, p):
 def update(mh, qh, vh, lam, p, s):
     """New state and conjugates ``(m, q, V, qw, Vw, mhat, qhat, Vhat, qwhat, Vwhat)`` from the channel's hats.
 
-    Isotropic inputs only (``s`` is not read: the module does not declare ``STRUCTURED_INPUTS``).
+    On structured inputs (``s`` with atoms) this is :func:`structured_update`; on isotropic ones,
+    the closed form below.
 
     docs/theory.md's expressions, multiplied through by ``Vshat`` and rewritten without
     cancellations, so that they stay finite as ``z = L / Vshat -> infinity`` (a hinge channel can
@@ -79,6 +90,8 @@ def update(mh, qh, vh, lam, p, s):
 
     Without a nonlinear part (``mustar = 0``) ``qw, Vw`` are irrelevant placeholders, ``1``.
     """
+    if s.shape[1] > 0:
+        return structured_update(mh, qh, vh, lam, p, s)
     kappa, mu1, mus = p[KAPPA], p[MU1], p[MUSTAR]
     gam = 1.0 / kappa
     msh, qsh, Vsh = mu1 * kappa * mh, mu1 * mu1 * kappa * qh, mu1 * mu1 * kappa * vh
@@ -95,6 +108,62 @@ def update(mh, qh, vh, lam, p, s):
     qw = where(mus == 0.0, 1.0, qw)
     Vw = where(mus == 0.0, 1.0, Vw)
     return ms, qs, Vs, qw, Vw, msh, qsh, Vsh, qwh, Vwh
+
+
+def feature_scale(c, L, kappa, s):
+    """The scale ``y`` of the random projection's resolvent, and ``kappa - S2`` (its slope).
+
+    The root of ``y (kappa - S1(y)) = L`` with ``S1 = sum f c omega / (c omega + y)``, ``S2 = sum f
+    (c omega / (c omega + y))^2``: the deterministic equivalent ``(F Sigma F'/d + zeta)^-1 ~ 1 /
+    (kappa kt)`` per feature, ``zeta = L / c``, ``kt = y / c`` (docs/theory.md section 3.12).  The
+    left side is convex and increasing in ``y`` on the branch of the root, so Newton's method from
+    ``y0 = (L + c) / kappa`` (where it is ``>= 0``) decreases to the root without overshooting.
+    """
+    y = (L + c) / kappa
+    slope = kappa + 0.0 * y
+    for _ in range(NEWTON_STEPS):
+        sums = spectral_sums(c, y, s)
+        slope = kappa - c * c * sums[3]
+        step = (y * (kappa - c * sums[0]) - L) / slope
+        y = y - step
+        if not any_(fabs(step) > 1e-15 * y):
+            break
+    return y, slope
+
+
+def structured_update(mh, qh, vh, lam, p, s):
+    """:func:`update` on inputs of spectrum ``s``: the ridge of the features' Gaussian equivalent.
+
+    The features ``u = mu1 F x / sqrt(d) + mustar xi`` have covariance ``Omega = mu1^2 F Sigma F'/d
+    + mustar^2 I`` and covariance ``Phi = mu1 F Sigma w* / d`` with the teacher's field; the trained
+    weights see ``R = (lam + Vhat Omega)^-1``.  Over the random ``F`` every trace is a sum over the
+    inputs' spectrum at the scale ``y`` of :func:`feature_scale` (``c = mu1^2 Vhat``, ``L = lam +
+    mustar^2 Vhat``), with ``rho = omega / (c omega + y)``:
+
+    * ``V = sum f rho / kappa``, ``Vw = 1 / (kappa y)``, ``m = mu1 mhat sum f t rho``;
+    * ``q_total = mu1^2 q + mustar^2 qw = mhat^2 Phi' R Omega R Phi + qhat tr(Omega^2 R^2) / p``, each
+      the derivative of ``Phi' R Phi`` or ``tr(Omega R) / p`` in ``Vhat``; ``qw = |a|^2 / p`` from
+      their derivatives in ``lam``.
+
+    All terms are sums of positive parts (no cancellation as ``Vhat -> 0``).  The conjugates are
+    those of the isotropic map.  Exact for a flat spectrum (the isotropic closed form).
+    """
+    kappa, mu1, mus = p[KAPPA], p[MU1], p[MUSTAR]
+    m2, s2 = mu1 * mu1, mus * mus
+    c, L = m2 * vh, lam + s2 * vh
+    y, slope = feature_scale(c, L, kappa, s)
+    # sum f rho, sum f t rho, sum f t rho^2, sum f rho^2, sum f omega / (c omega + y)^2, the same with t
+    a0, a1, a2, b2, e0, e1 = spectral_sums(c, y, s)
+    dy = (s2 + y * y * e0 * m2) / slope  # dy / dVhat; dy / dlam = 1 / slope
+    mem = where(mus == 0.0, 0.0, s2 / (y * y))  # mustar^2 / y^2 (y = 0 without a memory part at lam = 0)
+    ms = mu1 * mh * a1
+    Vs = a0 / kappa
+    Vw = where(mus == 0.0, 1.0, 1.0 / (kappa * y))
+    q_tot = mh * mh * m2 * (m2 * a2 + e1 * dy) + qh * (m2 * (m2 * b2 + e0 * dy) + mem * dy) / kappa
+    qw = (mh * mh * m2 * e1 + qh * (m2 * e0 + mem) / kappa) / slope
+    qs = (q_tot - s2 * qw) / m2
+    qw = where(mus == 0.0, 1.0, qw)
+    return (ms, qs, Vs, qw, Vw, mu1 * kappa * mh, m2 * kappa * qh, m2 * kappa * vh, s2 * qh, s2 * vh)
 
 
 def exact_threshold(p):

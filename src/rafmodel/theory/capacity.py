@@ -229,7 +229,7 @@ def _zero_margin_capacity(lmap: LearnerMap, eps: float, P: dict[str, float]) -> 
 
 
 def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarray,
-                            P: dict[str, float | np.ndarray]) -> float | np.ndarray:
+                            P: dict[str, float | np.ndarray], inputs: Any = None) -> float | np.ndarray:
     """The ``alpha`` below which ``learner`` fits every label at ``lam = 0``.
 
     What fitting means depends on ``loss.interpolation``: ``"exact"`` (``h_i = y_i``)
@@ -253,6 +253,12 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
         Fraction of facts.
     P : dict of str to float or ndarray of shape (B,)
         The learner's parameters (floats or arrays broadcasting with ``eps``).
+    inputs : Inputs, optional
+        The input model (:mod:`rafmodel.inputs`; default isotropic).  The zero-margin capacity is
+        that of the learner's map on these inputs (for random features it depends on the
+        spectrum; for the linear and kernel learners it does not, docs/theory.md 3.11); the
+        thresholds are per input dimension of the spectrum (the solver scales them by
+        ``inputs.directions``).
 
     Returns
     -------
@@ -276,7 +282,7 @@ def interpolation_threshold(learner: Learner, loss: Loss, eps: float | np.ndarra
     >>> round(float(interpolation_threshold(rm.Linear(), rm.Hinge(), 0.2, {})), 4)  # separability
     2.9923
     """
-    lmap = learner_map(learner)
+    lmap = learner_map(learner).with_inputs(inputs)
     legacy = registered_for(_REGISTERED, learner)
     if legacy is not None:
         return legacy(learner, loss, eps, P)

@@ -202,15 +202,8 @@ def solve_arrays(learner, loss, alpha, eps, lam, P, opts, progress=None, inputs=
     B = alpha.shape[0]
     zero = lam == 0
     limit = np.zeros(B, bool)
-    if (np.any(zero) and inputs is not None and not inputs.isotropic and loss.name != "square"
-            and not getattr(lmap.module, "STRUCTURED_CAPACITY", True)):
-        from ..exceptions import ParameterError
-
-        raise ParameterError("lam", f"the {learner.name} learner's theory on structured inputs needs lam > 0 with the "
-                                    f"{loss.name} loss (its lam = 0 limit needs the features' separability on "
-                                    "these inputs, which it does not know); got lam = 0")
     if np.any(zero):  # the threshold is only needed (and can be costly) at lam = 0
-        thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero)),
+        thr = np.broadcast_to(interpolation_threshold(learner, loss, eps[zero], _take(P, zero), inputs),
                               (int(zero.sum()),))
         if inputs is not None and not inputs.isotropic:  # p = directions x d features: thresholds scale with p
             thr = thr * inputs.directions

@@ -15,9 +15,8 @@ A learner's map module defines ``PARAMS``, ``STATE`` and ``HATS`` (names), ``sam
 learner's conjugates as one flat tuple) and ``test_overlaps(x, p)``, with ``p`` the learner's
 parameters in the order of :attr:`LearnerMap.params` and ``s`` the inputs' spectrum (an array of
 shape ``(3, K)``, ``K = 0`` for isotropic inputs; a module that reads it declares
-``STRUCTURED_INPUTS = True``, and may restrict them: ``STRUCTURED_DIRECTIONS``, the directions per
-input dimension it needs, and ``STRUCTURED_CAPACITY = False``, no separability threshold on them,
-so a margin loss at ``lam = 0`` is refused), and ``exact_threshold(p)`` (optionally ``SEPARABILITY``,
+``STRUCTURED_INPUTS = True``, and may restrict them with ``STRUCTURED_DIRECTIONS``, the directions
+per input dimension it needs), and ``exact_threshold(p)`` (optionally ``SEPARABILITY``,
 ``square_response``, ``training_response``), which the learner-independent
 :mod:`rafmodel.theory.capacity` and :mod:`rafmodel.theory.initial` read (batch route only), and
 optional closed forms (``square_lam_opt``, ``interpolator_margin``, ``represents_rule``) for

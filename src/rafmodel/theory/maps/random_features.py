@@ -24,10 +24,8 @@ KAPPA, MU1, MUSTAR = PARAMS.index("kappa"), PARAMS.index("mu1"), PARAMS.index("m
 #: (a deterministic equivalent over the random projection; :func:`structured_update`).
 STRUCTURED_INPUTS = True
 #: ... on spectra of one direction per input dimension (``sum f = 1``: the projection ``F x`` sees all
-#: of them) ...
+#: of them).  Its zero-margin capacity on them is solved from this map, as on isotropic inputs.
 STRUCTURED_DIRECTIONS = 1.0
-#: ... but not the features' separability on them: a margin loss at ``lam = 0`` is refused there.
-STRUCTURED_CAPACITY = False
 #: Newton steps at most for the projection's scale ``y`` (each is one pass over the spectrum).
 NEWTON_STEPS = 200
 

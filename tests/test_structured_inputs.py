@@ -397,6 +397,20 @@ def test_raf_theory_takes_an_input_model_and_gives_the_library_s_numbers(raf_jso
     assert rec["gen_error"] == pytest.approx(rm.solve(s).gen_error, rel=1e-12)
 
 
+def test_raf_capacity_takes_an_input_model_and_gives_the_library_s_numbers(raf_json):
+    out = raf_json(["capacity", "--learner", "rf", "--kappa", "1.5", "--mu1", "0.8", "--mustar", "0.6", "--eps",
+                    "0.2", "--inputs", "spiked:fraction=0.1,spike=10,teacher-share=0.8", "--json"])
+    (rec,) = out if isinstance(out, list) else [out]
+    inputs = rm.Spiked(fraction=0.1, spike=10.0, teacher_share=0.8)
+    expected = rm.theory.capacity.interpolation_thresholds(rm.RandomFeatures(kappa=1.5, mu1=0.8, mustar=0.6), 0.2,
+                                                           inputs)
+    assert rec["inputs"] == repr(inputs)
+    assert rec["alpha_c"] == pytest.approx(expected["alpha_c"], rel=1e-12)
+    assert rec["alpha_c"] > rm.theory.capacity.interpolation_thresholds(
+        rm.RandomFeatures(kappa=1.5, mu1=0.8, mustar=0.6), 0.2)["alpha_c"] + 0.2
+    assert rec["alpha_c_square"] == 1.5
+
+
 @pytest.mark.parametrize("spec, text", [
     ("gaussian", "unknown input model 'gaussian'"),
     ("spiked:fraction=0.1,spike=10", "spiked needs teacher-share"),

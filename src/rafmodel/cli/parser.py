@@ -399,6 +399,7 @@ def build_parser():
     p.add_argument("--eps", required=True, help="fraction of facts (in [0, 1])")
     _learner_option(p, default="linear")
     _add_learner_parameter_options(p, help="as for raf theory")
+    _add_inputs_option(p)
     _add_output_options(p)
     p.set_defaults(func=commands.cmd_capacity)
 

@@ -50,16 +50,19 @@ def cmd_bayes(args):
 
 
 def cmd_capacity(args):
+    from .._options import parse_inputs
     from ..theory.capacity import interpolation_thresholds
 
     _, learners = learners_from_args(args)
+    inputs = parse_inputs(getattr(args, "inputs", None) or "isotropic")
     eps_list = _checked(args, eps=check_unit_interval)["eps"]
     check_grid({"eps": eps_list}, len(learners))
+    where = {} if inputs.isotropic else {"inputs": repr(inputs)}
     records = []
     for eps in eps_list:
         for labels, lrn in learners:
             P = {k: float(v) for k, v in lrn.params().items()}
-            rec = {"model": lrn.name, **labels, "eps": eps, **P, **interpolation_thresholds(lrn, eps)}
+            rec = {"model": lrn.name, **labels, "eps": eps, **P, **where, **interpolation_thresholds(lrn, eps, inputs)}
             records.append(rec)
     emit(records, list(records[0]), args, single=len(records) == 1)
     return EXIT_OK

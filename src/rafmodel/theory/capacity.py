@@ -334,7 +334,7 @@ def _capacity(lmap, eps, p):
     return val
 
 
-def interpolation_thresholds(learner: Any, eps: float) -> dict[str, float]:
+def interpolation_thresholds(learner: Any, eps: float, inputs: Any = "isotropic") -> dict[str, float]:
     """Both interpolation thresholds of ``learner`` on RAF data with a fraction ``eps`` of facts.
 
     Parameters
@@ -344,6 +344,10 @@ def interpolation_thresholds(learner: Any, eps: float) -> dict[str, float]:
         (no setting, hence no ``alpha``, ``lam`` or loss, is needed).
     eps : float
         Fraction of facts, in ``[0, 1]``.
+    inputs : Inputs or str, default="isotropic"
+        The input model (:func:`rafmodel.inputs.get_inputs`).  Only the random-features learner's
+        separability depends on it (docs/theory.md 3.12); thresholds are per input dimension
+        times the spectrum's directions.
 
     Returns
     -------
@@ -373,10 +377,13 @@ def interpolation_thresholds(learner: Any, eps: float) -> dict[str, float]:
     if not has_theory(learner):
         raise ParameterError("learner", f"{getattr(learner, 'name', type(learner).__name__)!r} has no exact "
                                         "theory, hence no interpolation threshold")
+    from ..inputs import get_inputs
+
+    inputs = get_inputs(inputs)
     P = {k: float(v) for k, v in learner.params().items()}
     try:
-        margin = float(interpolation_threshold(learner, Hinge(), eps, P))
+        margin = float(interpolation_threshold(learner, Hinge(), eps, P, inputs))
     except RuntimeError as e:
         raise ParameterError("eps", str(e)) from None
-    exact = float(interpolation_threshold(learner, Square(), eps, P))
-    return {"alpha_c": margin, "alpha_c_square": exact}
+    exact = float(interpolation_threshold(learner, Square(), eps, P, inputs))
+    return {"alpha_c": margin * inputs.directions, "alpha_c_square": exact * inputs.directions}

@@ -301,6 +301,20 @@ RF_CASES = [
 ]
 
 
+def test_compare_warns_where_random_features_are_not_gaussian_equivalent():
+    rf_on = rm.Setting(alpha=2.0, eps=0.2, lam=0.05, loss="square", learner=RF,
+                       inputs=rm.PowerLaw(decay=1.5, source=0.3, size=50))
+    assert rf_on.inputs.second_moment / 600 > rm.inputs.SECOND_MOMENT_LIMIT  # measured above: |z| = 5.8 at d = 600
+    with pytest.warns(RuntimeWarning, match=r"tr\(Sigma\^2\)/d\^2 = 0.0184 > 0.01"):
+        rm.compare(rf_on, d=600, seeds=2, n_test=200)
+    import warnings
+
+    with warnings.catch_warnings():  # neither the coarser spectrum, nor the linear learner on the same one
+        warnings.simplefilter("error", RuntimeWarning)
+        rm.compare([rf_on.replace(inputs=rm.PowerLaw(decay=1.5, source=0.3, size=20)),
+                    rf_on.replace(learner=rm.Linear())], d=600, seeds=2, n_test=200)
+
+
 def test_random_features_at_max_margin_on_a_spectrum_agree_with_simulations():
     # lam = 0, alpha = 2 below the features' separability on the spiked spectrum (4.06; isotropic 3.69):
     # the max-margin SVM; measured |z| = 1.4 in gen_error, the isotropic theory |z| = 20

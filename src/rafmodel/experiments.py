@@ -143,6 +143,8 @@ def compare(settings: Setting | Sequence[Setting], *, d: int = 500, seeds: int =
     from .simulation import check_simulation
 
     check_simulation(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data)
+    if data is None:
+        _warn_without_gaussian_equivalence(settings, d)
     theory = solve_many(settings, warn=False, **options)
     sims = simulate_many(settings, d=d, seeds=seeds, n_test=n_test, seed=seed, n_jobs=n_jobs, data=data,
                          progress=progress)
@@ -158,6 +160,22 @@ def compare(settings: Setting | Sequence[Setting], *, d: int = 500, seeds: int =
             rec[f"{k}_z"] = (m - t) / se if se > 0 else (0.0 if abs(m - t) <= 1e-9 else math.nan)
         records.append(rec)
     return Comparison(records, theory, sims)
+
+
+def _warn_without_gaussian_equivalence(settings, d):
+    """Warn once if random features on structured inputs are compared at a ``d`` too small for their theory."""
+    import warnings
+
+    from .inputs import SECOND_MOMENT_LIMIT
+    from .learners import RandomFeatures
+
+    worst = max((s.inputs.second_moment / d for s in settings
+                 if isinstance(s.learner, RandomFeatures) and not s.inputs.isotropic), default=0.0)
+    if worst > SECOND_MOMENT_LIMIT:
+        warnings.warn(f"random features on these inputs at d = {d}: tr(Sigma^2)/d^2 = {worst:.3g} > "
+                      f"{SECOND_MOMENT_LIMIT:g}, so the features' pre-activations do not concentrate and the theory "
+                      "(Gaussian equivalence, docs/theory.md 3.12) is not expected to match the simulations; "
+                      "use a larger d or a spectrum without a few dominant directions", RuntimeWarning, stacklevel=3)
 
 
 def check_output_path(path: str | os.PathLike[str], name: str = "plot",

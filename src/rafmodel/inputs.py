@@ -36,6 +36,10 @@ __all__ = ["Inputs", "Isotropic", "Spectrum", "PowerLaw", "Spiked", "Mixture", "
 
 #: Most atoms a spectrum may have (one per direction of a power law at this ``size``).
 MAX_ATOMS = 1_000_000
+#: Largest ``second_moment / d`` at which random features on these inputs are Gaussian-equivalent
+#: within the simulations' error bars (measured, docs/theory.md 3.12: 0.0085 agrees, 0.018 misses
+#: by 5.8 standard errors); :func:`rafmodel.compare` warns above it.
+SECOND_MOMENT_LIMIT = 0.01
 
 
 class Inputs(DeclaredInit):
@@ -59,6 +63,17 @@ class Inputs(DeclaredInit):
         """Directions per input dimension, ``p / d = sum f`` (1 unless measured on data)."""
         f = self.atoms()[0]
         return float(f.sum()) if f.size else 1.0
+
+    @property
+    def second_moment(self) -> float:
+        """``sum f omega^2 = tr(Sigma^2) / d`` (1 for isotropic inputs).
+
+        Divided by ``d`` it is half the squared relative spread of ``F_i Sigma F_i' / d``, the variance
+        of a random feature's pre-activation; Gaussian equivalence of random features on these
+        inputs needs it small (docs/theory.md section 3.12; :data:`SECOND_MOMENT_LIMIT`).
+        """
+        f, w, _ = self.atoms()
+        return float(np.sum(f * w * w)) if f.size else 1.0
 
     @property
     def isotropic(self) -> bool:

@@ -88,12 +88,13 @@ def update(mh, qh, vh, lam, p, s):
 
     Without a nonlinear part (``mustar = 0``) ``qw, Vw`` are irrelevant placeholders, ``1``.
     """
-    if s.shape[1] > 0:
-        return structured_update(mh, qh, vh, lam, p, s)
     kappa, mu1, mus = p[KAPPA], p[MU1], p[MUSTAR]
-    gam = 1.0 / kappa
     msh, qsh, Vsh = mu1 * kappa * mh, mu1 * mu1 * kappa * qh, mu1 * mu1 * kappa * vh
     qwh, Vwh = mus * mus * qh, mus * mus * vh
+    if s.shape[1] > 0:
+        ms, qs, Vs, qw, Vw = structured_update(mh, qh, vh, lam, p, s)
+        return ms, qs, Vs, qw, Vw, msh, qsh, Vsh, qwh, Vwh
+    gam = 1.0 / kappa
     L = lam + Vwh
     Vs, Vw, SD, D = responses(Vsh, L, gam)
     e = 4.0 * gam * Vsh / SD
@@ -143,8 +144,9 @@ def structured_update(mh, qh, vh, lam, p, s):
       the derivative of ``Phi' R Phi`` or ``tr(Omega R) / p`` in ``Vhat``; ``qw = |a|^2 / p`` from
       their derivatives in ``lam``.
 
-    All terms are sums of positive parts (no cancellation as ``Vhat -> 0``).  The conjugates are
-    those of the isotropic map.  Exact for a flat spectrum (the isotropic closed form).
+    All terms are sums of positive parts (no cancellation as ``Vhat -> 0``).  Exact for a flat
+    spectrum (the isotropic closed form).  Returns the state ``(m, q, V, qw, Vw)``; :func:`update`
+    adds the conjugates, the same on any inputs.
     """
     kappa, mu1, mus = p[KAPPA], p[MU1], p[MUSTAR]
     m2, s2 = mu1 * mu1, mus * mus
@@ -161,7 +163,7 @@ def structured_update(mh, qh, vh, lam, p, s):
     qw = (mh * mh * m2 * e1 + qh * (m2 * e0 + mem) / kappa) / slope
     qs = (q_tot - s2 * qw) / m2
     qw = where(mus == 0.0, 1.0, qw)
-    return (ms, qs, Vs, qw, Vw, mu1 * kappa * mh, m2 * kappa * qh, m2 * kappa * vh, s2 * qh, s2 * vh)
+    return ms, qs, Vs, qw, Vw
 
 
 def exact_threshold(p):

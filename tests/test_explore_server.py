@@ -253,6 +253,12 @@ def test_in_a_browser_the_page_loads_offline_and_each_control_redraws_solve_many
         assert driver.execute_script(_PHASE_TAB)
         _assert_phase_image(driver, "phase", phase_diagram(view.replace(tab="phase"), size=60))
         assert "tab=phase" in driver.current_url
+        # the three maps wrap on a narrow window rather than scroll sideways (they did, below ~1,300 px)
+        size = driver.get_window_size()
+        driver.set_window_size(1000, size["height"])
+        time.sleep(1.0)
+        assert driver.execute_script("const e = document.documentElement; return e.scrollWidth <= e.clientWidth;")
+        driver.set_window_size(size["width"], size["height"])
         assert console_errors(driver) == []
 
         # the kernel's (eps, mustar^2/mu1^2) phase diagram: the third view

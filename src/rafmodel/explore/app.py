@@ -144,7 +144,7 @@ class Explorer:
         self.phase_sources, self.phase_rows = {}, {}
         for tab in ("phase", "kernel-phase"):  # one row of three maps per plane
             self.phase_sources[tab], figs = self._phase_figures(tab)
-            self.phase_rows[tab] = pn.Row(*(pn.pane.Bokeh(f) for f in figs))
+            self.phase_rows[tab] = pn.FlexBox(*(pn.pane.Bokeh(f) for f in figs), flex_wrap="wrap")
         self.phase_note = pn.pane.Alert("", alert_type="light", sizing_mode="stretch_width")
         self.phase = pn.Column(self.phase_note, *self.phase_rows.values(),
                                sizing_mode="stretch_width")

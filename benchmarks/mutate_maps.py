@@ -120,6 +120,9 @@ EQUIVALENT = {
     ("_math/logistic.py", "bracket", "V * sigmoid(-u)"):
         "the bracket's upper end raised by 1e-3 of V sigmoid(-u): the root stays inside, and the "
         "safeguarded Newton reaches the same root",
+    ("theory/maps/random_features.py", "feature_scale", "(y * (kappa - c * sums[0]) - L) / slope"):
+        "the whole Newton step for the projection's scale: 1.001 times the step converges to the same root "
+        "(the stopping rule is on the step, to rounding); the residual's own terms are targets",
     ("theory/maps/_compiled_ops.py", "_t_small", "_T_CUT / k"):
         "Owen's T's cut where the integrand is below e^-40 of its peak: moving it by 1e-3 changes nothing",
 }

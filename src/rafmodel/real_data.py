@@ -248,9 +248,9 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         and at least ``POOL_PER_SAMPLE`` (4) times the largest training set ``n = alpha d``,
         as far as the classes have images.  Refused, before any image is fitted, if more than the
         classes have, or (given or not) if the pool is below ``MIN_POOL_PER_SAMPLE`` (2) times the
-        largest ``n``.  The eigendecompositions cost ``N^3``: a pool of 4,000 takes about a minute on
-        two cores, 8,000 about eight, 12,000 half an hour and several GB (computed once per
-        ``eps`` and bandwidth and cached).  Only with the mixture theory.
+        largest ``n``.  The eigendecompositions cost ``N^3``: a pool of 4,000 took 1.5 min on two
+        shared cores, 7,998 23 min and 2.3 GB, 12,500 takes an hour or more and about 6 GB
+        (computed once per ``eps`` and bandwidth and cached).  Only with the mixture theory.
     progress : bool, optional
         A progress bar on stderr (also over the steps of a mixture that is not yet cached).
     **deprecated

@@ -246,10 +246,9 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
         in ``N`` dimensions: its small-``lam`` interpolation peak at ``n = N`` is the pool's, not
         the images'.  Keep ``N`` at least 4 times the largest training set (``rafmodel.realdata``
         chooses that by default, docs/user_guide/real_data.md).  The cost grows as ``N^3`` in
-        time and ``N^2`` in memory (two ``N x N`` eigendecompositions, about ``5 N^2`` floats
-        at the peak): ``N = 4,000`` takes about a minute on two cores and 0.7 GB, ``N = 8,000``
-        about 8 times as long and 2.6 GB, ``N = 12,500`` half an hour or more and 6 GB.
-        Computed once and cached.
+        time and ``N^2`` in memory (two ``N x N`` eigendecompositions, about ``4.5 N^2`` floats
+        at the peak): ``N = 4,000`` took 1.5 min on two shared cores, ``N = 7,998`` 23 min and
+        2.3 GB, so ``N = 12,500`` takes an hour or more and about 6 GB.  Computed once and cached.
     seed : int, default=0
         Which images form the pool.
     cache : bool, default=True

@@ -19,8 +19,6 @@ from rafmodel.real_data import MIN_POOL_PER_SAMPLE, POOL_PER_SAMPLE, mixture_poo
 from rafmodel.spectra import DEFAULT_POOL, data_mixture, mixture_pool_size
 from rafmodel.theory.mixture import solve_mixture
 
-pytest.importorskip("sklearn", reason="the digits ship with scikit-learn")
-
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):

@@ -37,13 +37,14 @@ from ._validation import validate_params
 from .exceptions import ParameterError
 from .tables import Tabular
 
-__all__ = ["realdata", "RealDataResults", "theory_coefficients"]
+__all__ = ["realdata", "RealDataResults", "theory_coefficients", "mixture_pool"]
 
 #: Columns of :func:`realdata`'s table, in order (the theory's last, with ``theory=True``).
 COLUMNS = ("dataset", "rule", "facts", "kernel", "bandwidth", "loss", "alpha", "eps", "lam", "d", "n", "n_test",
            "seeds", "seed", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error",
            "rule_error_se", "failed")
-THEORY_COLUMNS = ("theory", "scale", "mu1", "mustar", "gen_error_theory", "mem_error_theory", "rule_error_theory")
+THEORY_COLUMNS = ("theory", "scale", "mu1", "mustar", "pool", "gen_error_theory", "mem_error_theory",
+                  "rule_error_theory")
 #: The theories :func:`realdata` can put beside the measurements (``theory=True`` is the first).
 THEORIES = ("mixture", "isotropic")
 
@@ -191,6 +192,7 @@ _BY_IMAGERAF = "checked by ImageRAF, before any image is read"
     "lam": "a number or a list, each value checked by CONSTRAINTS['Setting'] in the body",
     "kernel": "only 'rbf', checked in the body", "loss": "square or hinge, checked by get_loss in the body",
     "theory": "False, True, 'mixture' or 'isotropic', checked in the body",
+    "pool": "None or an integer >= 6, checked in the body (only with the mixture theory)",
     "progress": "a flag (None: when a terminal is attached)",
     "deprecated": "the old names eta and repeats, resolved by renamed() and checked first in the body"})
 def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: int | str = 8,
@@ -198,7 +200,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
              lam: float | Sequence[float] = (1e-3, 1e-2, 0.1, 1.0, 10.0), kernel: str = "rbf",
              bandwidth: float | Sequence[float] = 1.0, loss: str = "square", seeds: int = 5, seed: int = 0,
              data_dir: str | os.PathLike[str] | None = None, n_test: int | None = None, theory: bool | str = False,
-             progress: bool | None = None, **deprecated: Any) -> RealDataResults:
+             pool: int | None = None, progress: bool | None = None, **deprecated: Any) -> RealDataResults:
     """The RAF experiment on image classes, optionally beside the Gaussian theory.
 
     Parameters
@@ -234,10 +236,23 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
         Add the columns ``theory, scale, mu1, mustar, gen_error_theory, mem_error_theory,
         rule_error_theory``.  ``'mixture'`` (or ``True``): the classes as a Gaussian mixture in the
         kernel's feature space, measured on the images (:func:`rafmodel.spectra.data_mixture`,
-        docs/theory.md section 4.2; ``scale, mu1, mustar`` are ``nan``).  ``'isotropic'``: the
+        docs/theory.md section 4.2; ``scale, mu1, mustar`` are ``nan``, and a column ``pool`` gives
+        the images of its pool).  ``'isotropic'``: the
         isotropic Gaussian theory of the same kernel's coefficients on this data's scale.
+    pool : int, optional
+        The mixture theory's pool: images (of the rule classes and the facts' class) whose kernel
+        matrix gives the mixture (:func:`rafmodel.spectra.data_mixture`).  Its feature space has
+        as many directions as the pool has images, and a theory with ``n`` training images on
+        ``N`` directions shows the interpolation peak of ``n`` samples in ``N`` dimensions at
+        small ``lam``: a pool artefact, which real images do not show.  Default: at least 4,000
+        and at least ``POOL_PER_SAMPLE`` (4) times the largest training set ``n = alpha d``,
+        as far as the classes have images.  Refused, before any image is fitted, if more than the
+        classes have, or (given or not) if the pool is below ``MIN_POOL_PER_SAMPLE`` (2) times the
+        largest ``n``.  The eigendecompositions cost ``N^3``: a pool of 4,000 took 1.5 min on two
+        shared cores, 7,998 23 min and 2.3 GB, 12,500 takes an hour or more and about 6 GB
+        (computed once per ``eps`` and bandwidth and cached).  Only with the mixture theory.
     progress : bool, optional
-        A progress bar on stderr.
+        A progress bar on stderr (also over the steps of a mixture that is not yet cached).
     **deprecated
         ``eta`` and ``repeats``, the names of ``bandwidth`` and ``seeds`` before 0.5: they
         work until 0.6, with a :class:`DeprecationWarning`.
@@ -264,6 +279,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     from .losses import get_loss
     from .setting import Setting
     from .simulation import lam_path, simulate_many
+    from .spectra import mixture_pool_size
 
     if deprecated:  # stacklevel 4: the warning names the caller, past the wrapper of validate_params
         new = renamed("realdata", deprecated, {"eta": "bandwidth", "repeats": "seeds"},
@@ -296,6 +312,11 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     validate("Setting", alpha=alphas, eps=epss, lam=lams)  # every value, before the images are read
     if theory == "mixture" and min(float(x) for x in lams) <= 0:
         raise ParameterError("lam", "the mixture theory needs lam > 0 (or theory='isotropic')")
+    if pool is not None:
+        if theory != "mixture":
+            raise ParameterError("pool", "is the mixture theory's pool: give it with theory=True or 'mixture'")
+        if isinstance(pool, bool) or not isinstance(pool, (int, np.integer)) or pool < 6:
+            raise ParameterError("pool", f"must be an integer >= 6, got {pool!r}")
     learners = {e: _learner(kernel, e) for e in etas}
     source = ImageRAF(dataset, rule=rule, facts=facts, data_dir=data_dir, n_test=n_test)
     groups = []
@@ -306,6 +327,8 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                 for s in settings[:1]:
                     source.check(s)
                 groups.append((h, settings))
+    if theory == "mixture":
+        pool = mixture_pool(source, max(source.shape(g[1][0])[0] for g in groups), pool)  # before any fit
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -325,6 +348,7 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                 mu = theory_coefficients(kernel, scale, bandwidth=h)
             elif theory:
                 scale, mu = math.nan, (math.nan, math.nan)
+                pool_size = mixture_pool_size(source, pool)
             for s, sim in zip(settings, sims):
                 rec = {"dataset": source.dataset, "rule": f"{source.rule[0]},{source.rule[1]}",
                        "facts": source.facts, "kernel": kernel, "bandwidth": h, "loss": loss_obj.name,
@@ -335,6 +359,8 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
                 rec["failed"] = sim.n_failed
                 if theory:
                     rec.update(theory=theory, scale=scale, mu1=mu[0], mustar=mu[1])
+                    if theory == "mixture":
+                        rec["pool"] = pool_size
                 records.append(rec)
             if bar is not None:
                 bar.update()
@@ -344,11 +370,69 @@ def realdata(dataset: str = "digits", *, rule: Sequence[int] = (3, 5), facts: in
     if theory == "isotropic":
         _add_theory(records, loss_obj)
     elif theory:
-        _add_mixture_theory(records, loss_obj, source, learners)
+        _add_mixture_theory(records, loss_obj, source, learners, pool, progress)
     return RealDataResults(records)
 
 
-def _add_mixture_theory(records, loss_obj, source, learners):
+#: The default pool of the mixture theory: at least this many times the largest training set.
+POOL_PER_SAMPLE = 4
+#: The smallest pool :func:`realdata` accepts, in multiples of the largest training set.
+MIN_POOL_PER_SAMPLE = 2
+
+
+def mixture_pool(source: Any, n: int, pool: int | None = None) -> int:
+    """The pool of the mixture theory for training sets of up to ``n`` images, or a one-line refusal.
+
+    Parameters
+    ----------
+    source : rafmodel.data.ImageRAF
+        The images.
+    n : int
+        The largest training set.
+    pool : int, optional
+        The pool asked for; default ``max(DEFAULT_POOL, POOL_PER_SAMPLE * n)``, as far as the
+        classes have images.
+
+    Returns
+    -------
+    int
+        The pool to pass to :func:`rafmodel.spectra.data_mixture` (its images:
+        :func:`rafmodel.spectra.mixture_pool_size`).
+
+    Raises
+    ------
+    ParameterError
+        ``pool`` more than the classes have, or the pool below ``MIN_POOL_PER_SAMPLE * n``
+        (``pool`` if a larger one would do, else ``alpha``).
+
+    Examples
+    --------
+    >>> from rafmodel.data import ImageRAF
+    >>> mixture_pool(ImageRAF("digits", rule=(3, 5), facts=8), n=128)
+    4000
+    """
+    from .spectra import DEFAULT_POOL, mixture_pool_size
+
+    classes = [*source.rule] + ([] if source.facts == "rule" else [source.facts])
+    have = int(sum(source._idx[c].size for c in classes))
+    what = f"classes {', '.join(map(str, classes))} of {source.dataset} have {have} images"
+    if pool is not None and pool > have:
+        raise ParameterError("pool", f"{pool} images asked for, but {what}; at most {have}")
+    given = pool is not None
+    if not given:
+        pool = max(DEFAULT_POOL, POOL_PER_SAMPLE * int(n))
+    size = mixture_pool_size(source, pool)
+    if size < MIN_POOL_PER_SAMPLE * n:
+        need = (f"the mixture theory needs a pool of at least {MIN_POOL_PER_SAMPLE} x the largest training set, "
+                f"{MIN_POOL_PER_SAMPLE * n} images (a smaller one puts its own interpolation peak into the theory)")
+        if given and mixture_pool_size(source, have * len(classes)) >= MIN_POOL_PER_SAMPLE * n:
+            raise ParameterError("pool", f"{need}, got {pool}")
+        raise ParameterError("alpha", f"{need}, but {what} (an equal share of each class); use a smaller alpha, "
+                                      "or theory='isotropic'")
+    return int(pool)
+
+
+def _add_mixture_theory(records, loss_obj, source, learners, pool, progress=None):
     """The mixture theory of each row, on the mixture measured once per ``(eps, bandwidth)``."""
     from .learners import Linear
     from .setting import Setting
@@ -361,7 +445,7 @@ def _add_mixture_theory(records, loss_obj, source, learners):
         if key not in mixtures:
             h = r["bandwidth"]
             mixtures[key] = data_mixture(source, learners[h if h in learners else next(iter(learners))],
-                                         eps=float(r["eps"]))
+                                         eps=float(r["eps"]), pool=pool, progress=progress)
         t = solve_mixture(Setting(alpha=r["alpha"], eps=r["eps"], lam=r["lam"], learner=Linear(), loss=loss_obj),
                           mixtures[key])
         r["gen_error_theory"], r["mem_error_theory"], r["rule_error_theory"] = t.gen_error, t.mem_error, t.rule_error

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ import numpy as np
 from .exceptions import ParameterError
 from .inputs import Mixture, Spectrum
 
-__all__ = ["data_spectrum", "data_mixture", "spectrum_cache_dir"]
+__all__ = ["data_spectrum", "data_mixture", "mixture_pool_size", "spectrum_cache_dir"]
 
 #: Eigenvalues below this fraction of the largest are dropped (numerical zeros of ``K / N``).
 _RELATIVE_FLOOR = 1e-12
@@ -149,6 +150,43 @@ def data_spectrum(source: Any, learner: Any, *, pool: int = DEFAULT_POOL, seed: 
     return Spectrum(omega, teacher_power=power, weights=np.full(omega.size, 1.0), directions=n / d)
 
 
+def _step(bar):
+    if bar is not None:
+        bar.update()
+
+
+def _mixture_classes(source):
+    """The classes of a mixture's pool: the rule's two, and the facts' class unless the facts are rule images."""
+    return [*source.rule] + ([] if source.facts == "rule" else [source.facts])
+
+
+def mixture_pool_size(source: Any, pool: int) -> int:
+    """The images :func:`data_mixture` puts in a pool of at most ``pool``: ``pool // k`` per class, or all it has.
+
+    Parameters
+    ----------
+    source : rafmodel.data.ImageRAF
+        The images (``k`` = 3 classes with a facts class, 2 with ``facts="rule"``).
+    pool : int
+        The pool asked for.
+
+    Returns
+    -------
+    int
+        The pool's size ``N``: the mixture's feature space has ``N`` directions.
+
+    Examples
+    --------
+    >>> from rafmodel.data import ImageRAF
+    >>> src = ImageRAF("digits", rule=(3, 5), facts=8)
+    >>> mixture_pool_size(src, 300), mixture_pool_size(src, 10**6)
+    (300, 539)
+    """
+    classes = _mixture_classes(source)
+    per = int(pool) // len(classes)
+    return int(sum(min(per, source._idx[c].size) for c in classes))
+
+
 def _mixture_pool(source, pool, eps, seed):
     """``(Z, labels)``: up to ``pool`` images (labels 0, 1: the rule; 2: the facts' class), preprocessed.
 
@@ -158,7 +196,7 @@ def _mixture_pool(source, pool, eps, seed):
     from .data.real import median_sq_distance
 
     rng = np.random.default_rng(seed)
-    classes = [*source.rule] + ([] if source.facts == "rule" else [source.facts])
+    classes = _mixture_classes(source)
     per = pool // len(classes)
     idx = [rng.choice(source._idx[c], size=min(per, source._idx[c].size), replace=False) for c in classes]
     X = source._X[np.concatenate(idx)].astype(float)
@@ -179,7 +217,7 @@ def _mixture_pool(source, pool, eps, seed):
 
 
 def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_POOL, seed: int = 0,
-                 cache: bool = True) -> Mixture:
+                 cache: bool = True, progress: bool | None = None) -> Mixture:
     """The classes of real images as a Gaussian mixture in a kernel's feature space.
 
     On a pool of images of the rule classes (and of the facts' class), preprocessed as a
@@ -202,11 +240,23 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
         The fraction of facts of the training sets the theory is compared with (it sets the
         preprocessing's statistics), in ``[0, 1)``.
     pool : int, default=4000
-        Images in the pool (at most; an equal share per class, all of a class if it has fewer).
+        Images in the pool (at most; an equal share per class, all of a class if it has fewer:
+        :func:`mixture_pool_size`).  The feature space has as many directions as the pool has
+        images, so a training set of ``n`` images on it is a ridge regression with ``n`` samples
+        in ``N`` dimensions: its small-``lam`` interpolation peak at ``n = N`` is the pool's, not
+        the images'.  Keep ``N`` at least 4 times the largest training set (``rafmodel.realdata``
+        chooses that by default, docs/user_guide/real_data.md).  The cost grows as ``N^3`` in
+        time and ``N^2`` in memory (two ``N x N`` eigendecompositions, about ``4.5 N^2`` floats
+        at the peak): ``N = 4,000`` took 1.5 min on two shared cores, ``N = 7,998`` 23 min and
+        2.3 GB, so ``N = 12,500`` takes an hour or more and about 6 GB.  Computed once and cached.
     seed : int, default=0
         Which images form the pool.
     cache : bool, default=True
         Read and write the result under :func:`spectrum_cache_dir`.
+    progress : bool, optional
+        A progress bar on stderr over the four steps (kernel matrix, its eigendecomposition,
+        the covariance, its eigendecomposition); default (None): when the pool is computed (not
+        read from the cache), has more than 2,000 images and stderr is a terminal.
 
     Returns
     -------
@@ -237,14 +287,34 @@ def data_mixture(source: Any, learner: Any, *, eps: float, pool: int = DEFAULT_P
         except (OSError, ValueError, KeyError, ParameterError):
             pass  # a damaged or foreign file: computed again and replaced
     X, labels = _mixture_pool(source, int(pool), float(eps), int(seed))
-    K = represent_kernel(learner, X, None).train
-    k, U = np.linalg.eigh(K)
-    keep = k > _RELATIVE_FLOOR * k.max()
-    F = np.sqrt(d) * U[:, keep] * np.sqrt(k[keep])
-    means = np.stack([F[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
-    share = [(1 - eps) / 2, (1 - eps) / 2, eps] if means.shape[0] == 3 else [0.5, 0.5]
-    cov = sum(w * np.cov(F[labels == c].T, bias=True) for c, w in enumerate(share))  # within the training mix
-    omega, E = np.linalg.eigh(cov)
+    bar = None
+    if progress or (progress is None and X.shape[0] > 2000 and sys.stderr.isatty()):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=4, desc=f"mixture pool of {X.shape[0]}", unit="step", leave=False)
+    try:
+        K = represent_kernel(learner, X, None).train
+        _step(bar)
+        k, U = np.linalg.eigh(K)
+        del K
+        _step(bar)
+        keep = k > _RELATIVE_FLOOR * k.max()
+        F = U[:, keep]
+        del U
+        F *= np.sqrt(d) * np.sqrt(k[keep])
+        means = np.stack([F[labels == c].mean(axis=0) for c in range(labels.max() + 1)])
+        share = [(1 - eps) / 2, (1 - eps) / 2, eps] if means.shape[0] == 3 else [0.5, 0.5]
+        cov = np.zeros((F.shape[1], F.shape[1]))
+        for c, w in enumerate(share):  # the covariance within the training mix
+            G = F[labels == c] - means[c]
+            cov += (w / G.shape[0]) * (G.T @ G)
+        del F, G
+        _step(bar)
+        omega, E = np.linalg.eigh(cov)
+        _step(bar)
+    finally:
+        if bar is not None:
+            bar.close()
     omega = np.clip(omega, 0.0, None)
     means = means @ E
     if cache:

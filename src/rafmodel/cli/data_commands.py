@@ -30,14 +30,15 @@ def cmd_realdata(args):
     check_grid(v)
     res = realdata(args.dataset, rule=rule, facts=facts, alpha=v["alpha"], eps=v["eps"], lam=v["lam"],
                    kernel=args.kernel, bandwidth=v["bandwidth"], loss=args.loss, seeds=args.seeds, seed=args.seed,
-                   data_dir=args.data_dir, n_test=args.n_test, theory=args.theory, progress=progress(args))
+                   data_dir=args.data_dir, n_test=args.n_test, theory=args.theory, pool=args.pool,
+                   progress=progress(args))
     records = res.to_records()
     cols = ["dataset", "rule", "facts", "kernel", "bandwidth", "loss", "alpha", "eps", "lam", "d", "n", "n_test",
             "seeds", "gen_error", "gen_error_se", "mem_error", "mem_error_se", "rule_error", "rule_error_se"]
     if args.theory == "isotropic":
         cols += ["mu1", "mustar", "gen_error_theory", "mem_error_theory"]
     elif args.theory:
-        cols += ["theory", "gen_error_theory", "mem_error_theory"]
+        cols += ["theory", "pool", "gen_error_theory", "mem_error_theory"]
     emit(records, cols if not args.json else list(records[0]), args, single=len(records) == 1)
     if args.theory:
         print(res.fit_summary(), file=sys.stdout if not (args.json or args.csv) else sys.stderr)

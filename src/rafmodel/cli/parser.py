@@ -314,6 +314,10 @@ def _add_realdata_options(p):
                    help="add a theory (gen_error_theory, mem_error_theory, rule_error_theory): mixture (the "
                         "default: the classes as a Gaussian mixture in the kernel's feature space, measured on "
                         "the images) or isotropic (the Gaussian theory of the same kernel's coefficients)")
+    p.add_argument("--pool", type=_int_option("pool"), default=None,
+                   help="images in the mixture theory's pool (default: at least 4000 and 4 x the largest training "
+                        "set, as far as the classes have images; at least 2 x; the cost grows as pool^3: 8000 "
+                        "took 23 min on two cores, once, then cached)")
 
 
 def build_parser():

@@ -478,9 +478,9 @@ def test_the_page_s_kernel_phase_diagram_is_phase_diagram_of_its_view():
     image = panes[0].object.select_one({"name": "raf-kernel-phase-rule_error"})
     expected = phase_diagram(View(learner="kernel", tab="kernel-phase", alpha=1.5, lam=0.01), size=60)["rule_error"]
     assert _same_nan(image.data["image"][0], expected)
-    maps = [r for r in page.select(pn.Row) if any(isinstance(p, pn.pane.Bokeh) and (
+    maps = [r for r in page.select(pn.FlexBox) if any(isinstance(p, pn.pane.Bokeh) and (
         p.object.select_one({"name": "raf-kernel-phase-gen_error"}) or p.object.select_one({"name": "raf-phase-gen_error"}))
         for p in r.objects)]
-    assert len(maps) == 2  # a row of maps per plane, only the view's shown
+    assert len(maps) == 2  # a (wrapping) row of maps per plane, only the view's shown
     shown = [r for r in maps if r.visible]
     assert len(shown) == 1 and shown[0].objects[0].object.select_one({"name": "raf-kernel-phase-gen_error"})
